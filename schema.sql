@@ -1,0 +1,77 @@
+-- oauthd schema, version 1. The one source of the schema: src/store.rs embeds
+-- this file and applies it to a database whose user_version is 0.
+-- Every credential (client secret, code, token) is stored as its SHA-256 only.
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL UNIQUE,
+    email         TEXT    NOT NULL DEFAULT '',
+    password_hash TEXT    NOT NULL,           -- argon2id PHC string
+    is_admin      INTEGER NOT NULL DEFAULT 0,
+    is_active     INTEGER NOT NULL DEFAULT 1,
+    created       INTEGER NOT NULL            -- unix seconds
+);
+
+CREATE TABLE groups (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+
+CREATE TABLE user_groups (
+    user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, group_id)
+);
+CREATE INDEX user_groups_group ON user_groups (group_id);
+
+CREATE TABLE applications (
+    id                 INTEGER PRIMARY KEY,
+    client_id          TEXT    NOT NULL UNIQUE,
+    client_secret_hash BLOB,                  -- NULL for public clients
+    name               TEXT    NOT NULL,
+    client_type        TEXT    NOT NULL CHECK (client_type IN ('confidential', 'public')),
+    grant_types        TEXT    NOT NULL,      -- space-separated wire names
+    redirect_uris      TEXT    NOT NULL DEFAULT '',  -- space-separated, as in DOT
+    allowed_scopes     TEXT,                  -- space-separated; NULL: every configured scope
+    skip_authorization INTEGER NOT NULL DEFAULT 0,
+    enabled            INTEGER NOT NULL DEFAULT 1,
+    owner_id           INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    created            INTEGER NOT NULL
+);
+CREATE INDEX applications_owner ON applications (owner_id);
+
+-- One row per original authorization: every token issued from it, through any
+-- number of refreshes, carries its id, so a family can be revoked as one.
+CREATE TABLE grants (
+    id             INTEGER PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    user_id        INTEGER REFERENCES users (id) ON DELETE CASCADE,  -- NULL: client_credentials
+    scope          TEXT    NOT NULL,          -- what the resource owner granted
+    created        INTEGER NOT NULL
+);
+CREATE INDEX grants_application ON grants (application_id);
+CREATE INDEX grants_user ON grants (user_id);
+
+CREATE TABLE access_tokens (
+    id         INTEGER PRIMARY KEY,
+    token_hash BLOB    NOT NULL UNIQUE,
+    grant_id   INTEGER NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    scope      TEXT    NOT NULL,
+    created    INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
+CREATE INDEX access_tokens_grant ON access_tokens (grant_id);
+CREATE INDEX access_tokens_expires ON access_tokens (expires);
+
+CREATE TABLE refresh_tokens (
+    id              INTEGER PRIMARY KEY,
+    token_hash      BLOB    NOT NULL UNIQUE,
+    grant_id        INTEGER NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    access_token_id INTEGER REFERENCES access_tokens (id) ON DELETE SET NULL,
+    created         INTEGER NOT NULL,
+    revoked         INTEGER                   -- unix seconds; NULL while live
+);
+CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
+CREATE INDEX refresh_tokens_access ON refresh_tokens (access_token_id);
+
+PRAGMA user_version = 1;

@@ -1,0 +1,59 @@
+//! RFC 6750 bearer-token guard for resource endpoints, with DOT's permission classes as
+//! [`Requirement`]s. Handlers and embedding programs call [`authorize`].
+
+use crate::http::App;
+use crate::http::request::{BearerHeader, Req};
+use crate::http::response::HttpError;
+use crate::model::AccessToken;
+use crate::oauth::scope::Requirement;
+use crate::secret;
+
+const REALM: &str = "Bearer realm=\"oauthd\"";
+
+/// Checks the request's bearer token against `requirement` at time `now`.
+///
+/// 401 with a bare `Bearer` challenge when no token was sent; 401 with
+/// `error="invalid_token"` when it is malformed, unknown, revoked or expired; 403 with
+/// `error="insufficient_scope"` naming the scopes needed (RFC 6750 §3.1).
+pub fn authorize(
+    app: &App,
+    req: &Req,
+    requirement: &Requirement,
+    now: i64,
+) -> Result<AccessToken, HttpError> {
+    let presented = match req.bearer_token() {
+        BearerHeader::Token(token) => token,
+        BearerHeader::Absent => {
+            return Err(HttpError::Bearer {
+                status: 401,
+                challenge: REALM.into(),
+                detail: "Authentication credentials were not provided.",
+            });
+        }
+        BearerHeader::Malformed => return Err(invalid_token("The token is malformed.")),
+    };
+    let token = app
+        .store
+        .find_access_token(&secret::digest(presented))?
+        .filter(|t| t.is_active(now))
+        .ok_or_else(|| invalid_token("The access token is invalid, expired or revoked."))?;
+    match requirement.check(&req.method, &token.scope, &app.settings) {
+        Ok(()) => Ok(token),
+        Err(needed) => Err(HttpError::Bearer {
+            status: 403,
+            challenge: format!(
+                "{REALM}, error=\"insufficient_scope\", error_description=\"The request requires higher privileges than provided by the access token.\", scope=\"{}\"",
+                needed.join(" ")
+            ),
+            detail: "You do not have permission to perform this action.",
+        }),
+    }
+}
+
+fn invalid_token(description: &str) -> HttpError {
+    HttpError::Bearer {
+        status: 401,
+        challenge: format!("{REALM}, error=\"invalid_token\", error_description=\"{description}\""),
+        detail: "Invalid token header. The access token is invalid, expired or revoked.",
+    }
+}

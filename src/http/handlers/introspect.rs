@@ -1,0 +1,88 @@
+//! `POST /o/introspect/` (RFC 7662): token metadata for resource servers and clients.
+
+use crate::http::bearer;
+use crate::http::handlers::{authenticate_client, oauth_params};
+use crate::http::request::{BearerHeader, Req};
+use crate::http::response::{HttpError, Resp};
+use crate::http::{App, now};
+use crate::oauth::error::OAuthError;
+use crate::oauth::scope::Requirement;
+use crate::secret;
+use serde::Serialize;
+
+/// The scope a bearer token needs to introspect any token (DOT's convention).
+pub const INTROSPECTION_SCOPE: &str = "introspection";
+
+/// RFC 7662 §2.2 response; an inactive token shows `active: false` and nothing else.
+#[derive(Serialize, Default)]
+struct Introspection {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+}
+
+/// The introspection endpoint. A caller with a bearer token holding the `introspection` scope
+/// (a resource server) may inspect any token; a caller authenticated as a client sees only
+/// tokens issued to itself — anyone else's reads as inactive.
+pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let now = now();
+    let params = oauth_params(app, req)?;
+    let only_client = match req.bearer_token() {
+        BearerHeader::Token(_) | BearerHeader::Malformed => {
+            bearer::authorize(
+                app,
+                req,
+                &Requirement::HasScope(vec![INTROSPECTION_SCOPE.into()]),
+                now,
+            )?;
+            None
+        }
+        BearerHeader::Absent => Some(authenticate_client(app, req, &params)?.id),
+    };
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::missing("token"))?;
+    let visible = |application_id: i64| only_client.is_none_or(|id| id == application_id);
+    let digest = secret::digest(token);
+    let answer = if let Some(access) = app.store.find_access_token(&digest)? {
+        match access.is_active(now) && visible(access.grant.application_id) {
+            true => Introspection {
+                active: true,
+                scope: Some(access.scope.to_string()),
+                client_id: Some(access.client_id),
+                username: access.username,
+                token_type: Some("Bearer"),
+                exp: Some(access.expires),
+                iat: Some(access.created),
+            },
+            false => Introspection::default(),
+        }
+    } else if let Some(refresh) = app.store.find_refresh_token(&digest)? {
+        let lifetime = app.settings.refresh_token_expire_seconds;
+        match refresh.is_active(now, lifetime) && visible(refresh.grant.application_id) {
+            true => Introspection {
+                active: true,
+                scope: Some(refresh.grant.scope.to_string()),
+                token_type: Some("refresh_token"),
+                exp: refresh.expires(lifetime),
+                client_id: Some(refresh.client_id),
+                iat: Some(refresh.created),
+                username: refresh.username,
+            },
+            false => Introspection::default(),
+        }
+    } else {
+        Introspection::default()
+    };
+    Ok(Resp::json_no_store(200, &answer))
+}

@@ -1,0 +1,135 @@
+//! The resource-server half of DOT's tutorials: `/api/hello`, `/users/` and `/groups/`, guarded
+//! by bearer tokens with DOT's permission classes; JSON shaped like Django REST Framework's.
+
+use crate::http::bearer;
+use crate::http::request::{Params, Req};
+use crate::http::response::{HttpError, Resp};
+use crate::http::{App, now};
+use crate::model::{AccessToken, is_valid_username};
+use crate::oauth::scope::Requirement;
+use crate::secret;
+use serde_json::json;
+
+/// The scope `/groups/` needs (the DRF tutorial's `required_scopes = ['groups']`).
+pub const GROUPS_SCOPE: &str = "groups";
+
+/// `GET /api/hello`: any valid token.
+pub fn hello(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    bearer::authorize(app, req, &Requirement::Authenticated, now())?;
+    Ok(Resp::text(200, "Hello, OAuth2!"))
+}
+
+/// `GET /users/` and `GET /users/<id>/`: TokenHasReadWriteScope (read for GET).
+pub fn read_users(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
+    bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now())?;
+    let users = app.store.user_views(only)?;
+    match only {
+        None => Ok(Resp::json(200, &users)),
+        Some(_) => users
+            .first()
+            .map(|u| Resp::json(200, u))
+            .ok_or_else(not_found),
+    }
+}
+
+/// `POST /users/`: TokenHasReadWriteScope (write) and a token whose user is an admin.
+pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let token = bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now())?;
+    require_admin(&token)?;
+    let params = api_params(req)?;
+    let username = required(&params, "username")?;
+    if !is_valid_username(username) {
+        return Err(field_error(
+            "username",
+            "Enter a valid username: 1-150 letters, digits and @/./+/-/_ only.",
+        ));
+    }
+    let password = required(&params, "password")?;
+    let email = params.get("email").unwrap_or("");
+    let hash = secret::hash_password(password)?;
+    let id = app
+        .store
+        .create_user(username, email, &hash, false, now())?
+        .ok_or_else(|| field_error("username", "A user with that username already exists."))?;
+    let created = app.store.user_views(Some(id))?;
+    created
+        .first()
+        .map(|u| Resp::json(201, u))
+        .ok_or_else(not_found)
+}
+
+/// `GET /groups/` and `GET /groups/<id>/`: TokenHasScope(groups).
+pub fn read_groups(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
+    bearer::authorize(app, req, &groups_requirement(), now())?;
+    let groups: Vec<_> = app
+        .store
+        .groups(only)?
+        .into_iter()
+        .map(|g| json!({ "id": g.id, "name": g.name }))
+        .collect();
+    match only {
+        None => Ok(Resp::json(200, &groups)),
+        Some(_) => groups
+            .first()
+            .map(|g| Resp::json(200, g))
+            .ok_or_else(not_found),
+    }
+}
+
+/// `POST /groups/`: TokenHasScope(groups) and a token whose user is an admin.
+pub fn create_group(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let token = bearer::authorize(app, req, &groups_requirement(), now())?;
+    require_admin(&token)?;
+    let params = api_params(req)?;
+    let name = required(&params, "name")?;
+    if name.chars().count() > 150 {
+        return Err(field_error(
+            "name",
+            "Ensure this field has no more than 150 characters.",
+        ));
+    }
+    let id = app
+        .store
+        .create_group(name)?
+        .ok_or_else(|| field_error("name", "group with this name already exists."))?;
+    Ok(Resp::json(201, &json!({ "id": id, "name": name })))
+}
+
+/// A CORS preflight or capability query: answered without authentication.
+pub fn options(allow: &'static str) -> Resp {
+    Resp::empty(200).with_header("Allow", allow)
+}
+
+fn groups_requirement() -> Requirement {
+    Requirement::HasScope(vec![GROUPS_SCOPE.into()])
+}
+
+fn require_admin(token: &AccessToken) -> Result<(), HttpError> {
+    if token.user_is_admin {
+        Ok(())
+    } else {
+        Err(HttpError::Api(
+            403,
+            "You do not have permission to perform this action.".into(),
+        ))
+    }
+}
+
+fn api_params(req: &Req) -> Result<Params, HttpError> {
+    req.params(true).map_err(HttpError::api_request)
+}
+
+fn required<'a>(params: &'a Params, field: &str) -> Result<&'a str, HttpError> {
+    params
+        .get(field)
+        .ok_or_else(|| field_error(field, "This field is required."))
+}
+
+/// DRF's validation error shape: `{"field": ["message"]}` with 400.
+fn field_error(field: &str, message: &str) -> HttpError {
+    HttpError::Fields(json!({ field: [message] }))
+}
+
+fn not_found() -> HttpError {
+    HttpError::Api(404, "Not found.".into())
+}

@@ -1,0 +1,144 @@
+//! `POST /o/token/`: the password, client_credentials and refresh_token grants (RFC 6749 §4.3, §4.4, §6).
+
+use crate::http::handlers::{authenticate_client, oauth_params};
+use crate::http::request::Req;
+use crate::http::response::{HttpError, Resp};
+use crate::http::{App, now};
+use crate::model::Application;
+use crate::oauth::scope::Scopes;
+use crate::oauth::token::{self, Issue, RefreshDecision, TokenRequest};
+use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
+use crate::store::{GrantRef, NewTokens};
+use serde::Serialize;
+
+/// RFC 6749 §5.1 successful response.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    scope: String,
+}
+
+/// Freshly generated credentials for one response.
+struct FreshTokens {
+    access: Secret,
+    refresh: Option<Secret>,
+}
+
+impl FreshTokens {
+    fn generate(with_refresh: bool) -> Result<FreshTokens, HttpError> {
+        let access = secret::random_token()?;
+        let refresh = if with_refresh {
+            Some(secret::random_token()?)
+        } else {
+            None
+        };
+        Ok(FreshTokens { access, refresh })
+    }
+
+    fn stored<'a>(
+        &self,
+        grant: GrantRef<'a>,
+        scope: &'a Scopes,
+        now: i64,
+        lifetime: i64,
+    ) -> NewTokens<'a> {
+        NewTokens {
+            grant,
+            access_digest: self.access.digest(),
+            refresh_digest: self.refresh.as_ref().map(Secret::digest),
+            scope,
+            now,
+            expires: now + lifetime,
+        }
+    }
+
+    fn response(&self, scope: &Scopes, lifetime: i64) -> Resp {
+        Resp::json_no_store(
+            200,
+            &TokenResponse {
+                access_token: self.access.expose(),
+                token_type: "Bearer",
+                expires_in: lifetime,
+                refresh_token: self.refresh.as_ref().map(Secret::expose),
+                scope: scope.to_string(),
+            },
+        )
+    }
+}
+
+/// The token endpoint.
+pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let params = oauth_params(app, req)?;
+    let request = token::parse_request(|name| params.get(name))?;
+    let client = authenticate_client(app, req, &params)?;
+    let scope = params.get("scope");
+    match request {
+        TokenRequest::Password { username, password } => {
+            let user = app.store.find_user_by_username(&username)?;
+            let hash = user
+                .as_ref()
+                .map_or(DECOY_PASSWORD_HASH, |u| u.password_hash.as_str());
+            let password_ok = secret::verify_password(&password, hash);
+            let issue =
+                token::password_grant(&client, user.as_ref(), password_ok, scope, &app.settings)?;
+            issue_new_grant(app, &client, &issue)
+        }
+        TokenRequest::ClientCredentials => {
+            let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
+            issue_new_grant(app, &client, &issue)
+        }
+        TokenRequest::RefreshToken { refresh_token } => {
+            refresh(app, &client, &refresh_token, scope)
+        }
+    }
+}
+
+fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Resp, HttpError> {
+    let lifetime = app.settings.access_token_expire_seconds;
+    let fresh = FreshTokens::generate(issue.with_refresh_token)?;
+    let grant = GrantRef::New {
+        application_id: client.id,
+        user_id: issue.user_id,
+        scope: &issue.scope,
+    };
+    let now = now();
+    app.store
+        .immediate(|store| store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime)))?;
+    Ok(fresh.response(&issue.scope, lifetime))
+}
+
+/// Check and rotation run in one IMMEDIATE transaction, so of concurrent requests presenting
+/// one refresh token exactly one sees it live; the others see it retired and revoke the family.
+fn refresh(
+    app: &App,
+    client: &Application,
+    presented: &str,
+    scope: Option<&str>,
+) -> Result<Resp, HttpError> {
+    let settings = &app.settings;
+    let lifetime = settings.access_token_expire_seconds;
+    let fresh = FreshTokens::generate(settings.rotate_refresh_token)?;
+    let now = now();
+    let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
+        let Some(token) = store.find_refresh_token(&secret::digest(presented))? else {
+            return Ok(Err(token::invalid_refresh_token()));
+        };
+        match token::refresh_grant(client, &token, scope, now, settings) {
+            RefreshDecision::Refresh { scope, rotate } => {
+                let new = fresh.stored(GrantRef::Existing(token.grant.id), &scope, now, lifetime);
+                store.refresh_tokens(&token, rotate, &new)?;
+                Ok(Ok(scope))
+            }
+            RefreshDecision::RevokeFamily(error) => {
+                store.revoke_grant(token.grant.id, now)?;
+                Ok(Err(error))
+            }
+            RefreshDecision::Reject(error) => Ok(Err(error)),
+        }
+    })?;
+    Ok(fresh.response(&outcome?, lifetime))
+}

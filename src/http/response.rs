@@ -1,0 +1,166 @@
+//! Responses: JSON, the OAuth error format, the API error format, and the headers every answer carries.
+
+use crate::http::request::RequestError;
+use crate::oauth::error::OAuthError;
+use crate::store::StoreError;
+use serde::Serialize;
+use serde_json::json;
+
+/// A response ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resp {
+    /// HTTP status code.
+    pub status: u16,
+    /// Headers beyond the ones every response gets.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// A JSON body.
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Resp {
+        // Serializing our own plain data types cannot fail; an empty body would show it if it did.
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        Resp {
+            status,
+            headers: vec![("Content-Type", "application/json".into())],
+            body,
+        }
+    }
+
+    /// A JSON body that must not be cached: tokens and token metadata (RFC 6749 §5.1).
+    pub fn json_no_store<T: Serialize>(status: u16, value: &T) -> Resp {
+        Resp::json(status, value).with_header("Pragma", "no-cache")
+    }
+
+    /// A plain-text body.
+    pub fn text(status: u16, text: &str) -> Resp {
+        Resp {
+            status,
+            headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
+            body: text.as_bytes().to_vec(),
+        }
+    }
+
+    /// An empty body.
+    pub fn empty(status: u16) -> Resp {
+        Resp {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Resp {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Headers on every response: nothing is cached, nothing sniffed, nothing framed.
+pub const COMMON_HEADERS: [(&str, &str); 3] = [
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+];
+
+/// Everything a handler can fail with, rendered in the format of the endpoint it came from.
+#[derive(Debug)]
+pub enum HttpError {
+    /// An OAuth endpoint's error (RFC 6749 §5.2 JSON).
+    OAuth(OAuthError),
+    /// An OAuth endpoint's unreadable request: `invalid_request` with the request error's status.
+    OAuthRequest(RequestError),
+    /// A resource endpoint's error: DRF's `{"detail": ...}` with a status.
+    Api(u16, String),
+    /// A resource endpoint's validation failure: DRF's `{"field": ["message"]}` with 400.
+    Fields(serde_json::Value),
+    /// RFC 6750 §3: a bearer-token failure; 401 or 403 with its challenge.
+    Bearer {
+        /// 401 or 403.
+        status: u16,
+        /// The WWW-Authenticate value.
+        challenge: String,
+        /// DRF's detail text.
+        detail: &'static str,
+    },
+    /// The method is not served at this path; the value lists the ones that are.
+    MethodNotAllowed(&'static str),
+    /// A database failure: logged, answered 500.
+    Store(StoreError),
+    /// The OS random source failed: logged, answered 500.
+    Random(crate::secret::RandomError),
+}
+
+impl From<StoreError> for HttpError {
+    fn from(e: StoreError) -> Self {
+        HttpError::Store(e)
+    }
+}
+
+impl From<crate::secret::RandomError> for HttpError {
+    fn from(e: crate::secret::RandomError) -> Self {
+        HttpError::Random(e)
+    }
+}
+
+impl From<OAuthError> for HttpError {
+    fn from(e: OAuthError) -> Self {
+        HttpError::OAuth(e)
+    }
+}
+
+impl HttpError {
+    /// A resource endpoint's unreadable request, in DRF's format.
+    pub fn api_request(e: RequestError) -> HttpError {
+        HttpError::Api(e.status(), e.description())
+    }
+
+    /// The response for this error. Internal failures are logged here, without request data.
+    pub fn into_response(self) -> Resp {
+        match self {
+            HttpError::OAuth(e) => {
+                let resp = oauth_error_body(e.status(), e.code(), e.description());
+                match e.challenge() {
+                    Some(challenge) => resp.with_header("WWW-Authenticate", challenge),
+                    None => resp,
+                }
+            }
+            HttpError::OAuthRequest(e) => {
+                oauth_error_body(e.status(), "invalid_request", &e.description())
+            }
+            HttpError::Api(status, detail) => Resp::json(status, &json!({ "detail": detail })),
+            HttpError::Fields(errors) => Resp::json(400, &errors),
+            HttpError::Bearer {
+                status,
+                challenge,
+                detail,
+            } => Resp::json(status, &json!({ "detail": detail }))
+                .with_header("WWW-Authenticate", challenge),
+            HttpError::MethodNotAllowed(allow) => {
+                Resp::json(405, &json!({ "detail": "Method not allowed." }))
+                    .with_header("Allow", allow)
+            }
+            HttpError::Store(e) => internal(&e.to_string()),
+            HttpError::Random(e) => internal(&e.to_string()),
+        }
+    }
+}
+
+fn oauth_error_body(status: u16, code: &str, description: &str) -> Resp {
+    Resp::json_no_store(
+        status,
+        &json!({ "error": code, "error_description": description }),
+    )
+}
+
+/// A 500 whose cause is logged on the server and not told to the client.
+pub fn internal(cause: &str) -> Resp {
+    eprintln!("oauthd: internal error: {cause}");
+    Resp::json(
+        500,
+        &json!({ "error": "server_error", "detail": "Internal server error." }),
+    )
+}

@@ -1,0 +1,21 @@
+//! The `oauthd` binary: runs the command line and maps errors to exit codes
+//! (0 success, 1 failure, 2 usage error).
+
+use oauthd::cli::{self, CliError, USAGE};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = std::env::args().skip(1).collect();
+    let mut stdin = std::io::stdin().lock();
+    match cli::run(args, &mut stdin, &mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(message)) => {
+            eprintln!("oauthd: {message}\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(message)) => {
+            eprintln!("oauthd: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

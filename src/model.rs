@@ -1,0 +1,226 @@
+//! Plain records shared by the store (which loads them) and the protocol core (which judges them).
+
+use crate::oauth::scope::Scopes;
+use crate::secret::Digest32;
+use std::fmt;
+
+/// RFC 6749 §2.1 client types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// Can keep a secret: authenticates with one.
+    Confidential,
+    /// Cannot keep a secret: identifies itself by client_id alone.
+    Public,
+}
+
+impl ClientType {
+    /// The stored and command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+
+    /// Parses the stored and command-line name.
+    pub fn parse(text: &str) -> Option<ClientType> {
+        match text {
+            "confidential" => Some(ClientType::Confidential),
+            "public" => Some(ClientType::Public),
+            _ => None,
+        }
+    }
+}
+
+/// The grant types an application may be registered for (DOT's authorization_grant_type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GrantType {
+    /// RFC 6749 §4.1.
+    AuthorizationCode,
+    /// RFC 6749 §4.2.
+    Implicit,
+    /// RFC 6749 §4.3, resource owner password credentials.
+    Password,
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// Every grant type, in display order.
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::Implicit,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+    ];
+
+    /// The name used on the command line and in the database (DOT's choice values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization-code",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client-credentials",
+        }
+    }
+
+    /// Parses the command-line and database name.
+    pub fn parse(text: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.as_str() == text)
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered client application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// Row id.
+    pub id: i64,
+    /// Public identifier.
+    pub client_id: String,
+    /// SHA-256 of the client secret; `None` for public clients.
+    pub secret_digest: Option<Digest32>,
+    /// Display name.
+    pub name: String,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// Grant types it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Registered redirect URIs, compared exactly.
+    pub redirect_uris: Vec<String>,
+    /// Scopes it may request; `None`: every configured scope.
+    pub allowed_scopes: Option<Scopes>,
+    /// Skip the consent page (DOT's skip_authorization).
+    pub skip_authorization: bool,
+    /// DOT's is_usable: a disabled app cannot authenticate or use its tokens.
+    pub enabled: bool,
+    /// Owning user, if any.
+    pub owner_id: Option<i64>,
+}
+
+impl Application {
+    /// Whether the app is registered for `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// A resource owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Contact address, may be empty.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// May use the admin pages and create users.
+    pub is_admin: bool,
+    /// A disabled user cannot log in and their tokens stop working.
+    pub is_active: bool,
+}
+
+/// Django's username rule: 1 to 150 letters, digits and `@.+-_`.
+pub fn is_valid_username(name: &str) -> bool {
+    let count = name.chars().count();
+    (1..=150).contains(&count)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
+/// A group of users (the DRF tutorial's `/groups/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Row id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+}
+
+/// An original authorization; every token from it, across refreshes, belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Row id.
+    pub id: i64,
+    /// The client it was granted to.
+    pub application_id: i64,
+    /// The resource owner; `None` for client_credentials.
+    pub user_id: Option<i64>,
+    /// The scope the resource owner granted.
+    pub scope: Scopes,
+}
+
+/// An access token as loaded for validation, with what it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// Row id.
+    pub id: i64,
+    /// The grant it was issued from.
+    pub grant: Grant,
+    /// Its scope (may be narrower than the grant's).
+    pub scope: Scopes,
+    /// Issued at, unix seconds.
+    pub created: i64,
+    /// Expires at, unix seconds.
+    pub expires: i64,
+    /// The client's public id.
+    pub client_id: String,
+    /// The client is enabled.
+    pub app_enabled: bool,
+    /// The owner's username, when there is one.
+    pub username: Option<String>,
+    /// The owner is an admin.
+    pub user_is_admin: bool,
+    /// The owner is active (always true when there is no owner).
+    pub user_is_active: bool,
+}
+
+impl AccessToken {
+    /// RFC 6750 §3.1: usable now — not expired, its client enabled, its user active.
+    pub fn is_active(&self, now: i64) -> bool {
+        now < self.expires && self.app_enabled && self.user_is_active
+    }
+}
+
+/// A refresh token as loaded for a refresh or a revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// Row id.
+    pub id: i64,
+    /// The grant it belongs to.
+    pub grant: Grant,
+    /// The access token it was issued with, if that still exists.
+    pub access_token_id: Option<i64>,
+    /// Issued at, unix seconds.
+    pub created: i64,
+    /// When it was rotated out or revoked; `None` while live.
+    pub revoked: Option<i64>,
+    /// The client's public id.
+    pub client_id: String,
+    /// The owner's username, when there is one.
+    pub username: Option<String>,
+    /// The client is enabled and the owner (if any) is active.
+    pub holders_active: bool,
+}
+
+impl RefreshToken {
+    /// When it expires under `lifetime` (refresh_token_expire_seconds); `None`: never.
+    pub fn expires(&self, lifetime: Option<i64>) -> Option<i64> {
+        lifetime.map(|life| self.created + life)
+    }
+
+    /// Usable now: not retired, not expired, its client enabled and its user active.
+    pub fn is_active(&self, now: i64, lifetime: Option<i64>) -> bool {
+        self.revoked.is_none()
+            && self.holders_active
+            && self.expires(lifetime).is_none_or(|exp| now < exp)
+    }
+}

@@ -1,0 +1,125 @@
+//! Client authentication (RFC 6749 §2.3): who is calling the token, revocation and introspection endpoints.
+
+use crate::model::{Application, ClientType};
+use crate::oauth::error::OAuthError;
+use crate::secret;
+use std::fmt;
+
+/// What the client presented: from HTTP Basic or from the body, never both.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The claimed client_id.
+    pub client_id: String,
+    /// The presented secret; `None` when only a client_id was sent.
+    pub secret: Option<String>,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Judges presented credentials against the application loaded by their client_id
+/// (`None` when there is none). Unknown client, disabled client and wrong secret give
+/// the same answer; the secret's digest is compared in constant time.
+pub fn authenticate(
+    app: Option<Application>,
+    presented: &ClientCredentials,
+) -> Result<Application, OAuthError> {
+    let presented_digest = presented
+        .secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(secret::digest);
+    let app = app.filter(|a| a.enabled).ok_or(OAuthError::InvalidClient)?;
+    let ok = match (app.client_type, &app.secret_digest, presented_digest) {
+        (ClientType::Confidential, Some(stored), Some(given)) => {
+            secret::constant_time_eq(stored, &given)
+        }
+        (ClientType::Public, _, None) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(app)
+    } else {
+        Err(OAuthError::InvalidClient)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn valid_app() -> Application {
+        Application {
+            id: 1,
+            client_id: "client".into(),
+            secret_digest: Some(secret::digest("s3cret")),
+            name: "App".into(),
+            client_type: ClientType::Confidential,
+            grant_types: vec![],
+            redirect_uris: vec![],
+            allowed_scopes: None,
+            skip_authorization: false,
+            enabled: true,
+            owner_id: None,
+        }
+    }
+
+    fn creds(secret: Option<&str>) -> ClientCredentials {
+        ClientCredentials {
+            client_id: "client".into(),
+            secret: secret.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn confidential_clients_need_their_secret() {
+        assert!(authenticate(Some(valid_app()), &creds(Some("s3cret"))).is_ok());
+        for wrong in [None, Some(""), Some("s3cre"), Some("s3cret ")] {
+            assert_eq!(
+                authenticate(Some(valid_app()), &creds(wrong)),
+                Err(OAuthError::InvalidClient)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_and_disabled_clients_fail_alike() {
+        assert_eq!(
+            authenticate(None, &creds(Some("s3cret"))),
+            Err(OAuthError::InvalidClient)
+        );
+        let disabled = Application {
+            enabled: false,
+            ..valid_app()
+        };
+        assert_eq!(
+            authenticate(Some(disabled), &creds(Some("s3cret"))),
+            Err(OAuthError::InvalidClient)
+        );
+    }
+
+    #[test]
+    fn public_clients_send_no_secret() {
+        let public = Application {
+            client_type: ClientType::Public,
+            secret_digest: None,
+            ..valid_app()
+        };
+        assert!(authenticate(Some(public.clone()), &creds(None)).is_ok());
+        assert_eq!(
+            authenticate(Some(public), &creds(Some("guess"))),
+            Err(OAuthError::InvalidClient)
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        assert!(!format!("{:?}", creds(Some("s3cret"))).contains("s3cret"));
+    }
+}

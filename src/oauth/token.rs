@@ -1,0 +1,391 @@
+//! The token endpoint's grants (RFC 6749 §4.3, §4.4, §6) as pure decisions over loaded records and `now`.
+
+use crate::model::{Application, ClientType, GrantType, RefreshToken, User};
+use crate::oauth::error::OAuthError;
+use crate::oauth::scope::{self, Scopes};
+use crate::settings::Settings;
+
+/// The grant a token request asks for, with its grant-specific parameters.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TokenRequest {
+    /// RFC 6749 §4.3.2.
+    Password {
+        /// The resource owner's username.
+        username: String,
+        /// The resource owner's password.
+        password: String,
+    },
+    /// RFC 6749 §4.4.2.
+    ClientCredentials,
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token presented.
+        refresh_token: String,
+    },
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenRequest::Password { username, .. } => {
+                write!(f, "Password {{ username: {username:?} }}")
+            }
+            TokenRequest::ClientCredentials => f.write_str("ClientCredentials"),
+            TokenRequest::RefreshToken { .. } => f.write_str("RefreshToken"),
+        }
+    }
+}
+
+/// Reads grant_type and its parameters; `param` returns a single-valued parameter.
+pub fn parse_request<'a>(
+    param: impl Fn(&str) -> Option<&'a str>,
+) -> Result<TokenRequest, OAuthError> {
+    let required = |name: &str| {
+        param(name)
+            .map(str::to_owned)
+            .ok_or_else(|| OAuthError::missing(name))
+    };
+    match param("grant_type") {
+        None => Err(OAuthError::missing("grant_type")),
+        Some("password") => Ok(TokenRequest::Password {
+            username: required("username")?,
+            password: required("password")?,
+        }),
+        Some("client_credentials") => Ok(TokenRequest::ClientCredentials),
+        Some("refresh_token") => Ok(TokenRequest::RefreshToken {
+            refresh_token: required("refresh_token")?,
+        }),
+        Some(_) => Err(OAuthError::UnsupportedGrantType),
+    }
+}
+
+/// What a successful grant issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The resource owner, or `None` for client_credentials.
+    pub user_id: Option<i64>,
+    /// The access token's scope.
+    pub scope: Scopes,
+    /// Whether a refresh token comes with it.
+    pub with_refresh_token: bool,
+}
+
+fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> {
+    if app.allows(grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::UnauthorizedClient(format!(
+            "This client may not use the {grant} grant."
+        )))
+    }
+}
+
+/// RFC 6749 §4.3: the user was looked up by name (`None`: unknown) and the password checked
+/// (against a decoy hash for an unknown user). Every failure reads the same.
+pub fn password_grant(
+    app: &Application,
+    user: Option<&User>,
+    password_ok: bool,
+    requested_scope: Option<&str>,
+    settings: &Settings,
+) -> Result<Issue, OAuthError> {
+    require_grant(app, GrantType::Password)?;
+    let user = user
+        .filter(|u| password_ok && u.is_active)
+        .ok_or_else(|| OAuthError::InvalidGrant("Invalid credentials given.".into()))?;
+    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
+    Ok(Issue {
+        user_id: Some(user.id),
+        scope,
+        with_refresh_token: true,
+    })
+}
+
+/// RFC 6749 §4.4: confidential clients only; no user, no refresh token (§4.4.3).
+pub fn client_credentials_grant(
+    app: &Application,
+    requested_scope: Option<&str>,
+    settings: &Settings,
+) -> Result<Issue, OAuthError> {
+    require_grant(app, GrantType::ClientCredentials)?;
+    if app.client_type != ClientType::Confidential {
+        return Err(OAuthError::UnauthorizedClient(
+            "Only confidential clients may use client_credentials.".into(),
+        ));
+    }
+    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
+    Ok(Issue {
+        user_id: None,
+        scope,
+        with_refresh_token: false,
+    })
+}
+
+/// The outcome of a refresh request, decided inside the transaction that will carry it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshDecision {
+    /// Issue a new access token (and, with rotation, a new refresh token) in the same grant.
+    Refresh {
+        /// The new access token's scope.
+        scope: Scopes,
+        /// Retire the presented refresh token and issue a successor.
+        rotate: bool,
+    },
+    /// RFC 9700 §4.14.2: a retired refresh token came back; revoke the whole family, then fail.
+    RevokeFamily(OAuthError),
+    /// Fail and change nothing.
+    Reject(OAuthError),
+}
+
+/// The answer for an unknown, foreign, expired or disabled refresh token: all look alike.
+pub fn invalid_refresh_token() -> OAuthError {
+    OAuthError::InvalidGrant("The refresh token is invalid.".into())
+}
+
+/// RFC 6749 §6 and RFC 9700 §4.14.2: judges a presented, known refresh token.
+pub fn refresh_grant(
+    app: &Application,
+    token: &RefreshToken,
+    requested_scope: Option<&str>,
+    now: i64,
+    settings: &Settings,
+) -> RefreshDecision {
+    if token.grant.application_id != app.id {
+        return RefreshDecision::Reject(invalid_refresh_token());
+    }
+    if token.revoked.is_some() {
+        return RefreshDecision::RevokeFamily(OAuthError::InvalidGrant(
+            "The refresh token was already used or revoked.".into(),
+        ));
+    }
+    if !token.is_active(now, settings.refresh_token_expire_seconds) {
+        return RefreshDecision::Reject(invalid_refresh_token());
+    }
+    match scope::resolve_refresh(requested_scope, &token.grant.scope) {
+        Ok(scope) => RefreshDecision::Refresh {
+            scope,
+            rotate: settings.rotate_refresh_token,
+        },
+        Err(e) => RefreshDecision::Reject(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Grant;
+
+    fn settings() -> Settings {
+        Settings::from_toml("scopes = { read = \"R\", write = \"W\", groups = \"G\" }\nrefresh_token_expire_seconds = 100")
+            .unwrap()
+    }
+
+    fn valid_app() -> Application {
+        Application {
+            id: 7,
+            client_id: "c".into(),
+            secret_digest: None,
+            name: "n".into(),
+            client_type: ClientType::Confidential,
+            grant_types: vec![GrantType::Password, GrantType::ClientCredentials],
+            redirect_uris: vec![],
+            allowed_scopes: None,
+            skip_authorization: false,
+            enabled: true,
+            owner_id: None,
+        }
+    }
+
+    fn valid_user() -> User {
+        User {
+            id: 3,
+            username: "bob\"e'i;--ü".into(),
+            email: String::new(),
+            password_hash: String::new(),
+            is_admin: false,
+            is_active: true,
+        }
+    }
+
+    fn valid_refresh() -> RefreshToken {
+        RefreshToken {
+            id: 1,
+            grant: Grant {
+                id: 9,
+                application_id: 7,
+                user_id: Some(3),
+                scope: Scopes::parse("read write").unwrap(),
+            },
+            access_token_id: Some(4),
+            created: 1000,
+            revoked: None,
+            client_id: "c".into(),
+            username: Some("bob".into()),
+            holders_active: true,
+        }
+    }
+
+    fn params<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn parse_grant_types() {
+        let parse = |pairs: &[(&str, &str)]| parse_request(params(pairs)).map_err(|e| e.code());
+        assert_eq!(parse(&[]), Err("invalid_request"));
+        assert_eq!(
+            parse(&[("grant_type", "magic")]),
+            Err("unsupported_grant_type")
+        );
+        assert_eq!(
+            parse(&[("grant_type", "password"), ("username", "u")]),
+            Err("invalid_request")
+        );
+        assert_eq!(
+            parse(&[("grant_type", "refresh_token")]),
+            Err("invalid_request")
+        );
+        assert_eq!(
+            parse(&[("grant_type", "client_credentials")]),
+            Ok(TokenRequest::ClientCredentials)
+        );
+        assert!(
+            !format!(
+                "{:?}",
+                parse(&[
+                    ("grant_type", "password"),
+                    ("username", "u"),
+                    ("password", "hunter2")
+                ])
+            )
+            .contains("hunter2")
+        );
+    }
+
+    #[test]
+    fn password_grant_rules() {
+        let s = settings();
+        let user = valid_user();
+        let ok = password_grant(&valid_app(), Some(&user), true, None, &s).unwrap();
+        assert_eq!(
+            (ok.user_id, ok.scope.to_string(), ok.with_refresh_token),
+            (Some(3), "groups read write".into(), true)
+        );
+        let code = |app: &Application, user: Option<&User>, pw: bool, scope: Option<&str>| {
+            password_grant(app, user, pw, scope, &s)
+                .map(|_| ())
+                .map_err(|e| e.code())
+        };
+        let inactive = User {
+            is_active: false,
+            ..valid_user()
+        };
+        let cc_only = Application {
+            grant_types: vec![GrantType::ClientCredentials],
+            ..valid_app()
+        };
+        let read_only = Application {
+            allowed_scopes: Scopes::parse("read"),
+            ..valid_app()
+        };
+        assert_eq!(
+            code(&valid_app(), Some(&user), false, None),
+            Err("invalid_grant")
+        );
+        assert_eq!(code(&valid_app(), None, true, None), Err("invalid_grant"));
+        assert_eq!(
+            code(&valid_app(), Some(&inactive), true, None),
+            Err("invalid_grant")
+        );
+        assert_eq!(
+            code(&cc_only, Some(&user), true, None),
+            Err("unauthorized_client")
+        );
+        assert_eq!(
+            code(&read_only, Some(&user), true, Some("write")),
+            Err("invalid_scope")
+        );
+        assert_eq!(code(&read_only, Some(&user), true, Some("read")), Ok(()));
+    }
+
+    #[test]
+    fn client_credentials_rules() {
+        let s = settings();
+        let issue = client_credentials_grant(&valid_app(), Some("read"), &s).unwrap();
+        assert_eq!((issue.user_id, issue.with_refresh_token), (None, false));
+        let public = Application {
+            client_type: ClientType::Public,
+            ..valid_app()
+        };
+        assert_eq!(
+            client_credentials_grant(&public, None, &s)
+                .unwrap_err()
+                .code(),
+            "unauthorized_client"
+        );
+        let pw_only = Application {
+            grant_types: vec![GrantType::Password],
+            ..valid_app()
+        };
+        assert_eq!(
+            client_credentials_grant(&pw_only, None, &s)
+                .unwrap_err()
+                .code(),
+            "unauthorized_client"
+        );
+    }
+
+    #[test]
+    fn refresh_rules() {
+        let s = settings();
+        let app = valid_app();
+        let decide = |t: Option<&RefreshToken>, scope: Option<&str>, now: i64| {
+            refresh_grant(&app, t.unwrap(), scope, now, &s)
+        };
+        let live = valid_refresh();
+        assert_eq!(
+            decide(Some(&live), None, 1050),
+            RefreshDecision::Refresh {
+                scope: Scopes::parse("read write").unwrap(),
+                rotate: true
+            }
+        );
+        assert!(
+            matches!(decide(Some(&live), Some("read"), 1050), RefreshDecision::Refresh { scope, .. } if scope.to_string() == "read")
+        );
+        assert!(
+            matches!(decide(Some(&live), Some("groups"), 1050), RefreshDecision::Reject(e) if e.code() == "invalid_scope")
+        );
+        assert!(
+            matches!(decide(Some(&live), None, 1100), RefreshDecision::Reject(e) if e.code() == "invalid_grant")
+        );
+        let rotated = RefreshToken {
+            revoked: Some(1010),
+            ..valid_refresh()
+        };
+        assert!(
+            matches!(decide(Some(&rotated), None, 1050), RefreshDecision::RevokeFamily(e) if e.code() == "invalid_grant")
+        );
+        let foreign = RefreshToken {
+            grant: Grant {
+                application_id: 8,
+                ..valid_refresh().grant
+            },
+            ..valid_refresh()
+        };
+        assert!(matches!(
+            decide(Some(&foreign), None, 1050),
+            RefreshDecision::Reject(_)
+        ));
+        let disabled = RefreshToken {
+            holders_active: false,
+            ..valid_refresh()
+        };
+        assert!(matches!(
+            decide(Some(&disabled), None, 1050),
+            RefreshDecision::Reject(_)
+        ));
+    }
+}

@@ -1,0 +1,159 @@
+//! Credentials: random tokens from the OS CSPRNG, SHA-256 digests, constant-time compares, argon2id passwords.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRng;
+use rand::rngs::SysRng;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// Bytes of randomness in a token or code: 256 bits (RFC 6749 §10.10 asks for at least 128).
+const TOKEN_BYTES: usize = 32;
+
+/// The operating system's random source failed; nothing can be issued safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RandomError(pub String);
+
+impl fmt::Display for RandomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the OS random source failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for RandomError {}
+
+/// The SHA-256 of a credential: what the database keeps instead of the credential.
+pub type Digest32 = [u8; 32];
+
+/// A credential in clear, as handed to a client once. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The clear text, for the one response that hands it out.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The digest under which the store keeps it.
+    pub fn digest(&self) -> Digest32 {
+        digest(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A fresh access token, refresh token or code: 256 random bits, URL-safe base64 (43 characters).
+pub fn random_token() -> Result<Secret, RandomError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| RandomError(e.to_string()))?;
+    Ok(Secret(URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// A fresh client secret of `length` URL-safe characters (6 random bits each).
+pub fn random_secret(length: usize) -> Result<Secret, RandomError> {
+    let mut bytes = vec![0u8; length.div_ceil(4) * 3];
+    SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| RandomError(e.to_string()))?;
+    let mut text = URL_SAFE_NO_PAD.encode(&bytes);
+    text.truncate(length);
+    Ok(Secret(text))
+}
+
+/// SHA-256 of a presented credential, for lookup and comparison.
+pub fn digest(credential: &str) -> Digest32 {
+    Sha256::digest(credential.as_bytes()).into()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Hashes a password with argon2id (m = 19 MiB, t = 2, p = 1) into a PHC string.
+pub fn hash_password(password: &str) -> Result<String, RandomError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| RandomError(e.to_string()))
+}
+
+/// Checks a password against a stored PHC string; a malformed hash never matches.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A well-formed argon2id hash with the production parameters whose digest is random bytes,
+/// so no known password matches it. Checking a login for an unknown user against it costs
+/// what a wrong password costs (no user enumeration by timing).
+pub const DECOY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$3n5Rh/gSmKxM3c4b3sEPiw$Pm9kQ3PgnAAO2qO6G3Ykz8jDsL+zXwRM0QWw0bcP3Go";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_url_safe() {
+        let a = random_token().unwrap();
+        let b = random_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.expose().len(), 43);
+        assert!(
+            a.expose()
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_eq!(format!("{a:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn secrets_have_the_asked_length() {
+        for n in [27, 28, 30, 128, 255] {
+            assert_eq!(random_secret(n).unwrap().expose().len(), n);
+        }
+    }
+
+    #[test]
+    fn digest_is_sha256() {
+        let hex: String = digest("abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn passwords_round_trip_and_decoy_is_valid() {
+        let phc = hash_password("bob\"e'i;--ü").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("bob\"e'i;--ü", &phc));
+        assert!(!verify_password("bob", &phc));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(PasswordHash::new(DECOY_PASSWORD_HASH).is_ok());
+        assert!(!verify_password("", DECOY_PASSWORD_HASH));
+    }
+}

@@ -1,0 +1,339 @@
+//! Every setting with its DOT name and default, read from oauthd.toml and validated once at startup.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// When the approval page is shown (DOT's REQUEST_APPROVAL_PROMPT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalPrompt {
+    /// Always ask.
+    Force,
+    /// Skip when the user already holds a valid token covering the request.
+    Auto,
+}
+
+/// How hard SQLite works to keep a commit across a power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is fsynced before it is acknowledged.
+    Full,
+    /// `synchronous=NORMAL`: the last commits may roll back after a power loss.
+    Normal,
+}
+
+/// `default_scopes`: a list of scope names, or `"__all__"` for every configured scope.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum DefaultScopes {
+    One(String),
+    List(Vec<String>),
+}
+
+/// The raw file: DOT's names, every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    scopes: Option<BTreeMap<String, String>>,
+    default_scopes: Option<DefaultScopes>,
+    read_scope: Option<String>,
+    write_scope: Option<String>,
+    access_token_expire_seconds: Option<i64>,
+    authorization_code_expire_seconds: Option<i64>,
+    refresh_token_expire_seconds: Option<i64>,
+    rotate_refresh_token: Option<bool>,
+    request_approval_prompt: Option<ApprovalPrompt>,
+    allowed_redirect_uri_schemes: Option<Vec<String>>,
+    client_secret_length: Option<usize>,
+    accept_json_bodies: Option<bool>,
+    durability: Option<Durability>,
+}
+
+/// Validated settings, shared read-only by every worker.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Known scopes with their descriptions (DOT's SCOPES).
+    pub scopes: BTreeMap<String, String>,
+    /// Scopes granted when a request names none (DOT's DEFAULT_SCOPES, expanded).
+    pub default_scopes: Vec<String>,
+    /// Scope needed for safe methods by the read/write permission (DOT's READ_SCOPE).
+    pub read_scope: String,
+    /// Scope needed for other methods by the read/write permission (DOT's WRITE_SCOPE).
+    pub write_scope: String,
+    /// Lifetime of an access token.
+    pub access_token_expire_seconds: i64,
+    /// Lifetime of an authorization code (at most 600, RFC 6749 §4.1.2).
+    pub authorization_code_expire_seconds: i64,
+    /// Lifetime of a refresh token; `None`: refresh tokens never expire.
+    pub refresh_token_expire_seconds: Option<i64>,
+    /// Issue a new refresh token on each refresh and retire the old one.
+    pub rotate_refresh_token: bool,
+    /// Default approval prompt behaviour.
+    pub request_approval_prompt: ApprovalPrompt,
+    /// Schemes a redirect URI may use.
+    pub allowed_redirect_uri_schemes: Vec<String>,
+    /// Length in characters of a generated client secret.
+    pub client_secret_length: usize,
+    /// Accept `application/json` bodies at the token endpoints (DOT's JSONOAuthLibCore).
+    pub accept_json_bodies: bool,
+    /// SQLite synchronous mode.
+    pub durability: Durability,
+}
+
+/// A settings file that could not be read or holds a bad value; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError(pub String);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The shortest client secret accepted: 27 URL-safe characters carry 162 bits.
+const MIN_CLIENT_SECRET_LENGTH: usize = 27;
+/// The longest code lifetime RFC 6749 §4.1.2 recommends.
+const MAX_CODE_LIFETIME: i64 = 600;
+
+impl Settings {
+    /// Parses and validates the text of an oauthd.toml.
+    pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        let raw: RawSettings =
+            toml::from_str(text).map_err(|e| SettingsError(format!("oauthd.toml: {e}")))?;
+        Settings::from_raw(raw)
+    }
+
+    /// Reads `path` if given; without a path, the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Settings, SettingsError> {
+        match path {
+            None => Settings::from_raw(RawSettings::default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| SettingsError(format!("{}: {e}", path.display())))?;
+                Settings::from_toml(&text).map_err(|e| {
+                    SettingsError(e.0.replacen("oauthd.toml", &path.display().to_string(), 1))
+                })
+            }
+        }
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Settings, SettingsError> {
+        let scopes = raw.scopes.unwrap_or_else(|| {
+            BTreeMap::from([
+                ("read".to_string(), "Reading scope".to_string()),
+                ("write".to_string(), "Writing scope".to_string()),
+            ])
+        });
+        if let Some(bad) = scopes.keys().find(|s| !is_scope_token(s)) {
+            return Err(bad_value(
+                "scopes",
+                &format!("{bad:?} is not a valid scope name"),
+            ));
+        }
+        let default_scopes = match raw.default_scopes {
+            None => scopes.keys().cloned().collect(),
+            Some(DefaultScopes::One(s)) if s == "__all__" => scopes.keys().cloned().collect(),
+            Some(DefaultScopes::One(s)) => {
+                return Err(bad_value(
+                    "default_scopes",
+                    &format!("expected a list or \"__all__\", got {s:?}"),
+                ));
+            }
+            Some(DefaultScopes::List(list)) if list == ["__all__"] => {
+                scopes.keys().cloned().collect()
+            }
+            Some(DefaultScopes::List(list)) => {
+                known_scopes("default_scopes", &scopes, &list)?;
+                list
+            }
+        };
+        // An explicitly named read or write scope must exist; the defaults need not.
+        for (key, name) in [
+            ("read_scope", &raw.read_scope),
+            ("write_scope", &raw.write_scope),
+        ] {
+            known_scopes(key, &scopes, name.as_slice())?;
+        }
+        let read_scope = raw.read_scope.unwrap_or_else(|| "read".into());
+        let write_scope = raw.write_scope.unwrap_or_else(|| "write".into());
+        let code_lifetime = positive(
+            "authorization_code_expire_seconds",
+            raw.authorization_code_expire_seconds,
+            60,
+        )?;
+        if code_lifetime > MAX_CODE_LIFETIME {
+            return Err(bad_value(
+                "authorization_code_expire_seconds",
+                "must be at most 600",
+            ));
+        }
+        let refresh_token_expire_seconds = match raw.refresh_token_expire_seconds {
+            None => None,
+            Some(s) => Some(positive("refresh_token_expire_seconds", Some(s), 0)?),
+        };
+        let schemes = raw
+            .allowed_redirect_uri_schemes
+            .unwrap_or_else(|| vec!["http".into(), "https".into()]);
+        if schemes.is_empty() || schemes.iter().any(|s| !is_uri_scheme(s)) {
+            return Err(bad_value(
+                "allowed_redirect_uri_schemes",
+                "expected a non-empty list of URI schemes",
+            ));
+        }
+        let client_secret_length = raw.client_secret_length.unwrap_or(128);
+        if !(MIN_CLIENT_SECRET_LENGTH..=255).contains(&client_secret_length) {
+            return Err(bad_value(
+                "client_secret_length",
+                "must be between 27 and 255",
+            ));
+        }
+        Ok(Settings {
+            scopes,
+            default_scopes,
+            read_scope,
+            write_scope,
+            access_token_expire_seconds: positive(
+                "access_token_expire_seconds",
+                raw.access_token_expire_seconds,
+                36000,
+            )?,
+            authorization_code_expire_seconds: code_lifetime,
+            refresh_token_expire_seconds,
+            rotate_refresh_token: raw.rotate_refresh_token.unwrap_or(true),
+            request_approval_prompt: raw.request_approval_prompt.unwrap_or(ApprovalPrompt::Force),
+            allowed_redirect_uri_schemes: schemes
+                .into_iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            client_secret_length,
+            accept_json_bodies: raw.accept_json_bodies.unwrap_or(false),
+            durability: raw.durability.unwrap_or(Durability::Full),
+        })
+    }
+}
+
+fn bad_value(key: &str, why: &str) -> SettingsError {
+    SettingsError(format!("oauthd.toml: {key}: {why}"))
+}
+
+fn positive(key: &str, value: Option<i64>, default: i64) -> Result<i64, SettingsError> {
+    match value.unwrap_or(default) {
+        v if v > 0 => Ok(v),
+        _ => Err(bad_value(key, "must be a positive number of seconds")),
+    }
+}
+
+fn known_scopes(
+    key: &str,
+    scopes: &BTreeMap<String, String>,
+    names: &[String],
+) -> Result<(), SettingsError> {
+    match names.iter().find(|n| !scopes.contains_key(*n)) {
+        Some(unknown) => Err(bad_value(key, &format!("{unknown:?} is not in scopes"))),
+        None => Ok(()),
+    }
+}
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+/// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+fn is_uri_scheme(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Settings::from_toml(text)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn defaults_follow_dot() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s.scopes.keys().collect::<Vec<_>>(), ["read", "write"]);
+        assert_eq!(s.default_scopes, ["read", "write"]);
+        assert_eq!(s.access_token_expire_seconds, 36000);
+        assert_eq!(s.authorization_code_expire_seconds, 60);
+        assert_eq!(s.refresh_token_expire_seconds, None);
+        assert!(s.rotate_refresh_token);
+        assert_eq!(s.request_approval_prompt, ApprovalPrompt::Force);
+        assert_eq!(s.client_secret_length, 128);
+        assert!(!s.accept_json_bodies);
+        assert_eq!(s.durability, Durability::Full);
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let s = Settings::from_toml(
+            r#"
+            scopes = { read = "Read", write = "Write", groups = "Groups" }
+            default_scopes = ["read"]
+            refresh_token_expire_seconds = 3600
+            durability = "normal"
+            request_approval_prompt = "auto"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.default_scopes, ["read"]);
+        assert_eq!(s.refresh_token_expire_seconds, Some(3600));
+        assert_eq!(s.durability, Durability::Normal);
+        assert_eq!(s.request_approval_prompt, ApprovalPrompt::Auto);
+    }
+
+    #[test]
+    fn all_expands_to_every_scope() {
+        let s =
+            Settings::from_toml("scopes = { a = \"A\", b = \"B\" }\ndefault_scopes = \"__all__\"")
+                .unwrap();
+        assert_eq!(s.default_scopes, ["a", "b"]);
+    }
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        for (text, key) in [
+            ("rotate_refresh_tokens = true", "rotate_refresh_tokens"),
+            (
+                "access_token_expire_seconds = -1",
+                "access_token_expire_seconds",
+            ),
+            (
+                "access_token_expire_seconds = \"ten\"",
+                "access_token_expire_seconds",
+            ),
+            (
+                "authorization_code_expire_seconds = 601",
+                "authorization_code_expire_seconds",
+            ),
+            ("default_scopes = [\"admin\"]", "default_scopes"),
+            ("default_scopes = \"everything\"", "default_scopes"),
+            ("durability = \"sometimes\"", "durability"),
+            ("client_secret_length = 8", "client_secret_length"),
+            ("read_scope = \"look\"", "read_scope"),
+            (
+                "allowed_redirect_uri_schemes = [\"ht tp\"]",
+                "allowed_redirect_uri_schemes",
+            ),
+            ("scopes = { \"a b\" = \"x\" }", "scopes"),
+        ] {
+            let message = err(text);
+            assert!(message.contains(key), "{text:?} gave {message:?}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The only module that speaks SQL: opening and migrating the database, transactions, and
+//! methods named by intent (split by area into users, apps and tokens).
+
+mod apps;
+mod tokens;
+mod users;
+
+pub use apps::NewApplication;
+pub use tokens::{Cleared, GrantRef, NewTokens};
+pub use users::UserView;
+
+use crate::settings::Durability;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+/// The schema, applied to a new database; it sets `user_version` to [`SCHEMA_VERSION`].
+const SCHEMA: &str = include_str!("../../schema.sql");
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+/// How long a writer waits for another connection's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A database failure. Never turned into "not found"; it becomes a 500 at the edge.
+#[derive(Debug)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    Sqlite(rusqlite::Error),
+    /// The file was written by a newer oauthd, whose schema this build does not know.
+    NewerSchema(i64),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::NewerSchema(v) => {
+                write!(
+                    f,
+                    "the database has schema version {v}; this oauthd knows up to {SCHEMA_VERSION}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+/// One connection to the oauthd database; each worker thread owns one.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file, sets WAL, foreign keys, the busy timeout
+    /// and the synchronous mode for `durability`, and brings the schema up to date.
+    pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Store::configure(conn, durability)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::configure(Connection::open_in_memory()?, Durability::Full)
+    }
+
+    fn configure(conn: Connection, durability: Durability) -> Result<Store, StoreError> {
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Applies the schema to an empty database; refuses one from a newer build.
+    /// Later versions add a step here per version, each in its own transaction.
+    fn migrate(&self) -> Result<(), StoreError> {
+        self.immediate(|store| match store.schema_version()? {
+            0 => Ok(store.conn.execute_batch(SCHEMA)?),
+            SCHEMA_VERSION => Ok(()),
+            newer => Err(StoreError::NewerSchema(newer)),
+        })
+    }
+
+    /// The `user_version` recorded in the file.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so a
+    /// read-check-write cannot interleave with another writer. Commits when `work` returns `Ok`
+    /// (an `Ok` may carry a protocol error whose side effects must stick, such as a family
+    /// revocation); rolls back on `Err` or on a panic.
+    pub fn immediate<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = work(self)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// `PRAGMA integrity_check` answers "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let answer: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        Ok(answer == "ok")
+    }
+}
+
+/// Joins names for a space-separated column.
+fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    items
+        .into_iter()
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_applies_to_an_empty_file_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.sqlite3");
+        {
+            let store = Store::open(&path, Durability::Full).unwrap();
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+            store
+                .create_user("bob\"e'i;--ü", "", "hash", false, 1)
+                .unwrap()
+                .unwrap();
+        }
+        let store = Store::open(&path, Durability::Normal).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            store
+                .find_user_by_username("bob\"e'i;--ü")
+                .unwrap()
+                .unwrap()
+                .username,
+            "bob\"e'i;--ü"
+        );
+        assert!(store.integrity_ok().unwrap());
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Store::open(&path, Durability::Full),
+            Err(StoreError::NewerSchema(99))
+        ));
+    }
+
+    #[test]
+    fn immediate_rolls_back_on_error() {
+        let store = Store::open_in_memory().unwrap();
+        let result: Result<(), StoreError> = store.immediate(|s| {
+            s.create_user("alice", "", "hash", false, 1)?;
+            Err(StoreError::NewerSchema(0))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.find_user_by_username("alice").unwrap(), None);
+    }
+}

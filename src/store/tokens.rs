@@ -1,0 +1,247 @@
+//! Grants, access tokens and refresh tokens, looked up by the SHA-256 of the token.
+
+use super::{Store, StoreError};
+use crate::model::{AccessToken, Grant, RefreshToken};
+use crate::oauth::scope::Scopes;
+use crate::secret::Digest32;
+use rusqlite::{OptionalExtension, Row, params};
+
+/// Tokens to store for one successful grant. Callers run this inside [`Store::immediate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTokens<'a> {
+    /// The grant they belong to: an existing one (a refresh) or a new one.
+    pub grant: GrantRef<'a>,
+    /// Digest of the new access token.
+    pub access_digest: Digest32,
+    /// Digest of the new refresh token, if one is issued.
+    pub refresh_digest: Option<Digest32>,
+    /// The access token's scope.
+    pub scope: &'a Scopes,
+    /// Issued at.
+    pub now: i64,
+    /// Access token expiry.
+    pub expires: i64,
+}
+
+/// Which grant new tokens belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRef<'a> {
+    /// Record a new grant for this application and user with this scope.
+    New {
+        /// The client.
+        application_id: i64,
+        /// The resource owner, if any.
+        user_id: Option<i64>,
+        /// The scope the owner granted.
+        scope: &'a Scopes,
+    },
+    /// An existing grant (its family continues).
+    Existing(i64),
+}
+
+/// What `cleartokens` removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cleared {
+    /// Refresh tokens removed.
+    pub refresh_tokens: usize,
+    /// Access tokens removed.
+    pub access_tokens: usize,
+    /// Grants left with no token, removed.
+    pub grants: usize,
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope";
+
+fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
+    let scope: String = row.get(at + 3)?;
+    Ok(Grant {
+        id: row.get(at)?,
+        application_id: row.get(at + 1)?,
+        user_id: row.get(at + 2)?,
+        scope: Scopes::parse(&scope).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Stores a grant's tokens and returns the grant id.
+    pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<i64, StoreError> {
+        let grant_id = match new.grant {
+            GrantRef::Existing(id) => id,
+            GrantRef::New { application_id, user_id, scope } => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO grants (application_id, user_id, scope, created) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                )?
+                .query_row(params![application_id, user_id, scope.to_string(), new.now], |r| r.get(0))?,
+        };
+        let access_id: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO access_tokens (token_hash, grant_id, scope, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING id",
+            )?
+            .query_row(params![new.access_digest, grant_id, new.scope.to_string(), new.now, new.expires], |r| r.get(0))?;
+        if let Some(refresh) = new.refresh_digest {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO refresh_tokens (token_hash, grant_id, access_token_id, created) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![refresh, grant_id, access_id, new.now])?;
+        }
+        Ok(grant_id)
+    }
+
+    /// Replaces a refresh token's access token: deletes the old one and issues `new` in the same
+    /// grant. With `rotate`, the presented refresh token is retired and `new` carries its
+    /// successor; without, the presented one now holds the new access token.
+    pub fn refresh_tokens(
+        &self,
+        old: &RefreshToken,
+        rotate: bool,
+        new: &NewTokens<'_>,
+    ) -> Result<(), StoreError> {
+        if let Some(access_id) = old.access_token_id {
+            self.delete_access_token(access_id)?;
+        }
+        if rotate {
+            self.conn
+                .prepare_cached("UPDATE refresh_tokens SET revoked = ?2 WHERE id = ?1")?
+                .execute(params![old.id, new.now])?;
+            self.issue_tokens(new)?;
+        } else {
+            self.issue_tokens(&NewTokens {
+                refresh_digest: None,
+                ..new.clone()
+            })?;
+            self.conn
+                .prepare_cached(
+                    "UPDATE refresh_tokens SET access_token_id = last_insert_rowid() WHERE id = ?1",
+                )?
+                .execute([old.id])?;
+        }
+        Ok(())
+    }
+
+    /// The access token with this digest, with its grant, client and owner.
+    pub fn find_access_token(&self, digest: &Digest32) -> Result<Option<AccessToken>, StoreError> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS}, a.id, a.scope, a.created, a.expires, app.client_id, app.enabled,
+                    u.username, COALESCE(u.is_admin, 0), COALESCE(u.is_active, 1)
+             FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+             JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
+             WHERE a.token_hash = ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let token = stmt
+            .query_row([digest], |row| {
+                let scope: String = row.get(5)?;
+                Ok(AccessToken {
+                    grant: grant_from_row(row, 0)?,
+                    id: row.get(4)?,
+                    scope: Scopes::parse(&scope).unwrap_or_default(),
+                    created: row.get(6)?,
+                    expires: row.get(7)?,
+                    client_id: row.get(8)?,
+                    app_enabled: row.get(9)?,
+                    username: row.get(10)?,
+                    user_is_admin: row.get(11)?,
+                    user_is_active: row.get(12)?,
+                })
+            })
+            .optional()?;
+        Ok(token)
+    }
+
+    /// The refresh token with this digest, live or retired, with its grant.
+    pub fn find_refresh_token(
+        &self,
+        digest: &Digest32,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS}, r.id, r.access_token_id, r.created, r.revoked, app.client_id,
+                    app.enabled AND COALESCE(u.is_active, 1), u.username
+             FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+             JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
+             WHERE r.token_hash = ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let token = stmt
+            .query_row([digest], |row| {
+                Ok(RefreshToken {
+                    grant: grant_from_row(row, 0)?,
+                    id: row.get(4)?,
+                    access_token_id: row.get(5)?,
+                    created: row.get(6)?,
+                    revoked: row.get(7)?,
+                    client_id: row.get(8)?,
+                    holders_active: row.get(9)?,
+                    username: row.get(10)?,
+                })
+            })
+            .optional()?;
+        Ok(token)
+    }
+
+    /// Deletes one access token (RFC 7009 revocation of an access token).
+    pub fn delete_access_token(&self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM access_tokens WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Revokes a whole family: every access token of the grant is deleted and every refresh
+    /// token retired (kept, so that a later replay is still recognised).
+    pub fn revoke_grant(&self, grant_id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM access_tokens WHERE grant_id = ?1")?
+            .execute([grant_id])?;
+        self.conn
+            .prepare_cached(
+                "UPDATE refresh_tokens SET revoked = ?2 WHERE grant_id = ?1 AND revoked IS NULL",
+            )?
+            .execute([grant_id, now])?;
+        Ok(())
+    }
+
+    /// Live refresh tokens in a grant (a family never holds more than one).
+    pub fn live_refresh_tokens(&self, grant_id: i64) -> Result<i64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*) FROM refresh_tokens WHERE grant_id = ?1 AND revoked IS NULL",
+        )?;
+        Ok(stmt.query_row([grant_id], |r| r.get(0))?)
+    }
+
+    /// DOT's cleartokens: removes refresh tokens older than `refresh_lifetime` (when set),
+    /// retired refresh tokens of families with no live one left, expired access tokens that no
+    /// live refresh token holds, and grants left with no token.
+    pub fn clear_expired(
+        &self,
+        now: i64,
+        refresh_lifetime: Option<i64>,
+    ) -> Result<Cleared, StoreError> {
+        let mut cleared = Cleared::default();
+        if let Some(life) = refresh_lifetime {
+            cleared.refresh_tokens += self.conn.execute(
+                "DELETE FROM refresh_tokens WHERE created <= ?1",
+                [now - life],
+            )?;
+        }
+        cleared.refresh_tokens += self.conn.execute(
+            "DELETE FROM refresh_tokens WHERE revoked IS NOT NULL AND grant_id NOT IN
+                 (SELECT grant_id FROM refresh_tokens WHERE revoked IS NULL)",
+            [],
+        )?;
+        cleared.access_tokens = self.conn.execute(
+            "DELETE FROM access_tokens WHERE expires <= ?1 AND id NOT IN
+                 (SELECT access_token_id FROM refresh_tokens WHERE revoked IS NULL AND access_token_id IS NOT NULL)",
+            [now],
+        )?;
+        cleared.grants = self.conn.execute(
+            "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)
+                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)",
+            [],
+        )?;
+        Ok(cleared)
+    }
+}

@@ -1,0 +1,187 @@
+//! Users and groups.
+
+use super::{Store, StoreError};
+use crate::model::{Group, User};
+use rusqlite::{OptionalExtension, Row, params};
+
+/// A user as the resource API shows it (DRF's UserSerializer, without the password).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserView {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Contact address.
+    pub email: String,
+    /// Django's name for an admin.
+    pub is_staff: bool,
+    /// Whether the user may log in.
+    pub is_active: bool,
+    /// Ids of the groups the user belongs to.
+    pub groups: Vec<i64>,
+}
+
+const USER_COLUMNS: &str = "id, username, email, password_hash, is_admin, is_active";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        email: row.get(2)?,
+        password_hash: row.get(3)?,
+        is_admin: row.get(4)?,
+        is_active: row.get(5)?,
+    })
+}
+
+fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        id: row.get(0)?,
+        name: row.get(1)?,
+    })
+}
+
+impl Store {
+    /// Adds a user; `None` when the username is taken.
+    pub fn create_user(
+        &self,
+        username: &str,
+        email: &str,
+        password_hash: &str,
+        is_admin: bool,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO users (username, email, password_hash, is_admin, created) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (username) DO NOTHING RETURNING id",
+        )?;
+        Ok(stmt
+            .query_row(
+                params![username, email, password_hash, is_admin, now],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The user with this exact username.
+    pub fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([username], user_from_row)
+            .optional()?)
+    }
+
+    /// The user with this id.
+    pub fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id], user_from_row)
+            .optional()?)
+    }
+
+    /// Users as the API shows them, by id; `only` narrows to one user.
+    pub fn user_views(&self, only: Option<i64>) -> Result<Vec<UserView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT u.id, u.username, u.email, u.is_admin, u.is_active,
+                    (SELECT group_concat(group_id, ' ') FROM user_groups g WHERE g.user_id = u.id)
+             FROM users u WHERE ?1 IS NULL OR u.id = ?1 ORDER BY u.id",
+        )?;
+        let rows = stmt.query_map([only], |row| {
+            let groups: Option<String> = row.get(5)?;
+            Ok(UserView {
+                id: row.get(0)?,
+                username: row.get(1)?,
+                email: row.get(2)?,
+                is_staff: row.get(3)?,
+                is_active: row.get(4)?,
+                groups: groups
+                    .unwrap_or_default()
+                    .split(' ')
+                    .filter_map(|g| g.parse().ok())
+                    .collect(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds a group; `None` when the name is taken.
+    pub fn create_group(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO groups (name) VALUES (?1) ON CONFLICT (name) DO NOTHING RETURNING id",
+        )?;
+        Ok(stmt.query_row([name], |r| r.get(0)).optional()?)
+    }
+
+    /// Puts a user in a group (no-op when already a member).
+    pub fn add_group_member(&self, group_id: i64, user_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO user_groups (user_id, group_id) VALUES (?1, ?2)",
+            )?
+            .execute([user_id, group_id])?;
+        Ok(())
+    }
+
+    /// Groups by id; `only` narrows to one group.
+    pub fn groups(&self, only: Option<i64>) -> Result<Vec<Group>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name FROM groups WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([only], group_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_are_unique_by_name_and_listed_with_groups() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = store
+            .create_user("bob\"e'i;--ü", "b@example.com", "h", true, 5)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store
+                .create_user("bob\"e'i;--ü", "", "h", false, 6)
+                .unwrap(),
+            None
+        );
+        let eve = store
+            .create_user("eve", "", "h", false, 6)
+            .unwrap()
+            .unwrap();
+        let staff = store.create_group("staff").unwrap().unwrap();
+        assert_eq!(store.create_group("staff").unwrap(), None);
+        store.add_group_member(staff, bob).unwrap();
+        store.add_group_member(staff, bob).unwrap();
+        let views = store.user_views(None).unwrap();
+        assert_eq!(views.len(), 2);
+        assert_eq!(
+            (views[0].is_staff, views[0].groups.clone()),
+            (true, vec![staff])
+        );
+        assert_eq!(
+            store.user_views(Some(eve)).unwrap()[0].groups,
+            Vec::<i64>::new()
+        );
+        assert_eq!(store.user_views(Some(999)).unwrap(), vec![]);
+        assert_eq!(
+            store.find_user(bob).unwrap().unwrap().email,
+            "b@example.com"
+        );
+        assert_eq!(
+            store.groups(None).unwrap(),
+            vec![Group {
+                id: staff,
+                name: "staff".into()
+            }]
+        );
+    }
+}
