@@ -1,0 +1,34 @@
+//! The one integration-test binary: real HTTP against an in-process server on 127.0.0.1:0.
+
+#[path = "it/support.rs"]
+mod support;
+
+#[path = "it/tutorial.rs"]
+mod tutorial;
+
+#[path = "it/token.rs"]
+mod token;
+
+#[path = "it/revoke.rs"]
+mod revoke;
+
+#[path = "it/introspect.rs"]
+mod introspect;
+
+#[path = "it/resource.rs"]
+mod resource;
+
+#[path = "it/bad_input.rs"]
+mod bad_input;
+
+#[path = "it/cli.rs"]
+mod cli;
+
+#[path = "it/client_lib.rs"]
+mod client_lib;
+
+#[path = "it/refresh.rs"]
+mod refresh;
+
+#[path = "it/durability.rs"]
+mod durability;

@@ -1,0 +1,318 @@
+//! Test support: an in-process server on 127.0.0.1:0 over a temporary database, provisioned
+//! through the real `oauthd` binary; an HTTP client; and the DRF tutorial's fixture.
+
+use oauthd::store::Store;
+use oauthd::{RunningServer, ServerConfig, Settings};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// The DRF tutorial's settings: its scopes, plus the introspection scope.
+pub const TUTORIAL_SETTINGS: &str = r#"
+scopes = { read = "Read scope", write = "Write scope", groups = "Access to your groups", introspection = "Introspect tokens" }
+default_scopes = ["read", "write", "groups"]
+"#;
+
+/// A hostile string used wherever user-controlled text is stored.
+pub const HOSTILE: &str = "bob\"e'i;--ü";
+
+/// A running test server with its own directory, database and settings file.
+pub struct TestServer {
+    running: Option<RunningServer>,
+    /// The temporary directory holding oauthd.sqlite3 and oauthd.toml.
+    pub dir: TempDir,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The `error` of an OAuth error body.
+    pub fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// A registered client as `app add --json` printed it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret: Option<String>,
+}
+
+impl Client {
+    /// `(client_id, secret)` for HTTP Basic.
+    pub fn basic(&self) -> (&str, &str) {
+        (&self.id, self.secret.as_deref().unwrap_or(""))
+    }
+}
+
+impl TestServer {
+    /// A server with the tutorial's settings.
+    pub fn start() -> TestServer {
+        TestServer::with_settings(TUTORIAL_SETTINGS)
+    }
+
+    /// A server with this oauthd.toml.
+    pub fn with_settings(toml: &str) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("oauthd.toml"), toml).expect("write settings");
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build(),
+        );
+        let mut server = TestServer { running: None, dir, base: String::new(), agent };
+        server.boot();
+        server
+    }
+
+    fn boot(&mut self) {
+        let settings = Settings::load(Some(&self.config_path())).expect("settings");
+        let running = RunningServer::start(ServerConfig {
+            addr: "127.0.0.1:0".into(),
+            threads: 4,
+            db_path: self.db_path(),
+            settings,
+        })
+        .expect("server starts");
+        self.base = format!("http://{}", running.addr());
+        self.running = Some(running);
+    }
+
+    /// Stops the server gracefully and starts it again on the same database.
+    pub fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+        }
+        self.boot();
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("oauthd.sqlite3")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("oauthd.toml")
+    }
+
+    /// A second connection to the database, to check what was stored.
+    pub fn store(&self) -> Store {
+        Store::open(&self.db_path(), oauthd::settings::Durability::Full).expect("open store")
+    }
+
+    /// Runs the real binary with this server's --db and --config; returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
+        let db = self.db_path();
+        let config = self.config_path();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oauthd"))
+            .arg("--db")
+            .arg(&db)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run oauthd");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        let out = child.wait_with_output().expect("oauthd finishes");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `oauthd user add`, which must succeed.
+    pub fn add_user(&self, username: &str, password: &str, admin: bool) {
+        let mut args = vec!["user", "add", username];
+        if admin {
+            args.push("--admin");
+        }
+        let (code, out, err) = self.cli(&args, &format!("{password}\n"));
+        assert_eq!(code, 0, "user add failed: {out} {err}");
+    }
+
+    /// `oauthd app add ... --json`, which must succeed.
+    pub fn add_app(&self, args: &[&str]) -> Client {
+        let mut all = vec!["app", "add"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let (code, out, err) = self.cli(&all, "");
+        assert_eq!(code, 0, "app add failed: {out} {err}");
+        let printed: serde_json::Value = serde_json::from_str(&out).expect("app add prints JSON");
+        Client {
+            id: printed["client_id"].as_str().expect("client_id").to_owned(),
+            secret: printed["client_secret"].as_str().map(str::to_owned),
+        }
+    }
+
+    /// Any request.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut builder = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(body.to_vec()).expect("request");
+        let mut response = self.agent.run(request).expect("HTTP exchange");
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Reply { status, headers, body }
+    }
+
+    /// A form POST, with HTTP Basic client credentials when given.
+    pub fn post_form(&self, path: &str, form: &str, basic: Option<(&str, &str)>) -> Reply {
+        let auth = basic.map(basic_header);
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(auth) = auth.as_deref() {
+            headers.push(("Authorization", auth));
+        }
+        self.request("POST", path, &headers, form.as_bytes())
+    }
+
+    /// A request with a bearer token.
+    pub fn with_bearer(&self, method: &str, path: &str, token: &str, form: &str) -> Reply {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if !form.is_empty() {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        self.request(method, path, &headers, form.as_bytes())
+    }
+
+    /// Sends raw bytes on a new connection and returns everything the server answered.
+    pub fn raw(&self, bytes: &[u8]) -> String {
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        stream.write_all(bytes).expect("send");
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read until the server closes, or until one full response has arrived.
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if response_complete(&answer) {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+        }
+    }
+}
+
+fn response_complete(answer: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let length = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    body.len() >= length
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))` per RFC 6749 §2.3.1.
+pub fn basic_header((id, secret): (&str, &str)) -> String {
+    use base64::Engine;
+    let pair = format!("{}:{}", form_encode(id), form_encode(secret));
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+}
+
+/// application/x-www-form-urlencoded encoding of one value.
+pub fn form_encode(value: &str) -> String {
+    serde_urlencoded::to_string([("", value)]).expect("encode").trim_start_matches('=').to_owned()
+}
+
+/// The DRF tutorial's world: an admin, a plain user, a group and a password-grant client.
+pub struct Tutorial {
+    pub server: TestServer,
+    pub client: Client,
+}
+
+pub const ADMIN_PASSWORD: &str = "admin pass ü";
+pub const ALICE_PASSWORD: &str = "alice-pass";
+
+impl Tutorial {
+    pub fn new() -> Tutorial {
+        Tutorial::with_server(TestServer::start())
+    }
+
+    pub fn with_server(server: TestServer) -> Tutorial {
+        server.add_user("admin", ADMIN_PASSWORD, true);
+        server.add_user("alice", ALICE_PASSWORD, false);
+        let (code, _, err) = server.cli(&["group", "add", "staff", "--member", "admin"], "");
+        assert_eq!(code, 0, "{err}");
+        let client = server.add_app(&[
+            "--name",
+            HOSTILE,
+            "--client-type",
+            "confidential",
+            "--grant",
+            "password,client-credentials",
+        ]);
+        Tutorial { server, client }
+    }
+
+    /// The password grant for `username`, with `extra` form fields appended.
+    pub fn password_grant(&self, username: &str, password: &str, extra: &str) -> Reply {
+        let form = format!("grant_type=password&username={}&password={}{extra}", form_encode(username), form_encode(password));
+        self.server.post_form("/o/token/", &form, Some(self.client.basic()))
+    }
+
+    /// A successful password grant for the admin; returns the token response.
+    pub fn admin_tokens(&self, extra: &str) -> serde_json::Value {
+        let reply = self.password_grant("admin", ADMIN_PASSWORD, extra);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    }
+
+    /// A refresh with this client.
+    pub fn refresh(&self, refresh_token: &str, extra: &str) -> Reply {
+        let form = format!("grant_type=refresh_token&refresh_token={}{extra}", form_encode(refresh_token));
+        self.server.post_form("/o/token/", &form, Some(self.client.basic()))
+    }
+}
+
+/// A string field of a JSON value.
+pub fn field(value: &serde_json::Value, name: &str) -> String {
+    value[name].as_str().unwrap_or_else(|| panic!("no {name} in {value}")).to_owned()
+}
