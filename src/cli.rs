@@ -16,12 +16,14 @@ pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
 commands:
   serve [--addr 127.0.0.1:8000] [--threads N]
   user add USERNAME [--admin] [--email EMAIL]      (password from stdin, or prompted)
+  user enable|disable USERNAME
   group add NAME [--member USERNAME]...
   app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
           [--redirect-uri URI]... [--scopes \"a b\"] [--skip-authorization] [--owner USERNAME] [--json]
           GRANT: authorization-code, implicit, password, client-credentials
   app list [--json]
   app remove CLIENT_ID
+  app enable|disable CLIENT_ID
   cleartokens";
 
 /// Why a command failed: a usage error (exit 2) or a failure while running (exit 1).
@@ -126,6 +128,8 @@ pub fn run(
         "serve" => serve(args, db, settings, out),
         "user" => match args.word("a user command")?.as_str() {
             "add" => add_user(args, &open(&db, &settings)?, stdin, out),
+            "enable" => set_user_active(args, &open(&db, &settings)?, true, out),
+            "disable" => set_user_active(args, &open(&db, &settings)?, false, out),
             other => Err(usage(format!("unknown user command {other:?}"))),
         },
         "group" => match args.word("a group command")?.as_str() {
@@ -139,6 +143,8 @@ pub fn run(
                 "add" => add_app(args, &store, &settings, out),
                 "list" => list_apps(args, &store, out),
                 "remove" => remove_app(args, &store, out),
+                "enable" => set_app_enabled(args, &store, true, out),
+                "disable" => set_app_enabled(args, &store, false, out),
                 other => Err(usage(format!("unknown app command {other:?}"))),
             }
         }
@@ -223,6 +229,42 @@ fn add_user(
         )?),
         None => Err(failed(format!("the user {username} already exists"))),
     }
+}
+
+fn set_user_active(
+    mut args: Args,
+    store: &Store,
+    active: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let username = args.word("USERNAME")?;
+    args.done()?;
+    if !store.set_user_active(&username, active)? {
+        return Err(failed(format!("no user {username}")));
+    }
+    Ok(writeln!(
+        out,
+        "{} user {username}",
+        if active { "enabled" } else { "disabled" }
+    )?)
+}
+
+fn set_app_enabled(
+    mut args: Args,
+    store: &Store,
+    enabled: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let client_id = args.word("CLIENT_ID")?;
+    args.done()?;
+    if !store.set_app_enabled(&client_id, enabled)? {
+        return Err(failed(format!("no application {client_id}")));
+    }
+    Ok(writeln!(
+        out,
+        "{} application {client_id}",
+        if enabled { "enabled" } else { "disabled" }
+    )?)
 }
 
 /// One line from stdin, or a prompt without echo when stdin is a terminal.

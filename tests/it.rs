@@ -1,4 +1,10 @@
 //! The one integration-test binary: real HTTP against an in-process server on 127.0.0.1:0.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "it/support.rs"]
 mod support;

@@ -201,9 +201,10 @@ fn read_capped(reader: &mut dyn Read) -> Result<Vec<u8>, RequestError> {
     }
 }
 
-/// `Scheme credentials` with a case-insensitive scheme (RFC 9110 §11.1).
+/// `Scheme credentials` with a case-insensitive scheme (RFC 9110 §11.1); the scheme alone
+/// (tiny_http trims a trailing space) gives empty credentials.
 fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
-    let (given, rest) = header.split_once(' ')?;
+    let (given, rest) = header.split_once(' ').unwrap_or((header, ""));
     given.eq_ignore_ascii_case(scheme).then_some(rest)
 }
 
@@ -374,6 +375,7 @@ mod tests {
             format!("{:?}", BearerHeader::Malformed)
         );
         assert_eq!(bearer("Bearer "), format!("{:?}", BearerHeader::Malformed));
+        assert_eq!(bearer("Bearer"), format!("{:?}", BearerHeader::Malformed));
         assert_eq!(bearer("Basic abc"), format!("{:?}", BearerHeader::Absent));
     }
 }

@@ -2,11 +2,12 @@
 //! connection; a panic costs one 500, not a worker; shutdown lets in-flight requests finish.
 
 use crate::http::App;
-use crate::http::request::{Req, RequestError};
+use crate::http::request::{MAX_BODY_BYTES, Req};
 use crate::http::response::{COMMON_HEADERS, Resp, internal};
 use crate::http::routes::route;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -151,20 +152,52 @@ fn work(app: &App, http: &tiny_http::Server, stopping: &AtomicBool) {
             route(app, &req).unwrap_or_else(|e| e.into_response())
         }))
         .unwrap_or_else(|_| internal(&format!("handler panicked on {} {}", req.method, req.path)));
-        let close = matches!(req.body, Err(RequestError::TooLarge));
-        // A client that went away cannot be answered; nothing else to do.
-        let _ = request.respond(to_tiny(resp, close));
+        if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
+            refuse_unread_body(request, resp);
+        } else {
+            // A client that went away cannot be answered; nothing else to do.
+            let _ = request.respond(to_tiny(resp));
+        }
     }
 }
 
-fn to_tiny(resp: Resp, close: bool) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+/// Claimed body sizes up to this are drained the way tiny_http does it; see [`refuse_unread_body`].
+const DRAINABLE_CLAIM: usize = 16 * 1024 * 1024;
+
+/// Answers a request whose declared body was refused unread. tiny_http 0.12 drains an unread
+/// body when the request is dropped, into a buffer of the *claimed* length
+/// (`EqualReader::drop`): a claim beyond what the OS will map aborts the process, and any
+/// claim holds the dropping thread until the client sends it or hangs up. So:
+/// - up to [`DRAINABLE_CLAIM`], the answer is sent and the request dropped on a thread of its
+///   own, which waits for the client instead of a worker;
+/// - beyond it, the answer goes out through `upgrade` (body delimited by the connection) and
+///   the unread stream is deliberately leaked: one idle connection, never the process.
+///
+/// README tells deployments exposed to the internet to cap bodies at a reverse proxy too.
+fn refuse_unread_body(request: tiny_http::Request, resp: Resp) {
+    if request.body_length().is_some_and(|n| n <= DRAINABLE_CLAIM) {
+        std::thread::spawn(move || request.respond(to_tiny(resp)));
+    } else {
+        let body = resp.body.clone();
+        let mut stream = request.upgrade(
+            "close",
+            to_tiny(Resp {
+                body: Vec::new(),
+                ..resp
+            }),
+        );
+        // The client may already be gone; nothing else to do.
+        let _ = stream.write_all(&body).and_then(|()| stream.flush());
+        std::mem::forget(stream);
+    }
+}
+
+fn to_tiny(resp: Resp) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     let mut out = tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
-    let extra = close.then_some(("Connection", "close"));
     let headers = COMMON_HEADERS
         .iter()
         .copied()
-        .chain(resp.headers.iter().map(|(k, v)| (*k, v.as_str())))
-        .chain(extra);
+        .chain(resp.headers.iter().map(|(k, v)| (*k, v.as_str())));
     for (name, value) in headers {
         if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             out.add_header(header);

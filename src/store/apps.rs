@@ -104,6 +104,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Enables or disables an application (DOT's is_usable); `false` when there is none.
+    pub fn set_app_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE applications SET enabled = ?2 WHERE client_id = ?1")?
+            .execute(params![client_id, enabled])?;
+        Ok(changed > 0)
+    }
+
     /// Deletes an application with its grants and tokens; `false` when there was none.
     pub fn delete_app(&self, client_id: &str) -> Result<bool, StoreError> {
         let removed = self

@@ -83,6 +83,16 @@ impl Store {
             .optional()?)
     }
 
+    /// Enables or disables a user; `false` when there is no such user. A disabled user cannot
+    /// log in and their tokens stop working.
+    pub fn set_user_active(&self, username: &str, active: bool) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE users SET is_active = ?2 WHERE username = ?1")?
+            .execute(params![username, active])?;
+        Ok(changed > 0)
+    }
+
     /// Users as the API shows them, by id; `only` narrows to one user.
     pub fn user_views(&self, only: Option<i64>) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -1,1 +1,332 @@
-//! (being written)
+//! The `oauthd` command line, run as the real binary: users, apps, cleartokens, settings, serve.
+
+use crate::bad_input::exchange;
+use crate::support::{Client, HOSTILE, TUTORIAL_SETTINGS, TestServer, field};
+use oauthd::model::{AccessToken, Application, User};
+use oauthd::secret::{digest, verify_password};
+use oauthd::settings::Durability;
+use oauthd::store::{SCHEMA_VERSION, Store};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+/// `oauthd serve` as a child process, stopped (killed) when dropped.
+pub struct Serving {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// `127.0.0.1:PORT`, read from the "listening on" line.
+    pub addr: String,
+}
+
+impl Serving {
+    /// Runs `oauthd --db DB serve --addr 127.0.0.1:0 EXTRA...` in DB's directory and waits
+    /// for its "listening on" line.
+    pub fn start(db: &Path, extra: &[&str]) -> Serving {
+        Serving::spawn(Command::new(env!("CARGO_BIN_EXE_oauthd")), db, extra)
+    }
+
+    /// The same, with at most `files` open file descriptors (`ulimit -n`).
+    pub fn start_limited(db: &Path, extra: &[&str], files: u32) -> Serving {
+        let mut shell = Command::new("sh");
+        let script = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
+        shell.args(["-c", &script, env!("CARGO_BIN_EXE_oauthd")]);
+        Serving::spawn(shell, db, extra)
+    }
+
+    fn spawn(mut command: Command, db: &Path, extra: &[&str]) -> Serving {
+        let mut child = command
+            .current_dir(db.parent().expect("db directory"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run oauthd serve");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read stdout");
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no 'listening on' line: {line:?}"))
+            .to_owned();
+        Serving {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Sends SIGTERM and waits; returns the exit code and the rest of stdout.
+    fn terminate(&mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.expect("run kill").success());
+        let status = self.child.wait().expect("wait");
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).expect("read stdout");
+        (status.code(), rest)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Arguments for `app add`: a name and a confidential client for these grants.
+const CONFIDENTIAL: &str = "--name x --client-type confidential --grant";
+
+/// `oauthd app add` with these space-separated words, then `extra`.
+fn app_add(s: &TestServer, words: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["app", "add"];
+    args.extend(words.split_whitespace().chain(extra.iter().copied()));
+    s.cli(&args, "")
+}
+
+/// A client registered through `app add ... --json`.
+fn add_app(s: &TestServer, words: &str) -> Client {
+    s.add_app(&words.split_whitespace().collect::<Vec<_>>())
+}
+
+/// A client_credentials token for `client`, straight from /o/token/.
+fn cc_token(s: &TestServer, client: &Client) -> String {
+    let form = "grant_type=client_credentials";
+    let reply = s.post_form("/o/token/", form, Some(client.basic()));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    field(&reply.json(), "access_token")
+}
+
+fn stored_token(s: &TestServer, token: &str) -> Option<AccessToken> {
+    s.store().find_access_token(&digest(token)).unwrap()
+}
+
+fn stored_user(s: &TestServer, username: &str) -> Option<User> {
+    s.store().find_user_by_username(username).unwrap()
+}
+
+fn stored_app(s: &TestServer, client_id: &str) -> Option<Application> {
+    s.store().find_app_by_client_id(client_id).unwrap()
+}
+
+fn with_settings(extra: &str) -> TestServer {
+    TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{extra}\n"))
+}
+
+#[test]
+fn user_add_reads_one_password_line_from_stdin() {
+    let s = TestServer::start();
+    let args = ["user", "add", "bob", "--email", "b@x.org"];
+    let (code, out, err) = s.cli(&args, "pw one ü\nnext line\n");
+    assert_eq!((code, out.trim()), (0, "created user bob (id 1)"), "{err}");
+    let bob = stored_user(&s, "bob").expect("stored");
+    assert!(verify_password("pw one ü", &bob.password_hash));
+    assert_eq!((bob.email.as_str(), bob.is_admin), ("b@x.org", false));
+
+    let (code, _, err) = s.cli(&["user", "add", "eve"], "\n");
+    assert_eq!(code, 1, "an empty password is refused: {err}");
+    assert_eq!(stored_user(&s, "eve"), None);
+}
+
+#[test]
+fn a_duplicate_user_exits_1_and_keeps_the_first() {
+    let s = TestServer::start();
+    s.add_user("bob", "first", false);
+    let (code, _, err) = s.cli(&["user", "add", "bob", "--admin"], "second\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("bob already exists"), "{err}");
+    let bob = stored_user(&s, "bob").unwrap();
+    assert!(verify_password("first", &bob.password_hash) && !bob.is_admin);
+}
+
+#[test]
+fn an_invalid_username_is_a_usage_error() {
+    let s = TestServer::start();
+    for name in ["bad name", HOSTILE] {
+        // No stdin: the command stops before reading a password (an empty one is exit 1).
+        let (code, _, err) = s.cli(&["user", "add", name], "");
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("usage:"), "{err}");
+        assert_eq!(stored_user(&s, name), None);
+    }
+}
+
+#[test]
+fn app_add_json_prints_the_secret_once_and_stores_its_digest() {
+    let s = TestServer::start();
+    let words = format!("--name {HOSTILE} --client-type confidential --grant password");
+    let conf = add_app(&s, &words);
+    let secret = conf
+        .secret
+        .clone()
+        .expect("confidential clients get a secret");
+    assert_eq!(secret.len(), 128);
+    let stored = stored_app(&s, &conf.id).expect("stored");
+    assert_eq!(stored.name, HOSTILE, "the name is kept byte for byte");
+    assert_eq!(stored.secret_digest, Some(digest(&secret)));
+
+    let public = add_app(&s, "--name spa --client-type public --grant password");
+    assert_eq!(
+        public.secret, None,
+        "client_secret is null for public clients"
+    );
+    assert_eq!(stored_app(&s, &public.id).unwrap().secret_digest, None);
+}
+
+#[test]
+fn client_secret_length_follows_the_settings() {
+    let s = with_settings("client_secret_length = 40");
+    let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
+    assert_eq!(app.secret.expect("secret").len(), 40);
+}
+
+#[test]
+fn bad_app_arguments_are_usage_errors_and_store_nothing() {
+    let s = TestServer::start();
+    let code = format!("{CONFIDENTIAL} authorization-code");
+    let cases = [
+        (format!("{CONFIDENTIAL} password,magic"), "magic"),
+        (code.clone(), "redirect-uri"),
+        (
+            format!("{code} --redirect-uri https://app.example/cb#frag"),
+            "fragment",
+        ),
+        (
+            format!("{code} --redirect-uri javascript:alert(1)"),
+            "javascript",
+        ),
+        (format!("{CONFIDENTIAL} password --scopes admin"), "admin"),
+    ];
+    for (words, named) in cases {
+        let (code, out, err) = app_add(&s, &words, &[]);
+        assert_eq!(code, 2, "{words}: {out} {err}");
+        assert!(err.contains(named), "{words}: {err}");
+        assert_eq!(s.store().list_apps().unwrap(), vec![], "{words}");
+    }
+}
+
+#[test]
+fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
+    let s = TestServer::start();
+    let words = format!("--name {HOSTILE} --client-type confidential --json");
+    let extra = [
+        "--grant",
+        "password,client-credentials",
+        "--scopes",
+        "write read",
+    ];
+    let (code, out, err) = app_add(&s, &words, &extra);
+    assert_eq!(code, 0, "{err}");
+    let printed: Value = serde_json::from_str(&out).unwrap();
+    let (id, secret) = (
+        field(&printed, "client_id"),
+        field(&printed, "client_secret"),
+    );
+
+    let (code, out, err) = s.cli(&["app", "list", "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    let list: Value = serde_json::from_str(&out).expect("app list --json prints JSON");
+    let expected = json!([{
+        "client_id": id, "name": HOSTILE, "client_type": "confidential",
+        "grant_types": ["password", "client-credentials"], "redirect_uris": [],
+        "allowed_scopes": "read write", "skip_authorization": false, "enabled": true,
+    }]);
+    assert_eq!(list, expected);
+    for listing in [out, s.cli(&["app", "list"], "").1] {
+        assert!(listing.contains(&id), "{listing}");
+        assert!(
+            !listing.contains(&secret),
+            "the secret is listed: {listing}"
+        );
+    }
+}
+
+#[test]
+fn app_remove_deletes_the_app_and_its_tokens() {
+    let s = TestServer::start();
+    let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
+    let token = cc_token(&s, &app);
+    assert!(stored_token(&s, &token).is_some());
+
+    let (code, out, err) = s.cli(&["app", "remove", &app.id], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&app.id), "{out}");
+    assert_eq!(stored_app(&s, &app.id), None);
+    assert_eq!(stored_token(&s, &token), None);
+    assert_eq!(s.with_bearer("GET", "/api/hello", &token, "").status, 401);
+
+    let (code, _, err) = s.cli(&["app", "remove", &app.id], "");
+    assert_eq!(code, 1, "removing an unknown id fails");
+    assert!(err.contains("no application"), "{err}");
+}
+
+#[test]
+fn cleartokens_removes_expired_access_tokens_but_keeps_valid_ones() {
+    let mut s = TestServer::start();
+    let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
+    let valid = cc_token(&s, &app);
+    let short = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 1\n");
+    std::fs::write(s.config_path(), short).unwrap();
+    s.restart();
+    let expired = cc_token(&s, &app);
+    std::thread::sleep(Duration::from_millis(2100));
+
+    let (code, out, err) = s.cli(&["cleartokens"], "");
+    assert_eq!(code, 0, "{err}");
+    let counts = "removed 0 refresh tokens, 1 access tokens, 1 grants";
+    assert_eq!(out.trim(), counts);
+    assert_eq!(stored_token(&s, &expired), None);
+    assert!(stored_token(&s, &valid).is_some());
+    assert_eq!(s.with_bearer("GET", "/api/hello", &valid, "").status, 200);
+}
+
+#[test]
+fn bad_settings_stop_every_command_and_name_the_key() {
+    let s = TestServer::start();
+    let bad = [
+        ("rotate_refresh_tokens", "true"),
+        ("durability", "\"sometimes\""),
+        ("access_token_expire_seconds", "-5"),
+    ];
+    for (key, value) in bad {
+        let toml = format!("{TUTORIAL_SETTINGS}\n{key} = {value}\n");
+        std::fs::write(s.config_path(), toml).unwrap();
+        // No stdin for `user add`: startup stops before any password is read.
+        for args in [&["app", "list"][..], &["user", "add", "bob"]] {
+            let (code, _, err) = s.cli(args, "");
+            assert!(code != 0 && err.contains(key), "{key}: {args:?}: {err}");
+        }
+        assert_eq!(stored_user(&s, "bob"), None);
+    }
+}
+
+#[test]
+fn serve_creates_a_new_database_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.sqlite3");
+    let mut serving = Serving::start(&db, &["--threads", "2"]);
+    assert!(db.exists(), "serve created the database");
+    let store = Store::open(&db, Durability::Full).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let hello = b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    let answer = exchange(&serving.addr, hello, 5);
+    assert!(answer.text.starts_with("HTTP/1.1 401"), "{answer:?}");
+
+    let (code, rest) = serving.terminate();
+    assert_eq!(code, Some(0), "{rest}");
+    assert!(rest.contains("oauthd stopped"), "{rest:?}");
+    assert!(!serving.is_running());
+}

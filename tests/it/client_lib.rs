@@ -1,1 +1,135 @@
-//! (being written)
+//! A real client library none of us wrote (the `oauth2` crate) drives the password,
+//! client-credentials and refresh grants, with both ways of sending client credentials.
+
+use crate::support::{ADMIN_PASSWORD, Tutorial};
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken,
+    ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
+};
+
+/// The library's HTTP hook, backed by ureq 3 with redirects off (as the oauth2 crate asks)
+/// and error statuses returned as responses, so the library itself parses error bodies.
+fn http_client() -> impl Fn(oauth2::HttpRequest) -> Result<oauth2::HttpResponse, ureq::Error> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    );
+    move |request: oauth2::HttpRequest| {
+        let mut response = agent.run(request)?;
+        let body = response.body_mut().read_to_vec()?;
+        let mut answer = oauth2::HttpResponse::new(body);
+        *answer.status_mut() = response.status();
+        *answer.headers_mut() = response.headers().clone();
+        Ok(answer)
+    }
+}
+
+/// A client with only a token endpoint configured.
+type TokenOnlyClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+fn library_client(t: &Tutorial, auth: AuthType) -> TokenOnlyClient {
+    BasicClient::new(ClientId::new(t.client.id.clone()))
+        .set_client_secret(ClientSecret::new(
+            t.client.secret.clone().expect("confidential"),
+        ))
+        .set_auth_type(auth)
+        .set_token_uri(TokenUrl::new(format!("{}/o/token/", t.server.base)).expect("token url"))
+}
+
+#[test]
+fn oauth2_crate_password_grant_then_refresh() {
+    let t = Tutorial::new();
+    for auth in [AuthType::BasicAuth, AuthType::RequestBody] {
+        let client = library_client(&t, auth);
+        let token = client
+            .exchange_password(
+                &ResourceOwnerUsername::new("admin".into()),
+                &ResourceOwnerPassword::new(ADMIN_PASSWORD.into()),
+            )
+            .add_scope(Scope::new("read".into()))
+            .request(&http_client())
+            .expect("password grant");
+        let scopes: Vec<_> = token
+            .scopes()
+            .expect("scope returned")
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(scopes, ["read"]);
+        assert_eq!(token.expires_in().map(|d| d.as_secs()), Some(36000));
+        let access = token.access_token().secret().clone();
+        assert_eq!(
+            t.server.with_bearer("GET", "/users/", &access, "").status,
+            200
+        );
+
+        let refresh = token
+            .refresh_token()
+            .expect("a refresh token")
+            .secret()
+            .clone();
+        let renewed = client
+            .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
+            .request(&http_client())
+            .expect("refresh grant");
+        let rotated = renewed
+            .refresh_token()
+            .expect("rotated refresh token")
+            .secret();
+        assert_ne!(rotated, &refresh, "rotation issues a new refresh token");
+        assert_eq!(
+            t.server
+                .with_bearer("GET", "/api/hello", &access, "")
+                .status,
+            401,
+            "old access token retired"
+        );
+        let new_access = renewed.access_token().secret();
+        assert_eq!(
+            t.server
+                .with_bearer("GET", "/api/hello", new_access, "")
+                .status,
+            200
+        );
+    }
+}
+
+#[test]
+fn oauth2_crate_client_credentials_and_a_typed_error() {
+    let t = Tutorial::new();
+    let client = library_client(&t, AuthType::BasicAuth);
+    let token = client
+        .exchange_client_credentials()
+        .request(&http_client())
+        .expect("client credentials");
+    assert!(
+        token.refresh_token().is_none(),
+        "client_credentials issues no refresh token"
+    );
+    let stored = t
+        .server
+        .store()
+        .find_access_token(&oauthd::secret::digest(token.access_token().secret()));
+    assert_eq!(
+        stored.unwrap().expect("stored").username,
+        None,
+        "a client_credentials token has no user"
+    );
+
+    let wrong = BasicClient::new(ClientId::new(t.client.id.clone()))
+        .set_client_secret(ClientSecret::new("wrong".into()))
+        .set_token_uri(TokenUrl::new(format!("{}/o/token/", t.server.base)).expect("token url"));
+    match wrong.exchange_client_credentials().request(&http_client()) {
+        Err(oauth2::RequestTokenError::ServerResponse(e)) => {
+            assert_eq!(
+                e.error(),
+                &oauth2::basic::BasicErrorResponseType::InvalidClient
+            );
+        }
+        other => panic!("expected invalid_client, got {other:?}"),
+    }
+}

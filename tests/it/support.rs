@@ -40,12 +40,16 @@ pub struct Reply {
 impl Reply {
     /// The body as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     /// A header's value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `error` of an OAuth error body.
@@ -84,7 +88,12 @@ impl TestServer {
                 .timeout_global(Some(Duration::from_secs(30)))
                 .build(),
         );
-        let mut server = TestServer { running: None, dir, base: String::new(), agent };
+        let mut server = TestServer {
+            running: None,
+            dir,
+            base: String::new(),
+            agent,
+        };
         server.boot();
         server
     }
@@ -138,7 +147,12 @@ impl TestServer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run oauthd");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        // The binary may exit (usage error, bad settings) before it reads stdin.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes());
         let out = child.wait_with_output().expect("oauthd finishes");
         (
             out.status.code().unwrap_or(-1),
@@ -172,8 +186,16 @@ impl TestServer {
     }
 
     /// Any request.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut builder = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
@@ -182,11 +204,20 @@ impl TestServer {
         let headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect();
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().unwrap_or_default();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A form POST, with HTTP Basic client credentials when given.
@@ -213,7 +244,9 @@ impl TestServer {
     pub fn raw(&self, bytes: &[u8]) -> String {
         let addr = self.base.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         stream.write_all(bytes).expect("send");
         let mut answer = Vec::new();
         let mut buf = [0u8; 4096];
@@ -241,10 +274,16 @@ impl Drop for TestServer {
 
 fn response_complete(answer: &[u8]) -> bool {
     let text = String::from_utf8_lossy(answer);
-    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
     let length = head
         .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+        })
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
     body.len() >= length
@@ -254,12 +293,18 @@ fn response_complete(answer: &[u8]) -> bool {
 pub fn basic_header((id, secret): (&str, &str)) -> String {
     use base64::Engine;
     let pair = format!("{}:{}", form_encode(id), form_encode(secret));
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
 }
 
 /// application/x-www-form-urlencoded encoding of one value.
 pub fn form_encode(value: &str) -> String {
-    serde_urlencoded::to_string([("", value)]).expect("encode").trim_start_matches('=').to_owned()
+    serde_urlencoded::to_string([("", value)])
+        .expect("encode")
+        .trim_start_matches('=')
+        .to_owned()
 }
 
 /// The DRF tutorial's world: an admin, a plain user, a group and a password-grant client.
@@ -294,8 +339,13 @@ impl Tutorial {
 
     /// The password grant for `username`, with `extra` form fields appended.
     pub fn password_grant(&self, username: &str, password: &str, extra: &str) -> Reply {
-        let form = format!("grant_type=password&username={}&password={}{extra}", form_encode(username), form_encode(password));
-        self.server.post_form("/o/token/", &form, Some(self.client.basic()))
+        let form = format!(
+            "grant_type=password&username={}&password={}{extra}",
+            form_encode(username),
+            form_encode(password)
+        );
+        self.server
+            .post_form("/o/token/", &form, Some(self.client.basic()))
     }
 
     /// A successful password grant for the admin; returns the token response.
@@ -307,12 +357,19 @@ impl Tutorial {
 
     /// A refresh with this client.
     pub fn refresh(&self, refresh_token: &str, extra: &str) -> Reply {
-        let form = format!("grant_type=refresh_token&refresh_token={}{extra}", form_encode(refresh_token));
-        self.server.post_form("/o/token/", &form, Some(self.client.basic()))
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}{extra}",
+            form_encode(refresh_token)
+        );
+        self.server
+            .post_form("/o/token/", &form, Some(self.client.basic()))
     }
 }
 
 /// A string field of a JSON value.
 pub fn field(value: &serde_json::Value, name: &str) -> String {
-    value[name].as_str().unwrap_or_else(|| panic!("no {name} in {value}")).to_owned()
+    value[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {value}"))
+        .to_owned()
 }

@@ -22,23 +22,41 @@ fn drf_tutorial_steps_4_and_5() {
     let users = s.with_bearer("GET", "/users/", &token, "");
     assert_eq!(users.status, 200, "{}", users.body);
     let list = users.json();
-    let names: Vec<_> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["admin", "alice"]);
-    assert!(!users.body.contains("argon2"), "password hashes must not be served");
+    assert!(
+        !users.body.contains("argon2"),
+        "password hashes must not be served"
+    );
 
     let one = s.with_bearer("GET", "/users/1/", &token, "");
-    assert_eq!((one.status, one.json()["username"].as_str()), (200, Some("admin")));
+    assert_eq!(
+        (one.status, one.json()["username"].as_str()),
+        (200, Some("admin"))
+    );
     assert_eq!(one.json()["is_staff"], true);
 
     let groups = s.with_bearer("GET", "/groups/", &token, "");
     assert_eq!(groups.status, 200);
-    assert_eq!(groups.json(), serde_json::json!([{ "id": 1, "name": "staff" }]));
+    assert_eq!(
+        groups.json(),
+        serde_json::json!([{ "id": 1, "name": "staff" }])
+    );
     assert_eq!(one.json()["groups"], serde_json::json!([1]));
 
     let created = s.with_bearer("POST", "/users/", &token, "username=foo&password=bar");
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.json()["username"], "foo");
-    let foo = s.store().find_user_by_username("foo").unwrap().expect("foo stored");
+    let foo = s
+        .store()
+        .find_user_by_username("foo")
+        .unwrap()
+        .expect("foo stored");
     assert!(oauthd::secret::verify_password("bar", &foo.password_hash));
 
     // Step 5: a read-only token.
@@ -46,16 +64,41 @@ fn drf_tutorial_steps_4_and_5() {
     assert_eq!(read_only["scope"], "read");
     let read_token = field(&read_only, "access_token");
     assert_eq!(s.with_bearer("GET", "/users/", &read_token, "").status, 200);
-    assert_eq!(s.with_bearer("GET", "/users/1/", &read_token, "").status, 200);
+    assert_eq!(
+        s.with_bearer("GET", "/users/1/", &read_token, "").status,
+        200
+    );
 
     let groups = s.with_bearer("GET", "/groups/", &read_token, "");
     assert_eq!(groups.status, 403);
-    assert_eq!(groups.json()["detail"], "You do not have permission to perform this action.");
-    assert!(groups.header("WWW-Authenticate").unwrap().contains("error=\"insufficient_scope\""));
-    assert!(groups.header("WWW-Authenticate").unwrap().contains("scope=\"groups\""));
+    assert_eq!(
+        groups.json()["detail"],
+        "You do not have permission to perform this action."
+    );
+    assert!(
+        groups
+            .header("WWW-Authenticate")
+            .unwrap()
+            .contains("error=\"insufficient_scope\"")
+    );
+    assert!(
+        groups
+            .header("WWW-Authenticate")
+            .unwrap()
+            .contains("scope=\"groups\"")
+    );
 
     let refused = s.with_bearer("POST", "/users/", &read_token, "username=foo2&password=bar");
     assert_eq!(refused.status, 403);
-    assert!(refused.header("WWW-Authenticate").unwrap().contains("scope=\"write\""));
-    assert_eq!(s.store().find_user_by_username("foo2").unwrap(), None, "nothing created");
+    assert!(
+        refused
+            .header("WWW-Authenticate")
+            .unwrap()
+            .contains("scope=\"write\"")
+    );
+    assert_eq!(
+        s.store().find_user_by_username("foo2").unwrap(),
+        None,
+        "nothing created"
+    );
 }
