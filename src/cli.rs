@@ -6,7 +6,7 @@ use crate::oauth::redirect::validate_redirect_uri;
 use crate::oauth::scope::Scopes;
 use crate::secret;
 use crate::settings::Settings;
-use crate::store::{NewApplication, Store};
+use crate::store::{NewApplication, Store, StoreError};
 use crate::{RunningServer, ServerConfig};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -126,12 +126,21 @@ pub fn run(
     let command = args.word("a command")?;
     match command.as_str() {
         "serve" => serve(args, db, settings, out),
-        "user" => match args.word("a user command")?.as_str() {
-            "add" => add_user(args, &open(&db, &settings)?, stdin, out),
-            "enable" => set_user_active(args, &open(&db, &settings)?, true, out),
-            "disable" => set_user_active(args, &open(&db, &settings)?, false, out),
-            other => Err(usage(format!("unknown user command {other:?}"))),
-        },
+        "user" => {
+            let sub = args.word("a user command")?;
+            let store = open(&db, &settings)?;
+            match sub.as_str() {
+                "add" => add_user(args, &store, stdin, out),
+                "enable" | "disable" => toggle(
+                    args,
+                    "user",
+                    sub == "enable",
+                    |name, on| store.set_user_active(name, on),
+                    out,
+                ),
+                other => Err(usage(format!("unknown user command {other:?}"))),
+            }
+        }
         "group" => match args.word("a group command")?.as_str() {
             "add" => add_group(args, &open(&db, &settings)?, out),
             other => Err(usage(format!("unknown group command {other:?}"))),
@@ -143,8 +152,13 @@ pub fn run(
                 "add" => add_app(args, &store, &settings, out),
                 "list" => list_apps(args, &store, out),
                 "remove" => remove_app(args, &store, out),
-                "enable" => set_app_enabled(args, &store, true, out),
-                "disable" => set_app_enabled(args, &store, false, out),
+                "enable" | "disable" => toggle(
+                    args,
+                    "application",
+                    sub == "enable",
+                    |id, on| store.set_app_enabled(id, on),
+                    out,
+                ),
                 other => Err(usage(format!("unknown app command {other:?}"))),
             }
         }
@@ -231,40 +245,26 @@ fn add_user(
     }
 }
 
-fn set_user_active(
+/// `user enable|disable USERNAME` and `app enable|disable CLIENT_ID`: `set` flips the flag
+/// of the named record and says whether there was one.
+fn toggle(
     mut args: Args,
-    store: &Store,
-    active: bool,
+    what: &str,
+    on: bool,
+    set: impl FnOnce(&str, bool) -> Result<bool, StoreError>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let username = args.word("USERNAME")?;
+    let name = args.word(if what == "user" {
+        "USERNAME"
+    } else {
+        "CLIENT_ID"
+    })?;
     args.done()?;
-    if !store.set_user_active(&username, active)? {
-        return Err(failed(format!("no user {username}")));
+    if !set(&name, on)? {
+        return Err(failed(format!("no {what} {name}")));
     }
-    Ok(writeln!(
-        out,
-        "{} user {username}",
-        if active { "enabled" } else { "disabled" }
-    )?)
-}
-
-fn set_app_enabled(
-    mut args: Args,
-    store: &Store,
-    enabled: bool,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let client_id = args.word("CLIENT_ID")?;
-    args.done()?;
-    if !store.set_app_enabled(&client_id, enabled)? {
-        return Err(failed(format!("no application {client_id}")));
-    }
-    Ok(writeln!(
-        out,
-        "{} application {client_id}",
-        if enabled { "enabled" } else { "disabled" }
-    )?)
+    let done = if on { "enabled" } else { "disabled" };
+    Ok(writeln!(out, "{done} {what} {name}")?)
 }
 
 /// One line from stdin, or a prompt without echo when stdin is a terminal.

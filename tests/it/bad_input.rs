@@ -1,7 +1,7 @@
 //! Bad input (SECURITY 34, 35): never a 5xx, never a state change, never a dead worker; each
 //! error in its endpoint's format (OAuth JSON on /o/*, DRF `{"detail": ...}` on the API).
 
-use crate::cli::Serving;
+use crate::support::Serving;
 use crate::support::{Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, field};
 use serde_json::json;
 use std::io::{Read, Write};

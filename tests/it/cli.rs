@@ -1,91 +1,13 @@
 //! The `oauthd` command line, run as the real binary: users, apps, cleartokens, settings, serve.
 
 use crate::bad_input::exchange;
-use crate::support::{Client, HOSTILE, TUTORIAL_SETTINGS, TestServer, field};
+use crate::support::{Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, field};
 use oauthd::model::{AccessToken, Application, User};
 use oauthd::secret::{digest, verify_password};
 use oauthd::settings::Durability;
 use oauthd::store::{SCHEMA_VERSION, Store};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
-
-/// `oauthd serve` as a child process, stopped (killed) when dropped.
-pub struct Serving {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-    /// `127.0.0.1:PORT`, read from the "listening on" line.
-    pub addr: String,
-}
-
-impl Serving {
-    /// Runs `oauthd --db DB serve --addr 127.0.0.1:0 EXTRA...` in DB's directory and waits
-    /// for its "listening on" line.
-    pub fn start(db: &Path, extra: &[&str]) -> Serving {
-        Serving::spawn(Command::new(env!("CARGO_BIN_EXE_oauthd")), db, extra)
-    }
-
-    /// The same, with at most `files` open file descriptors (`ulimit -n`).
-    pub fn start_limited(db: &Path, extra: &[&str], files: u32) -> Serving {
-        let mut shell = Command::new("sh");
-        let script = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
-        shell.args(["-c", &script, env!("CARGO_BIN_EXE_oauthd")]);
-        Serving::spawn(shell, db, extra)
-    }
-
-    fn spawn(mut command: Command, db: &Path, extra: &[&str]) -> Serving {
-        let mut child = command
-            .current_dir(db.parent().expect("db directory"))
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run oauthd serve");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read stdout");
-        let addr = line
-            .split("listening on http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no 'listening on' line: {line:?}"))
-            .to_owned();
-        Serving {
-            child,
-            stdout,
-            addr,
-        }
-    }
-
-    /// Whether the process is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
-    }
-
-    /// Sends SIGTERM and waits; returns the exit code and the rest of stdout.
-    fn terminate(&mut self) -> (Option<i32>, String) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.expect("run kill").success());
-        let status = self.child.wait().expect("wait");
-        let mut rest = String::new();
-        self.stdout.read_to_string(&mut rest).expect("read stdout");
-        (status.code(), rest)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Arguments for `app add`: a name and a confidential client for these grants.
 const CONFIDENTIAL: &str = "--name x --client-type confidential --grant";

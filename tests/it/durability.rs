@@ -1,153 +1,67 @@
 //! Durability and storage: acknowledged tokens and revocations survive kill -9; the database
 //! file never holds a credential in clear (SECURITY.md 19, 33).
 
-use crate::support::{
-    ADMIN_PASSWORD, HOSTILE, TestServer, Tutorial, basic_header, field, form_encode,
-};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use crate::support::{ADMIN_PASSWORD, HOSTILE, Reply, Serving, Tutorial, field, form_encode};
 
-/// `oauthd serve` as a child process on a free port, over `server`'s database and settings.
-struct ServeProcess {
-    child: Child,
-    base: String,
+/// `oauthd serve` as a process of its own over the tutorial's database.
+fn serve(t: &Tutorial) -> Serving {
+    Serving::start(&t.server.db_path(), &["--threads", "2"])
 }
 
-impl ServeProcess {
-    fn start(server: &TestServer) -> ServeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oauthd"))
-            .arg("--db")
-            .arg(server.db_path())
-            .arg("--config")
-            .arg(server.config_path())
-            .args(["serve", "--addr", "127.0.0.1:0", "--threads", "2"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start oauthd serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read banner");
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("listening address")
-            .to_owned();
-        ServeProcess { child, base }
-    }
-
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn post(&self, path: &str, form: &str, basic: (&str, &str)) -> (u16, String) {
-        let auth = basic_header(basic);
-        self.send(
-            "POST",
-            path,
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            form,
-        )
-    }
-
-    fn hello(&self, token: &str) -> u16 {
-        self.send(
-            "GET",
-            "/api/hello",
-            &[("Authorization", &format!("Bearer {token}"))],
-            "",
-        )
-        .0
-    }
-
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
-    ) -> (u16, String) {
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build(),
-        );
-        let mut builder = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let mut response = agent
-            .run(builder.body(body.as_bytes().to_vec()).unwrap())
-            .expect("exchange");
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap_or_default(),
-        )
-    }
+fn hello(server: &Serving, token: &str) -> u16 {
+    server.with_bearer("GET", "/api/hello", token, "").status
 }
 
-fn json(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+fn token_request(server: &Serving, t: &Tutorial, form: &str) -> Reply {
+    server.post_form("/o/token/", form, Some(t.client.basic()))
 }
 
 #[test]
 fn acknowledged_tokens_and_revocations_survive_kill_9() {
     let t = Tutorial::new();
-    let client = t.client.basic();
-    let first = ServeProcess::start(&t.server);
-
+    let first = serve(&t);
     let mut issued = Vec::new();
     for _ in 0..20 {
-        let (status, body) = first.post("/o/token/", "grant_type=client_credentials", client);
-        assert_eq!(status, 200, "{body}");
-        issued.push(field(&json(&body), "access_token"));
+        let reply = token_request(&first, &t, "grant_type=client_credentials");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        issued.push(field(&reply.json(), "access_token"));
     }
     let password = format!(
         "grant_type=password&username=admin&password={}",
         form_encode(ADMIN_PASSWORD)
     );
-    let (_, body) = first.post("/o/token/", &password, client);
-    let old_refresh = field(&json(&body), "refresh_token");
-    let (status, body) = first.post(
-        "/o/token/",
-        &format!("grant_type=refresh_token&refresh_token={old_refresh}"),
-        client,
+    let old_refresh = field(
+        &token_request(&first, &t, &password).json(),
+        "refresh_token",
     );
-    assert_eq!(status, 200, "{body}");
-    let rotated = json(&body);
+    let refresh = format!("grant_type=refresh_token&refresh_token={old_refresh}");
+    let rotated = token_request(&first, &t, &refresh);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
     let revoked = issued.pop().expect("a token to revoke");
-    assert_eq!(
-        first
-            .post("/o/revoke_token/", &format!("token={revoked}"), client)
-            .0,
-        200
+    let revocation = first.post_form(
+        "/o/revoke_token/",
+        &format!("token={revoked}"),
+        Some(t.client.basic()),
     );
+    assert_eq!(revocation.status, 200);
 
-    first.kill_9();
-    let second = ServeProcess::start(&t.server);
+    drop(first); // SIGKILL: no chance to flush or close anything
+    let second = serve(&t);
     for token in &issued {
-        assert_eq!(second.hello(token), 200, "an acknowledged token was lost");
+        assert_eq!(hello(&second, token), 200, "an acknowledged token was lost");
     }
-    assert_eq!(second.hello(&field(&rotated, "access_token")), 200);
+    assert_eq!(hello(&second, &field(&rotated.json(), "access_token")), 200);
     assert_eq!(
-        second.hello(&revoked),
+        hello(&second, &revoked),
         401,
         "an acknowledged revocation was lost"
     );
-    let (status, _) = second.post(
-        "/o/token/",
-        &format!("grant_type=refresh_token&refresh_token={old_refresh}"),
-        client,
+    assert_eq!(
+        token_request(&second, &t, &refresh).status,
+        400,
+        "the rotated-out refresh token stays retired"
     );
-    assert_eq!(status, 400, "the rotated-out refresh token stays retired");
-    second.kill_9();
+    drop(second);
     assert!(t.server.store().integrity_ok().unwrap());
 }
 

@@ -48,18 +48,6 @@ fn now() -> i64 {
     since.as_secs() as i64
 }
 
-/// A second confidential client for the password grant.
-fn other_client(s: &TestServer) -> Client {
-    s.add_app(&[
-        "--name",
-        "other",
-        "--client-type",
-        "confidential",
-        "--grant",
-        "password",
-    ])
-}
-
 /// The admin's tokens, issued to `client`.
 fn tokens_of(s: &TestServer, client: &Client, extra: &str) -> Value {
     let password = form_encode(ADMIN_PASSWORD);
@@ -182,7 +170,7 @@ fn an_expired_access_token_is_exactly_inactive() {
 #[test]
 fn another_clients_token_reads_inactive() {
     let t = Tutorial::new();
-    let other = other_client(&t.server);
+    let other = t.server.add_client("confidential", "password", &[]);
     let tokens = t.admin_tokens("");
     for name in BOTH {
         let token = field(&tokens, name);
@@ -201,7 +189,7 @@ fn a_bearer_with_the_introspection_scope_may_inspect_any_clients_token() {
     let t = Tutorial::new();
     let s = &t.server;
     let bearer = resource_server(&t);
-    let other = other_client(s);
+    let other = s.add_client("confidential", "password", &[]);
     let foreign = tokens_of(s, &other, "&scope=read");
     let access = answer(&as_bearer(s, &bearer, &field(&foreign, "access_token")));
     let got = (
@@ -241,7 +229,7 @@ fn tokens_of_a_disabled_user_or_client_read_inactive() {
     let s = &t.server;
     let bearer = resource_server(&t);
     let alices = t.password_grant("alice", ALICE_PASSWORD, "").json();
-    let other = other_client(s);
+    let other = s.add_client("confidential", "password", &[]);
     let others = tokens_of(s, &other, "");
     let disable = [["user", "disable", "alice"], ["app", "disable", &other.id]];
     for (tokens, args) in [(&alices, disable[0]), (&others, disable[1])] {

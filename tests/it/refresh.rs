@@ -208,14 +208,7 @@ fn an_expired_refresh_token_is_invalid_grant() {
 fn another_clients_refresh_token_is_refused_and_the_family_survives() {
     let t = Tutorial::new();
     let refresh = field(&t.admin_tokens(""), "refresh_token");
-    let other = t.server.add_app(&[
-        "--name",
-        "other",
-        "--client-type",
-        "confidential",
-        "--grant",
-        "password",
-    ]);
+    let other = t.server.add_client("confidential", "password", &[]);
     let form = format!("grant_type=refresh_token&refresh_token={refresh}");
     let reply = t.server.post_form("/o/token/", &form, Some(other.basic()));
     assert_eq!(

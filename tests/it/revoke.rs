@@ -109,15 +109,7 @@ fn a_missing_token_is_invalid_request() {
 fn another_clients_token_is_left_alone() {
     let t = Tutorial::new();
     let s = &t.server;
-    let args = [
-        "--name",
-        "other",
-        "--client-type",
-        "confidential",
-        "--grant",
-        "password",
-    ];
-    let other = s.add_app(&args);
+    let other = s.add_client("confidential", "password", &[]);
     let (access, refresh) = tokens(&t);
     for token in [&access, &refresh] {
         assert_revoked_ok(&revoke_as(s, REVOKE, &other, token, ""));
@@ -217,15 +209,7 @@ fn a_client_may_authenticate_in_the_body_and_a_public_client_by_id_alone() {
     );
     assert_revoked_ok(&s.post_form(REVOKE, &form, None));
     assert!(!access_stored(s, &access));
-    let args = [
-        "--name",
-        "native",
-        "--client-type",
-        "public",
-        "--grant",
-        "password",
-    ];
-    let public = s.add_app(&args);
+    let public = s.add_client("public", "password", &[]);
     let grant = format!(
         "grant_type=password&username=admin&password={}",
         form_encode(ADMIN_PASSWORD)

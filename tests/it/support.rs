@@ -3,10 +3,10 @@
 
 use oauthd::store::Store;
 use oauthd::{RunningServer, ServerConfig, Settings};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -24,6 +24,12 @@ pub struct TestServer {
     running: Option<RunningServer>,
     /// The temporary directory holding oauthd.sqlite3 and oauthd.toml.
     pub dir: TempDir,
+    /// A client for the running server.
+    pub http: Http,
+}
+
+/// An HTTP client for one server; `TestServer` and `Serving` dereference to it.
+pub struct Http {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     agent: ureq::Agent,
@@ -82,17 +88,10 @@ impl TestServer {
     pub fn with_settings(toml: &str) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("oauthd.toml"), toml).expect("write settings");
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(30)))
-                .build(),
-        );
         let mut server = TestServer {
             running: None,
             dir,
-            base: String::new(),
-            agent,
+            http: Http::new(String::new()),
         };
         server.boot();
         server
@@ -107,7 +106,7 @@ impl TestServer {
             settings,
         })
         .expect("server starts");
-        self.base = format!("http://{}", running.addr());
+        self.http = Http::new(format!("http://{}", running.addr()));
         self.running = Some(running);
     }
 
@@ -171,6 +170,19 @@ impl TestServer {
         assert_eq!(code, 0, "user add failed: {out} {err}");
     }
 
+    /// A client of this type for these grants (comma-separated), named after the grants.
+    pub fn add_client(&self, client_type: &str, grants: &str, extra: &[&str]) -> Client {
+        let args = [
+            "--name",
+            grants,
+            "--client-type",
+            client_type,
+            "--grant",
+            grants,
+        ];
+        self.add_app(&[&args, extra].concat())
+    }
+
     /// `oauthd app add ... --json`, which must succeed.
     pub fn add_app(&self, args: &[&str]) -> Client {
         let mut all = vec!["app", "add"];
@@ -182,6 +194,20 @@ impl TestServer {
         Client {
             id: printed["client_id"].as_str().expect("client_id").to_owned(),
             secret: printed["client_secret"].as_str().map(str::to_owned),
+        }
+    }
+}
+
+impl Http {
+    /// A client for `base` that returns error statuses as answers.
+    pub fn new(base: String) -> Http {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build();
+        Http {
+            base,
+            agent: ureq::Agent::new_with_config(config),
         }
     }
 
@@ -261,6 +287,13 @@ impl TestServer {
             }
         }
         String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
     }
 }
 
@@ -372,4 +405,90 @@ pub fn field(value: &serde_json::Value, name: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no {name} in {value}"))
         .to_owned()
+}
+
+/// `oauthd serve` as a child process, stopped (killed) when dropped.
+pub struct Serving {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// `127.0.0.1:PORT`, read from the "listening on" line.
+    pub addr: String,
+    /// A client for it.
+    pub http: Http,
+}
+
+impl Serving {
+    /// Runs `oauthd --db DB serve --addr 127.0.0.1:0 EXTRA...` in DB's directory and waits
+    /// for its "listening on" line.
+    pub fn start(db: &Path, extra: &[&str]) -> Serving {
+        Serving::spawn(Command::new(env!("CARGO_BIN_EXE_oauthd")), db, extra)
+    }
+
+    /// The same, with at most `files` open file descriptors (`ulimit -n`).
+    pub fn start_limited(db: &Path, extra: &[&str], files: u32) -> Serving {
+        let mut shell = Command::new("sh");
+        let script = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
+        shell.args(["-c", &script, env!("CARGO_BIN_EXE_oauthd")]);
+        Serving::spawn(shell, db, extra)
+    }
+
+    fn spawn(mut command: Command, db: &Path, extra: &[&str]) -> Serving {
+        let mut child = command
+            .current_dir(db.parent().expect("db directory"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run oauthd serve");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read stdout");
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no 'listening on' line: {line:?}"))
+            .to_owned();
+        Serving {
+            child,
+            stdout,
+            http: Http::new(format!("http://{addr}")),
+            addr,
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Sends SIGTERM and waits; returns the exit code and the rest of stdout.
+    pub fn terminate(&mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.expect("run kill").success());
+        let status = self.child.wait().expect("wait");
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).expect("read stdout");
+        (status.code(), rest)
+    }
+}
+
+impl std::ops::Deref for Serving {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
+/// Dropping kills with SIGKILL: `drop(serving)` is a crash.
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

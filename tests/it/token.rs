@@ -1,8 +1,8 @@
 //! The token endpoint (RFC 6749 §2.3, §4.3, §4.4, §5; SECURITY.md 17-22).
 
 use crate::support::{
-    ADMIN_PASSWORD, ALICE_PASSWORD, Client, HOSTILE, Reply, TUTORIAL_SETTINGS, TestServer,
-    Tutorial, field, form_encode,
+    ADMIN_PASSWORD, ALICE_PASSWORD, HOSTILE, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, field,
+    form_encode,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -62,18 +62,6 @@ fn body_credentials(id: &str, secret: Option<&str>) -> String {
     let secret = secret.map(|s| format!("&client_secret={}", form_encode(s)));
     let id = form_encode(id);
     format!("&client_id={id}{}", secret.unwrap_or_default())
-}
-
-fn add_app(s: &TestServer, client_type: &str, grants: &str, extra: &[&str]) -> Client {
-    let args = [
-        "--name",
-        grants,
-        "--client-type",
-        client_type,
-        "--grant",
-        grants,
-    ];
-    s.add_app(&[&args, extra].concat())
 }
 
 #[test]
@@ -175,9 +163,9 @@ fn wrong_password_and_unknown_user_are_the_same_invalid_grant() {
 fn a_grant_the_app_is_not_registered_for_is_unauthorized_client() {
     let t = Tutorial::new();
     let s = &t.server;
-    let password_only = add_app(s, "confidential", "password", &[]);
-    let cc_only = add_app(s, "confidential", "client-credentials", &[]);
-    let public_cc = add_app(s, "public", "client-credentials", &[]);
+    let password_only = s.add_client("confidential", "password", &[]);
+    let cc_only = s.add_client("confidential", "client-credentials", &[]);
+    let public_cc = s.add_client("public", "client-credentials", &[]);
     let cc = "grant_type=client_credentials";
     let public_form = cc.to_owned() + &body_credentials(&public_cc.id, None);
     let password = password_form("admin", ADMIN_PASSWORD);
@@ -217,7 +205,7 @@ fn an_unknown_scope_is_invalid_scope() {
 fn an_apps_scopes_bound_what_it_gets_and_may_ask() {
     let t = Tutorial::new();
     let s = &t.server;
-    let app = add_app(s, "confidential", "password", &["--scopes", "read"]);
+    let app = s.add_client("confidential", "password", &["--scopes", "read"]);
     let apps = s.store().list_apps().unwrap();
     let stored = apps.iter().find(|a| a.client_id == app.id).expect("stored");
     let allowed = stored.allowed_scopes.as_ref().map(ToString::to_string);
@@ -337,7 +325,7 @@ fn basic_together_with_body_credentials_is_invalid_request() {
 fn a_public_client_authenticates_by_client_id_alone_and_never_with_a_secret() {
     let t = Tutorial::new();
     let s = &t.server;
-    let public = add_app(s, "public", "password", &[]);
+    let public = s.add_client("public", "password", &[]);
     assert_eq!(public.secret, None, "a public client gets no secret");
     let form = password_form("alice", ALICE_PASSWORD);
     let guessed = form.clone() + &body_credentials(&public.id, Some(MADE_UP_SECRET));
