@@ -5,6 +5,23 @@
 //! [`RunningServer::shutdown`] when done. Resource endpoints of an embedding program can reuse
 //! the bearer guard [`http::bearer::authorize`] with DOT's permission classes
 //! ([`oauth::scope::Requirement`]).
+//!
+//! ```
+//! use oauthd::{RunningServer, ServerConfig, Settings};
+//!
+//! let dir = std::env::temp_dir().join(format!("oauthd-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let server = RunningServer::start(ServerConfig {
+//!     addr: "127.0.0.1:0".into(),
+//!     threads: 2,
+//!     db_path: dir.join("oauthd.sqlite3"),
+//!     settings: Settings::from_toml("")?,
+//! })?;
+//! assert!(server.addr().port() > 0);
+//! server.shutdown();
+//! std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 // Tests may unwrap and index: a panic there is a failed test, not a crashed worker.
 #![cfg_attr(
