@@ -8,7 +8,7 @@ use crate::secret;
 use crate::settings::Settings;
 use crate::store::{NewApplication, Store, StoreError};
 use crate::{RunningServer, ServerConfig};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 /// Usage text, printed on a usage error.
@@ -108,11 +108,19 @@ impl Args {
     }
 }
 
-/// Runs the command line `args` (without the program name). Reads a password from `stdin`
-/// where one is needed and writes results to `out`.
+/// Where `user add` gets a password.
+pub enum PasswordSource<'a> {
+    /// Ask on the terminal, without echo.
+    Prompt,
+    /// Read one line (stdin that is not a terminal).
+    Line(&'a mut dyn BufRead),
+}
+
+/// Runs the command line `args` (without the program name). Reads a password from
+/// `passwords` where one is needed and writes results to `out`.
 pub fn run(
     args: Vec<String>,
-    stdin: &mut dyn BufRead,
+    passwords: PasswordSource<'_>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let mut args = Args(args);
@@ -130,7 +138,7 @@ pub fn run(
             let sub = args.word("a user command")?;
             let store = open(&db, &settings)?;
             match sub.as_str() {
-                "add" => add_user(args, &store, stdin, out),
+                "add" => add_user(args, &store, passwords, out),
                 "enable" | "disable" => toggle(
                     args,
                     "user",
@@ -165,7 +173,7 @@ pub fn run(
         "cleartokens" => {
             args.done()?;
             let store = open(&db, &settings)?;
-            let now = crate::http::now();
+            let now = crate::clock::now();
             let cleared =
                 store.immediate(|s| s.clear_expired(now, settings.refresh_token_expire_seconds))?;
             writeln!(
@@ -223,7 +231,7 @@ fn serve(
 fn add_user(
     mut args: Args,
     store: &Store,
-    stdin: &mut dyn BufRead,
+    passwords: PasswordSource<'_>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let admin = args.flag("--admin");
@@ -233,9 +241,9 @@ fn add_user(
     if !is_valid_username(&username) {
         return Err(usage("a username is 1 to 150 letters, digits and @.+-_"));
     }
-    let password = read_password(stdin)?;
+    let password = read_password(passwords)?;
     let hash = secret::hash_password(&password)?;
-    match store.create_user(&username, &email, &hash, admin, crate::http::now())? {
+    match store.create_user(&username, &email, &hash, admin, crate::clock::now())? {
         Some(id) => Ok(writeln!(
             out,
             "created user {username} (id {id}{})",
@@ -267,14 +275,15 @@ fn toggle(
     Ok(writeln!(out, "{done} {what} {name}")?)
 }
 
-/// One line from stdin, or a prompt without echo when stdin is a terminal.
-fn read_password(stdin: &mut dyn BufRead) -> Result<String, CliError> {
-    let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password: ")?
-    } else {
-        let mut line = String::new();
-        stdin.read_line(&mut line)?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
+/// A prompt without echo, or one line.
+fn read_password(source: PasswordSource<'_>) -> Result<String, CliError> {
+    let password = match source {
+        PasswordSource::Prompt => rpassword::prompt_password("Password: ")?,
+        PasswordSource::Line(input) => {
+            let mut line = String::new();
+            input.read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
     };
     if password.is_empty() {
         return Err(failed("the password is empty"));
@@ -367,7 +376,7 @@ fn add_app(
         skip_authorization,
         owner_id,
     };
-    store.create_app(&app, crate::http::now())?;
+    store.create_app(&app, crate::clock::now())?;
     let shown = client_secret.as_ref().map(secret::Secret::expose);
     if json {
         writeln!(

@@ -35,6 +35,7 @@
 )]
 
 pub mod cli;
+pub mod clock;
 pub mod http;
 pub mod model;
 pub mod oauth;

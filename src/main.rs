@@ -1,13 +1,20 @@
 //! The `oauthd` binary: runs the command line and maps errors to exit codes
 //! (0 success, 1 failure, 2 usage error).
 
-use oauthd::cli::{self, CliError, USAGE};
+use oauthd::cli::{self, CliError, PasswordSource, USAGE};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = std::env::args().skip(1).collect();
-    let mut stdin = std::io::stdin().lock();
-    match cli::run(args, &mut stdin, &mut std::io::stdout()) {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    let passwords = if stdin.is_terminal() {
+        PasswordSource::Prompt
+    } else {
+        PasswordSource::Line(&mut lines)
+    };
+    match cli::run(args, passwords, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
             eprintln!("oauthd: {message}\n{USAGE}");

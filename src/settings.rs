@@ -1,5 +1,6 @@
 //! Every setting with its DOT name and default, read from oauthd.toml and validated once at startup.
 
+use crate::oauth::scope::is_scope_token;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -103,8 +104,7 @@ const MAX_CODE_LIFETIME: i64 = 600;
 impl Settings {
     /// Parses and validates the text of an oauthd.toml.
     pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
-        let raw: RawSettings =
-            toml::from_str(text).map_err(|e| SettingsError(format!("oauthd.toml: {e}")))?;
+        let raw: RawSettings = toml::from_str(text).map_err(|e| SettingsError(e.to_string()))?;
         Settings::from_raw(raw)
     }
 
@@ -115,9 +115,8 @@ impl Settings {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| SettingsError(format!("{}: {e}", path.display())))?;
-                Settings::from_toml(&text).map_err(|e| {
-                    SettingsError(e.0.replacen("oauthd.toml", &path.display().to_string(), 1))
-                })
+                Settings::from_toml(&text)
+                    .map_err(|e| SettingsError(format!("{}: {}", path.display(), e.0)))
             }
         }
     }
@@ -218,7 +217,7 @@ impl Settings {
 }
 
 fn bad_value(key: &str, why: &str) -> SettingsError {
-    SettingsError(format!("oauthd.toml: {key}: {why}"))
+    SettingsError(format!("{key}: {why}"))
 }
 
 fn positive(key: &str, value: Option<i64>, default: i64) -> Result<i64, SettingsError> {
@@ -237,13 +236,6 @@ fn known_scopes(
         Some(unknown) => Err(bad_value(key, &format!("{unknown:?} is not in scopes"))),
         None => Ok(()),
     }
-}
-
-/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-pub fn is_scope_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
 /// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).

@@ -10,7 +10,6 @@ pub mod server;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What a handler works with: the settings and this worker's own database connection.
 pub struct App {
@@ -18,12 +17,4 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// This worker's connection.
     pub store: Store,
-}
-
-/// The current time in unix seconds: read once per request by handlers, passed to `oauth::`.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -4,8 +4,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode;
+use std::fmt;
 use std::io::Read;
-use std::net::SocketAddr;
 
 /// The largest request body read: bigger ones are refused by Content-Length before reading.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -45,23 +45,36 @@ impl RequestError {
     }
 }
 
-/// A request as handlers see it.
-#[derive(Debug)]
+/// A request as handlers see it. `Debug` shows no credential and no body.
 pub struct Req {
     /// The method, as sent (upper-case for the methods we serve).
     pub method: String,
     /// The path without the query string.
     pub path: String,
-    /// The raw query string (without `?`).
-    pub query: String,
     /// The Content-Type header, if any.
     pub content_type: Option<String>,
     /// The Authorization header, if any (never logged).
     pub authorization: Option<String>,
     /// The body, or why it was not read.
     pub body: Result<Vec<u8>, RequestError>,
-    /// The peer address.
-    pub remote: Option<SocketAddr>,
+}
+
+impl fmt::Debug for Req {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Req")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("content_type", &self.content_type)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| format!("[{} bytes]", b.len())),
+            )
+            .finish()
+    }
 }
 
 /// What the Authorization header says about a bearer token.
@@ -76,8 +89,17 @@ pub enum BearerHeader<'a> {
 }
 
 /// Parameters of a form or JSON body, each name at most once (RFC 6749 §3.1).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// `Debug` shows the names only: values include passwords, secrets and tokens.
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct Params(Vec<(String, String)>);
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
 
 impl Params {
     /// The value of `name`, if present and not empty.
@@ -90,12 +112,11 @@ impl Params {
     }
 
     fn from_pairs(pairs: Vec<(String, String)>) -> Result<Params, RequestError> {
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            if pairs.iter().skip(i + 1).any(|(other, _)| other == name) {
-                return Err(RequestError::Malformed(format!(
-                    "The parameter {name:?} was sent more than once."
-                )));
-            }
+        let mut seen = std::collections::HashSet::new();
+        if let Some((name, _)) = pairs.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+            return Err(RequestError::Malformed(format!(
+                "The parameter {name:?} was sent more than once."
+            )));
         }
         Ok(Params(pairs))
     }
@@ -112,10 +133,7 @@ impl Req {
         };
         let content_type = header("Content-Type");
         let authorization = header("Authorization");
-        let (path, query) = match rq.url().split_once('?') {
-            Some((p, q)) => (p.to_owned(), q.to_owned()),
-            None => (rq.url().to_owned(), String::new()),
-        };
+        let path = rq.url().split('?').next().unwrap_or_default().to_owned();
         let body = match rq.body_length() {
             Some(n) if n > MAX_BODY_BYTES => Err(RequestError::TooLarge),
             _ => read_capped(rq.as_reader()),
@@ -123,11 +141,9 @@ impl Req {
         Req {
             method: rq.method().as_str().to_owned(),
             path,
-            query,
             content_type,
             authorization,
             body,
-            remote: rq.remote_addr().copied(),
         }
     }
 
@@ -281,11 +297,9 @@ mod tests {
         Req {
             method: "POST".into(),
             path: "/o/token/".into(),
-            query: String::new(),
             content_type: content_type.map(Into::into),
             authorization: authorization.map(Into::into),
             body: Ok(body.to_vec()),
-            remote: None,
         }
     }
 

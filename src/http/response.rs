@@ -88,6 +88,8 @@ pub enum HttpError {
     },
     /// The method is not served at this path; the value lists the ones that are.
     MethodNotAllowed(&'static str),
+    /// The same at an OAuth endpoint: answered in the OAuth error format.
+    OAuthMethodNotAllowed(&'static str),
     /// A database failure: logged, answered 500.
     Store(StoreError),
     /// The OS random source failed: logged, answered 500.
@@ -139,6 +141,10 @@ impl HttpError {
                 detail,
             } => Resp::json(status, &json!({ "detail": detail }))
                 .with_header("WWW-Authenticate", challenge),
+            HttpError::OAuthMethodNotAllowed(allow) => {
+                oauth_error_body(405, "invalid_request", "The method is not allowed here.")
+                    .with_header("Allow", allow)
+            }
             HttpError::MethodNotAllowed(allow) => {
                 Resp::json(405, &json!({ "detail": "Method not allowed." }))
                     .with_header("Allow", allow)

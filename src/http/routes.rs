@@ -14,7 +14,7 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", "/o/revoke_token/" | "/o/revoke-token/") => revoke::revoke(app, req),
         ("POST", "/o/introspect/") => introspect::introspect(app, req),
         (_, "/o/token/" | "/o/revoke_token/" | "/o/revoke-token/" | "/o/introspect/") => {
-            Err(HttpError::MethodNotAllowed("POST"))
+            Err(HttpError::OAuthMethodNotAllowed("POST"))
         }
 
         ("OPTIONS", "/api/hello") => Ok(resource::options(READ_ONLY)),
@@ -51,11 +51,12 @@ fn route_items(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// Splits `/users/42/` into ("users", 42).
 fn item_path(path: &str) -> Option<(&str, i64)> {
     let rest = path.strip_prefix('/')?.strip_suffix('/')?;
-    let (collection, id) = rest.split_once('/')?;
-    let id = id
+    let (collection, segment) = rest.split_once('/')?;
+    // Only the canonical spelling of a positive id: no sign, no leading zeros.
+    let id = segment
         .parse()
         .ok()
-        .filter(|id: &i64| *id > 0 && id.to_string().len() == rest.len() - collection.len() - 1)?;
+        .filter(|id: &i64| *id > 0 && id.to_string() == segment)?;
     matches!(collection, "users" | "groups").then_some((collection, id))
 }
 

@@ -171,12 +171,18 @@ const DRAINABLE_CLAIM: usize = 16 * 1024 * 1024;
 /// - up to [`DRAINABLE_CLAIM`], the answer is sent and the request dropped on a thread of its
 ///   own, which waits for the client instead of a worker;
 /// - beyond it, the answer goes out through `upgrade` (body delimited by the connection) and
-///   the unread stream is deliberately leaked: one idle connection, never the process.
+///   the unread stream is deliberately leaked: its socket and tiny_http's thread for that
+///   connection stay until the process ends — a cost, but never the process itself.
 ///
-/// README tells deployments exposed to the internet to cap bodies at a reverse proxy too.
+/// A real fix needs tiny_http to drain with a fixed buffer; until then README tells
+/// deployments exposed to the internet to cap bodies at a reverse proxy.
 fn refuse_unread_body(request: tiny_http::Request, resp: Resp) {
     if request.body_length().is_some_and(|n| n <= DRAINABLE_CLAIM) {
-        std::thread::spawn(move || request.respond(to_tiny(resp)));
+        // If the OS refuses a thread, the request is dropped here instead: this worker then
+        // waits for the client, which is slow but safe (the claim is small).
+        let _ = std::thread::Builder::new()
+            .name("oauthd-drain".into())
+            .spawn(move || request.respond(to_tiny(resp)));
     } else {
         let body = resp.body.clone();
         let mut stream = request.upgrade(

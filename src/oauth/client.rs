@@ -12,6 +12,8 @@ pub struct ClientCredentials {
     pub client_id: String,
     /// The presented secret; `None` when only a client_id was sent.
     pub secret: Option<String>,
+    /// They came in an HTTP Basic Authorization header.
+    pub basic: bool,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -19,6 +21,7 @@ impl fmt::Debug for ClientCredentials {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("basic", &self.basic)
             .finish()
     }
 }
@@ -35,7 +38,10 @@ pub fn authenticate(
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(secret::digest);
-    let app = app.filter(|a| a.enabled).ok_or(OAuthError::InvalidClient)?;
+    let failed = OAuthError::InvalidClient {
+        basic: presented.basic,
+    };
+    let app = app.filter(|a| a.enabled).ok_or_else(|| failed.clone())?;
     let ok = match (app.client_type, &app.secret_digest, presented_digest) {
         (ClientType::Confidential, Some(stored), Some(given)) => {
             secret::constant_time_eq(stored, &given)
@@ -43,11 +49,7 @@ pub fn authenticate(
         (ClientType::Public, _, None) => true,
         _ => false,
     };
-    if ok {
-        Ok(app)
-    } else {
-        Err(OAuthError::InvalidClient)
-    }
+    if ok { Ok(app) } else { Err(failed) }
 }
 
 #[cfg(test)]
@@ -74,6 +76,7 @@ mod tests {
         ClientCredentials {
             client_id: "client".into(),
             secret: secret.map(Into::into),
+            basic: false,
         }
     }
 
@@ -83,7 +86,7 @@ mod tests {
         for wrong in [None, Some(""), Some("s3cre"), Some("s3cret ")] {
             assert_eq!(
                 authenticate(Some(valid_app()), &creds(wrong)),
-                Err(OAuthError::InvalidClient)
+                Err(OAuthError::InvalidClient { basic: false })
             );
         }
     }
@@ -92,7 +95,7 @@ mod tests {
     fn unknown_and_disabled_clients_fail_alike() {
         assert_eq!(
             authenticate(None, &creds(Some("s3cret"))),
-            Err(OAuthError::InvalidClient)
+            Err(OAuthError::InvalidClient { basic: false })
         );
         let disabled = Application {
             enabled: false,
@@ -100,7 +103,7 @@ mod tests {
         };
         assert_eq!(
             authenticate(Some(disabled), &creds(Some("s3cret"))),
-            Err(OAuthError::InvalidClient)
+            Err(OAuthError::InvalidClient { basic: false })
         );
     }
 
@@ -114,8 +117,20 @@ mod tests {
         assert!(authenticate(Some(public.clone()), &creds(None)).is_ok());
         assert_eq!(
             authenticate(Some(public), &creds(Some("guess"))),
-            Err(OAuthError::InvalidClient)
+            Err(OAuthError::InvalidClient { basic: false })
         );
+    }
+
+    #[test]
+    fn a_failed_basic_authentication_is_a_401() {
+        let basic = ClientCredentials {
+            basic: true,
+            ..creds(Some("wrong"))
+        };
+        let error = authenticate(Some(valid_app()), &basic).unwrap_err();
+        assert_eq!((error.status(), error.challenge().is_some()), (401, true));
+        let error = authenticate(Some(valid_app()), &creds(Some("wrong"))).unwrap_err();
+        assert_eq!((error.status(), error.challenge()), (400, None));
     }
 
     #[test]

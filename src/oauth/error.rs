@@ -8,7 +8,11 @@ pub enum OAuthError {
     /// A parameter is missing, repeated, unsupported or malformed.
     InvalidRequest(String),
     /// Client authentication failed. Unknown client and wrong secret look the same.
-    InvalidClient,
+    /// `basic`: the client tried HTTP Basic, which earns a 401 with a challenge.
+    InvalidClient {
+        /// The client authenticated (or tried to) with an Authorization header.
+        basic: bool,
+    },
     /// The grant (credentials, refresh token, code) is invalid, expired, revoked or not this client's.
     InvalidGrant(String),
     /// This client may not use this grant type.
@@ -26,7 +30,7 @@ impl OAuthError {
     pub fn code(&self) -> &'static str {
         match self {
             OAuthError::InvalidRequest(_) => "invalid_request",
-            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidClient { .. } => "invalid_client",
             OAuthError::InvalidGrant(_) => "invalid_grant",
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
@@ -42,25 +46,25 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::InvalidScope(d) => d,
-            OAuthError::InvalidClient => "Client authentication failed.",
+            OAuthError::InvalidClient { .. } => "Client authentication failed.",
             OAuthError::UnsupportedGrantType => "The grant_type is not supported.",
             OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.",
         }
     }
 
-    /// RFC 6749 §5.2: 401 for failed client authentication (with a WWW-Authenticate
-    /// challenge, see [`OAuthError::challenge`]), 400 for everything else.
+    /// RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a
+    /// WWW-Authenticate challenge (see [`OAuthError::challenge`]); everything else is 400.
     pub fn status(&self) -> u16 {
         match self {
-            OAuthError::InvalidClient => 401,
+            OAuthError::InvalidClient { basic: true } => 401,
             _ => 400,
         }
     }
 
-    /// The WWW-Authenticate value a 401 carries: HTTP Basic is how clients authenticate.
+    /// The WWW-Authenticate value a 401 carries.
     pub fn challenge(&self) -> Option<&'static str> {
         match self {
-            OAuthError::InvalidClient => Some("Basic realm=\"oauthd\""),
+            OAuthError::InvalidClient { basic: true } => Some("Basic realm=\"oauthd\""),
             _ => None,
         }
     }
@@ -85,7 +89,16 @@ mod tests {
     fn wire_codes_and_statuses() {
         let table = [
             (OAuthError::missing("grant_type"), "invalid_request", 400),
-            (OAuthError::InvalidClient, "invalid_client", 401),
+            (
+                OAuthError::InvalidClient { basic: true },
+                "invalid_client",
+                401,
+            ),
+            (
+                OAuthError::InvalidClient { basic: false },
+                "invalid_client",
+                400,
+            ),
             (OAuthError::InvalidGrant("x".into()), "invalid_grant", 400),
             (
                 OAuthError::UnauthorizedClient("x".into()),

@@ -1,9 +1,16 @@
 //! Scopes: parsing, defaults, what an application may ask for, and DOT's permission rules.
 
 use crate::oauth::error::OAuthError;
-use crate::settings::{Settings, is_scope_token};
+use crate::settings::Settings;
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
 
 /// A set of scope names, kept sorted so that its wire form is stable.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,7 +55,8 @@ impl Scopes {
         self.0.iter().map(String::as_str)
     }
 
-    fn intersection(&self, other: &Scopes) -> Scopes {
+    /// The scopes in both sets.
+    pub fn intersection(&self, other: &Scopes) -> Scopes {
         Scopes(self.0.intersection(&other.0).cloned().collect())
     }
 }

@@ -163,7 +163,15 @@ pub fn refresh_grant(
     if !token.is_active(now, settings.refresh_token_expire_seconds) {
         return RefreshDecision::Reject(invalid_refresh_token());
     }
-    match scope::resolve_refresh(requested_scope, &token.grant.scope) {
+    // Settings or the app's scopes may have shrunk since the grant: never issue beyond them.
+    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let still_granted = token.grant.scope.intersection(&allowed);
+    if still_granted.is_empty() {
+        return RefreshDecision::Reject(OAuthError::InvalidScope(
+            "None of the granted scopes is still allowed for this application.".into(),
+        ));
+    }
+    match scope::resolve_refresh(requested_scope, &still_granted) {
         Ok(scope) => RefreshDecision::Refresh {
             scope,
             rotate: settings.rotate_refresh_token,
@@ -335,6 +343,29 @@ mod tests {
                 .code(),
             "unauthorized_client"
         );
+    }
+
+    #[test]
+    fn a_refresh_never_exceeds_what_the_app_may_have_now() {
+        let s = settings();
+        let narrowed = Application {
+            allowed_scopes: Scopes::parse("read"),
+            ..valid_app()
+        };
+        let decision = refresh_grant(&narrowed, &valid_refresh(), None, 1050, &s);
+        assert_eq!(
+            decision,
+            RefreshDecision::Refresh {
+                scope: Scopes::parse("read").unwrap(),
+                rotate: true
+            }
+        );
+        let none_left = Application {
+            allowed_scopes: Scopes::parse("groups"),
+            ..valid_app()
+        };
+        let decision = refresh_grant(&none_left, &valid_refresh(), None, 1050, &s);
+        assert!(matches!(decision, RefreshDecision::Reject(e) if e.code() == "invalid_scope"));
     }
 
     #[test]

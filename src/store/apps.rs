@@ -1,6 +1,6 @@
 //! Client applications.
 
-use super::{Store, StoreError, join};
+use super::{Store, StoreError, join, parsed};
 use crate::model::{Application, ClientType, GrantType};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
@@ -42,15 +42,20 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         client_id: row.get(1)?,
         secret_digest: row.get(2)?,
         name: row.get(3)?,
-        // The CHECK constraint admits only the two names.
-        client_type: ClientType::parse(&client_type).unwrap_or(ClientType::Public),
-        grant_types: grants.split(' ').filter_map(GrantType::parse).collect(),
+        client_type: parsed(4, &client_type, ClientType::parse)?,
+        grant_types: grants
+            .split(' ')
+            .map(|g| parsed(5, g, GrantType::parse))
+            .collect::<Result<_, _>>()?,
         redirect_uris: redirect_uris
             .split(' ')
             .filter(|u| !u.is_empty())
             .map(str::to_owned)
             .collect(),
-        allowed_scopes: allowed_scopes.as_deref().and_then(Scopes::parse),
+        allowed_scopes: match allowed_scopes {
+            Some(text) => Some(parsed(7, &text, Scopes::parse)?),
+            None => None,
+        },
         skip_authorization: row.get(8)?,
         enabled: row.get(9)?,
         owner_id: row.get(10)?,

@@ -63,13 +63,17 @@ impl Store {
     /// and the synchronous mode for `durability`, and brings the schema up to date.
     pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
+        // First, so that opening while another process writes waits instead of failing.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         Store::configure(conn, durability)
     }
 
     /// An in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::configure(Connection::open_in_memory()?, Durability::Full)
+        let conn = Connection::open_in_memory()?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Store::configure(conn, Durability::Full)
     }
 
     fn configure(conn: Connection, durability: Durability) -> Result<Store, StoreError> {
@@ -79,7 +83,6 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
         let store = Store { conn };
         store.migrate()?;
         Ok(store)
@@ -124,6 +127,15 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
         Ok(answer == "ok")
     }
+}
+
+/// Parses column `index`'s text; a value that does not parse is an error, never a
+/// permissive default (a corrupt client_type must not become "public").
+fn parsed<T>(index: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    parse(text).ok_or_else(|| {
+        let why = format!("column {index} holds an unreadable value");
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, why.into())
+    })
 }
 
 /// Joins names for a space-separated column.

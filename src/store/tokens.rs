@@ -1,6 +1,6 @@
 //! Grants, access tokens and refresh tokens, looked up by the SHA-256 of the token.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, parsed};
 use crate::model::{AccessToken, Grant, RefreshToken};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
@@ -58,12 +58,12 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
         id: row.get(at)?,
         application_id: row.get(at + 1)?,
         user_id: row.get(at + 2)?,
-        scope: Scopes::parse(&scope).unwrap_or_default(),
+        scope: parsed(at + 3, &scope, Scopes::parse)?,
     })
 }
 
 impl Store {
-    /// Stores a grant's tokens and returns the grant id.
+    /// Stores a grant's tokens and returns the access token's id.
     pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<i64, StoreError> {
         let grant_id = match new.grant {
             GrantRef::Existing(id) => id,
@@ -88,7 +88,7 @@ impl Store {
                 )?
                 .execute(params![refresh, grant_id, access_id, new.now])?;
         }
-        Ok(grant_id)
+        Ok(access_id)
     }
 
     /// Replaces a refresh token's access token: deletes the old one and issues `new` in the same
@@ -109,15 +109,13 @@ impl Store {
                 .execute(params![old.id, new.now])?;
             self.issue_tokens(new)?;
         } else {
-            self.issue_tokens(&NewTokens {
+            let access_id = self.issue_tokens(&NewTokens {
                 refresh_digest: None,
                 ..new.clone()
             })?;
             self.conn
-                .prepare_cached(
-                    "UPDATE refresh_tokens SET access_token_id = last_insert_rowid() WHERE id = ?1",
-                )?
-                .execute([old.id])?;
+                .prepare_cached("UPDATE refresh_tokens SET access_token_id = ?2 WHERE id = ?1")?
+                .execute([old.id, access_id])?;
         }
         Ok(())
     }
@@ -138,7 +136,7 @@ impl Store {
                 Ok(AccessToken {
                     grant: grant_from_row(row, 0)?,
                     id: row.get(4)?,
-                    scope: Scopes::parse(&scope).unwrap_or_default(),
+                    scope: parsed(5, &scope, Scopes::parse)?,
                     created: row.get(6)?,
                     expires: row.get(7)?,
                     client_id: row.get(8)?,

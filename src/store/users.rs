@@ -73,16 +73,6 @@ impl Store {
             .optional()?)
     }
 
-    /// The user with this id.
-    pub fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([id], user_from_row)
-            .optional()?)
-    }
-
     /// Enables or disables a user; `false` when there is no such user. A disabled user cannot
     /// log in and their tokens stop working.
     pub fn set_user_active(&self, username: &str, active: bool) -> Result<bool, StoreError> {
@@ -183,7 +173,11 @@ mod tests {
         );
         assert_eq!(store.user_views(Some(999)).unwrap(), vec![]);
         assert_eq!(
-            store.find_user(bob).unwrap().unwrap().email,
+            store
+                .find_user_by_username("bob\"e'i;--ü")
+                .unwrap()
+                .unwrap()
+                .email,
             "b@example.com"
         );
         assert_eq!(

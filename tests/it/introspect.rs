@@ -4,7 +4,7 @@ use crate::support::{ADMIN_PASSWORD, ALICE_PASSWORD, Client, Reply, TUTORIAL_SET
 use crate::support::{TestServer, Tutorial, field, form_encode};
 use oauthd::secret::digest;
 use serde_json::{Value, json};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const INTROSPECT: &str = "/o/introspect/";
 const BOTH: [&str; 2] = ["access_token", "refresh_token"];
@@ -43,11 +43,6 @@ fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(got, (status, code.to_owned()), "{}", reply.body);
 }
 
-fn now() -> i64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    since.as_secs() as i64
-}
-
 /// The admin's tokens, issued to `client`.
 fn tokens_of(s: &TestServer, client: &Client, extra: &str) -> Value {
     let password = form_encode(ADMIN_PASSWORD);
@@ -57,9 +52,14 @@ fn tokens_of(s: &TestServer, client: &Client, extra: &str) -> Value {
     reply.json()
 }
 
-/// A bearer token holding the introspection scope, as a resource server would.
+/// A resource server's own token: client_credentials with the introspection scope.
 fn resource_server(t: &Tutorial) -> String {
-    field(&t.admin_tokens("&scope=introspection"), "access_token")
+    let form = "grant_type=client_credentials&scope=introspection";
+    let reply = t
+        .server
+        .post_form("/o/token/", form, Some(t.client.basic()));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    field(&reply.json(), "access_token")
 }
 
 #[test]
@@ -76,7 +76,10 @@ fn the_owning_client_sees_an_active_access_token_with_its_metadata() {
     assert_eq!(body, expected);
     let (exp, iat) = (body["exp"].as_i64().unwrap(), body["iat"].as_i64().unwrap());
     assert_eq!(exp - iat, 36000);
-    assert!((iat - now()).abs() <= 5, "iat {iat} is not now");
+    assert!(
+        (iat - oauthd::clock::now()).abs() <= 5,
+        "iat {iat} is not now"
+    );
 }
 
 #[test]
@@ -158,7 +161,7 @@ fn an_expired_access_token_is_exactly_inactive() {
     let expires = found
         .expect("still stored: inactive by expiry, not deletion")
         .expires;
-    assert!(expires < now());
+    assert!(expires < oauthd::clock::now());
     assert_eq!(s.with_bearer("GET", "/api/hello", &access, "").status, 401);
     let body = answer(&as_client(s, &t.client, &refresh));
     assert_eq!(
@@ -268,17 +271,18 @@ fn a_bearer_without_the_introspection_scope_is_403() {
 }
 
 #[test]
-fn introspection_without_valid_authorization_is_401() {
+fn introspection_without_valid_authorization_is_refused() {
     let t = Tutorial::new();
     let s = &t.server;
     let token = field(&t.admin_tokens(""), "access_token");
     let form = format!("token={token}");
     let anonymous = s.post_form(INTROSPECT, &form, None);
     let wrong_secret = s.post_form(INTROSPECT, &form, Some((&t.client.id, ADMIN_PASSWORD)));
+    assert_error(&anonymous, 400, "invalid_client");
+    assert_error(&wrong_secret, 401, "invalid_client");
+    let challenge = wrong_secret.header("WWW-Authenticate").unwrap_or_default();
+    assert!(challenge.starts_with("Basic "), "{challenge}");
     for reply in [&anonymous, &wrong_secret] {
-        assert_error(reply, 401, "invalid_client");
-        let challenge = reply.header("WWW-Authenticate").unwrap_or_default();
-        assert!(challenge.starts_with("Basic "), "{challenge}");
         assert!(!reply.body.contains("active") && !reply.body.contains(ADMIN_PASSWORD));
     }
     for bearer in ["no-such-token", "not a token"] {
@@ -306,4 +310,36 @@ fn a_missing_token_is_invalid_request() {
             "invalid_request",
         );
     }
+}
+
+#[test]
+fn a_users_token_with_the_introspection_scope_may_not_introspect() {
+    // Any user may ask for the scope (it is configured and allowed by default); it must not
+    // open every client's tokens to them (RFC 7662 §4).
+    let t = Tutorial::new();
+    let users_token = field(&t.admin_tokens("&scope=introspection"), "access_token");
+    let victim = field(&t.admin_tokens(""), "access_token");
+    let reply = as_bearer(&t.server, &users_token, &victim);
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(
+        !reply.body.contains("active") && !reply.body.contains("admin"),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn a_public_client_cannot_introspect_with_its_client_id_alone() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let public = s.add_client("public", "password", &[]);
+    let token = field(&tokens_of(s, &public, ""), "access_token");
+    let form = format!("token={token}&client_id={}", public.id);
+    let reply = s.post_form(INTROSPECT, &form, None);
+    assert_error(&reply, 400, "unauthorized_client");
+    assert!(
+        !reply.body.contains("active") && !reply.body.contains("admin"),
+        "{}",
+        reply.body
+    );
 }

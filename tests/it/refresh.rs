@@ -241,3 +241,21 @@ fn a_refresh_for_a_disabled_user_fails() {
         "a disabled user's token stops working"
     );
 }
+
+#[test]
+fn a_refresh_never_issues_a_scope_no_longer_configured() {
+    let mut t = Tutorial::new();
+    let tokens = t.admin_tokens("");
+    assert_eq!(tokens["scope"], "groups read write");
+    let without_groups = "scopes = { read = \"R\", write = \"W\" }\n";
+    std::fs::write(t.server.config_path(), without_groups).unwrap();
+    t.server.restart();
+    let reply = t.refresh(&field(&tokens, "refresh_token"), "");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["scope"], "read write");
+    let asked = t.refresh(&field(&reply.json(), "refresh_token"), "&scope=groups");
+    assert_eq!(
+        (asked.status, asked.error()),
+        (400, "invalid_scope".to_string())
+    );
+}

@@ -145,7 +145,7 @@ fn an_expired_token_is_invalid_token() {
     std::thread::sleep(Duration::from_millis(2100));
     assert_invalid_token(&hello(&t.server, &token));
     let stored = stored_token(&t.server, &token).expect("kept until cleartokens");
-    assert!(stored.expires <= oauthd::http::now());
+    assert!(stored.expires <= oauthd::clock::now());
 }
 
 #[test]

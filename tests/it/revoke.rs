@@ -183,13 +183,13 @@ fn revocation_requires_client_authentication() {
     let wrong = (t.client.id.as_str(), ADMIN_PASSWORD);
     for token in [&access, &refresh] {
         let form = format!("token={token}");
-        for reply in [
-            s.post_form(REVOKE, &form, None),
-            s.post_form(ALIAS, &form, Some(wrong)),
-        ] {
-            assert_error(&reply, 401, "invalid_client");
-            let challenge = reply.header("WWW-Authenticate").unwrap_or_default();
-            assert!(challenge.starts_with("Basic "), "{challenge}");
+        let anonymous = s.post_form(REVOKE, &form, None);
+        assert_error(&anonymous, 400, "invalid_client");
+        let wrong_basic = s.post_form(ALIAS, &form, Some(wrong));
+        assert_error(&wrong_basic, 401, "invalid_client");
+        let challenge = wrong_basic.header("WWW-Authenticate").unwrap_or_default();
+        assert!(challenge.starts_with("Basic "), "{challenge}");
+        for reply in [&anonymous, &wrong_basic] {
             assert!(!reply.body.contains(token.as_str()) && !reply.body.contains(ADMIN_PASSWORD));
         }
     }

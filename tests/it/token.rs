@@ -84,7 +84,7 @@ fn malformed_requests_are_invalid_request() {
 }
 
 #[test]
-fn failed_client_authentication_is_401_with_a_basic_challenge() {
+fn failed_client_authentication_is_invalid_client_401_with_a_challenge_only_for_basic() {
     let t = Tutorial::new();
     let s = &t.server;
     let form = password_form("admin", ADMIN_PASSWORD);
@@ -101,11 +101,17 @@ fn failed_client_authentication_is_401_with_a_basic_challenge() {
         &[FORM, ("Authorization", "Basic !!!")],
         form.as_bytes(),
     );
-    let others = [wrong_in_body, missing, id_only, empty_secret, malformed];
-    for reply in [&unknown, &wrong].into_iter().chain(&others) {
+    // RFC 6749 §5.2: a client that tried HTTP Basic gets 401 and a challenge.
+    for reply in [&unknown, &wrong, &empty_secret, &malformed] {
         assert_oauth_error(s, reply, 401, "invalid_client");
         let challenge = reply.header("WWW-Authenticate").expect("a challenge");
         assert!(challenge.starts_with("Basic "), "{challenge}");
+        assert!(!reply.body.contains(MADE_UP_SECRET), "{}", reply.body);
+    }
+    // Credentials in the body, or none: 400, no challenge.
+    for reply in [&wrong_in_body, &missing, &id_only] {
+        assert_oauth_error(s, reply, 400, "invalid_client");
+        assert_eq!(reply.header("WWW-Authenticate"), None);
         assert!(!reply.body.contains(MADE_UP_SECRET), "{}", reply.body);
     }
     assert_eq!(
@@ -329,11 +335,14 @@ fn a_public_client_authenticates_by_client_id_alone_and_never_with_a_secret() {
     assert_eq!(public.secret, None, "a public client gets no secret");
     let form = password_form("alice", ALICE_PASSWORD);
     let guessed = form.clone() + &body_credentials(&public.id, Some(MADE_UP_SECRET));
-    for reply in [
-        s.post_form(TOKEN, &guessed, None),
-        s.post_form(TOKEN, &form, Some((&public.id, MADE_UP_SECRET))),
+    for (reply, status) in [
+        (s.post_form(TOKEN, &guessed, None), 400),
+        (
+            s.post_form(TOKEN, &form, Some((&public.id, MADE_UP_SECRET))),
+            401,
+        ),
     ] {
-        assert_oauth_error(s, &reply, 401, "invalid_client");
+        assert_oauth_error(s, &reply, status, "invalid_client");
         assert!(!reply.body.contains(MADE_UP_SECRET));
     }
     let reply = s.post_form(TOKEN, &(form + &body_credentials(&public.id, None)), None);

@@ -1,10 +1,12 @@
 //! `POST /o/introspect/` (RFC 7662): token metadata for resource servers and clients.
 
+use crate::clock::now;
+use crate::http::App;
 use crate::http::bearer;
 use crate::http::handlers::{authenticate_client, oauth_params};
 use crate::http::request::{BearerHeader, Req};
 use crate::http::response::{HttpError, Resp};
-use crate::http::{App, now};
+use crate::model::ClientType;
 use crate::oauth::error::OAuthError;
 use crate::oauth::scope::Requirement;
 use crate::secret;
@@ -12,6 +14,11 @@ use serde::Serialize;
 
 /// The scope a bearer token needs to introspect any token (DOT's convention).
 pub const INTROSPECTION_SCOPE: &str = "introspection";
+
+/// Why a user's token may not introspect even with the scope: a token that any user could
+/// ask for would otherwise read every client's tokens (RFC 7662 §4).
+const RESOURCE_SERVERS_ONLY: &str =
+    "Only a resource server's own token (from client_credentials) may introspect.";
 
 /// RFC 7662 §2.2 response; an inactive token shows `active: false` and nothing else.
 #[derive(Serialize, Default)]
@@ -31,23 +38,32 @@ struct Introspection {
     iat: Option<i64>,
 }
 
-/// The introspection endpoint. A caller with a bearer token holding the `introspection` scope
-/// (a resource server) may inspect any token; a caller authenticated as a client sees only
-/// tokens issued to itself — anyone else's reads as inactive.
+/// The introspection endpoint. A resource server — a bearer token from client_credentials
+/// holding the `introspection` scope — may inspect any token; a confidential client
+/// authenticated with its secret sees only tokens issued to itself, anyone else's reads as
+/// inactive. Public clients cannot introspect: their client_id is no secret.
 pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = now();
     let params = oauth_params(app, req)?;
     let only_client = match req.bearer_token() {
         BearerHeader::Token(_) | BearerHeader::Malformed => {
-            bearer::authorize(
-                app,
-                req,
-                &Requirement::HasScope(vec![INTROSPECTION_SCOPE.into()]),
-                now,
-            )?;
+            let requirement = Requirement::HasScope(vec![INTROSPECTION_SCOPE.into()]);
+            let caller = bearer::authorize(app, req, &requirement, now)?;
+            if caller.grant.user_id.is_some() {
+                return Err(HttpError::Api(403, RESOURCE_SERVERS_ONLY.into()));
+            }
             None
         }
-        BearerHeader::Absent => Some(authenticate_client(app, req, &params)?.id),
+        BearerHeader::Absent => {
+            let client = authenticate_client(app, req, &params)?;
+            if client.client_type != ClientType::Confidential {
+                return Err(OAuthError::UnauthorizedClient(
+                    "A public client cannot introspect tokens.".into(),
+                )
+                .into());
+            }
+            Some(client.id)
+        }
     };
     let token = params
         .get("token")

@@ -28,7 +28,7 @@ pub fn client_credentials(
 ) -> Result<Option<ClientCredentials>, HttpError> {
     let basic = req
         .basic_credentials()
-        .map_err(|_| OAuthError::InvalidClient)?;
+        .map_err(|_| OAuthError::InvalidClient { basic: true })?;
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
     match basic {
@@ -43,10 +43,12 @@ pub fn client_credentials(
         Some((client_id, secret)) => Ok(Some(ClientCredentials {
             client_id,
             secret: Some(secret),
+            basic: true,
         })),
         None => Ok(body_id.map(|client_id| ClientCredentials {
             client_id: client_id.to_owned(),
             secret: body_secret.map(str::to_owned),
+            basic: false,
         })),
     }
 }
@@ -57,7 +59,8 @@ pub fn authenticate_client(
     req: &Req,
     params: &Params,
 ) -> Result<Application, HttpError> {
-    let credentials = client_credentials(req, params)?.ok_or(OAuthError::InvalidClient)?;
+    let credentials =
+        client_credentials(req, params)?.ok_or(OAuthError::InvalidClient { basic: false })?;
     let loaded = app.store.find_app_by_client_id(&credentials.client_id)?;
     Ok(client::authenticate(loaded, &credentials)?)
 }

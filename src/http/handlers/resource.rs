@@ -1,10 +1,11 @@
 //! The resource-server half of DOT's tutorials: `/api/hello`, `/users/` and `/groups/`, guarded
 //! by bearer tokens with DOT's permission classes; JSON shaped like Django REST Framework's.
 
+use crate::clock::now;
+use crate::http::App;
 use crate::http::bearer;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
-use crate::http::{App, now};
 use crate::model::{AccessToken, is_valid_username};
 use crate::oauth::scope::Requirement;
 use crate::secret;
@@ -22,14 +23,7 @@ pub fn hello(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `GET /users/` and `GET /users/<id>/`: TokenHasReadWriteScope (read for GET).
 pub fn read_users(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
     bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now())?;
-    let users = app.store.user_views(only)?;
-    match only {
-        None => Ok(Resp::json(200, &users)),
-        Some(_) => users
-            .first()
-            .map(|u| Resp::json(200, u))
-            .ok_or_else(not_found),
-    }
+    list_or_one(app.store.user_views(only)?, only)
 }
 
 /// `POST /users/`: TokenHasReadWriteScope (write) and a token whose user is an admin.
@@ -67,11 +61,16 @@ pub fn read_groups(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, Http
         .into_iter()
         .map(|g| json!({ "id": g.id, "name": g.name }))
         .collect();
+    list_or_one(groups, only)
+}
+
+/// DRF's list view (`only` is `None`) or detail view (the one item, or 404).
+fn list_or_one<T: serde::Serialize>(items: Vec<T>, only: Option<i64>) -> Result<Resp, HttpError> {
     match only {
-        None => Ok(Resp::json(200, &groups)),
-        Some(_) => groups
+        None => Ok(Resp::json(200, &items)),
+        Some(_) => items
             .first()
-            .map(|g| Resp::json(200, g))
+            .map(|item| Resp::json(200, item))
             .ok_or_else(not_found),
     }
 }

@@ -1,9 +1,10 @@
 //! `POST /o/revoke_token/` (RFC 7009): a client revokes its own access or refresh tokens.
 
+use crate::clock::now;
+use crate::http::App;
 use crate::http::handlers::{authenticate_client, oauth_params};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::http::{App, now};
 use crate::oauth::error::OAuthError;
 use crate::secret;
 

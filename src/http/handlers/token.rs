@@ -1,9 +1,10 @@
 //! `POST /o/token/`: the password, client_credentials and refresh_token grants (RFC 6749 §4.3, §4.4, §6).
 
+use crate::clock::now;
+use crate::http::App;
 use crate::http::handlers::{authenticate_client, oauth_params};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::http::{App, now};
 use crate::model::Application;
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, Issue, RefreshDecision, TokenRequest};
