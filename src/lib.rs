@@ -23,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(missing_docs)]
 // Tests may unwrap and index: a panic there is a failed test, not a crashed worker.
 #![cfg_attr(
     test,

@@ -1,0 +1,174 @@
+//! The command line: `oauthd [--db PATH] [--config PATH] <command>`. Parsing is separate from
+//! running so that both are testable; `main` maps [`CliError`] to exit codes. This module
+//! dispatches; `args` reads arguments, `users` and `apps` carry out those commands.
+
+mod apps;
+mod args;
+mod users;
+
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::{RunningServer, ServerConfig};
+use args::Args;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// Usage text, printed on a usage error.
+pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
+commands:
+  serve [--addr 127.0.0.1:8000] [--threads N]
+  user add USERNAME [--admin] [--email EMAIL]      (password from stdin, or prompted)
+  user enable|disable USERNAME
+  group add NAME [--member USERNAME]...
+  app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
+          [--redirect-uri URI]... [--scopes \"a b\"] [--skip-authorization] [--owner USERNAME] [--json]
+          GRANT: authorization-code, implicit, password, client-credentials
+  app list [--json]
+  app remove CLIENT_ID
+  app enable|disable CLIENT_ID
+  cleartokens";
+
+/// Why a command failed: a usage error (exit 2) or a failure while running (exit 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CliError {
+    /// The arguments are wrong.
+    Usage(String),
+    /// The command could not be carried out.
+    Failed(String),
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+/// A usage error.
+pub(crate) fn usage(message: impl Into<String>) -> CliError {
+    CliError::Usage(message.into())
+}
+
+/// A failure while running.
+pub(crate) fn failed(message: impl Into<String>) -> CliError {
+    CliError::Failed(message.into())
+}
+
+/// Where `user add` gets a password.
+pub enum PasswordSource<'a> {
+    /// Ask on the terminal, without echo.
+    Prompt,
+    /// Read one line (stdin that is not a terminal).
+    Line(&'a mut dyn BufRead),
+}
+
+/// Runs the command line `args` (without the program name). Reads a password from
+/// `passwords` where one is needed and writes results to `out`.
+pub fn run(
+    args: Vec<String>,
+    passwords: PasswordSource<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut args = Args(args);
+    let db = PathBuf::from(
+        args.value("--db")?
+            .unwrap_or_else(|| "oauthd.sqlite3".into()),
+    );
+    let config = args.value("--config")?.map(PathBuf::from);
+    let config = config.or_else(|| Some(PathBuf::from("oauthd.toml")).filter(|p| p.exists()));
+    let settings = Settings::load(config.as_deref())?;
+    let command = args.word("a command")?;
+    match command.as_str() {
+        "serve" => serve(args, db, settings, out),
+        "user" => {
+            let sub = args.word("a user command")?;
+            let store = open(&db, &settings)?;
+            match sub.as_str() {
+                "add" => users::add_user(args, &store, passwords, out),
+                "enable" | "disable" => users::toggle(
+                    args,
+                    "user",
+                    sub == "enable",
+                    |name, on| store.set_user_active(name, on),
+                    out,
+                ),
+                other => Err(usage(format!("unknown user command {other:?}"))),
+            }
+        }
+        "group" => match args.word("a group command")?.as_str() {
+            "add" => users::add_group(args, &open(&db, &settings)?, out),
+            other => Err(usage(format!("unknown group command {other:?}"))),
+        },
+        "app" => {
+            let sub = args.word("an app command")?;
+            let store = open(&db, &settings)?;
+            match sub.as_str() {
+                "add" => apps::add_app(args, &store, &settings, out),
+                "list" => apps::list_apps(args, &store, out),
+                "remove" => apps::remove_app(args, &store, out),
+                "enable" | "disable" => users::toggle(
+                    args,
+                    "application",
+                    sub == "enable",
+                    |id, on| store.set_app_enabled(id, on),
+                    out,
+                ),
+                other => Err(usage(format!("unknown app command {other:?}"))),
+            }
+        }
+        "cleartokens" => {
+            args.done()?;
+            let store = open(&db, &settings)?;
+            let now = crate::clock::now();
+            let cleared =
+                store.immediate(|s| s.clear_expired(now, settings.refresh_token_expire_seconds))?;
+            writeln!(
+                out,
+                "removed {} refresh tokens, {} access tokens, {} grants",
+                cleared.refresh_tokens, cleared.access_tokens, cleared.grants
+            )?;
+            Ok(())
+        }
+        other => Err(usage(format!("unknown command {other:?}"))),
+    }
+}
+
+fn open(db: &Path, settings: &Settings) -> Result<Store, CliError> {
+    Ok(Store::open(db, settings.durability)?)
+}
+
+fn serve(
+    mut args: Args,
+    db: PathBuf,
+    settings: Settings,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let addr = args
+        .value("--addr")?
+        .unwrap_or_else(|| "127.0.0.1:8000".into());
+    let threads = match args.value("--threads")? {
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| usage("--threads needs a positive number"))?,
+    };
+    args.done()?;
+    let server = RunningServer::start(ServerConfig {
+        addr,
+        threads,
+        db_path: db,
+        settings,
+    })?;
+    let stopper = server.stopper();
+    ctrlc::set_handler(move || stopper.stop())?;
+    writeln!(
+        out,
+        "oauthd listening on http://{} with {threads} workers",
+        server.addr()
+    )?;
+    out.flush()?;
+    server.wait();
+    writeln!(out, "oauthd stopped")?;
+    Ok(())
+}
