@@ -1,6 +1,10 @@
--- oauthd schema, version 1. The one source of the schema: src/store.rs embeds
--- this file and applies it to a database whose user_version is 0.
--- Every credential (client secret, code, token) is stored as its SHA-256 only.
+-- oauthd schema: the one source of the schema. src/store/mod.rs embeds this file.
+-- Each "-- version N" section upgrades a database from version N-1 to N and ends by setting
+-- PRAGMA user_version = N; a new database runs every section in order, an existing one only
+-- those after its user_version. Append new sections; never edit one that has been released.
+-- Every credential (client secret, code, token, session id) is stored as its SHA-256 only.
+
+-- version 1: users, groups, applications, grants and tokens
 
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
@@ -75,3 +79,17 @@ CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
 CREATE INDEX refresh_tokens_access ON refresh_tokens (access_token_id);
 
 PRAGMA user_version = 1;
+
+-- version 2: browser sessions, for login and CSRF
+CREATE TABLE sessions (
+    id         INTEGER PRIMARY KEY,
+    id_hash    BLOB    NOT NULL UNIQUE,       -- SHA-256 of the cookie value
+    user_id    INTEGER REFERENCES users (id) ON DELETE CASCADE,  -- NULL before login
+    csrf_token TEXT    NOT NULL,              -- compared in constant time to the form's
+    created    INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+PRAGMA user_version = 2;

@@ -40,6 +40,7 @@ pub mod clock;
 pub mod http;
 pub mod model;
 pub mod oauth;
+pub mod pages;
 pub mod secret;
 pub mod settings;
 pub mod store;

@@ -51,6 +51,8 @@ struct RawSettings {
     client_secret_length: Option<usize>,
     accept_json_bodies: Option<bool>,
     durability: Option<Durability>,
+    session_expire_seconds: Option<i64>,
+    public_url: Option<String>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -82,6 +84,11 @@ pub struct Settings {
     pub accept_json_bodies: bool,
     /// SQLite synchronous mode.
     pub durability: Durability,
+    /// Lifetime of a browser session (two weeks, as Django's SESSION_COOKIE_AGE).
+    pub session_expire_seconds: i64,
+    /// The URL users reach oauthd at; when it is https, the session cookie is `Secure` and
+    /// takes the `__Host-` prefix.
+    pub public_url: Option<url::Url>,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -102,6 +109,13 @@ const MIN_CLIENT_SECRET_LENGTH: usize = 27;
 const MAX_CODE_LIFETIME: i64 = 600;
 
 impl Settings {
+    /// Whether users reach oauthd over https (cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+
     /// Parses and validates the text of an oauthd.toml.
     pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
         let raw: RawSettings = toml::from_str(text).map_err(|e| SettingsError(e.to_string()))?;
@@ -212,7 +226,27 @@ impl Settings {
             client_secret_length,
             accept_json_bodies: raw.accept_json_bodies.unwrap_or(false),
             durability: raw.durability.unwrap_or(Durability::Full),
+            session_expire_seconds: positive(
+                "session_expire_seconds",
+                raw.session_expire_seconds,
+                14 * 24 * 3600,
+            )?,
+            public_url: raw
+                .public_url
+                .as_deref()
+                .map(parse_public_url)
+                .transpose()?,
         })
+    }
+}
+
+fn parse_public_url(text: &str) -> Result<url::Url, SettingsError> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
+        _ => Err(bad_value(
+            "public_url",
+            "expected an absolute http or https URL",
+        )),
     }
 }
 
@@ -269,6 +303,8 @@ mod tests {
         assert_eq!(s.client_secret_length, 128);
         assert!(!s.accept_json_bodies);
         assert_eq!(s.durability, Durability::Full);
+        assert_eq!(s.session_expire_seconds, 1_209_600);
+        assert_eq!(s.public_url, None);
     }
 
     #[test]
@@ -317,6 +353,8 @@ mod tests {
             ("default_scopes = \"everything\"", "default_scopes"),
             ("durability = \"sometimes\"", "durability"),
             ("client_secret_length = 8", "client_secret_length"),
+            ("session_expire_seconds = 0", "session_expire_seconds"),
+            ("public_url = \"example.com\"", "public_url"),
             ("read_scope = \"look\"", "read_scope"),
             (
                 "allowed_redirect_uri_schemes = [\"ht tp\"]",

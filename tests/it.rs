@@ -38,3 +38,6 @@ mod refresh;
 
 #[path = "it/durability.rs"]
 mod durability;
+
+#[path = "it/accounts.rs"]
+mod accounts;

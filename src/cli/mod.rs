@@ -7,7 +7,7 @@ mod args;
 mod users;
 
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::{RunningServer, ServerConfig};
 use args::Args;
 use std::io::{BufRead, Write};
@@ -119,11 +119,13 @@ pub fn run(
             args.done()?;
             let store = open(&db, &settings)?;
             let now = crate::clock::now();
-            let cleared =
-                store.immediate(|s| s.clear_expired(now, settings.refresh_token_expire_seconds))?;
+            let (cleared, sessions) = store.immediate(|s| -> Result<_, StoreError> {
+                let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
+                Ok((tokens, s.clear_expired_sessions(now)?))
+            })?;
             writeln!(
                 out,
-                "removed {} refresh tokens, {} access tokens, {} grants",
+                "removed {} refresh tokens, {} access tokens, {} grants, {sessions} sessions",
                 cleared.refresh_tokens, cleared.access_tokens, cleared.grants
             )?;
             Ok(())

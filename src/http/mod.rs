@@ -2,11 +2,14 @@
 
 pub mod bearer;
 pub mod handlers;
+pub mod limiter;
 pub mod request;
 pub mod response;
 pub mod routes;
 pub mod server;
+pub mod session;
 
+use crate::http::limiter::LoginLimiter;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
@@ -17,4 +20,6 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// This worker's connection.
     pub store: Store,
+    /// Failed-login counts, shared by all workers.
+    pub limiter: Arc<LoginLimiter>,
 }

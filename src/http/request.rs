@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode;
 use std::fmt;
 use std::io::Read;
+use std::net::IpAddr;
 
 /// The largest request body read: bigger ones are refused by Content-Length before reading.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -51,12 +52,18 @@ pub struct Req {
     pub method: String,
     /// The path without the query string.
     pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
     /// The Content-Type header, if any.
     pub content_type: Option<String>,
     /// The Authorization header, if any (never logged).
     pub authorization: Option<String>,
+    /// The Cookie header, if any (holds the session id: never logged).
+    pub cookie: Option<String>,
     /// The body, or why it was not read.
     pub body: Result<Vec<u8>, RequestError>,
+    /// The client's address (the peer; a proxy's own address when behind one).
+    pub remote: Option<IpAddr>,
 }
 
 impl fmt::Debug for Req {
@@ -64,15 +71,18 @@ impl fmt::Debug for Req {
         f.debug_struct("Req")
             .field("method", &self.method)
             .field("path", &self.path)
+            .field("query", &self.query)
             .field("content_type", &self.content_type)
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "[redacted]"),
             )
+            .field("cookie", &self.cookie.as_ref().map(|_| "[redacted]"))
             .field(
                 "body",
                 &self.body.as_ref().map(|b| format!("[{} bytes]", b.len())),
             )
+            .field("remote", &self.remote)
             .finish()
     }
 }
@@ -133,7 +143,11 @@ impl Req {
         };
         let content_type = header("Content-Type");
         let authorization = header("Authorization");
-        let path = rq.url().split('?').next().unwrap_or_default().to_owned();
+        let cookie = header("Cookie");
+        let (path, query) = match rq.url().split_once('?') {
+            Some((path, query)) => (path.to_owned(), query.to_owned()),
+            None => (rq.url().to_owned(), String::new()),
+        };
         let body = match rq.body_length() {
             Some(n) if n > MAX_BODY_BYTES => Err(RequestError::TooLarge),
             _ => read_capped(rq.as_reader()),
@@ -141,9 +155,12 @@ impl Req {
         Req {
             method: rq.method().as_str().to_owned(),
             path,
+            query,
             content_type,
             authorization,
+            cookie,
             body,
+            remote: rq.remote_addr().map(|a| a.ip()),
         }
     }
 
@@ -164,6 +181,21 @@ impl Req {
             Some("application/json") if accept_json => parse_json(body),
             _ => Err(RequestError::UnsupportedMediaType),
         }
+    }
+
+    /// The query string's parameters (each name at most once).
+    pub fn query_params(&self) -> Result<Params, RequestError> {
+        parse_form(self.query.as_bytes())
+    }
+
+    /// The value of cookie `name`, if the request carries it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookie
+            .as_deref()?
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
     }
 
     /// RFC 6749 §2.3.1 HTTP Basic client credentials: `None` without a Basic header; both parts
@@ -297,6 +329,9 @@ mod tests {
         Req {
             method: "POST".into(),
             path: "/o/token/".into(),
+            query: String::new(),
+            cookie: None,
+            remote: None,
             content_type: content_type.map(Into::into),
             authorization: authorization.map(Into::into),
             body: Ok(body.to_vec()),

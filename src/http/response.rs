@@ -43,6 +43,25 @@ impl Resp {
         }
     }
 
+    /// An HTML page, with the headers every page carries (RFC 9700 §4.16: no framing; no
+    /// referrer leaks codes or state; nothing loads from third parties).
+    pub fn page(status: u16, markup: maud::Markup) -> Resp {
+        Resp {
+            status,
+            headers: vec![
+                ("Content-Type", "text/html; charset=utf-8".into()),
+                ("Content-Security-Policy", PAGE_CSP.into()),
+                ("Referrer-Policy", "no-referrer".into()),
+            ],
+            body: markup.into_string().into_bytes(),
+        }
+    }
+
+    /// A redirect; after a form POST always 303 (RFC 9700 §4.12: never 307).
+    pub fn redirect(location: &str) -> Resp {
+        Resp::empty(303).with_header("Location", location)
+    }
+
     /// An empty body.
     pub fn empty(status: u16) -> Resp {
         Resp {
@@ -58,6 +77,10 @@ impl Resp {
         self
     }
 }
+
+/// The Content-Security-Policy of every page: own stylesheet and forms only, no scripts,
+/// never framed.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers on every response: nothing is cached, nothing sniffed, nothing framed.
 pub const COMMON_HEADERS: [(&str, &str); 3] = [
@@ -90,6 +113,15 @@ pub enum HttpError {
     MethodNotAllowed(&'static str),
     /// The same at an OAuth endpoint: answered in the OAuth error format.
     OAuthMethodNotAllowed(&'static str),
+    /// A browser page's error: an HTML error page with this status.
+    Page {
+        /// 400, 403, 404...
+        status: u16,
+        /// The page title.
+        title: &'static str,
+        /// One sentence for the user.
+        message: String,
+    },
     /// A database failure: logged, answered 500.
     Store(StoreError),
     /// The OS random source failed: logged, answered 500.
@@ -149,6 +181,11 @@ impl HttpError {
                 Resp::json(405, &json!({ "detail": "Method not allowed." }))
                     .with_header("Allow", allow)
             }
+            HttpError::Page {
+                status,
+                title,
+                message,
+            } => Resp::page(status, crate::pages::error(title, &message)),
             HttpError::Store(e) => internal(&e.to_string()),
             HttpError::Random(e) => internal(&e.to_string()),
         }

@@ -1,9 +1,11 @@
 //! THE route table: one match on (method, path). DOT's paths, so its tutorials carry over.
 
 use crate::http::App;
+use crate::http::handlers::accounts::{self, LOGIN_PATH};
 use crate::http::handlers::{introspect, resource, revoke, token};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
+use crate::pages::STYLESHEET_PATH;
 
 /// Dispatches a request to its handler.
 pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -27,6 +29,14 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("GET" | "HEAD", "/groups/") => resource::read_groups(app, req, None),
         ("POST", "/groups/") => resource::create_group(app, req),
         (_, "/users/" | "/groups/") => Err(HttpError::MethodNotAllowed(COLLECTION)),
+
+        ("GET" | "HEAD", "/") => accounts::home(app, req),
+        ("GET" | "HEAD", LOGIN_PATH) => accounts::login_page(app, req),
+        ("POST", LOGIN_PATH) => accounts::login(app, req),
+        ("POST", "/accounts/logout/") => accounts::logout(app, req),
+        (_, LOGIN_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
+        (_, "/accounts/logout/") => Err(HttpError::MethodNotAllowed("POST")),
+        ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet()),
 
         _ => route_items(app, req),
     }

@@ -2,6 +2,7 @@
 //! connection; a panic costs one 500, not a worker; shutdown lets in-flight requests finish.
 
 use crate::http::App;
+use crate::http::limiter::LoginLimiter;
 use crate::http::request::{MAX_BODY_BYTES, Req};
 use crate::http::response::{COMMON_HEADERS, Resp, internal};
 use crate::http::routes::route;
@@ -74,12 +75,14 @@ impl RunningServer {
             .to_ip()
             .ok_or_else(|| StartError::Bind("not an IP listener".into()))?;
         let stopping = Arc::new(AtomicBool::new(false));
+        let limiter = Arc::new(LoginLimiter::default());
         let workers = stores
             .into_iter()
             .map(|store| {
                 let app = App {
                     settings: Arc::clone(&settings),
                     store,
+                    limiter: Arc::clone(&limiter),
                 };
                 let http = Arc::clone(&http);
                 let stopping = Arc::clone(&stopping);

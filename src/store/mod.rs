@@ -2,10 +2,12 @@
 //! methods named by intent (split by area into users, apps and tokens).
 
 mod apps;
+mod sessions;
 mod tokens;
 mod users;
 
 pub use apps::NewApplication;
+pub use sessions::{Session, SessionUser};
 pub use tokens::{Cleared, GrantRef, NewTokens};
 pub use users::UserView;
 
@@ -15,10 +17,12 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-/// The schema, applied to a new database; it sets `user_version` to [`SCHEMA_VERSION`].
+/// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
-/// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build reads and writes: the last section of schema.sql.
+pub const SCHEMA_VERSION: i64 = 2;
+/// The start of the line that opens each section of schema.sql.
+const SECTION_MARK: &str = "\n-- version ";
 /// How long a writer waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -88,14 +92,21 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies the schema to an empty database; refuses one from a newer build.
-    /// Later versions add a step here per version, each in its own transaction.
+    /// Brings the file to [`SCHEMA_VERSION`]: runs, in order and each in its own transaction,
+    /// the sections of schema.sql after the file's `user_version`; refuses a newer file.
     fn migrate(&self) -> Result<(), StoreError> {
-        self.immediate(|store| match store.schema_version()? {
-            0 => Ok(store.conn.execute_batch(SCHEMA)?),
-            SCHEMA_VERSION => Ok(()),
-            newer => Err(StoreError::NewerSchema(newer)),
-        })
+        for (version, sql) in schema_sections() {
+            self.immediate(|store| -> Result<(), StoreError> {
+                match store.schema_version()? {
+                    current if current + 1 == version => Ok(store.conn.execute_batch(sql)?),
+                    _ => Ok(()),
+                }
+            })?;
+        }
+        match self.schema_version()? {
+            newer if newer > SCHEMA_VERSION => Err(StoreError::NewerSchema(newer)),
+            _ => Ok(()),
+        }
     }
 
     /// The `user_version` recorded in the file.
@@ -127,6 +138,15 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
         Ok(answer == "ok")
     }
+}
+
+/// The sections of schema.sql as (version, SQL), in file order.
+fn schema_sections() -> impl Iterator<Item = (i64, &'static str)> {
+    SCHEMA.split(SECTION_MARK).skip(1).filter_map(|section| {
+        let (heading, sql) = section.split_once('\n')?;
+        let number = heading.split(|c: char| !c.is_ascii_digit()).next()?;
+        Some((number.parse().ok()?, sql))
+    })
 }
 
 /// Parses column `index`'s text; a value that does not parse is an error, never a
@@ -179,6 +199,53 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn schema_sections_count_up_to_the_schema_version() {
+        let versions: Vec<i64> = schema_sections().map(|(v, _)| v).collect();
+        assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+        for (version, sql) in schema_sections() {
+            assert!(
+                sql.contains(&format!("PRAGMA user_version = {version};")),
+                "section {version}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_is_migrated_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            let (_, v1) = schema_sections().next().unwrap();
+            conn.execute_batch(v1).unwrap();
+            conn.execute(
+                "INSERT INTO users (username, password_hash, created) VALUES (?1, 'h', 1)",
+                ["bob\"e'i;--ü"],
+            )
+            .unwrap();
+            assert_eq!(
+                conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                    .unwrap(),
+                1
+            );
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert!(
+            store
+                .find_user_by_username("bob\"e'i;--ü")
+                .unwrap()
+                .is_some()
+        );
+        let sessions: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sessions, 0);
+        assert!(store.integrity_ok().unwrap());
     }
 
     #[test]

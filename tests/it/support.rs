@@ -204,6 +204,7 @@ impl Http {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
+            .max_redirects(0)
             .build();
         Http {
             base,

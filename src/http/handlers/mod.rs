@@ -1,5 +1,6 @@
 //! Thin glue per area: load records, call `oauth::`, save, answer.
 
+pub mod accounts;
 pub mod introspect;
 pub mod resource;
 pub mod revoke;

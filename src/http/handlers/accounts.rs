@@ -1,0 +1,165 @@
+//! `/accounts/login/`, `/accounts/logout/` and the signed-in home page: Django's auth views.
+
+use crate::clock::now;
+use crate::http::App;
+use crate::http::request::Req;
+use crate::http::response::{HttpError, Resp};
+use crate::http::session;
+use crate::pages::{self, CSRF_FIELD, LoginForm, Viewer};
+use crate::secret::{self, DECOY_PASSWORD_HASH};
+
+/// Where the login page lives.
+pub const LOGIN_PATH: &str = "/accounts/login/";
+const BAD_CREDENTIALS: &str =
+    "Please enter a correct username and password. Note that both fields may be case-sensitive.";
+
+/// `GET /accounts/login/?next=/path`: the form, in a session (anonymous until login) whose
+/// CSRF token it carries.
+pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let now = now();
+    let query = req.query_params().map_err(bad_form)?;
+    let next = local_path(query.get("next"));
+    let (session, set_cookie) = match session::current(app, req, now)? {
+        Some(session) => (session, None),
+        None => {
+            let new = session::start(app, None, now)?;
+            (new.session, Some(new.set_cookie))
+        }
+    };
+    let form = LoginForm {
+        csrf_token: &session.csrf_token,
+        next,
+        username: "",
+        error: None,
+    };
+    let resp = Resp::page(200, pages::login(&form));
+    Ok(match set_cookie {
+        Some(cookie) => resp.with_header("Set-Cookie", cookie),
+        None => resp,
+    })
+}
+
+/// `POST /accounts/login/`: CSRF, the failed-login limiter, the password (against a decoy for
+/// an unknown user), then a new session (no fixation) and a 303 to a local `next`.
+pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let now = now();
+    let params = req.params(false).map_err(bad_form)?;
+    let session = session::current(app, req, now)?;
+    session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
+    let Some(session) = session else {
+        return Err(bad_form(()));
+    };
+    let username = params.get("username").unwrap_or("");
+    let next = local_path(params.get("next"));
+    let retry = |status: u16, error: &str| {
+        let form = LoginForm {
+            csrf_token: &session.csrf_token,
+            next,
+            username,
+            error: Some(error),
+        };
+        Resp::page(status, pages::login(&form))
+    };
+    if let Err(wait) = app.limiter.check(username, req.remote, now) {
+        let error = format!("Too many failed attempts. Try again in {wait} seconds.");
+        return Ok(retry(429, &error).with_header("Retry-After", wait.to_string()));
+    }
+    let user = app.store.find_user_by_username(username)?;
+    let hash = user
+        .as_ref()
+        .map_or(DECOY_PASSWORD_HASH, |u| u.password_hash.as_str());
+    let password_ok = secret::verify_password(params.get("password").unwrap_or(""), hash);
+    let Some(user) = user.filter(|u| password_ok && u.is_active) else {
+        app.limiter.failed(username, req.remote, now);
+        return Ok(retry(200, BAD_CREDENTIALS));
+    };
+    app.limiter.succeeded(username);
+    app.store.delete_session(session.id)?;
+    let new = session::start(app, Some(&user), now)?;
+    Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
+}
+
+/// `POST /accounts/logout/`: ends the session (CSRF-checked) and returns to the login page.
+pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let params = req.params(false).map_err(bad_form)?;
+    let session = session::current(app, req, now())?;
+    session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
+    if let Some(session) = session {
+        app.store.delete_session(session.id)?;
+    }
+    Ok(Resp::redirect(LOGIN_PATH).with_header("Set-Cookie", session::clear_cookie(&app.settings)))
+}
+
+/// `GET /`: the signed-in home page, or the login page with `next=/`.
+pub fn home(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    match session::current(app, req, now())? {
+        Some(session) if session.user.is_some() => {
+            let viewer = Viewer {
+                user: session.user.as_ref(),
+                csrf_token: &session.csrf_token,
+            };
+            Ok(Resp::page(200, pages::home(&viewer)))
+        }
+        _ => Ok(Resp::redirect(&format!("{LOGIN_PATH}?next=/"))),
+    }
+}
+
+/// `/static/oauthd.css`.
+pub fn stylesheet() -> Resp {
+    Resp {
+        status: 200,
+        headers: vec![("Content-Type", "text/css; charset=utf-8".into())],
+        body: pages::STYLESHEET.as_bytes().to_vec(),
+    }
+}
+
+/// `next` if it is a path on this server; otherwise `/` (RFC 9700 §4.11: no open redirector).
+/// Refused: absolute URLs, scheme-relative `//host`, `/\host` (browsers read `\` as `/`), and
+/// anything with control characters or whitespace.
+pub fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
+fn bad_form<E>(_: E) -> HttpError {
+    HttpError::Page {
+        status: 400,
+        title: "Bad request",
+        message: "The form could not be read.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        for ok in ["/", "/o/authorize/?client_id=x&state=y", "/o/applications/"] {
+            assert_eq!(local_path(Some(ok)), ok);
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/ok\r\nLocation: https://evil.example",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+}

@@ -1,0 +1,98 @@
+//! Cookie sessions and CSRF: a random session id in an HttpOnly, SameSite=Lax cookie (Secure
+//! with the `__Host-` prefix under https), stored only as its SHA-256; a CSRF token per
+//! session that every state-changing form carries.
+
+use crate::http::App;
+use crate::http::request::Req;
+use crate::http::response::HttpError;
+use crate::model::User;
+use crate::secret;
+use crate::settings::Settings;
+use crate::store::{Session, SessionUser};
+
+/// The session cookie's name over plain http.
+pub const COOKIE: &str = "oauthd_session";
+/// Its name under https: the `__Host-` prefix pins it to this host and path `/`, Secure.
+pub const SECURE_COOKIE: &str = "__Host-oauthd_session";
+
+/// A session just created, with the Set-Cookie value that hands it to the browser.
+pub struct NewSession {
+    /// The session.
+    pub session: Session,
+    /// The Set-Cookie header value.
+    pub set_cookie: String,
+}
+
+fn cookie_name(settings: &Settings) -> &'static str {
+    if settings.is_https() {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The request's live session, if its cookie names one.
+pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpError> {
+    match req.cookie(cookie_name(&app.settings)) {
+        Some(id) => Ok(app.store.find_session(&secret::digest(id), now)?),
+        None => Ok(None),
+    }
+}
+
+/// Starts a session (a fresh random id: no fixation), signed in as `user` or anonymous.
+pub fn start(app: &App, user: Option<&User>, now: i64) -> Result<NewSession, HttpError> {
+    let id = secret::random_token()?;
+    let csrf_token = secret::random_token()?.expose().to_owned();
+    let lifetime = app.settings.session_expire_seconds;
+    let user_id = user.map(|u| u.id);
+    let row = app
+        .store
+        .create_session(&id.digest(), user_id, &csrf_token, now, now + lifetime)?;
+    let user = user.map(|u| SessionUser {
+        id: u.id,
+        username: u.username.clone(),
+        is_admin: u.is_admin,
+    });
+    Ok(NewSession {
+        session: Session {
+            id: row,
+            user,
+            csrf_token,
+        },
+        set_cookie: cookie(&app.settings, id.expose(), lifetime),
+    })
+}
+
+/// The Set-Cookie value that removes the session cookie.
+pub fn clear_cookie(settings: &Settings) -> String {
+    cookie(settings, "", 0)
+}
+
+fn cookie(settings: &Settings, value: &str, max_age: i64) -> String {
+    let secure = if settings.is_https() { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(settings)
+    )
+}
+
+/// RFC 6749 §10.12: the form's token must equal the session's (constant-time); otherwise 403
+/// and nothing changes.
+pub fn check_csrf(session: Option<&Session>, presented: Option<&str>) -> Result<(), HttpError> {
+    let valid = match (session, presented) {
+        (Some(session), Some(token)) => {
+            secret::constant_time_eq(session.csrf_token.as_bytes(), token.as_bytes())
+        }
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(HttpError::Page {
+            status: 403,
+            title: "Forbidden",
+            message: "CSRF verification failed. Request aborted. Reload the page and try again."
+                .into(),
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! Browser sessions, looked up by the SHA-256 of the cookie value.
+
+use super::{Store, StoreError};
+use crate::secret::Digest32;
+use rusqlite::{OptionalExtension, params};
+
+/// A live session as a request sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Row id.
+    pub id: i64,
+    /// The signed-in user, `None` before login (or when the user was disabled).
+    pub user: Option<SessionUser>,
+    /// The CSRF token every state-changing form of this session must carry.
+    pub csrf_token: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// May use the admin pages.
+    pub is_admin: bool,
+}
+
+impl Store {
+    /// Records a session under the digest of its cookie value; returns its row id.
+    pub fn create_session(
+        &self,
+        id_digest: &Digest32,
+        user_id: Option<i64>,
+        csrf_token: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<i64, StoreError> {
+        let id = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            )?
+            .query_row(params![id_digest, user_id, csrf_token, now, expires], |r| {
+                r.get(0)
+            })?;
+        Ok(id)
+    }
+
+    /// The unexpired session with this digest; a disabled user's session reads as signed out.
+    pub fn find_session(
+        &self,
+        id_digest: &Digest32,
+        now: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.id, s.csrf_token, u.id, u.username, u.is_admin
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.is_active
+             WHERE s.id_hash = ?1 AND s.expires > ?2",
+        )?;
+        let session = stmt
+            .query_row(params![id_digest, now], |row| {
+                let user_id: Option<i64> = row.get(2)?;
+                let user = match user_id {
+                    Some(id) => Some(SessionUser {
+                        id,
+                        username: row.get(3)?,
+                        is_admin: row.get(4)?,
+                    }),
+                    None => None,
+                };
+                Ok(Session {
+                    id: row.get(0)?,
+                    user,
+                    csrf_token: row.get(1)?,
+                })
+            })
+            .optional()?;
+        Ok(session)
+    }
+
+    /// Ends a session (logout, or replaced at login).
+    pub fn delete_session(&self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub fn clear_expired_sessions(&self, now: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM sessions WHERE expires <= ?1", [now])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::digest;
+
+    #[test]
+    fn sessions_expire_and_follow_their_user() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = store.create_user("bob", "", "h", true, 1).unwrap().unwrap();
+        store
+            .create_session(&digest("anon"), None, "c1", 10, 100)
+            .unwrap();
+        store
+            .create_session(&digest("bob"), Some(bob), "c2", 10, 100)
+            .unwrap();
+        let anon = store.find_session(&digest("anon"), 50).unwrap().unwrap();
+        assert_eq!((anon.user, anon.csrf_token.as_str()), (None, "c1"));
+        let signed_in = store.find_session(&digest("bob"), 50).unwrap().unwrap();
+        assert_eq!(signed_in.user.unwrap().username, "bob");
+        assert_eq!(
+            store.find_session(&digest("bob"), 100).unwrap(),
+            None,
+            "expired"
+        );
+        store.set_user_active("bob", false).unwrap();
+        assert_eq!(
+            store
+                .find_session(&digest("bob"), 50)
+                .unwrap()
+                .unwrap()
+                .user,
+            None
+        );
+        assert_eq!(store.clear_expired_sessions(100).unwrap(), 2);
+        assert_eq!(store.find_session(&digest("anon"), 50).unwrap(), None);
+    }
+}

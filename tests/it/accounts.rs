@@ -1,0 +1,351 @@
+//! Login, logout, sessions and CSRF (SECURITY.md 3, 6, 20, 27, 28, 29, 30).
+
+use crate::support::{ADMIN_PASSWORD, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, form_encode};
+use oauthd::secret::digest;
+
+const LOGIN: &str = "/accounts/login/";
+
+/// A browser's view of one session: its cookie and the CSRF token of the page it last saw.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+/// The session cookie's `name=value` from a Set-Cookie header.
+fn session_cookie(reply: &Reply) -> String {
+    let header = reply
+        .header("Set-Cookie")
+        .unwrap_or_else(|| panic!("no Set-Cookie: {reply:?}"));
+    header.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_in(body: &str) -> String {
+    let marker = "name=\"csrfmiddlewaretoken\" value=\"";
+    let start = body.find(marker).expect("a CSRF field") + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Opens the login page with `next`, as a browser without a session.
+fn open_login(s: &TestServer, next: &str) -> (Reply, Browser) {
+    let reply = s.request(
+        "GET",
+        &format!("{LOGIN}?next={}", form_encode(next)),
+        &[],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let browser = Browser {
+        cookie: session_cookie(&reply),
+        csrf: csrf_in(&reply.body),
+    };
+    (reply, browser)
+}
+
+fn post_as(s: &TestServer, browser: &Browser, path: &str, form: &str) -> Reply {
+    let headers = [
+        ("Cookie", browser.cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    s.request("POST", path, &headers, form.as_bytes())
+}
+
+fn login_form(csrf: &str, username: &str, password: &str, next: &str) -> String {
+    format!(
+        "csrfmiddlewaretoken={csrf}&username={}&password={}&next={}",
+        form_encode(username),
+        form_encode(password),
+        form_encode(next)
+    )
+}
+
+fn home(s: &TestServer, cookie: &str) -> Reply {
+    s.request("GET", "/", &[("Cookie", cookie)], b"")
+}
+
+/// Logs the admin in; returns the signed-in browser (new cookie, the home page's CSRF token).
+fn signed_in(s: &TestServer) -> Browser {
+    let (_, anonymous) = open_login(s, "/");
+    let reply = post_as(
+        s,
+        &anonymous,
+        LOGIN,
+        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let cookie = session_cookie(&reply);
+    let page = home(s, &cookie);
+    assert_eq!(page.status, 200);
+    Browser {
+        csrf: csrf_in(&page.body),
+        cookie,
+    }
+}
+
+#[test]
+fn logging_in_issues_a_new_session_and_follows_a_local_next() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (page, anonymous) = open_login(s, "/o/applications/?page=2");
+    let set_cookie = page.header("Set-Cookie").unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+    assert!(page.body.contains("value=\"/o/applications/?page=2\""));
+
+    let form = login_form(
+        &anonymous.csrf,
+        "admin",
+        ADMIN_PASSWORD,
+        "/o/applications/?page=2",
+    );
+    let reply = post_as(s, &anonymous, LOGIN, &form);
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("Location"), Some("/o/applications/?page=2"));
+    let cookie = session_cookie(&reply);
+    assert_ne!(
+        cookie, anonymous.cookie,
+        "a new session id at login (no fixation)"
+    );
+    let value = cookie.split_once('=').unwrap().1;
+    let stored = s
+        .store()
+        .find_session(&digest(value), oauthd::clock::now())
+        .unwrap();
+    assert_eq!(
+        stored.expect("stored by digest").user.unwrap().username,
+        "admin"
+    );
+    let old_value = anonymous.cookie.split_once('=').unwrap().1;
+    assert_eq!(
+        s.store()
+            .find_session(&digest(old_value), oauthd::clock::now())
+            .unwrap(),
+        None
+    );
+
+    let page = home(s, &cookie);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Signed in as <strong>admin</strong>"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        home(s, &anonymous.cookie).status,
+        303,
+        "the old session is gone"
+    );
+}
+
+#[test]
+fn next_never_leads_off_the_server() {
+    let t = Tutorial::new();
+    for evil in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+    ] {
+        let (_, browser) = open_login(&t.server, evil);
+        let reply = post_as(
+            &t.server,
+            &browser,
+            LOGIN,
+            &login_form(&browser.csrf, "admin", ADMIN_PASSWORD, evil),
+        );
+        assert_eq!(
+            (reply.status, reply.header("Location")),
+            (303, Some("/")),
+            "{evil}"
+        );
+    }
+}
+
+#[test]
+fn a_post_without_the_sessions_csrf_token_is_403_and_changes_nothing() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (_, victim) = open_login(s, "/");
+    let (_, attacker) = open_login(s, "/");
+    for token in ["", "forged", attacker.csrf.as_str()] {
+        let reply = post_as(
+            s,
+            &victim,
+            LOGIN,
+            &login_form(token, "admin", ADMIN_PASSWORD, "/"),
+        );
+        assert_eq!(reply.status, 403, "{token:?}");
+        assert!(reply.body.contains("CSRF verification failed"));
+        assert_eq!(reply.header("Set-Cookie"), None);
+        assert_eq!(home(s, &victim.cookie).status, 303, "not signed in");
+    }
+    let no_session = s.post_form(
+        LOGIN,
+        &login_form(&victim.csrf, "admin", ADMIN_PASSWORD, "/"),
+        None,
+    );
+    assert_eq!(no_session.status, 403);
+    let browser = signed_in(s);
+    let forged_logout = post_as(
+        s,
+        &browser,
+        "/accounts/logout/",
+        "csrfmiddlewaretoken=forged",
+    );
+    assert_eq!(forged_logout.status, 403);
+    assert_eq!(home(s, &browser.cookie).status, 200, "still signed in");
+}
+
+#[test]
+fn a_wrong_password_shows_the_form_again_with_an_escaped_error() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (_, browser) = open_login(s, "/");
+    let typed = "<script>alert(1)</script>";
+    let wrong = post_as(
+        s,
+        &browser,
+        LOGIN,
+        &login_form(&browser.csrf, typed, "nope", "/"),
+    );
+    let unknown_user = post_as(
+        s,
+        &browser,
+        LOGIN,
+        &login_form(&browser.csrf, "admin", "nope", "/"),
+    );
+    for reply in [&wrong, &unknown_user] {
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply
+                .body
+                .contains("Please enter a correct username and password.")
+        );
+        assert_eq!(reply.header("Set-Cookie"), None);
+    }
+    assert!(
+        wrong.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        wrong.body
+    );
+    assert!(!wrong.body.contains(typed));
+    assert_eq!(home(s, &browser.cookie).status, 303);
+}
+
+#[test]
+fn logout_needs_a_post_and_ends_the_session() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let browser = signed_in(s);
+    let by_get = s.request(
+        "GET",
+        "/accounts/logout/",
+        &[("Cookie", browser.cookie.as_str())],
+        b"",
+    );
+    assert_eq!(by_get.status, 405);
+    assert_eq!(home(s, &browser.cookie).status, 200);
+    let reply = post_as(
+        s,
+        &browser,
+        "/accounts/logout/",
+        &format!("csrfmiddlewaretoken={}", browser.csrf),
+    );
+    assert_eq!((reply.status, reply.header("Location")), (303, Some(LOGIN)));
+    assert!(reply.header("Set-Cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(home(s, &browser.cookie).status, 303);
+}
+
+#[test]
+fn failed_logins_are_slowed_per_username() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (_, browser) = open_login(s, "/");
+    for _ in 0..oauthd::http::limiter::FREE_TRIES_PER_USERNAME {
+        let reply = post_as(
+            s,
+            &browser,
+            LOGIN,
+            &login_form(&browser.csrf, "admin", "guess", "/"),
+        );
+        assert_eq!(reply.status, 200);
+    }
+    let right = post_as(
+        s,
+        &browser,
+        LOGIN,
+        &login_form(&browser.csrf, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(right.status, 429, "even the right password waits");
+    assert!(right.header("Retry-After").is_some());
+    assert!(right.body.contains("Too many failed attempts"));
+    assert_eq!(home(s, &browser.cookie).status, 303);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let later = post_as(
+        s,
+        &browser,
+        LOGIN,
+        &login_form(&browser.csrf, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(later.status, 303, "{}", later.body);
+}
+
+#[test]
+fn under_https_the_cookie_is_secure_and_host_prefixed() {
+    let server = TestServer::with_settings(&format!(
+        "{TUTORIAL_SETTINGS}\npublic_url = \"https://auth.example\""
+    ));
+    let reply = server.request("GET", LOGIN, &[], b"");
+    let set_cookie = reply.header("Set-Cookie").unwrap();
+    assert!(
+        set_cookie.starts_with("__Host-oauthd_session="),
+        "{set_cookie}"
+    );
+    assert!(
+        set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
+}
+
+#[test]
+fn sessions_expire_and_cleartokens_removes_them() {
+    let t = Tutorial::with_server(TestServer::with_settings(&format!(
+        "{TUTORIAL_SETTINGS}\nsession_expire_seconds = 1"
+    )));
+    let browser = signed_in(&t.server);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        home(&t.server, &browser.cookie).status,
+        303,
+        "an expired session is signed out"
+    );
+    let (code, out, err) = t.server.cli(&["cleartokens"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with(", 1 sessions\n"),
+        "the signed-in one (login replaced the anonymous one): {out}"
+    );
+}
+
+#[test]
+fn pages_forbid_framing_referrers_and_caching() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (page, _) = open_login(s, "/");
+    let denied = s.post_form(LOGIN, "username=x", None);
+    for reply in [&page, &denied] {
+        let csp = reply.header("Content-Security-Policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(reply.header("X-Frame-Options"), Some("DENY"));
+        assert_eq!(reply.header("Referrer-Policy"), Some("no-referrer"));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    }
+    assert!(
+        !page.body.contains("http://") && !page.body.contains("https://"),
+        "nothing from third parties"
+    );
+    let css = s.request("GET", "/static/oauthd.css", &[], b"");
+    assert_eq!(css.status, 200);
+    assert!(css.header("Content-Type").unwrap().starts_with("text/css"));
+}
