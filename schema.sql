@@ -93,3 +93,24 @@ CREATE INDEX sessions_expires ON sessions (expires);
 CREATE INDEX sessions_user ON sessions (user_id);
 
 PRAGMA user_version = 2;
+
+-- version 3: authorization codes
+CREATE TABLE authorization_codes (
+    id                    INTEGER PRIMARY KEY,
+    code_hash             BLOB    NOT NULL UNIQUE,
+    application_id        INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    user_id               INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    redirect_uri          TEXT    NOT NULL,   -- where the code was sent
+    redirect_uri_given    INTEGER NOT NULL,   -- the request named it, so the exchange must too
+    scope                 TEXT    NOT NULL,
+    code_challenge        TEXT,
+    code_challenge_method TEXT,
+    created               INTEGER NOT NULL,
+    expires               INTEGER NOT NULL,
+    used                  INTEGER,            -- unix seconds of the exchange; NULL while unused
+    grant_id              INTEGER REFERENCES grants (id) ON DELETE SET NULL  -- what it was exchanged for
+);
+CREATE INDEX authorization_codes_expires ON authorization_codes (expires);
+CREATE INDEX authorization_codes_application ON authorization_codes (application_id);
+
+PRAGMA user_version = 3;

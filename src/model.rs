@@ -1,5 +1,6 @@
 //! Plain records shared by the store (which loads them) and the protocol core (which judges them).
 
+use crate::oauth::pkce::Challenge;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use std::fmt;
@@ -223,4 +224,31 @@ impl RefreshToken {
             && self.holders_active
             && self.expires(lifetime).is_none_or(|exp| now < exp)
     }
+}
+
+/// An authorization code as loaded for its exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// Row id.
+    pub id: i64,
+    /// The client it was issued to.
+    pub application_id: i64,
+    /// The user who approved.
+    pub user_id: i64,
+    /// The user is still active.
+    pub user_active: bool,
+    /// Where the code was sent.
+    pub redirect_uri: String,
+    /// The authorization request named the redirect URI, so the exchange must repeat it.
+    pub redirect_uri_given: bool,
+    /// The approved scope.
+    pub scope: Scopes,
+    /// The PKCE challenge it is bound to.
+    pub challenge: Option<Challenge>,
+    /// Expires at, unix seconds.
+    pub expires: i64,
+    /// When it was exchanged; `None` while unused.
+    pub used: Option<i64>,
+    /// The grant it was exchanged for.
+    pub grant_id: Option<i64>,
 }

@@ -26,6 +26,18 @@ pub enum Durability {
     Normal,
 }
 
+/// Which clients must use PKCE (RFC 9700 §2.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PkceRequired {
+    /// Public clients must send an S256 challenge.
+    Public,
+    /// Every client must send an S256 challenge.
+    All,
+    /// PKCE is optional for everyone.
+    None,
+}
+
 /// `default_scopes`: a list of scope names, or `"__all__"` for every configured scope.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -53,6 +65,7 @@ struct RawSettings {
     durability: Option<Durability>,
     session_expire_seconds: Option<i64>,
     public_url: Option<String>,
+    pkce_required: Option<PkceRequired>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -89,6 +102,8 @@ pub struct Settings {
     /// The URL users reach oauthd at; when it is https, the session cookie is `Secure` and
     /// takes the `__Host-` prefix.
     pub public_url: Option<url::Url>,
+    /// Which clients must send an S256 PKCE challenge.
+    pub pkce_required: PkceRequired,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -236,6 +251,7 @@ impl Settings {
                 .as_deref()
                 .map(parse_public_url)
                 .transpose()?,
+            pkce_required: raw.pkce_required.unwrap_or(PkceRequired::Public),
         })
     }
 }
@@ -305,6 +321,7 @@ mod tests {
         assert_eq!(s.durability, Durability::Full);
         assert_eq!(s.session_expire_seconds, 1_209_600);
         assert_eq!(s.public_url, None);
+        assert_eq!(s.pkce_required, PkceRequired::Public);
     }
 
     #[test]
@@ -354,6 +371,7 @@ mod tests {
             ("durability = \"sometimes\"", "durability"),
             ("client_secret_length = 8", "client_secret_length"),
             ("session_expire_seconds = 0", "session_expire_seconds"),
+            ("pkce_required = \"some\"", "pkce_required"),
             ("public_url = \"example.com\"", "public_url"),
             ("read_scope = \"look\"", "read_scope"),
             (

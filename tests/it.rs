@@ -41,3 +41,6 @@ mod durability;
 
 #[path = "it/accounts.rs"]
 mod accounts;
+
+#[path = "it/authorize.rs"]
+mod authorize;

@@ -119,13 +119,14 @@ pub fn run(
             args.done()?;
             let store = open(&db, &settings)?;
             let now = crate::clock::now();
-            let (cleared, sessions) = store.immediate(|s| -> Result<_, StoreError> {
+            let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
+                let codes = s.clear_expired_codes(now)?;
                 let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
-                Ok((tokens, s.clear_expired_sessions(now)?))
+                Ok((tokens, codes, s.clear_expired_sessions(now)?))
             })?;
             writeln!(
                 out,
-                "removed {} refresh tokens, {} access tokens, {} grants, {sessions} sessions",
+                "removed {} refresh tokens, {} access tokens, {} grants, {codes} codes, {sessions} sessions",
                 cleared.refresh_tokens, cleared.access_tokens, cleared.grants
             )?;
             Ok(())

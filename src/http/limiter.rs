@@ -85,12 +85,13 @@ fn username_key(username: &str) -> u64 {
         .fold(0, |acc, b| (acc << 8) | u64::from(*b))
 }
 
-/// After `free` failures, the n-th further one costs 2^n seconds, capped.
+/// After `free` failures, the n-th further one costs 2^(n+1) seconds, capped. (At least two:
+/// the clock has whole seconds, so a one-second wait could end a moment after it began.)
 fn wait_left(failures: &Failures, free: u32, now: i64) -> i64 {
     if failures.count < free {
         return 0;
     }
-    let over = (failures.count - free).min(20);
+    let over = (failures.count - free + 1).min(20);
     let wait = (1i64 << over).min(MAX_WAIT_SECONDS);
     (failures.last + wait - now).max(0)
 }
@@ -108,20 +109,14 @@ mod tests {
             assert_eq!(limiter.check("bob", HOME, 100), Ok(()));
             limiter.failed("bob", HOME, 100);
         }
-        assert_eq!(limiter.check("bob", HOME, 100), Err(1));
-        assert_eq!(
-            limiter.check("BOB", None, 100),
-            Err(1),
-            "usernames are case-insensitive"
-        );
-        assert_eq!(limiter.check("bob", HOME, 101), Ok(()));
-        limiter.failed("bob", HOME, 101);
-        assert_eq!(limiter.check("bob", HOME, 101), Err(2), "the wait doubles");
-        assert_eq!(
-            limiter.check("alice", None, 101),
-            Ok(()),
-            "others are not slowed"
-        );
+        assert_eq!(limiter.check("bob", HOME, 100), Err(2));
+        let other_case = limiter.check("BOB", None, 101);
+        assert_eq!(other_case, Err(1), "usernames are case-insensitive");
+        assert_eq!(limiter.check("bob", HOME, 102), Ok(()));
+        limiter.failed("bob", HOME, 102);
+        assert_eq!(limiter.check("bob", HOME, 102), Err(4), "the wait doubles");
+        let alice = limiter.check("alice", None, 102);
+        assert_eq!(alice, Ok(()), "others are not slowed");
         limiter.succeeded("bob");
         assert_eq!(limiter.check("bob", None, 101), Ok(()));
     }
@@ -132,7 +127,7 @@ mod tests {
         for i in 0..FREE_TRIES_PER_ADDRESS {
             limiter.failed(&format!("user{i}"), HOME, 100);
         }
-        assert_eq!(limiter.check("someone", HOME, 100), Err(1));
+        assert_eq!(limiter.check("someone", HOME, 100), Err(2));
         assert_eq!(limiter.check("someone", None, 100), Ok(()));
         for _ in 0..40 {
             limiter.failed("bob", None, 100);

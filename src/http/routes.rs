@@ -2,6 +2,7 @@
 
 use crate::http::App;
 use crate::http::handlers::accounts::{self, LOGIN_PATH};
+use crate::http::handlers::authorize::{self, AUTHORIZE_PATH};
 use crate::http::handlers::{introspect, resource, revoke, token};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
@@ -30,6 +31,9 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", "/groups/") => resource::create_group(app, req),
         (_, "/users/" | "/groups/") => Err(HttpError::MethodNotAllowed(COLLECTION)),
 
+        ("GET" | "HEAD", AUTHORIZE_PATH) => authorize::authorize_page(app, req),
+        ("POST", AUTHORIZE_PATH) => authorize::authorize_decision(app, req),
+        (_, AUTHORIZE_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
         ("GET" | "HEAD", "/") => accounts::home(app, req),
         ("GET" | "HEAD", LOGIN_PATH) => accounts::login_page(app, req),
         ("POST", LOGIN_PATH) => accounts::login(app, req),

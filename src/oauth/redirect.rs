@@ -1,4 +1,6 @@
-//! Redirect URIs at registration (RFC 6749 §3.1.2): absolute, an allowed scheme, no fragment.
+//! Redirect URIs: at registration (RFC 6749 §3.1.2: absolute, an allowed scheme, no fragment)
+//! and at the authorization endpoint (exact match, RFC 9700 §4.1.3; any port for a loopback
+//! URI, RFC 8252 §7.3).
 
 use url::Url;
 
@@ -34,6 +36,36 @@ pub fn validate_redirect_uri(uri: &str, allowed_schemes: &[String]) -> Result<()
     Ok(())
 }
 
+/// The redirect URI an authorization request will use: the one sent, when it equals a
+/// registered one exactly (or a registered `http://127.0.0.1` / `http://[::1]` URI on another
+/// port); or, when none was sent, the only registered one. `None`: show an error page, never
+/// redirect (RFC 6749 §4.1.2.1).
+pub fn resolve_redirect_uri(registered: &[String], requested: Option<&str>) -> Option<String> {
+    match (requested, registered) {
+        (None, [only]) => Some(only.clone()),
+        (None, _) => None,
+        (Some(uri), _) => registered
+            .iter()
+            .any(|r| r == uri || loopback_port_variant(r, uri))
+            .then(|| uri.to_owned()),
+    }
+}
+
+/// RFC 8252 §7.3: a registered loopback URI matches on any port. Everything but the port must
+/// be the same, to the character: the registered URI with the requested port, serialized,
+/// must equal what was sent.
+fn loopback_port_variant(registered: &str, requested: &str) -> bool {
+    let (Ok(registered), Ok(parsed)) = (Url::parse(registered), Url::parse(requested)) else {
+        return false;
+    };
+    let loopback = matches!(registered.host_str(), Some("127.0.0.1" | "[::1]"));
+    if registered.scheme() != "http" || !loopback || registered.port().is_some() {
+        return false;
+    }
+    let mut expected = registered;
+    expected.set_port(parsed.port()).is_ok() && expected.as_str() == requested
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +99,58 @@ mod tests {
         }
         let with_js = ["javascript".to_string()];
         assert!(validate_redirect_uri("javascript:alert(1)", &with_js).is_err());
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly_or_by_loopback_port() {
+        let registered = vec![
+            "https://app.example/cb".to_string(),
+            "http://127.0.0.1/cb".to_string(),
+        ];
+        let resolve = |uri| resolve_redirect_uri(&registered, Some(uri));
+        assert_eq!(
+            resolve("https://app.example/cb"),
+            Some("https://app.example/cb".into())
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1:51234/cb"),
+            Some("http://127.0.0.1:51234/cb".into())
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1/cb"),
+            Some("http://127.0.0.1/cb".into())
+        );
+        for mutant in [
+            "https://app.example/cb/",
+            "https://APP.example/cb",
+            "https://app.example/cb?x=1",
+            "https://app.example/cb/../cb",
+            "https://app.example@evil.example/cb",
+            "https://app.example/cb%2F",
+            "https://app.example/cb#frag",
+            "https://app.example:443/cb",
+            "http://app.example/cb",
+            "http://127.0.0.1:51234/cb/",
+            "http://127.0.0.1:51234/cb/../cb",
+            "http://localhost:51234/cb",
+            "http://127.0.0.1:51234/cb?x=1",
+        ] {
+            assert_eq!(resolve(mutant), None, "{mutant}");
+        }
+        assert_eq!(
+            resolve_redirect_uri(&registered, None),
+            None,
+            "two registered: must say which"
+        );
+        let one = vec!["https://app.example/cb".to_string()];
+        assert_eq!(
+            resolve_redirect_uri(&one, None),
+            Some("https://app.example/cb".into())
+        );
+        let v6 = vec!["http://[::1]/cb".to_string()];
+        assert_eq!(
+            resolve_redirect_uri(&v6, Some("http://[::1]:8080/cb")),
+            Some("http://[::1]:8080/cb".into())
+        );
     }
 }

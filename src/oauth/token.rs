@@ -1,7 +1,8 @@
 //! The token endpoint's grants (RFC 6749 §4.3, §4.4, §6) as pure decisions over loaded records and `now`.
 
-use crate::model::{Application, ClientType, GrantType, RefreshToken, User};
+use crate::model::{Application, AuthorizationCode, ClientType, GrantType, RefreshToken, User};
 use crate::oauth::error::OAuthError;
+use crate::oauth::pkce;
 use crate::oauth::scope::{self, Scopes};
 use crate::settings::Settings;
 
@@ -22,6 +23,15 @@ pub enum TokenRequest {
         /// The refresh token presented.
         refresh_token: String,
     },
+    /// RFC 6749 §4.1.3.
+    AuthorizationCode {
+        /// The code presented.
+        code: String,
+        /// The redirect URI, when the authorization request named one.
+        redirect_uri: Option<String>,
+        /// The PKCE verifier (RFC 7636 §4.5).
+        code_verifier: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -32,6 +42,7 @@ impl std::fmt::Debug for TokenRequest {
             }
             TokenRequest::ClientCredentials => f.write_str("ClientCredentials"),
             TokenRequest::RefreshToken { .. } => f.write_str("RefreshToken"),
+            TokenRequest::AuthorizationCode { .. } => f.write_str("AuthorizationCode"),
         }
     }
 }
@@ -54,6 +65,11 @@ pub fn parse_request<'a>(
         Some("client_credentials") => Ok(TokenRequest::ClientCredentials),
         Some("refresh_token") => Ok(TokenRequest::RefreshToken {
             refresh_token: required("refresh_token")?,
+        }),
+        Some("authorization_code") => Ok(TokenRequest::AuthorizationCode {
+            code: required("code")?,
+            redirect_uri: param("redirect_uri").map(str::to_owned),
+            code_verifier: param("code_verifier").map(str::to_owned),
         }),
         Some(_) => Err(OAuthError::UnsupportedGrantType),
     }
@@ -121,6 +137,67 @@ pub fn client_credentials_grant(
         scope,
         with_refresh_token: false,
     })
+}
+
+/// The outcome of a code exchange, decided inside the transaction that will carry it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeDecision {
+    /// Issue tokens (with a refresh token) for this user and scope.
+    Issue {
+        /// The approving user.
+        user_id: i64,
+        /// The approved scope.
+        scope: Scopes,
+    },
+    /// RFC 6749 §4.1.2: a used code came back; revoke what it was exchanged for, then fail.
+    RevokeFamily(OAuthError),
+    /// Fail and change nothing.
+    Reject(OAuthError),
+}
+
+/// RFC 6749 §4.1.3 and RFC 7636 §4.6: judges a presented, known code. Every failure is
+/// invalid_grant.
+pub fn code_grant(
+    app: &Application,
+    code: &AuthorizationCode,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    now: i64,
+) -> CodeDecision {
+    if let Err(e) = require_grant(app, GrantType::AuthorizationCode) {
+        return CodeDecision::Reject(e);
+    }
+    let invalid = |why: &str| CodeDecision::Reject(OAuthError::InvalidGrant(why.into()));
+    if code.application_id != app.id {
+        return invalid("The code is invalid.");
+    }
+    if code.used.is_some() {
+        return CodeDecision::RevokeFamily(OAuthError::InvalidGrant(
+            "The code was already used.".into(),
+        ));
+    }
+    if now >= code.expires || !code.user_active {
+        return invalid("The code is invalid or expired.");
+    }
+    let redirect_ok = match redirect_uri {
+        Some(uri) => uri == code.redirect_uri,
+        None => !code.redirect_uri_given,
+    };
+    if !redirect_ok {
+        return invalid("The redirect_uri does not match the one the code was issued for.");
+    }
+    if !pkce::verify(code.challenge.as_ref(), verifier) {
+        return invalid("The code_verifier does not match the code_challenge.");
+    }
+    CodeDecision::Issue {
+        user_id: code.user_id,
+        scope: code.scope.clone(),
+    }
+}
+
+/// The answer for an unknown code.
+pub fn invalid_code() -> OAuthError {
+    OAuthError::InvalidGrant("The code is invalid.".into())
 }
 
 /// The outcome of a refresh request, decided inside the transaction that will carry it out.
@@ -197,7 +274,11 @@ mod tests {
             secret_digest: None,
             name: "n".into(),
             client_type: ClientType::Confidential,
-            grant_types: vec![GrantType::Password, GrantType::ClientCredentials],
+            grant_types: vec![
+                GrantType::Password,
+                GrantType::ClientCredentials,
+                GrantType::AuthorizationCode,
+            ],
             redirect_uris: vec![],
             allowed_scopes: None,
             skip_authorization: false,
@@ -366,6 +447,99 @@ mod tests {
         };
         let decision = refresh_grant(&none_left, &valid_refresh(), None, 1050, &s);
         assert!(matches!(decision, RefreshDecision::Reject(e) if e.code() == "invalid_scope"));
+    }
+
+    fn valid_code() -> AuthorizationCode {
+        AuthorizationCode {
+            id: 5,
+            application_id: 7,
+            user_id: 3,
+            user_active: true,
+            redirect_uri: "https://app.example/cb".into(),
+            redirect_uri_given: true,
+            scope: Scopes::parse("read").unwrap(),
+            challenge: pkce::parse_challenge(
+                Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+                Some("S256"),
+            )
+            .unwrap(),
+            expires: 1060,
+            used: None,
+            grant_id: None,
+        }
+    }
+
+    #[test]
+    fn code_rules() {
+        let app = valid_app();
+        let verifier = Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        let wrong = "x".repeat(43);
+        let uri = Some("https://app.example/cb");
+        let decide = |code: &AuthorizationCode, uri, verifier, now| {
+            code_grant(&app, code, uri, verifier, now)
+        };
+        let issue = CodeDecision::Issue {
+            user_id: 3,
+            scope: Scopes::parse("read").unwrap(),
+        };
+        assert_eq!(decide(&valid_code(), uri, verifier, 1000), issue);
+        let rejected =
+            |d: CodeDecision| matches!(d, CodeDecision::Reject(e) if e.code() == "invalid_grant");
+        assert!(
+            rejected(decide(&valid_code(), uri, verifier, 1060)),
+            "expired"
+        );
+        assert!(
+            rejected(decide(&valid_code(), None, verifier, 1000)),
+            "redirect_uri was given"
+        );
+        assert!(rejected(decide(
+            &valid_code(),
+            Some("https://app.example/cb2"),
+            verifier,
+            1000
+        )));
+        assert!(
+            rejected(decide(&valid_code(), uri, None, 1000)),
+            "no verifier"
+        );
+        assert!(
+            rejected(decide(&valid_code(), uri, Some(wrong.as_str()), 1000)),
+            "wrong verifier"
+        );
+        let without_pkce = AuthorizationCode {
+            challenge: None,
+            ..valid_code()
+        };
+        assert!(
+            rejected(decide(&without_pkce, uri, verifier, 1000)),
+            "downgrade"
+        );
+        let implied = AuthorizationCode {
+            redirect_uri_given: false,
+            challenge: None,
+            ..valid_code()
+        };
+        assert_eq!(decide(&implied, None, None, 1000), issue);
+        let foreign = AuthorizationCode {
+            application_id: 8,
+            ..valid_code()
+        };
+        assert!(rejected(decide(&foreign, uri, verifier, 1000)));
+        let used = AuthorizationCode {
+            used: Some(1001),
+            grant_id: Some(4),
+            ..valid_code()
+        };
+        assert!(matches!(
+            decide(&used, uri, verifier, 1002),
+            CodeDecision::RevokeFamily(_)
+        ));
+        let disabled = AuthorizationCode {
+            user_active: false,
+            ..valid_code()
+        };
+        assert!(rejected(decide(&disabled, uri, verifier, 1000)));
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! methods named by intent (split by area into users, apps and tokens).
 
 mod apps;
+mod codes;
 mod sessions;
 mod tokens;
 mod users;
 
 pub use apps::NewApplication;
+pub use codes::NewCode;
 pub use sessions::{Session, SessionUser};
-pub use tokens::{Cleared, GrantRef, NewTokens};
+pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
 pub use users::UserView;
 
 use crate::settings::Durability;
@@ -20,7 +22,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// The start of the line that opens each section of schema.sql.
 const SECTION_MARK: &str = "\n-- version ";
 /// How long a writer waits for another connection's write lock before giving up.

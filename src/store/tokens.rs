@@ -39,6 +39,15 @@ pub enum GrantRef<'a> {
     Existing(i64),
 }
 
+/// The rows a successful grant created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issued {
+    /// The grant (new, or the one refreshed).
+    pub grant_id: i64,
+    /// The new access token.
+    pub access_id: i64,
+}
+
 /// What `cleartokens` removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Cleared {
@@ -63,8 +72,8 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
 }
 
 impl Store {
-    /// Stores a grant's tokens and returns the access token's id.
-    pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<i64, StoreError> {
+    /// Stores a grant's tokens; returns the grant's and the access token's ids.
+    pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<Issued, StoreError> {
         let grant_id = match new.grant {
             GrantRef::Existing(id) => id,
             GrantRef::New { application_id, user_id, scope } => self
@@ -88,7 +97,10 @@ impl Store {
                 )?
                 .execute(params![refresh, grant_id, access_id, new.now])?;
         }
-        Ok(access_id)
+        Ok(Issued {
+            grant_id,
+            access_id,
+        })
     }
 
     /// Replaces a refresh token's access token: deletes the old one and issues `new` in the same
@@ -109,13 +121,13 @@ impl Store {
                 .execute(params![old.id, new.now])?;
             self.issue_tokens(new)?;
         } else {
-            let access_id = self.issue_tokens(&NewTokens {
+            let issued = self.issue_tokens(&NewTokens {
                 refresh_digest: None,
                 ..new.clone()
             })?;
             self.conn
                 .prepare_cached("UPDATE refresh_tokens SET access_token_id = ?2 WHERE id = ?1")?
-                .execute([old.id, access_id])?;
+                .execute([old.id, issued.access_id])?;
         }
         Ok(())
     }
@@ -178,6 +190,24 @@ impl Store {
             })
             .optional()?;
         Ok(token)
+    }
+
+    /// The scopes of the valid access tokens `user_id` holds from application `application_id`.
+    pub fn held_scopes(
+        &self,
+        user_id: i64,
+        application_id: i64,
+        now: i64,
+    ) -> Result<Vec<Scopes>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.scope FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+             WHERE g.user_id = ?1 AND g.application_id = ?2 AND a.expires > ?3",
+        )?;
+        let rows = stmt.query_map(params![user_id, application_id, now], |row| {
+            let scope: String = row.get(0)?;
+            parsed(0, &scope, Scopes::parse)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Deletes one access token (RFC 7009 revocation of an access token).

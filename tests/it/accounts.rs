@@ -1,85 +1,10 @@
 //! Login, logout, sessions and CSRF (SECURITY.md 3, 6, 20, 27, 28, 29, 30).
 
-use crate::support::{ADMIN_PASSWORD, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, form_encode};
+use crate::support::{
+    ADMIN_PASSWORD, LOGIN, TUTORIAL_SETTINGS, TestServer, Tutorial, home, login_form, open_login,
+    post_as, session_cookie, signed_in,
+};
 use oauthd::secret::digest;
-
-const LOGIN: &str = "/accounts/login/";
-
-/// A browser's view of one session: its cookie and the CSRF token of the page it last saw.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-/// The session cookie's `name=value` from a Set-Cookie header.
-fn session_cookie(reply: &Reply) -> String {
-    let header = reply
-        .header("Set-Cookie")
-        .unwrap_or_else(|| panic!("no Set-Cookie: {reply:?}"));
-    header.split(';').next().unwrap().to_owned()
-}
-
-fn csrf_in(body: &str) -> String {
-    let marker = "name=\"csrfmiddlewaretoken\" value=\"";
-    let start = body.find(marker).expect("a CSRF field") + marker.len();
-    body[start..].split('"').next().unwrap().to_owned()
-}
-
-/// Opens the login page with `next`, as a browser without a session.
-fn open_login(s: &TestServer, next: &str) -> (Reply, Browser) {
-    let reply = s.request(
-        "GET",
-        &format!("{LOGIN}?next={}", form_encode(next)),
-        &[],
-        b"",
-    );
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let browser = Browser {
-        cookie: session_cookie(&reply),
-        csrf: csrf_in(&reply.body),
-    };
-    (reply, browser)
-}
-
-fn post_as(s: &TestServer, browser: &Browser, path: &str, form: &str) -> Reply {
-    let headers = [
-        ("Cookie", browser.cookie.as_str()),
-        ("Content-Type", "application/x-www-form-urlencoded"),
-    ];
-    s.request("POST", path, &headers, form.as_bytes())
-}
-
-fn login_form(csrf: &str, username: &str, password: &str, next: &str) -> String {
-    format!(
-        "csrfmiddlewaretoken={csrf}&username={}&password={}&next={}",
-        form_encode(username),
-        form_encode(password),
-        form_encode(next)
-    )
-}
-
-fn home(s: &TestServer, cookie: &str) -> Reply {
-    s.request("GET", "/", &[("Cookie", cookie)], b"")
-}
-
-/// Logs the admin in; returns the signed-in browser (new cookie, the home page's CSRF token).
-fn signed_in(s: &TestServer) -> Browser {
-    let (_, anonymous) = open_login(s, "/");
-    let reply = post_as(
-        s,
-        &anonymous,
-        LOGIN,
-        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
-    );
-    assert_eq!(reply.status, 303, "{}", reply.body);
-    let cookie = session_cookie(&reply);
-    let page = home(s, &cookie);
-    assert_eq!(page.status, 200);
-    Browser {
-        csrf: csrf_in(&page.body),
-        cookie,
-    }
-}
 
 #[test]
 fn logging_in_issues_a_new_session_and_follows_a_local_next() {
@@ -281,7 +206,7 @@ fn failed_logins_are_slowed_per_username() {
     assert!(right.header("Retry-After").is_some());
     assert!(right.body.contains("Too many failed attempts"));
     assert_eq!(home(s, &browser.cookie).status, 303);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
     let later = post_as(
         s,
         &browser,

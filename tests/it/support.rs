@@ -493,3 +493,84 @@ impl Drop for Serving {
         let _ = self.child.wait();
     }
 }
+
+/// The login page.
+pub const LOGIN: &str = "/accounts/login/";
+
+/// A browser's view of one session: its cookie and the CSRF token of the page it last saw.
+pub struct Browser {
+    /// `name=value` of the session cookie.
+    pub cookie: String,
+    /// The CSRF token of the last page.
+    pub csrf: String,
+}
+
+/// The session cookie's `name=value` from a Set-Cookie header.
+pub fn session_cookie(reply: &Reply) -> String {
+    let header = reply
+        .header("Set-Cookie")
+        .unwrap_or_else(|| panic!("no Set-Cookie: {reply:?}"));
+    header.split(';').next().unwrap().to_owned()
+}
+
+pub fn csrf_in(body: &str) -> String {
+    let marker = "name=\"csrfmiddlewaretoken\" value=\"";
+    let start = body.find(marker).expect("a CSRF field") + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Opens the login page with `next`, as a browser without a session.
+pub fn open_login(s: &TestServer, next: &str) -> (Reply, Browser) {
+    let reply = s.request(
+        "GET",
+        &format!("{LOGIN}?next={}", form_encode(next)),
+        &[],
+        b"",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let browser = Browser {
+        cookie: session_cookie(&reply),
+        csrf: csrf_in(&reply.body),
+    };
+    (reply, browser)
+}
+
+pub fn post_as(s: &TestServer, browser: &Browser, path: &str, form: &str) -> Reply {
+    let headers = [
+        ("Cookie", browser.cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    s.request("POST", path, &headers, form.as_bytes())
+}
+
+pub fn login_form(csrf: &str, username: &str, password: &str, next: &str) -> String {
+    format!(
+        "csrfmiddlewaretoken={csrf}&username={}&password={}&next={}",
+        form_encode(username),
+        form_encode(password),
+        form_encode(next)
+    )
+}
+
+pub fn home(s: &TestServer, cookie: &str) -> Reply {
+    s.request("GET", "/", &[("Cookie", cookie)], b"")
+}
+
+/// Logs the admin in; returns the signed-in browser (new cookie, the home page's CSRF token).
+pub fn signed_in(s: &TestServer) -> Browser {
+    let (_, anonymous) = open_login(s, "/");
+    let reply = post_as(
+        s,
+        &anonymous,
+        LOGIN,
+        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let cookie = session_cookie(&reply);
+    let page = home(s, &cookie);
+    assert_eq!(page.status, 200);
+    Browser {
+        csrf: csrf_in(&page.body),
+        cookie,
+    }
+}

@@ -1,6 +1,7 @@
 //! Thin glue per area: load records, call `oauth::`, save, answer.
 
 pub mod accounts;
+pub mod authorize;
 pub mod introspect;
 pub mod resource;
 pub mod revoke;

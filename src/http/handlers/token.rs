@@ -7,7 +7,7 @@ use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::model::Application;
 use crate::oauth::scope::Scopes;
-use crate::oauth::token::{self, Issue, RefreshDecision, TokenRequest};
+use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
 use crate::store::{GrantRef, NewTokens};
 use serde::Serialize;
@@ -95,6 +95,17 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
         TokenRequest::RefreshToken { refresh_token } => {
             refresh(app, &client, &refresh_token, scope)
         }
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => exchange_code(
+            app,
+            &client,
+            &code,
+            redirect_uri.as_deref(),
+            code_verifier.as_deref(),
+        ),
     }
 }
 
@@ -139,6 +150,46 @@ fn refresh(
                 Ok(Err(error))
             }
             RefreshDecision::Reject(error) => Ok(Err(error)),
+        }
+    })?;
+    Ok(fresh.response(&outcome?, lifetime))
+}
+
+/// RFC 6749 §4.1.3: the check, the single use and the issuance run in one IMMEDIATE
+/// transaction, so of concurrent exchanges of one code exactly one succeeds; a later one is a
+/// replay and revokes what the code was exchanged for (RFC 6749 §4.1.2).
+fn exchange_code(
+    app: &App,
+    client: &Application,
+    presented: &str,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<Resp, HttpError> {
+    let lifetime = app.settings.access_token_expire_seconds;
+    let fresh = FreshTokens::generate(true)?;
+    let now = now();
+    let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
+        let Some(code) = store.find_code(&secret::digest(presented))? else {
+            return Ok(Err(token::invalid_code()));
+        };
+        match token::code_grant(client, &code, redirect_uri, verifier, now) {
+            CodeDecision::Issue { user_id, scope } => {
+                let grant = GrantRef::New {
+                    application_id: client.id,
+                    user_id: Some(user_id),
+                    scope: &scope,
+                };
+                let issued = store.issue_tokens(&fresh.stored(grant, &scope, now, lifetime))?;
+                store.mark_code_used(code.id, now, issued.grant_id)?;
+                Ok(Ok(scope))
+            }
+            CodeDecision::RevokeFamily(error) => {
+                if let Some(grant_id) = code.grant_id {
+                    store.revoke_grant(grant_id, now)?;
+                }
+                Ok(Err(error))
+            }
+            CodeDecision::Reject(error) => Ok(Err(error)),
         }
     })?;
     Ok(fresh.response(&outcome?, lifetime))

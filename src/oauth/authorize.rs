@@ -1,0 +1,508 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1) as a pure decision: a request,
+//! the client it names, the signed-in user and the settings give the next step.
+
+use crate::model::{Application, ClientType, GrantType};
+use crate::oauth::pkce::{self, Challenge, Method};
+use crate::oauth::redirect::resolve_redirect_uri;
+use crate::oauth::scope::{self, Scopes};
+use crate::settings::{ApprovalPrompt, PkceRequired, Settings};
+
+/// The two response types (RFC 6749 §3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    /// `code`: the authorization code flow.
+    Code,
+    /// `token`: the implicit flow.
+    Token,
+}
+
+impl ResponseType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+            ResponseType::Token => "token",
+        }
+    }
+}
+
+/// The raw parameters of an authorization request (query of the GET, hidden fields of the
+/// consent POST — checked again in full either way).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizationParams<'a> {
+    /// `response_type`.
+    pub response_type: Option<&'a str>,
+    /// `client_id`.
+    pub client_id: Option<&'a str>,
+    /// `redirect_uri`.
+    pub redirect_uri: Option<&'a str>,
+    /// `scope`.
+    pub scope: Option<&'a str>,
+    /// `state`, returned untouched.
+    pub state: Option<&'a str>,
+    /// `code_challenge`.
+    pub code_challenge: Option<&'a str>,
+    /// `code_challenge_method`.
+    pub code_challenge_method: Option<&'a str>,
+    /// `approval_prompt`: `auto` or `force` (DOT).
+    pub approval_prompt: Option<&'a str>,
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRequest {
+    /// Code or implicit.
+    pub response_type: ResponseType,
+    /// The client's row id.
+    pub application_id: i64,
+    /// Where the answer goes.
+    pub redirect_uri: String,
+    /// The request named the redirect URI (the exchange must then repeat it).
+    pub redirect_uri_given: bool,
+    /// The scope asked (or the defaults), within what the client may have.
+    pub scope: Scopes,
+    /// `state`, to hand back.
+    pub state: Option<String>,
+    /// The PKCE challenge for the code.
+    pub challenge: Option<Challenge>,
+}
+
+/// An error to send back to the client's redirect URI (RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectError {
+    /// The verified redirect URI.
+    pub redirect_uri: String,
+    /// In the fragment (implicit) rather than the query.
+    pub in_fragment: bool,
+    /// The error code.
+    pub error: &'static str,
+    /// Its description.
+    pub description: String,
+    /// `state`, to hand back.
+    pub state: Option<String>,
+}
+
+/// What to do with an authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeStep {
+    /// The client or the redirect URI cannot be trusted: show this on an error page and never
+    /// redirect (RFC 6749 §4.1.2.1).
+    ErrorPage(String),
+    /// Nobody is signed in: send the user to the login page and back (before any error is
+    /// redirected, RFC 9700 §4.11.2).
+    Login,
+    /// Send an error back to the client.
+    Redirect(RedirectError),
+    /// Ask the user.
+    Consent(ValidRequest),
+    /// No need to ask (skip_authorization, or approval_prompt=auto with a covering token).
+    Grant(ValidRequest),
+}
+
+/// Decides the next step. `app` is the client named by client_id (if any), `signed_in` whether
+/// a user is, and `held` the scopes of the valid tokens that user already holds from this
+/// client (approval_prompt=auto skips the page when one covers the request).
+pub fn decide(
+    params: &AuthorizationParams<'_>,
+    app: Option<&Application>,
+    signed_in: bool,
+    held: &[Scopes],
+    settings: &Settings,
+) -> AuthorizeStep {
+    let Some(app) = app.filter(|a| a.enabled) else {
+        return AuthorizeStep::ErrorPage(match params.client_id {
+            None => "The request names no client (client_id is missing).".into(),
+            Some(_) => "The client is unknown or disabled.".into(),
+        });
+    };
+    let Some(redirect_uri) = resolve_redirect_uri(&app.redirect_uris, params.redirect_uri) else {
+        return AuthorizeStep::ErrorPage(match params.redirect_uri {
+            None => "The request names no redirect_uri, and the client has several.".into(),
+            Some(_) => "The redirect_uri is not one this client registered.".into(),
+        });
+    };
+    if !signed_in {
+        return AuthorizeStep::Login;
+    }
+    let response_type = match params.response_type {
+        Some("code") => Some(ResponseType::Code),
+        Some("token") => Some(ResponseType::Token),
+        _ => None,
+    };
+    let fail = |error, description: &str| {
+        AuthorizeStep::Redirect(RedirectError {
+            redirect_uri: redirect_uri.clone(),
+            in_fragment: response_type == Some(ResponseType::Token),
+            error,
+            description: description.into(),
+            state: params.state.map(str::to_owned),
+        })
+    };
+    let response_type = match (params.response_type, response_type) {
+        (None, _) => {
+            return fail(
+                "invalid_request",
+                "Missing required parameter: response_type.",
+            );
+        }
+        (Some(_), None) => {
+            return fail(
+                "unsupported_response_type",
+                "The response_type is not supported.",
+            );
+        }
+        (_, Some(rt)) => rt,
+    };
+    let grant = match response_type {
+        ResponseType::Code => GrantType::AuthorizationCode,
+        ResponseType::Token => GrantType::Implicit,
+    };
+    if !app.allows(grant) {
+        return fail(
+            "unauthorized_client",
+            &format!("This client may not use the {grant} grant."),
+        );
+    }
+    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let scope = match scope::resolve_requested(params.scope, &allowed, &settings.default_scopes) {
+        Ok(scope) => scope,
+        Err(e) => return fail("invalid_scope", e.description()),
+    };
+    let challenge = match response_type {
+        ResponseType::Token => None,
+        ResponseType::Code => {
+            match pkce::parse_challenge(params.code_challenge, params.code_challenge_method) {
+                Ok(challenge) => challenge,
+                Err(why) => return fail("invalid_request", why),
+            }
+        }
+    };
+    let must_use_pkce = response_type == ResponseType::Code
+        && match settings.pkce_required {
+            PkceRequired::All => true,
+            PkceRequired::Public => app.client_type == ClientType::Public,
+            PkceRequired::None => false,
+        };
+    if must_use_pkce && challenge.as_ref().is_none_or(|c| c.method != Method::S256) {
+        return fail(
+            "invalid_request",
+            "This client must send an S256 code_challenge (PKCE).",
+        );
+    }
+    let prompt = match params.approval_prompt {
+        Some("auto") => ApprovalPrompt::Auto,
+        Some("force") => ApprovalPrompt::Force,
+        _ => settings.request_approval_prompt,
+    };
+    let request = ValidRequest {
+        response_type,
+        application_id: app.id,
+        redirect_uri_given: params.redirect_uri.is_some(),
+        redirect_uri,
+        scope,
+        state: params.state.map(str::to_owned),
+        challenge,
+    };
+    let covered = held.iter().any(|h| request.scope.is_subset(h));
+    if app.skip_authorization || (prompt == ApprovalPrompt::Auto && covered) {
+        AuthorizeStep::Grant(request)
+    } else {
+        AuthorizeStep::Consent(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn settings() -> Settings {
+        Settings::from_toml(
+            "scopes = { read = \"R\", write = \"W\", groups = \"G\" }\ndefault_scopes = [\"read\"]",
+        )
+        .unwrap()
+    }
+
+    fn valid_app() -> Application {
+        Application {
+            id: 7,
+            client_id: "c".into(),
+            secret_digest: None,
+            name: "App".into(),
+            client_type: ClientType::Confidential,
+            grant_types: vec![GrantType::AuthorizationCode],
+            redirect_uris: vec!["https://app.example/cb".into()],
+            allowed_scopes: None,
+            skip_authorization: false,
+            enabled: true,
+            owner_id: None,
+        }
+    }
+
+    fn valid_params() -> AuthorizationParams<'static> {
+        AuthorizationParams {
+            response_type: Some("code"),
+            client_id: Some("c"),
+            redirect_uri: Some("https://app.example/cb"),
+            scope: Some("read write"),
+            state: Some("xyz"),
+            code_challenge: Some(CHALLENGE),
+            code_challenge_method: Some("S256"),
+            approval_prompt: None,
+        }
+    }
+
+    fn step(params: &AuthorizationParams<'_>, app: &Application) -> AuthorizeStep {
+        decide(params, Some(app), true, &[], &settings())
+    }
+
+    fn redirected_error(step: AuthorizeStep) -> Option<&'static str> {
+        match step {
+            AuthorizeStep::Redirect(e) => Some(e.error),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_valid_request_asks_for_consent() {
+        let AuthorizeStep::Consent(request) = step(&valid_params(), &valid_app()) else {
+            panic!("expected consent")
+        };
+        assert_eq!(request.scope.to_string(), "read write");
+        assert_eq!(
+            (request.redirect_uri.as_str(), request.redirect_uri_given),
+            ("https://app.example/cb", true)
+        );
+        assert_eq!(request.challenge.unwrap().method, Method::S256);
+        assert_eq!(request.state.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn untrusted_clients_and_redirect_uris_get_an_error_page_even_before_login() {
+        let s = settings();
+        let disabled = Application {
+            enabled: false,
+            ..valid_app()
+        };
+        let bad_uri = AuthorizationParams {
+            redirect_uri: Some("https://evil.example/cb"),
+            ..valid_params()
+        };
+        let two = Application {
+            redirect_uris: vec!["https://a.example/1".into(), "https://a.example/2".into()],
+            ..valid_app()
+        };
+        let no_uri = AuthorizationParams {
+            redirect_uri: None,
+            ..valid_params()
+        };
+        for (params, app) in [
+            (&valid_params(), None),
+            (&valid_params(), Some(&disabled)),
+            (&bad_uri, Some(&valid_app())),
+            (&no_uri, Some(&two)),
+        ] {
+            for signed_in in [false, true] {
+                assert!(matches!(
+                    decide(params, app, signed_in, &[], &s),
+                    AuthorizeStep::ErrorPage(_)
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn the_user_signs_in_before_any_error_is_redirected() {
+        let broken = AuthorizationParams {
+            response_type: Some("magic"),
+            ..valid_params()
+        };
+        assert_eq!(
+            decide(&broken, Some(&valid_app()), false, &[], &settings()),
+            AuthorizeStep::Login
+        );
+    }
+
+    #[test]
+    fn request_errors_go_back_to_the_client() {
+        let app = valid_app();
+        let table: [(AuthorizationParams<'_>, &str); 7] = [
+            (
+                AuthorizationParams {
+                    response_type: None,
+                    ..valid_params()
+                },
+                "invalid_request",
+            ),
+            (
+                AuthorizationParams {
+                    response_type: Some("id_token"),
+                    ..valid_params()
+                },
+                "unsupported_response_type",
+            ),
+            (
+                AuthorizationParams {
+                    response_type: Some("token"),
+                    ..valid_params()
+                },
+                "unauthorized_client",
+            ),
+            (
+                AuthorizationParams {
+                    scope: Some("admin"),
+                    ..valid_params()
+                },
+                "invalid_scope",
+            ),
+            (
+                AuthorizationParams {
+                    code_challenge_method: Some("S512"),
+                    ..valid_params()
+                },
+                "invalid_request",
+            ),
+            (
+                AuthorizationParams {
+                    code_challenge: None,
+                    ..valid_params()
+                },
+                "invalid_request",
+            ),
+            (
+                AuthorizationParams {
+                    code_challenge: Some("short"),
+                    ..valid_params()
+                },
+                "invalid_request",
+            ),
+        ];
+        for (params, expected) in table {
+            assert_eq!(
+                redirected_error(step(&params, &app)),
+                Some(expected),
+                "{params:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pkce_rules_follow_the_setting_and_the_client_type() {
+        let confidential = valid_app();
+        let public = Application {
+            client_type: ClientType::Public,
+            ..valid_app()
+        };
+        let without = AuthorizationParams {
+            code_challenge: None,
+            code_challenge_method: None,
+            ..valid_params()
+        };
+        let plain = AuthorizationParams {
+            code_challenge_method: Some("plain"),
+            ..valid_params()
+        };
+        assert!(matches!(
+            step(&without, &confidential),
+            AuthorizeStep::Consent(_)
+        ));
+        assert_eq!(
+            redirected_error(step(&without, &public)),
+            Some("invalid_request")
+        );
+        assert_eq!(
+            redirected_error(step(&plain, &public)),
+            Some("invalid_request"),
+            "public clients need S256"
+        );
+        assert!(matches!(
+            step(&plain, &confidential),
+            AuthorizeStep::Consent(_)
+        ));
+        let all = Settings {
+            pkce_required: PkceRequired::All,
+            ..settings()
+        };
+        assert!(matches!(
+            decide(&without, Some(&confidential), true, &[], &all),
+            AuthorizeStep::Redirect(_)
+        ));
+        let none = Settings {
+            pkce_required: PkceRequired::None,
+            ..settings()
+        };
+        assert!(matches!(
+            decide(&without, Some(&public), true, &[], &none),
+            AuthorizeStep::Consent(_)
+        ));
+    }
+
+    #[test]
+    fn consent_is_skipped_only_when_it_may_be() {
+        let auto = AuthorizationParams {
+            approval_prompt: Some("auto"),
+            ..valid_params()
+        };
+        let s = settings();
+        assert!(matches!(
+            decide(
+                &auto,
+                Some(&valid_app()),
+                true,
+                &[Scopes::parse("read write groups").unwrap()],
+                &s
+            ),
+            AuthorizeStep::Grant(_)
+        ));
+        assert!(matches!(
+            decide(&auto, Some(&valid_app()), true, &[], &s),
+            AuthorizeStep::Consent(_)
+        ));
+        assert!(
+            matches!(
+                decide(
+                    &valid_params(),
+                    Some(&valid_app()),
+                    true,
+                    &[Scopes::parse("read write groups").unwrap()],
+                    &s
+                ),
+                AuthorizeStep::Consent(_)
+            ),
+            "force is the default"
+        );
+        let trusted = Application {
+            skip_authorization: true,
+            ..valid_app()
+        };
+        assert!(matches!(
+            step(&valid_params(), &trusted),
+            AuthorizeStep::Grant(_)
+        ));
+    }
+
+    #[test]
+    fn implicit_errors_go_in_the_fragment() {
+        let app = Application {
+            grant_types: vec![GrantType::Implicit],
+            ..valid_app()
+        };
+        let params = AuthorizationParams {
+            response_type: Some("token"),
+            scope: Some("admin"),
+            ..valid_params()
+        };
+        let AuthorizeStep::Redirect(error) = step(&params, &app) else {
+            panic!("expected a redirect")
+        };
+        assert!(error.in_fragment);
+        let ok = AuthorizationParams {
+            response_type: Some("token"),
+            code_challenge: None,
+            code_challenge_method: None,
+            ..valid_params()
+        };
+        assert!(matches!(step(&ok, &app), AuthorizeStep::Consent(r) if r.challenge.is_none()));
+    }
+}
