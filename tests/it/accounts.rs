@@ -236,10 +236,10 @@ fn under_https_the_cookie_is_secure_and_host_prefixed() {
 #[test]
 fn sessions_expire_and_cleartokens_removes_them() {
     let t = Tutorial::with_server(TestServer::with_settings(&format!(
-        "{TUTORIAL_SETTINGS}\nsession_expire_seconds = 1"
+        "{TUTORIAL_SETTINGS}\nsession_expire_seconds = 2"
     )));
     let browser = signed_in(&t.server);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::thread::sleep(std::time::Duration::from_millis(3100));
     assert_eq!(
         home(&t.server, &browser.cookie).status,
         303,

@@ -2,7 +2,8 @@
 //! POST only, exact redirect URIs, PKCE, single-use codes.
 
 use crate::support::{
-    Browser, Client, Reply, TestServer, Tutorial, field, form_encode, post_as, signed_in,
+    Browser, Client, Reply, TestServer, Tutorial, consent_fields, field, form_encode, post_as,
+    signed_in,
 };
 use std::sync::{Arc, Barrier};
 
@@ -41,31 +42,6 @@ fn get(s: &TestServer, browser: Option<&Browser>, query: &str) -> Reply {
         &[("Cookie", cookie)],
         b"",
     )
-}
-
-/// The consent form's hidden fields, as the page carries them, plus the CSRF token.
-fn consent_fields(page: &Reply) -> Vec<(String, String)> {
-    let mut fields = Vec::new();
-    // Only the consent form's own fields (the header's logout form comes first).
-    let form = page
-        .body
-        .split("action=\"/o/authorize/\"")
-        .nth(1)
-        .expect("the consent form");
-    for input in form.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| {
-            let marker = format!("{name}=\"");
-            let start = input.find(&marker)? + marker.len();
-            input[start..]
-                .split('"')
-                .next()
-                .map(|v| v.replace("&amp;", "&"))
-        };
-        if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
-            fields.push((name, value));
-        }
-    }
-    fields
 }
 
 fn encode(fields: &[(String, String)]) -> String {

@@ -133,3 +133,67 @@ fn oauth2_crate_client_credentials_and_a_typed_error() {
         other => panic!("expected invalid_client, got {other:?}"),
     }
 }
+
+#[test]
+fn oauth2_crate_drives_the_code_flow_with_pkce() {
+    use crate::support::{consent_fields, post_as, signed_in};
+    use oauth2::{AuthUrl, AuthorizationCode, CsrfToken, PkceCodeChallenge, RedirectUrl};
+    let t = Tutorial::new();
+    let s = &t.server;
+    let native = s.add_client(
+        "public",
+        "authorization-code",
+        &["--redirect-uri", "http://127.0.0.1/cb"],
+    );
+    let client = BasicClient::new(ClientId::new(native.id.clone()))
+        .set_auth_uri(AuthUrl::new(format!("{}/o/authorize/", s.base)).expect("auth url"))
+        .set_token_uri(TokenUrl::new(format!("{}/o/token/", s.base)).expect("token url"))
+        .set_redirect_uri(
+            RedirectUrl::new("http://127.0.0.1:8123/cb".into()).expect("redirect url"),
+        );
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The user: signed in, opens the library's URL, allows.
+    let browser = signed_in(s);
+    let path = &url.as_str()[s.base.len()..];
+    let page = s.request("GET", path, &[("Cookie", browser.cookie.as_str())], b"");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mut fields = consent_fields(&page);
+    fields.push(("allow".into(), "Authorize".into()));
+    let answer = post_as(
+        s,
+        &browser,
+        "/o/authorize/",
+        &serde_urlencoded::to_string(&fields).unwrap(),
+    );
+    let location = answer.header("Location").expect("redirected to the client");
+    let back = url::Url::parse(location).expect("an absolute URL");
+    assert_eq!(
+        (back.host_str(), back.port(), back.path()),
+        (Some("127.0.0.1"), Some(8123), "/cb")
+    );
+    let param = |name: &str| {
+        back.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        param("state").as_deref(),
+        Some(state.secret().as_str()),
+        "the library's CSRF state comes back"
+    );
+
+    let token = client
+        .exchange_code(AuthorizationCode::new(param("code").expect("a code")))
+        .set_pkce_verifier(verifier)
+        .request(&http_client())
+        .expect("code exchange");
+    let access = token.access_token().secret();
+    assert_eq!(s.with_bearer("GET", "/users/", access, "").status, 200);
+    assert!(token.refresh_token().is_some());
+}

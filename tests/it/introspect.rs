@@ -144,7 +144,8 @@ fn unknown_revoked_and_rotated_tokens_are_exactly_inactive() {
 
 #[test]
 fn an_expired_access_token_is_exactly_inactive() {
-    let settings = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 1\n");
+    // Two seconds: with whole-second clocks, one could end a moment after issuance.
+    let settings = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 2\n");
     let t = Tutorial::with_server(TestServer::with_settings(&settings));
     let s = &t.server;
     let tokens = t.admin_tokens("");
@@ -154,8 +155,8 @@ fn an_expired_access_token_is_exactly_inactive() {
     );
     let live = answer(&as_client(s, &t.client, &access));
     let lifetime = live["exp"].as_i64().unwrap() - live["iat"].as_i64().unwrap();
-    assert_eq!((&live["active"], lifetime), (&json!(true), 1));
-    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!((&live["active"], lifetime), (&json!(true), 2));
+    std::thread::sleep(Duration::from_millis(3100));
     assert_eq!(answer(&as_client(s, &t.client, &access)), inactive());
     let found = s.store().find_access_token(&digest(&access)).unwrap();
     let expires = found

@@ -138,11 +138,12 @@ fn a_revoked_token_is_refused_at_once() {
 
 #[test]
 fn an_expired_token_is_invalid_token() {
-    let settings = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 1\n");
+    // Two seconds: with whole-second clocks, one could end a moment after issuance.
+    let settings = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 2\n");
     let t = Tutorial::with_server(TestServer::with_settings(&settings));
     let token = admin_token(&t, "");
     assert_eq!(hello(&t.server, &token).status, 200);
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(3100));
     assert_invalid_token(&hello(&t.server, &token));
     let stored = stored_token(&t.server, &token).expect("kept until cleartokens");
     assert!(stored.expires <= oauthd::clock::now());

@@ -574,3 +574,28 @@ pub fn signed_in(s: &TestServer) -> Browser {
         cookie,
     }
 }
+
+/// The consent form's hidden fields, as the page carries them, plus the CSRF token.
+pub fn consent_fields(page: &Reply) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    // Only the consent form's own fields (the header's logout form comes first).
+    let form = page
+        .body
+        .split("action=\"/o/authorize/\"")
+        .nth(1)
+        .expect("the consent form");
+    for input in form.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| {
+            let marker = format!("{name}=\"");
+            let start = input.find(&marker)? + marker.len();
+            input[start..]
+                .split('"')
+                .next()
+                .map(|v| v.replace("&amp;", "&"))
+        };
+        if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
+            fields.push((name, value));
+        }
+    }
+    fields
+}
