@@ -44,3 +44,6 @@ mod accounts;
 
 #[path = "it/authorize.rs"]
 mod authorize;
+
+#[path = "it/browser.rs"]
+mod browser;

@@ -57,6 +57,26 @@ impl Resp {
         }
     }
 
+    /// Lets this page's form lead (through our redirect) to `uri`'s origin as well: browsers
+    /// apply the CSP `form-action` to the redirects that follow a form POST, so the consent
+    /// page must name the client's redirect URI.
+    pub fn with_form_target(mut self, uri: &str) -> Resp {
+        let origin = match url::Url::parse(uri) {
+            Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
+            Ok(url) => format!("{}:", url.scheme()),
+            Err(_) => return self,
+        };
+        for (name, value) in &mut self.headers {
+            if *name == "Content-Security-Policy" {
+                *value = PAGE_CSP.replace(
+                    "form-action 'self'",
+                    &format!("form-action 'self' {origin}"),
+                );
+            }
+        }
+        self
+    }
+
     /// A redirect; after a form POST always 303 (RFC 9700 §4.12: never 307).
     pub fn redirect(location: &str) -> Resp {
         Resp::empty(303).with_header("Location", location)

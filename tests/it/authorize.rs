@@ -128,6 +128,13 @@ fn the_code_flow_with_pkce_signs_in_asks_and_answers() {
         "names the redirect host"
     );
     assert_eq!(page.header("X-Frame-Options"), Some("DENY"));
+    // Browsers apply form-action to the redirect after Allow: it names the client's origin.
+    let csp = page.header("Content-Security-Policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:5050;"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 
     let code = approved_code(s, &native, &browser);
     let tokens = exchange(s, &native, &code, &format!("&code_verifier={VERIFIER}"));
