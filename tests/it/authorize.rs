@@ -457,3 +457,36 @@ fn sixteen_concurrent_exchanges_of_one_code_have_exactly_one_winner() {
         "{statuses:?}"
     );
 }
+
+#[test]
+fn an_expired_code_is_invalid_grant() {
+    let server = TestServer::with_settings(&format!(
+        "{}\nauthorization_code_expire_seconds = 1",
+        crate::support::TUTORIAL_SETTINGS
+    ));
+    let t = Tutorial::with_server(server);
+    let native = t.server.add_client(
+        "public",
+        "authorization-code",
+        &["--redirect-uri", CALLBACK],
+    );
+    let browser = signed_in(&t.server);
+    let code = approved_code(&t.server, &native, &browser);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let reply = exchange(
+        &t.server,
+        &native,
+        &code,
+        &format!("&code_verifier={VERIFIER}"),
+    );
+    assert_eq!(
+        (reply.status, reply.error()),
+        (400, "invalid_grant".to_string())
+    );
+    let (code_count, out, _) = t.server.cli(&["cleartokens"], "");
+    assert_eq!(code_count, 0);
+    assert!(
+        out.contains(", 1 codes,"),
+        "cleartokens removes expired codes: {out}"
+    );
+}
