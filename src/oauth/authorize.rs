@@ -226,17 +226,8 @@ mod tests {
 
     fn valid_app() -> Application {
         Application {
-            id: 7,
-            client_id: "c".into(),
-            secret_digest: None,
-            name: "App".into(),
-            client_type: ClientType::Confidential,
             grant_types: vec![GrantType::AuthorizationCode],
-            redirect_uris: vec!["https://app.example/cb".into()],
-            allowed_scopes: None,
-            skip_authorization: false,
-            enabled: true,
-            owner_id: None,
+            ..crate::oauth::fixtures::valid_app()
         }
     }
 

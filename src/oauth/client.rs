@@ -55,22 +55,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    pub(crate) fn valid_app() -> Application {
-        Application {
-            id: 1,
-            client_id: "client".into(),
-            secret_digest: Some(secret::digest("s3cret")),
-            name: "App".into(),
-            client_type: ClientType::Confidential,
-            grant_types: vec![],
-            redirect_uris: vec![],
-            allowed_scopes: None,
-            skip_authorization: false,
-            enabled: true,
-            owner_id: None,
-        }
-    }
+    use crate::oauth::fixtures::valid_app;
 
     fn creds(secret: Option<&str>) -> ClientCredentials {
         ClientCredentials {

@@ -7,3 +7,26 @@ pub mod pkce;
 pub mod redirect;
 pub mod scope;
 pub mod token;
+
+/// Records for the protocol core's table tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::model::{Application, ClientType, GrantType};
+
+    /// A confidential client (secret "s3cret") with every grant and one redirect URI.
+    pub(crate) fn valid_app() -> Application {
+        Application {
+            id: 7,
+            client_id: "c".into(),
+            secret_digest: Some(crate::secret::digest("s3cret")),
+            name: "App".into(),
+            client_type: ClientType::Confidential,
+            grant_types: GrantType::ALL.to_vec(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            allowed_scopes: None,
+            skip_authorization: false,
+            enabled: true,
+            owner_id: None,
+        }
+    }
+}

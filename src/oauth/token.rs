@@ -261,30 +261,11 @@ pub fn refresh_grant(
 mod tests {
     use super::*;
     use crate::model::Grant;
+    use crate::oauth::fixtures::valid_app;
 
     fn settings() -> Settings {
         Settings::from_toml("scopes = { read = \"R\", write = \"W\", groups = \"G\" }\nrefresh_token_expire_seconds = 100")
             .unwrap()
-    }
-
-    fn valid_app() -> Application {
-        Application {
-            id: 7,
-            client_id: "c".into(),
-            secret_digest: None,
-            name: "n".into(),
-            client_type: ClientType::Confidential,
-            grant_types: vec![
-                GrantType::Password,
-                GrantType::ClientCredentials,
-                GrantType::AuthorizationCode,
-            ],
-            redirect_uris: vec![],
-            allowed_scopes: None,
-            skip_authorization: false,
-            enabled: true,
-            owner_id: None,
-        }
     }
 
     fn valid_user() -> User {
