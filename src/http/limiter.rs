@@ -34,20 +34,19 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// `Ok` when a try for `username` from `address` may go ahead at `now`; otherwise the
-    /// seconds left to wait.
-    pub fn check(&self, username: &str, address: Option<IpAddr>, now: i64) -> Result<(), i64> {
-        let table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Asks to try a login for `username` from `address` at `now`: `Err` with the seconds left
+    /// to wait, or `Ok` — and then the try is already counted as a failure, under the same
+    /// lock, so parallel guesses cannot all slip through before one is counted.
+    /// [`LoginLimiter::succeeded`] takes it back.
+    pub fn attempt(&self, username: &str, address: Option<IpAddr>, now: i64) -> Result<(), i64> {
+        let mut table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         let wait = keys(username, address)
             .filter_map(|(key, free)| table.get(&key).map(|f| wait_left(f, free, now)))
             .max()
             .unwrap_or(0);
-        if wait > 0 { Err(wait) } else { Ok(()) }
-    }
-
-    /// Records a failed try.
-    pub fn failed(&self, username: &str, address: Option<IpAddr>, now: i64) {
-        let mut table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if wait > 0 {
+            return Err(wait);
+        }
         if table.len() > PRUNE_ABOVE {
             table.retain(|_, f| now - f.last < MAX_WAIT_SECONDS);
         }
@@ -59,12 +58,16 @@ impl LoginLimiter {
             entry.count = entry.count.saturating_add(1);
             entry.last = now;
         }
+        Ok(())
     }
 
-    /// A successful login clears its username's count (not its address's).
-    pub fn succeeded(&self, username: &str) {
+    /// The try succeeded: the username's count is cleared and the address's try taken back.
+    pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
         let mut table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         table.remove(&Key::Username(username_key(username)));
+        if let Some(entry) = address.and_then(|a| table.get_mut(&Key::Address(a))) {
+            entry.count = entry.count.saturating_sub(1);
+        }
     }
 }
 
@@ -106,32 +109,52 @@ mod tests {
     fn a_username_is_slowed_after_its_free_tries() {
         let limiter = LoginLimiter::default();
         for _ in 0..FREE_TRIES_PER_USERNAME {
-            assert_eq!(limiter.check("bob", HOME, 100), Ok(()));
-            limiter.failed("bob", HOME, 100);
+            assert_eq!(limiter.attempt("bob", HOME, 100), Ok(()));
         }
-        assert_eq!(limiter.check("bob", HOME, 100), Err(2));
-        let other_case = limiter.check("BOB", None, 101);
-        assert_eq!(other_case, Err(1), "usernames are case-insensitive");
-        assert_eq!(limiter.check("bob", HOME, 102), Ok(()));
-        limiter.failed("bob", HOME, 102);
-        assert_eq!(limiter.check("bob", HOME, 102), Err(4), "the wait doubles");
-        let alice = limiter.check("alice", None, 102);
-        assert_eq!(alice, Ok(()), "others are not slowed");
-        limiter.succeeded("bob");
-        assert_eq!(limiter.check("bob", None, 101), Ok(()));
+        assert_eq!(limiter.attempt("bob", HOME, 100), Err(2));
+        assert_eq!(
+            limiter.attempt("BOB", None, 101),
+            Err(1),
+            "usernames are case-insensitive"
+        );
+        assert_eq!(
+            limiter.attempt("bob", HOME, 102),
+            Ok(()),
+            "one more try, counted"
+        );
+        assert_eq!(
+            limiter.attempt("bob", HOME, 102),
+            Err(4),
+            "the wait doubles"
+        );
+        assert_eq!(
+            limiter.attempt("alice", None, 102),
+            Ok(()),
+            "others are not slowed"
+        );
+        limiter.succeeded("bob", HOME);
+        assert_eq!(limiter.attempt("bob", None, 102), Ok(()));
     }
 
     #[test]
     fn an_address_is_slowed_across_usernames_and_waits_are_capped() {
         let limiter = LoginLimiter::default();
         for i in 0..FREE_TRIES_PER_ADDRESS {
-            limiter.failed(&format!("user{i}"), HOME, 100);
+            assert_eq!(limiter.attempt(&format!("user{i}"), HOME, 100), Ok(()));
         }
-        assert_eq!(limiter.check("someone", HOME, 100), Err(2));
-        assert_eq!(limiter.check("someone", None, 100), Ok(()));
+        assert_eq!(limiter.attempt("someone", HOME, 100), Err(2));
+        limiter.succeeded("user0", HOME);
+        assert_eq!(
+            limiter.attempt("someone", HOME, 100),
+            Ok(()),
+            "a success takes its try back"
+        );
+        let mut now = 100;
         for _ in 0..40 {
-            limiter.failed("bob", None, 100);
+            while let Err(wait) = limiter.attempt("bob", None, now) {
+                now += wait;
+            }
         }
-        assert_eq!(limiter.check("bob", None, 100), Err(MAX_WAIT_SECONDS));
+        assert_eq!(limiter.attempt("bob", None, now), Err(MAX_WAIT_SECONDS));
     }
 }

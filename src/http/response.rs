@@ -57,26 +57,6 @@ impl Resp {
         }
     }
 
-    /// Lets this page's form lead (through our redirect) to `uri`'s origin as well: browsers
-    /// apply the CSP `form-action` to the redirects that follow a form POST, so the consent
-    /// page must name the client's redirect URI.
-    pub fn with_form_target(mut self, uri: &str) -> Resp {
-        let origin = match url::Url::parse(uri) {
-            Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
-            Ok(url) => format!("{}:", url.scheme()),
-            Err(_) => return self,
-        };
-        for (name, value) in &mut self.headers {
-            if *name == "Content-Security-Policy" {
-                *value = PAGE_CSP.replace(
-                    "form-action 'self'",
-                    &format!("form-action 'self' {origin}"),
-                );
-            }
-        }
-        self
-    }
-
     /// A redirect; after a form POST always 303 (RFC 9700 §4.12: never 307).
     pub fn redirect(location: &str) -> Resp {
         Resp::empty(303).with_header("Location", location)
@@ -98,9 +78,11 @@ impl Resp {
     }
 }
 
-/// The Content-Security-Policy of every page: own stylesheet and forms only, no scripts,
-/// never framed.
-pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The Content-Security-Policy of every page: own stylesheet only, no scripts, never framed.
+/// No `form-action`: browsers apply it to the redirects that follow a POST (login, then the
+/// authorization endpoint, then the client), so it would block the return to the client.
+pub const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers on every response: nothing is cached, nothing sniffed, nothing framed.
 pub const COMMON_HEADERS: [(&str, &str); 3] = [

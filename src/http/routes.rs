@@ -31,9 +31,10 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", "/groups/") => resource::create_group(app, req),
         (_, "/users/" | "/groups/") => Err(HttpError::MethodNotAllowed(COLLECTION)),
 
-        ("GET" | "HEAD", AUTHORIZE_PATH) => authorize::authorize_page(app, req),
+        // GET only, not HEAD: a skipped consent issues a code, which a HEAD must not do.
+        ("GET", AUTHORIZE_PATH) => authorize::authorize_page(app, req),
         ("POST", AUTHORIZE_PATH) => authorize::authorize_decision(app, req),
-        (_, AUTHORIZE_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
+        (_, AUTHORIZE_PATH) => Err(HttpError::MethodNotAllowed("GET, POST")),
         ("GET" | "HEAD", "/") => accounts::home(app, req),
         ("GET" | "HEAD", LOGIN_PATH) => accounts::login_page(app, req),
         ("POST", LOGIN_PATH) => accounts::login(app, req),

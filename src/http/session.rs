@@ -15,6 +15,10 @@ pub const COOKIE: &str = "oauthd_session";
 /// Its name under https: the `__Host-` prefix pins it to this host and path `/`, Secure.
 pub const SECURE_COOKIE: &str = "__Host-oauthd_session";
 
+/// The longest life of a session nobody has signed in to (it only carries the login form's
+/// CSRF token): anyone can create one, so it must not linger.
+pub const ANONYMOUS_SESSION_SECONDS: i64 = 3600;
+
 /// A session just created, with the Set-Cookie value that hands it to the browser.
 pub struct NewSession {
     /// The session.
@@ -43,7 +47,13 @@ pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpEr
 pub fn start(app: &App, user: Option<&User>, now: i64) -> Result<NewSession, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
-    let lifetime = app.settings.session_expire_seconds;
+    let lifetime = match user {
+        Some(_) => app.settings.session_expire_seconds,
+        None => app
+            .settings
+            .session_expire_seconds
+            .min(ANONYMOUS_SESSION_SECONDS),
+    };
     let user_id = user.map(|u| u.id);
     let row = app
         .store

@@ -59,7 +59,7 @@ fn loopback_port_variant(registered: &str, requested: &str) -> bool {
         return false;
     };
     let loopback = matches!(registered.host_str(), Some("127.0.0.1" | "[::1]"));
-    if registered.scheme() != "http" || !loopback || registered.port().is_some() {
+    if registered.scheme() != "http" || !loopback {
         return false;
     }
     let mut expected = registered;
@@ -147,6 +147,9 @@ mod tests {
             resolve_redirect_uri(&one, None),
             Some("https://app.example/cb".into())
         );
+        let with_port = vec!["http://127.0.0.1:8000/cb".to_string()];
+        let other_port = resolve_redirect_uri(&with_port, Some("http://127.0.0.1:5000/cb"));
+        assert_eq!(other_port, Some("http://127.0.0.1:5000/cb".into()));
         let v6 = vec!["http://[::1]/cb".to_string()];
         assert_eq!(
             resolve_redirect_uri(&v6, Some("http://[::1]:8080/cb")),

@@ -16,6 +16,10 @@ fn logging_in_issues_a_new_session_and_follows_a_local_next() {
         assert!(set_cookie.contains(flag), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+    assert!(
+        set_cookie.contains("Max-Age=3600"),
+        "a session nobody signed in to is short: {set_cookie}"
+    );
     assert!(page.body.contains("value=\"/o/applications/?page=2\""));
 
     let form = login_form(

@@ -60,7 +60,7 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
         };
         Resp::page(status, pages::login(&form))
     };
-    if let Err(wait) = app.limiter.check(username, req.remote, now) {
+    if let Err(wait) = app.limiter.attempt(username, req.remote, now) {
         let error = format!("Too many failed attempts. Try again in {wait} seconds.");
         return Ok(retry(429, &error).with_header("Retry-After", wait.to_string()));
     }
@@ -70,10 +70,9 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
         .map_or(DECOY_PASSWORD_HASH, |u| u.password_hash.as_str());
     let password_ok = secret::verify_password(params.get("password").unwrap_or(""), hash);
     let Some(user) = user.filter(|u| password_ok && u.is_active) else {
-        app.limiter.failed(username, req.remote, now);
         return Ok(retry(200, BAD_CREDENTIALS));
     };
-    app.limiter.succeeded(username);
+    app.limiter.succeeded(username, req.remote);
     app.store.delete_session(session.id)?;
     let new = session::start(app, Some(&user), now)?;
     Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
@@ -115,11 +114,12 @@ pub fn stylesheet() -> Resp {
 
 /// `next` if it is a path on this server; otherwise `/` (RFC 9700 §4.11: no open redirector).
 /// Refused: absolute URLs, scheme-relative `//host`, `/\host` (browsers read `\` as `/`), and
-/// anything with control characters or whitespace.
+/// anything with control characters, whitespace or non-ASCII (no Location header holds it).
 pub fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(path)
-            if path.starts_with('/')
+            if path.is_ascii()
+                && path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.contains('\\')
                 && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
@@ -156,6 +156,7 @@ mod tests {
             "evil.example",
             "/ok\r\nLocation: https://evil.example",
             "/a b",
+            "/é",
             "",
         ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad:?}");

@@ -32,8 +32,10 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
             let (Some(session), Some(client)) = (session.as_ref(), client.as_ref()) else {
                 return Err(bad_request("The session ended; try again."));
             };
-            let page = Resp::page(200, consent_page(app, session, client, &request, &query));
-            Ok(page.with_form_target(&request.redirect_uri))
+            Ok(Resp::page(
+                200,
+                consent_page(app, session, client, &request, &query),
+            ))
         }
         AuthorizeStep::Grant(request) => answer(app, session.as_ref(), &request, now),
         other => follow(other, req),
