@@ -457,8 +457,8 @@ fn sixteen_concurrent_exchanges_of_one_code_have_exactly_one_winner() {
     );
 }
 
-#[test]
-fn an_expired_code_is_invalid_grant() {
+/// A world whose codes live one second, and one approved code.
+fn short_lived_code() -> (Tutorial, Client, String) {
     let server = TestServer::with_settings(&format!(
         "{}\nauthorization_code_expire_seconds = 1",
         crate::support::TUTORIAL_SETTINGS
@@ -471,6 +471,12 @@ fn an_expired_code_is_invalid_grant() {
     );
     let browser = signed_in(&t.server);
     let code = approved_code(&t.server, &native, &browser);
+    (t, native, code)
+}
+
+#[test]
+fn an_expired_code_is_invalid_grant() {
+    let (t, native, code) = short_lived_code();
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let reply = exchange(
         &t.server,
@@ -492,18 +498,7 @@ fn an_expired_code_is_invalid_grant() {
 
 #[test]
 fn a_replay_after_cleartokens_still_revokes_what_the_code_gave() {
-    let server = TestServer::with_settings(&format!(
-        "{}\nauthorization_code_expire_seconds = 1",
-        crate::support::TUTORIAL_SETTINGS
-    ));
-    let t = Tutorial::with_server(server);
-    let native = t.server.add_client(
-        "public",
-        "authorization-code",
-        &["--redirect-uri", CALLBACK],
-    );
-    let browser = signed_in(&t.server);
-    let code = approved_code(&t.server, &native, &browser);
+    let (t, native, code) = short_lived_code();
     let verifier = format!("&code_verifier={VERIFIER}");
     let tokens = exchange(&t.server, &native, &code, &verifier);
     assert_eq!(tokens.status, 200, "{}", tokens.body);
