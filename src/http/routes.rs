@@ -42,6 +42,10 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         (_, LOGIN_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
         (_, "/accounts/logout/") => Err(HttpError::MethodNotAllowed("POST")),
         ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet()),
+        // Liveness for load balancers and supervisors; touches nothing, so it is also the
+        // benchmark's ceiling (the stack's cost with no work).
+        ("GET" | "HEAD", "/health") => Ok(Resp::text(200, "ok")),
+        (_, "/health") => Err(HttpError::MethodNotAllowed("GET, HEAD")),
 
         _ => route_items(app, req),
     }

@@ -303,3 +303,12 @@ fn a_client_credentials_token_reads_users_but_cannot_create_them() {
     let stored = stored_token(s, &write).unwrap();
     assert_eq!((stored.username, stored.grant.user_id), (None, None));
 }
+
+#[test]
+fn health_answers_ok_without_credentials_and_only_to_reads() {
+    let s = TestServer::start();
+    let reply = s.request("GET", "/health", &[], b"");
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    let reply = s.request("POST", "/health", &[], b"");
+    assert_eq!((reply.status, reply.header("Allow")), (405, Some("GET, HEAD")));
+}
