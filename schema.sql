@@ -114,3 +114,9 @@ CREATE INDEX authorization_codes_expires ON authorization_codes (expires);
 CREATE INDEX authorization_codes_application ON authorization_codes (application_id);
 
 PRAGMA user_version = 3;
+
+-- version 4: an application an administrator disabled stays disabled until an administrator
+-- enables it again (its owner's switch cannot undo it)
+ALTER TABLE applications ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
+
+PRAGMA user_version = 4;

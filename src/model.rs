@@ -100,8 +100,29 @@ pub struct Application {
     pub skip_authorization: bool,
     /// DOT's is_usable: a disabled app cannot authenticate or use its tokens.
     pub enabled: bool,
+    /// An administrator disabled it: only an administrator can enable it again.
+    pub disabled_by_admin: bool,
     /// Owning user, if any.
     pub owner_id: Option<i64>,
+}
+
+/// What a registration form (or `app add`) sets and an owner may change later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppFields {
+    /// Display name.
+    pub name: String,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// Grant types it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes it may request; `None`: every configured scope.
+    pub allowed_scopes: Option<Scopes>,
+    /// Skip the consent page (set by administrators only).
+    pub skip_authorization: bool,
+    /// The owner's switch; an administrator's disable overrides it.
+    pub enabled: bool,
 }
 
 impl Application {

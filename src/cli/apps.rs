@@ -2,8 +2,8 @@
 
 use super::args::Args;
 use super::{CliError, failed, usage};
-use crate::model::{ClientType, GrantType};
-use crate::oauth::redirect::validate_redirect_uri;
+use crate::model::ClientType;
+use crate::oauth::registration::{self, AppForm, Rules};
 use crate::oauth::scope::Scopes;
 use crate::secret;
 use crate::settings::Settings;
@@ -23,36 +23,33 @@ pub fn add_app(
     let client_type = args
         .value("--client-type")?
         .ok_or_else(|| usage("--client-type is required"))?;
-    let client_type = ClientType::parse(&client_type)
-        .ok_or_else(|| usage("--client-type is confidential or public"))?;
     let grants = args
         .value("--grant")?
         .ok_or_else(|| usage("--grant is required"))?;
-    let grant_types = grants
-        .split(',')
-        .map(|g| GrantType::parse(g.trim()).ok_or_else(|| usage(format!("unknown grant {g:?}"))))
-        .collect::<Result<Vec<_>, _>>()?;
     let redirect_uris = args.values("--redirect-uri")?;
     let scopes = args.value("--scopes")?;
     let skip_authorization = args.flag("--skip-authorization");
     let owner = args.value("--owner")?;
     let json = args.flag("--json");
     args.done()?;
-    for uri in &redirect_uris {
-        validate_redirect_uri(uri, &settings.allowed_redirect_uri_schemes).map_err(usage)?;
-    }
-    let needs_redirect = grant_types
-        .iter()
-        .any(|g| matches!(g, GrantType::AuthorizationCode | GrantType::Implicit));
-    if needs_redirect && redirect_uris.is_empty() {
-        return Err(usage(
-            "authorization-code and implicit apps need at least one --redirect-uri",
-        ));
-    }
-    let allowed_scopes = scopes
-        .as_deref()
-        .map(parse_known_scopes(settings))
-        .transpose()?;
+    let redirect_uris = redirect_uris.join(" ");
+    let form = AppForm {
+        name: &name,
+        client_type: &client_type,
+        grant_types: grants.split(',').map(str::trim).collect(),
+        redirect_uris: &redirect_uris,
+        allowed_scopes: scopes.as_deref().map(|s| s.split_whitespace().collect()),
+        skip_authorization,
+        enabled: true,
+    };
+    let fields = registration::validate(&form, &rules(settings)).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .0
+            .iter()
+            .map(|(field, message)| format!("{}: {message}", flag_of(field)))
+            .collect();
+        usage(lines.join("\n"))
+    })?;
     let owner_id = match owner {
         None => None,
         Some(name) => Some(
@@ -63,20 +60,15 @@ pub fn add_app(
         ),
     };
     let client_id = secret::random_secret(40)?;
-    let client_secret = match client_type {
+    let client_secret = match fields.client_type {
         ClientType::Confidential => Some(secret::random_secret(settings.client_secret_length)?),
         ClientType::Public => None,
     };
     let app = NewApplication {
         client_id: client_id.expose().to_owned(),
         secret_digest: client_secret.as_ref().map(secret::Secret::digest),
-        name,
-        client_type,
-        grant_types,
-        redirect_uris,
-        allowed_scopes,
-        skip_authorization,
         owner_id,
+        fields,
     };
     store.create_app(&app, crate::clock::now())?;
     let shown = client_secret.as_ref().map(secret::Secret::expose);
@@ -103,16 +95,22 @@ pub fn add_app(
     Ok(())
 }
 
-fn parse_known_scopes(settings: &Settings) -> impl Fn(&str) -> Result<Scopes, CliError> + '_ {
-    move |text| {
-        let scopes =
-            Scopes::parse(text).ok_or_else(|| usage(format!("--scopes {text:?} is malformed")))?;
-        if let Some(unknown) = scopes.iter().find(|s| !settings.scopes.contains_key(*s)) {
-            return Err(usage(format!(
-                "--scopes: {unknown:?} is not a configured scope"
-            )));
-        }
-        Ok(scopes)
+/// The registration rules the settings give.
+pub fn rules(settings: &Settings) -> Rules<'_> {
+    Rules {
+        schemes: &settings.allowed_redirect_uri_schemes,
+        scopes: &settings.scopes,
+    }
+}
+
+/// The command-line flag that sets a registration field.
+fn flag_of(field: &str) -> &str {
+    match field {
+        "client_type" => "--client-type",
+        "grant_types" => "--grant",
+        "redirect_uris" => "--redirect-uri",
+        "allowed_scopes" => "--scopes",
+        _ => "--name",
     }
 }
 
@@ -120,7 +118,7 @@ fn parse_known_scopes(settings: &Settings) -> impl Fn(&str) -> Result<Scopes, Cl
 pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
     let json = args.flag("--json");
     args.done()?;
-    let apps = store.list_apps()?;
+    let apps = store.list_apps(None)?;
     if json {
         let list: Vec<_> = apps
             .iter()
@@ -158,9 +156,10 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
 pub fn remove_app(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
     let client_id = args.word("CLIENT_ID")?;
     args.done()?;
-    if store.delete_app(&client_id)? {
-        Ok(writeln!(out, "removed {client_id} with its tokens")?)
-    } else {
-        Err(failed(format!("no application {client_id}")))
+    match store.find_app_by_client_id(&client_id)? {
+        Some(app) if store.delete_app(app.id)? => {
+            Ok(writeln!(out, "removed {client_id} with its tokens")?)
+        }
+        _ => Err(failed(format!("no application {client_id}"))),
     }
 }

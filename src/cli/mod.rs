@@ -88,7 +88,10 @@ pub fn run(
                     args,
                     "user",
                     sub == "enable",
-                    |name, on| store.set_user_active(name, on),
+                    |name, on| match store.find_user_by_username(name)? {
+                        Some(user) => store.set_user_active(user.id, on),
+                        None => Ok(false),
+                    },
                     out,
                 ),
                 other => Err(usage(format!("unknown user command {other:?}"))),
@@ -109,7 +112,10 @@ pub fn run(
                     args,
                     "application",
                     sub == "enable",
-                    |id, on| store.set_app_enabled(id, on),
+                    |client_id, on| match store.find_app_by_client_id(client_id)? {
+                        Some(app) => store.set_app_enabled(app.id, on),
+                        None => Ok(false),
+                    },
                     out,
                 ),
                 other => Err(usage(format!("unknown app command {other:?}"))),

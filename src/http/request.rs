@@ -121,9 +121,22 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
-    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Params, RequestError> {
+    /// Every non-empty value of `name`, in order: a page form's list field (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Refuses a name sent twice, except the `lists` a page form may repeat.
+    fn from_pairs(pairs: Vec<(String, String)>, lists: &[&str]) -> Result<Params, RequestError> {
         let mut seen = std::collections::HashSet::new();
-        if let Some((name, _)) = pairs.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, _)| !lists.contains(&name.as_str()) && !seen.insert(name.as_str()))
+        {
             return Err(RequestError::Malformed(format!(
                 "The parameter {name:?} was sent more than once."
             )));
@@ -167,6 +180,16 @@ impl Req {
     /// The body as parameters: form-encoded always; JSON (an object of strings) only when
     /// `accept_json` is set. An empty body with no content type is an empty form.
     pub fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
+        self.body_params(accept_json, &[])
+    }
+
+    /// A page's form body (form-encoded only), where the names in `lists` may repeat
+    /// (a group of checkboxes); every other name at most once.
+    pub fn page_form(&self, lists: &[&str]) -> Result<Params, RequestError> {
+        self.body_params(false, lists)
+    }
+
+    fn body_params(&self, accept_json: bool, lists: &[&str]) -> Result<Params, RequestError> {
         let body = self.body.as_ref().map_err(Clone::clone)?;
         let media = self.content_type.as_deref().map(|ct| {
             ct.split(';')
@@ -177,7 +200,7 @@ impl Req {
         });
         match media.as_deref() {
             None if body.is_empty() => Ok(Params::default()),
-            Some("application/x-www-form-urlencoded") => parse_form(body),
+            Some("application/x-www-form-urlencoded") => parse_form(body, lists),
             Some("application/json") if accept_json => parse_json(body),
             _ => Err(RequestError::UnsupportedMediaType),
         }
@@ -185,7 +208,7 @@ impl Req {
 
     /// The query string's parameters (each name at most once).
     pub fn query_params(&self) -> Result<Params, RequestError> {
-        parse_form(self.query.as_bytes())
+        parse_form(self.query.as_bytes(), &[])
     }
 
     /// The value of cookie `name`, if the request carries it.
@@ -280,18 +303,18 @@ fn form_decode(raw: &[u8]) -> Option<String> {
 /// Parses a form body with serde_urlencoded, which would replace invalid UTF-8 silently;
 /// so the whole body is first checked to decode strictly (separators are ASCII, so the whole
 /// decodes as UTF-8 exactly when every name and value does).
-fn parse_form(body: &[u8]) -> Result<Params, RequestError> {
+fn parse_form(body: &[u8], lists: &[&str]) -> Result<Params, RequestError> {
     let invalid = || RequestError::Malformed("The form body is not valid UTF-8.".into());
     form_decode(body).ok_or_else(invalid)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| invalid())?;
-    Params::from_pairs(pairs)
+    Params::from_pairs(pairs, lists)
 }
 
 fn parse_json(body: &[u8]) -> Result<Params, RequestError> {
     let malformed =
         || RequestError::Malformed("The JSON body must be an object of string values.".into());
     let JsonPairs(pairs) = serde_json::from_slice(body).map_err(|_| malformed())?;
-    Params::from_pairs(pairs)
+    Params::from_pairs(pairs, &[])
 }
 
 /// A JSON object of strings read as ordered pairs, so that a repeated name is seen rather than

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod pkce;
 pub mod redirect;
+pub mod registration;
 pub mod scope;
 pub mod token;
 
@@ -26,6 +27,7 @@ pub(crate) mod fixtures {
             allowed_scopes: None,
             skip_authorization: false,
             enabled: true,
+            disabled_by_admin: false,
             owner_id: None,
         }
     }

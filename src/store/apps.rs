@@ -1,7 +1,7 @@
 //! Client applications.
 
 use super::{Store, StoreError, join, parsed};
-use crate::model::{Application, ClientType, GrantType};
+use crate::model::{AppFields, Application, ClientType, GrantType};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::{OptionalExtension, Row, params};
@@ -13,24 +13,14 @@ pub struct NewApplication {
     pub client_id: String,
     /// SHA-256 of the generated secret; `None` for public clients.
     pub secret_digest: Option<Digest32>,
-    /// Display name.
-    pub name: String,
-    /// Confidential or public.
-    pub client_type: ClientType,
-    /// Grant types it may use.
-    pub grant_types: Vec<GrantType>,
-    /// Registered redirect URIs.
-    pub redirect_uris: Vec<String>,
-    /// Scopes it may request; `None`: all configured.
-    pub allowed_scopes: Option<Scopes>,
-    /// Skip the consent page.
-    pub skip_authorization: bool,
     /// Owning user.
     pub owner_id: Option<i64>,
+    /// What the registration form set.
+    pub fields: AppFields,
 }
 
 const APP_COLUMNS: &str = "id, client_id, client_secret_hash, name, client_type, grant_types, redirect_uris, \
-                           allowed_scopes, skip_authorization, enabled, owner_id";
+                           allowed_scopes, skip_authorization, enabled, owner_id, disabled_by_admin";
 
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
     let client_type: String = row.get(4)?;
@@ -59,33 +49,65 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         skip_authorization: row.get(8)?,
         enabled: row.get(9)?,
         owner_id: row.get(10)?,
+        disabled_by_admin: row.get(11)?,
     })
 }
 
 impl Store {
     /// Registers an application and returns its row id.
     pub fn create_app(&self, app: &NewApplication, now: i64) -> Result<i64, StoreError> {
+        let fields = &app.fields;
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO applications (client_id, client_secret_hash, name, client_type, grant_types, redirect_uris,
-                                       allowed_scopes, skip_authorization, owner_id, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                                       allowed_scopes, skip_authorization, enabled, owner_id, created)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
         )?;
         let id = stmt.query_row(
             params![
                 app.client_id,
                 app.secret_digest,
-                app.name,
-                app.client_type.as_str(),
-                join(app.grant_types.iter().map(|g| g.as_str())),
-                join(&app.redirect_uris),
-                app.allowed_scopes.as_ref().map(Scopes::to_string),
-                app.skip_authorization,
+                fields.name,
+                fields.client_type.as_str(),
+                join(fields.grant_types.iter().map(|g| g.as_str())),
+                join(&fields.redirect_uris),
+                fields.allowed_scopes.as_ref().map(Scopes::to_string),
+                fields.skip_authorization,
+                fields.enabled,
                 app.owner_id,
                 now
             ],
             |r| r.get(0),
         )?;
         Ok(id)
+    }
+
+    /// Saves an owner's changes. `enabled` cannot undo an administrator's disable.
+    pub fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE applications SET name = ?2, client_type = ?3, grant_types = ?4, redirect_uris = ?5,
+                        allowed_scopes = ?6, skip_authorization = ?7, enabled = ?8 AND NOT disabled_by_admin
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                fields.name,
+                fields.client_type.as_str(),
+                join(fields.grant_types.iter().map(|g| g.as_str())),
+                join(&fields.redirect_uris),
+                fields.allowed_scopes.as_ref().map(Scopes::to_string),
+                fields.skip_authorization,
+                fields.enabled,
+            ])?;
+        Ok(())
+    }
+
+    /// Replaces (or, for a public client, removes) the stored digest of the client secret.
+    pub fn set_app_secret(&self, id: i64, digest: Option<&Digest32>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE applications SET client_secret_hash = ?2 WHERE id = ?1")?
+            .execute(params![id, digest])?;
+        Ok(())
     }
 
     /// The application with this client_id.
@@ -101,29 +123,44 @@ impl Store {
             .optional()?)
     }
 
-    /// Every application, oldest first.
-    pub fn list_apps(&self) -> Result<Vec<Application>, StoreError> {
-        let sql = format!("SELECT {APP_COLUMNS} FROM applications ORDER BY id");
+    /// The application with this row id.
+    pub fn find_app(&self, id: i64) -> Result<Option<Application>, StoreError> {
+        let sql = format!("SELECT {APP_COLUMNS} FROM applications WHERE id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id], app_from_row)
+            .optional()?)
+    }
+
+    /// Applications, oldest first: every one, or those `owner` owns.
+    pub fn list_apps(&self, owner: Option<i64>) -> Result<Vec<Application>, StoreError> {
+        let sql = format!(
+            "SELECT {APP_COLUMNS} FROM applications WHERE ?1 IS NULL OR owner_id = ?1 ORDER BY id"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([], app_from_row)?;
+        let rows = stmt.query_map([owner], app_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Enables or disables an application (DOT's is_usable); `false` when there is none.
-    pub fn set_app_enabled(&self, client_id: &str, enabled: bool) -> Result<bool, StoreError> {
+    /// An administrator's switch (DOT's is_usable): disabling also overrides the owner's, so
+    /// that only an administrator can enable the app again; `false` when there is none.
+    pub fn set_app_enabled(&self, id: i64, enabled: bool) -> Result<bool, StoreError> {
         let changed = self
             .conn
-            .prepare_cached("UPDATE applications SET enabled = ?2 WHERE client_id = ?1")?
-            .execute(params![client_id, enabled])?;
+            .prepare_cached(
+                "UPDATE applications SET enabled = ?2, disabled_by_admin = NOT ?2 WHERE id = ?1",
+            )?
+            .execute(params![id, enabled])?;
         Ok(changed > 0)
     }
 
-    /// Deletes an application with its grants and tokens; `false` when there was none.
-    pub fn delete_app(&self, client_id: &str) -> Result<bool, StoreError> {
+    /// Deletes an application with its grants, tokens and codes; `false` when there was none.
+    pub fn delete_app(&self, id: i64) -> Result<bool, StoreError> {
         let removed = self
             .conn
-            .prepare_cached("DELETE FROM applications WHERE client_id = ?1")?
-            .execute([client_id])?;
+            .prepare_cached("DELETE FROM applications WHERE id = ?1")?
+            .execute([id])?;
         Ok(removed > 0)
     }
 }
@@ -132,17 +169,36 @@ impl Store {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn valid_new_app() -> NewApplication {
-        NewApplication {
-            client_id: "client-1".into(),
-            secret_digest: Some(crate::secret::digest("s")),
+    pub(crate) fn valid_fields() -> AppFields {
+        AppFields {
             name: "bob\"e'i;--ü app".into(),
             client_type: ClientType::Confidential,
             grant_types: vec![GrantType::Password, GrantType::ClientCredentials],
             redirect_uris: vec!["https://a.example/cb".into(), "http://127.0.0.1/cb".into()],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
+            enabled: true,
+        }
+    }
+
+    pub(crate) fn valid_new_app() -> NewApplication {
+        NewApplication {
+            client_id: "client-1".into(),
+            secret_digest: Some(crate::secret::digest("s")),
             owner_id: None,
+            fields: valid_fields(),
+        }
+    }
+
+    fn stored_fields(app: &Application) -> AppFields {
+        AppFields {
+            name: app.name.clone(),
+            client_type: app.client_type,
+            grant_types: app.grant_types.clone(),
+            redirect_uris: app.redirect_uris.clone(),
+            allowed_scopes: app.allowed_scopes.clone(),
+            skip_authorization: app.skip_authorization,
+            enabled: app.enabled,
         }
     }
 
@@ -151,29 +207,13 @@ pub(crate) mod tests {
         let store = Store::open_in_memory().unwrap();
         let id = store.create_app(&valid_new_app(), 1).unwrap();
         let app = store.find_app_by_client_id("client-1").unwrap().unwrap();
-        let new = valid_new_app();
         assert_eq!(app.id, id);
-        assert_eq!(
-            (
-                app.name,
-                app.secret_digest,
-                app.grant_types,
-                app.redirect_uris,
-                app.allowed_scopes,
-                app.enabled
-            ),
-            (
-                new.name,
-                new.secret_digest,
-                new.grant_types,
-                new.redirect_uris,
-                new.allowed_scopes,
-                true
-            )
-        );
-        assert_eq!(store.list_apps().unwrap().len(), 1);
-        assert!(store.delete_app("client-1").unwrap());
-        assert!(!store.delete_app("client-1").unwrap());
+        assert_eq!(stored_fields(&app), valid_fields());
+        assert_eq!(app.secret_digest, valid_new_app().secret_digest);
+        assert_eq!(store.find_app(id).unwrap(), Some(app));
+        assert_eq!(store.list_apps(None).unwrap().len(), 1);
+        assert!(store.delete_app(id).unwrap());
+        assert!(!store.delete_app(id).unwrap());
         assert_eq!(store.find_app_by_client_id("client-1").unwrap(), None);
     }
 
@@ -182,5 +222,55 @@ pub(crate) mod tests {
         let store = Store::open_in_memory().unwrap();
         store.create_app(&valid_new_app(), 1).unwrap();
         assert!(store.create_app(&valid_new_app(), 2).is_err());
+    }
+
+    #[test]
+    fn owners_list_their_own_apps_and_updates_change_only_the_fields() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = store
+            .create_user("bob", "", "h", false, 1)
+            .unwrap()
+            .unwrap();
+        let owned = NewApplication {
+            owner_id: Some(bob),
+            client_id: "client-2".into(),
+            ..valid_new_app()
+        };
+        store.create_app(&valid_new_app(), 1).unwrap();
+        let id = store.create_app(&owned, 1).unwrap();
+        let listed = store.list_apps(Some(bob)).unwrap();
+        assert_eq!(listed.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
+        let changed = AppFields {
+            name: "renamed".into(),
+            client_type: ClientType::Public,
+            grant_types: vec![GrantType::AuthorizationCode],
+            redirect_uris: vec!["https://b.example/cb".into()],
+            allowed_scopes: None,
+            skip_authorization: true,
+            enabled: false,
+        };
+        store.update_app(id, &changed).unwrap();
+        store.set_app_secret(id, None).unwrap();
+        let app = store.find_app(id).unwrap().unwrap();
+        assert_eq!(stored_fields(&app), changed);
+        assert_eq!(
+            (app.client_id.as_str(), app.secret_digest),
+            ("client-2", None)
+        );
+        assert_eq!(app.owner_id, Some(bob));
+    }
+
+    #[test]
+    fn an_owner_cannot_undo_an_administrators_disable() {
+        let store = Store::open_in_memory().unwrap();
+        let id = store.create_app(&valid_new_app(), 1).unwrap();
+        assert!(store.set_app_enabled(id, false).unwrap());
+        store.update_app(id, &valid_fields()).unwrap();
+        let app = store.find_app(id).unwrap().unwrap();
+        assert_eq!((app.enabled, app.disabled_by_admin), (false, true));
+        assert!(store.set_app_enabled(id, true).unwrap());
+        let app = store.find_app(id).unwrap().unwrap();
+        assert_eq!((app.enabled, app.disabled_by_admin), (true, false));
+        assert!(!store.set_app_enabled(id + 1, true).unwrap());
     }
 }

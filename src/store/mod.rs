@@ -4,12 +4,14 @@
 mod apps;
 mod codes;
 mod sessions;
+mod token_views;
 mod tokens;
 mod users;
 
 pub use apps::NewApplication;
 pub use codes::NewCode;
 pub use sessions::{Session, SessionUser};
+pub use token_views::{Holder, TokenView};
 pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
 pub use users::UserView;
 
@@ -22,7 +24,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// The start of the line that opens each section of schema.sql.
 const SECTION_MARK: &str = "\n-- version ";
 /// How long a writer waits for another connection's write lock before giving up.

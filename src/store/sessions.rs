@@ -129,7 +129,7 @@ mod tests {
             None,
             "expired"
         );
-        store.set_user_active("bob", false).unwrap();
+        store.set_user_active(bob, false).unwrap();
         assert_eq!(
             store
                 .find_session(&digest("bob"), 50)

@@ -75,11 +75,11 @@ impl Store {
 
     /// Enables or disables a user; `false` when there is no such user. A disabled user cannot
     /// log in and their tokens stop working.
-    pub fn set_user_active(&self, username: &str, active: bool) -> Result<bool, StoreError> {
+    pub fn set_user_active(&self, id: i64, active: bool) -> Result<bool, StoreError> {
         let changed = self
             .conn
-            .prepare_cached("UPDATE users SET is_active = ?2 WHERE username = ?1")?
-            .execute(params![username, active])?;
+            .prepare_cached("UPDATE users SET is_active = ?2 WHERE id = ?1")?
+            .execute(params![id, active])?;
         Ok(changed > 0)
     }
 

@@ -136,7 +136,7 @@ fn bad_app_arguments_are_usage_errors_and_store_nothing() {
         let (code, out, err) = app_add(&s, &words, &[]);
         assert_eq!(code, 2, "{words}: {out} {err}");
         assert!(err.contains(named), "{words}: {err}");
-        assert_eq!(s.store().list_apps().unwrap(), vec![], "{words}");
+        assert_eq!(s.store().list_apps(None).unwrap(), vec![], "{words}");
     }
 }
 

@@ -310,5 +310,8 @@ fn health_answers_ok_without_credentials_and_only_to_reads() {
     let reply = s.request("GET", "/health", &[], b"");
     assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
     let reply = s.request("POST", "/health", &[], b"");
-    assert_eq!((reply.status, reply.header("Allow")), (405, Some("GET, HEAD")));
+    assert_eq!(
+        (reply.status, reply.header("Allow")),
+        (405, Some("GET, HEAD"))
+    );
 }

@@ -1,0 +1,169 @@
+//! Access tokens as the granted-tokens and admin pages list them.
+
+use super::{Store, StoreError, parsed};
+use crate::oauth::scope::Scopes;
+use rusqlite::{OptionalExtension, Row, params};
+
+/// Whose tokens a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// The tokens this user granted.
+    User(i64),
+    /// Every token (the admin pages).
+    Anyone,
+}
+
+impl Holder {
+    fn user_id(self) -> Option<i64> {
+        match self {
+            Holder::User(id) => Some(id),
+            Holder::Anyone => None,
+        }
+    }
+}
+
+/// An access token with the application and user it belongs to. Never the token itself: only
+/// its digest is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenView {
+    /// The access token's row id.
+    pub id: i64,
+    /// The grant it came from; revoking the token revokes the grant.
+    pub grant_id: i64,
+    /// The application's row id.
+    pub application_id: i64,
+    /// The application's name.
+    pub app_name: String,
+    /// The resource owner, `None` for client_credentials.
+    pub username: Option<String>,
+    /// Its scope.
+    pub scope: Scopes,
+    /// Issued at, unix seconds.
+    pub created: i64,
+    /// Expires at, unix seconds.
+    pub expires: i64,
+    /// A live refresh token goes with it.
+    pub refreshable: bool,
+}
+
+const VIEW_SQL: &str =
+    "SELECT a.id, g.id, app.id, app.name, u.username, a.scope, a.created, a.expires,
+        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.access_token_id = a.id AND r.revoked IS NULL)
+     FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+     JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
+     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR a.id = ?2)
+     ORDER BY app.name, app.id, a.id DESC LIMIT ?3";
+
+fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
+    let scope: String = row.get(5)?;
+    Ok(TokenView {
+        id: row.get(0)?,
+        grant_id: row.get(1)?,
+        application_id: row.get(2)?,
+        app_name: row.get(3)?,
+        username: row.get(4)?,
+        scope: parsed(5, &scope, Scopes::parse)?,
+        created: row.get(6)?,
+        expires: row.get(7)?,
+        refreshable: row.get(8)?,
+    })
+}
+
+impl Store {
+    /// At most `limit` of `holder`'s access tokens, grouped by application, newest first.
+    pub fn token_views(&self, holder: Holder, limit: i64) -> Result<Vec<TokenView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
+        let rows = stmt.query_map(params![holder.user_id(), None::<i64>, limit], view_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The access token with row id `id`, if it belongs to `holder`.
+    pub fn find_token_view(
+        &self,
+        id: i64,
+        holder: Holder,
+    ) -> Result<Option<TokenView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
+        Ok(stmt
+            .query_row(params![holder.user_id(), id, 1], view_from_row)
+            .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::apps::tests::valid_new_app;
+    use crate::store::{GrantRef, NewTokens};
+
+    fn issue(store: &Store, app: i64, user: Option<i64>, hash: &str, refresh: bool) -> i64 {
+        let scope = Scopes::parse("read").unwrap();
+        let issued = store
+            .issue_tokens(&NewTokens {
+                grant: GrantRef::New {
+                    application_id: app,
+                    user_id: user,
+                    scope: &scope,
+                },
+                access_digest: crate::secret::digest(hash),
+                refresh_digest: refresh.then(|| crate::secret::digest(&format!("r{hash}"))),
+                scope: &scope,
+                now: 10,
+                expires: 20,
+            })
+            .unwrap();
+        issued.access_id
+    }
+
+    #[test]
+    fn each_user_sees_only_their_own_tokens_and_admins_see_all() {
+        let store = Store::open_in_memory().unwrap();
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let bob = store
+            .create_user("bob", "", "h", false, 1)
+            .unwrap()
+            .unwrap();
+        let eve = store
+            .create_user("eve", "", "h", false, 1)
+            .unwrap()
+            .unwrap();
+        let bobs = issue(&store, app, Some(bob), "a", true);
+        let eves = issue(&store, app, Some(eve), "b", false);
+        let service = issue(&store, app, None, "c", false);
+        let mine = store.token_views(Holder::User(bob), 100).unwrap();
+        assert_eq!(mine.len(), 1);
+        let view = &mine[0];
+        assert_eq!((view.id, view.application_id), (bobs, app));
+        assert_eq!(view.username.as_deref(), Some("bob"));
+        assert_eq!(
+            (view.created, view.expires, view.refreshable),
+            (10, 20, true)
+        );
+        assert_eq!(view.scope.to_string(), "read");
+        let all: Vec<i64> = store
+            .token_views(Holder::Anyone, 100)
+            .unwrap()
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        assert_eq!(all, vec![service, eves, bobs]);
+        assert_eq!(store.token_views(Holder::Anyone, 2).unwrap().len(), 2);
+        assert_eq!(
+            store.find_token_view(eves, Holder::User(bob)).unwrap(),
+            None
+        );
+        assert!(
+            store
+                .find_token_view(eves, Holder::User(eve))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .find_token_view(service, Holder::Anyone)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.find_token_view(9999, Holder::Anyone).unwrap(), None);
+    }
+}
