@@ -1,5 +1,6 @@
 //! Credentials: random tokens from the OS CSPRNG, SHA-256 digests, constant-time compares, argon2id passwords.
 
+use crate::model::ClientType;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -69,6 +70,22 @@ pub fn random_secret(length: usize) -> Result<Secret, RandomError> {
     let mut text = URL_SAFE_NO_PAD.encode(&bytes);
     text.truncate(length);
     Ok(Secret(text))
+}
+
+/// The length of a generated client_id (as DOT's, 40 characters).
+pub const CLIENT_ID_LENGTH: usize = 40;
+
+/// A new client's id and, for a confidential client, its secret of `secret_length` characters.
+pub fn new_client_credentials(
+    client_type: ClientType,
+    secret_length: usize,
+) -> Result<(Secret, Option<Secret>), RandomError> {
+    let client_id = random_secret(CLIENT_ID_LENGTH)?;
+    let secret = match client_type {
+        ClientType::Confidential => Some(random_secret(secret_length)?),
+        ClientType::Public => None,
+    };
+    Ok((client_id, secret))
 }
 
 /// SHA-256 of a presented credential, for lookup and comparison.

@@ -4,7 +4,7 @@ use crate::oauth::scope::is_scope_token;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// When the approval page is shown (DOT's REQUEST_APPROVAL_PROMPT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -66,6 +66,8 @@ struct RawSettings {
     session_expire_seconds: Option<i64>,
     public_url: Option<String>,
     pkce_required: Option<PkceRequired>,
+    site_name: Option<String>,
+    custom_css: Option<PathBuf>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -104,6 +106,11 @@ pub struct Settings {
     pub public_url: Option<url::Url>,
     /// Which clients must send an S256 PKCE challenge.
     pub pkce_required: PkceRequired,
+    /// The name the pages show (title and header), standing in for DOT's template overrides.
+    pub site_name: String,
+    /// A deployment's stylesheet, read once at startup from the file `custom_css` names
+    /// (relative to the config file's directory) and served after oauthd's own.
+    pub custom_css: Option<String>,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -122,6 +129,10 @@ impl std::error::Error for SettingsError {}
 const MIN_CLIENT_SECRET_LENGTH: usize = 27;
 /// The longest code lifetime RFC 6749 §4.1.2 recommends.
 const MAX_CODE_LIFETIME: i64 = 600;
+/// The longest site name shown.
+const MAX_SITE_NAME_CHARS: usize = 100;
+/// The largest custom stylesheet read.
+const MAX_CUSTOM_CSS_BYTES: u64 = 256 * 1024;
 
 impl Settings {
     /// Whether users reach oauthd over https (cookies are then `Secure`).
@@ -131,26 +142,32 @@ impl Settings {
             .is_some_and(|u| u.scheme() == "https")
     }
 
-    /// Parses and validates the text of an oauthd.toml.
+    /// Parses and validates the text of an oauthd.toml; files it names are relative to the
+    /// current directory.
     pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        Settings::from_toml_in(text, Path::new("."))
+    }
+
+    fn from_toml_in(text: &str, base: &Path) -> Result<Settings, SettingsError> {
         let raw: RawSettings = toml::from_str(text).map_err(|e| SettingsError(e.to_string()))?;
-        Settings::from_raw(raw)
+        Settings::from_raw(raw, base)
     }
 
     /// Reads `path` if given; without a path, the defaults.
     pub fn load(path: Option<&Path>) -> Result<Settings, SettingsError> {
         match path {
-            None => Settings::from_raw(RawSettings::default()),
+            None => Settings::from_raw(RawSettings::default(), Path::new(".")),
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| SettingsError(format!("{}: {e}", path.display())))?;
-                Settings::from_toml(&text)
+                let base = path.parent().unwrap_or(Path::new("."));
+                Settings::from_toml_in(&text, base)
                     .map_err(|e| SettingsError(format!("{}: {}", path.display(), e.0)))
             }
         }
     }
 
-    fn from_raw(raw: RawSettings) -> Result<Settings, SettingsError> {
+    fn from_raw(raw: RawSettings, base: &Path) -> Result<Settings, SettingsError> {
         let scopes = raw.scopes.unwrap_or_else(|| {
             BTreeMap::from([
                 ("read".to_string(), "Reading scope".to_string()),
@@ -252,8 +269,39 @@ impl Settings {
                 .map(parse_public_url)
                 .transpose()?,
             pkce_required: raw.pkce_required.unwrap_or(PkceRequired::Public),
+            site_name: site_name(raw.site_name)?,
+            custom_css: raw
+                .custom_css
+                .map(|file| read_custom_css(&base.join(file)))
+                .transpose()?,
         })
     }
+}
+
+fn site_name(name: Option<String>) -> Result<String, SettingsError> {
+    let Some(name) = name else {
+        return Ok("oauthd".into());
+    };
+    let name = name.trim();
+    let count = name.chars().count();
+    if count == 0 || count > MAX_SITE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(bad_value(
+            "site_name",
+            "expected 1 to 100 characters, none of them control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn read_custom_css(path: &Path) -> Result<String, SettingsError> {
+    let failed = |why: String| bad_value("custom_css", &format!("{}: {why}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| failed(e.to_string()))?
+        .len();
+    if size > MAX_CUSTOM_CSS_BYTES {
+        return Err(failed("larger than 256 KiB".into()));
+    }
+    std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))
 }
 
 fn parse_public_url(text: &str) -> Result<url::Url, SettingsError> {
@@ -322,6 +370,22 @@ mod tests {
         assert_eq!(s.session_expire_seconds, 1_209_600);
         assert_eq!(s.public_url, None);
         assert_eq!(s.pkce_required, PkceRequired::Public);
+        assert_eq!((s.site_name.as_str(), s.custom_css), ("oauthd", None));
+    }
+
+    #[test]
+    fn custom_css_is_read_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("brand.css"), "body { color: teal }").unwrap();
+        let config = dir.path().join("oauthd.toml");
+        std::fs::write(
+            &config,
+            "site_name = \" Acme <ID> \"\ncustom_css = \"brand.css\"",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&config)).unwrap();
+        assert_eq!(s.site_name, "Acme <ID>");
+        assert_eq!(s.custom_css.as_deref(), Some("body { color: teal }"));
     }
 
     #[test]
@@ -379,6 +443,9 @@ mod tests {
                 "allowed_redirect_uri_schemes",
             ),
             ("scopes = { \"a b\" = \"x\" }", "scopes"),
+            ("site_name = \"  \"", "site_name"),
+            ("site_name = \"a\\nb\"", "site_name"),
+            ("custom_css = \"/nonexistent/brand.css\"", "custom_css"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

@@ -2,7 +2,6 @@
 
 use super::args::Args;
 use super::{CliError, failed, usage};
-use crate::model::ClientType;
 use crate::oauth::registration::{self, AppForm, Rules};
 use crate::oauth::scope::Scopes;
 use crate::secret;
@@ -42,7 +41,7 @@ pub fn add_app(
         skip_authorization,
         enabled: true,
     };
-    let fields = registration::validate(&form, &rules(settings)).map_err(|errors| {
+    let fields = registration::validate(&form, &Rules::of(settings)).map_err(|errors| {
         let lines: Vec<String> = errors
             .0
             .iter()
@@ -59,11 +58,8 @@ pub fn add_app(
                 .id,
         ),
     };
-    let client_id = secret::random_secret(40)?;
-    let client_secret = match fields.client_type {
-        ClientType::Confidential => Some(secret::random_secret(settings.client_secret_length)?),
-        ClientType::Public => None,
-    };
+    let (client_id, client_secret) =
+        secret::new_client_credentials(fields.client_type, settings.client_secret_length)?;
     let app = NewApplication {
         client_id: client_id.expose().to_owned(),
         secret_digest: client_secret.as_ref().map(secret::Secret::digest),
@@ -93,14 +89,6 @@ pub fn add_app(
         }
     }
     Ok(())
-}
-
-/// The registration rules the settings give.
-pub fn rules(settings: &Settings) -> Rules<'_> {
-    Rules {
-        schemes: &settings.allowed_redirect_uri_schemes,
-        scopes: &settings.scopes,
-    }
 }
 
 /// The command-line flag that sets a registration field.

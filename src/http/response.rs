@@ -1,7 +1,9 @@
 //! Responses: JSON, the OAuth error format, the API error format, and the headers every answer carries.
 
+use crate::http::handlers::accounts::LOGIN_PATH;
 use crate::http::request::RequestError;
 use crate::oauth::error::OAuthError;
+use crate::settings::Settings;
 use crate::store::StoreError;
 use serde::Serialize;
 use serde_json::json;
@@ -124,6 +126,8 @@ pub enum HttpError {
         /// One sentence for the user.
         message: String,
     },
+    /// A page that needs a signed-in user: a 303 to the login page, which returns to `next`.
+    LoginRequired(String),
     /// A database failure: logged, answered 500.
     Store(StoreError),
     /// The OS random source failed: logged, answered 500.
@@ -154,8 +158,9 @@ impl HttpError {
         HttpError::Api(e.status(), e.description())
     }
 
-    /// The response for this error. Internal failures are logged here, without request data.
-    pub fn into_response(self) -> Resp {
+    /// The response for this error, pages framed by `settings`. Internal failures are logged
+    /// here, without request data.
+    pub fn into_response(self, settings: &Settings) -> Resp {
         match self {
             HttpError::OAuth(e) => {
                 let resp = oauth_error_body(e.status(), e.code(), e.description());
@@ -187,7 +192,14 @@ impl HttpError {
                 status,
                 title,
                 message,
-            } => Resp::page(status, crate::pages::error(title, &message)),
+            } => {
+                let frame = crate::http::session::frame(settings, None);
+                Resp::page(status, crate::pages::error(&frame, title, &message))
+            }
+            HttpError::LoginRequired(next) => {
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Resp::redirect(&format!("{LOGIN_PATH}?{query}"))
+            }
             HttpError::Store(e) => internal(&e.to_string()),
             HttpError::Random(e) => internal(&e.to_string()),
         }

@@ -2,11 +2,12 @@
 
 use crate::http::App;
 use crate::http::handlers::accounts::{self, LOGIN_PATH};
+use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::authorize::{self, AUTHORIZE_PATH};
-use crate::http::handlers::{introspect, resource, revoke, token};
+use crate::http::handlers::{apps, introspect, resource, revoke, token, tokens};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::pages::STYLESHEET_PATH;
+use crate::pages::{CUSTOM_STYLESHEET_PATH, STYLESHEET, STYLESHEET_PATH, paths};
 
 /// Dispatches a request to its handler.
 pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -41,14 +42,117 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", "/accounts/logout/") => accounts::logout(app, req),
         (_, LOGIN_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
         (_, "/accounts/logout/") => Err(HttpError::MethodNotAllowed("POST")),
-        ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet()),
+        ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet(STYLESHEET)),
+        ("GET" | "HEAD", CUSTOM_STYLESHEET_PATH) => match &app.settings.custom_css {
+            Some(css) => Ok(accounts::stylesheet(css)),
+            None => Err(apps::not_found()),
+        },
         // Liveness for load balancers and supervisors; touches nothing, so it is also the
         // benchmark's ceiling (the stack's cost with no work).
         ("GET" | "HEAD", "/health") => Ok(Resp::text(200, "ok")),
         (_, "/health") => Err(HttpError::MethodNotAllowed("GET, HEAD")),
 
-        _ => route_items(app, req),
+        ("GET" | "HEAD", paths::APPLICATIONS) => apps::list(app, req),
+        ("GET" | "HEAD", paths::REGISTER) => apps::register_page(app, req),
+        ("POST", paths::REGISTER) => apps::register(app, req),
+        (_, paths::REGISTER) => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
+        ("GET" | "HEAD", paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN) => {
+            tokens::list(app, req)
+        }
+        ("GET" | "HEAD", paths::ADMIN) => admin::page(app, req),
+        ("POST", admin::NEW_USER_PATH) => admin::new_user(app, req),
+        (_, paths::APPLICATIONS | paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN)
+        | (_, paths::ADMIN) => Err(HttpError::MethodNotAllowed(PAGE)),
+        (_, admin::NEW_USER_PATH) => Err(HttpError::MethodNotAllowed("POST")),
+
+        _ => route_by_id(app, req),
     }
+}
+
+const PAGE: &str = "GET, HEAD";
+const PAGE_FORM: &str = "GET, HEAD, POST";
+const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
+
+/// The paths that carry a row id: the pages of one app or token, the admin's actions, and the
+/// API's `/users/<id>/` and `/groups/<id>/`.
+fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let path = req.path.as_str();
+    let method = req.method.as_str();
+    if let Some((id, action)) = id_and_action(path, paths::APPLICATIONS) {
+        return match (method, action) {
+            ("GET" | "HEAD", "") => apps::detail(app, req, id),
+            ("GET" | "HEAD", "update") => apps::update_page(app, req, id),
+            ("POST", "update") => apps::update(app, req, id),
+            ("GET" | "HEAD", "delete") => apps::delete_page(app, req, id),
+            ("POST", "delete") => apps::delete(app, req, id),
+            ("POST", "secret") => apps::regenerate_secret(app, req, id),
+            ("", _) | (_, "") => Err(HttpError::MethodNotAllowed(PAGE)),
+            (_, "update" | "delete") => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
+            (_, "secret") => Err(HttpError::MethodNotAllowed("POST")),
+            _ => Err(apps::not_found()),
+        };
+    }
+    let token_page = id_and_action(path, paths::AUTHORIZED_TOKENS)
+        .or_else(|| id_and_action(path, AUTHORIZED_TOKENS_HYPHEN));
+    if let Some((id, action)) = token_page {
+        return match (method, action) {
+            ("GET" | "HEAD", "delete") => tokens::revoke_page(app, req, id),
+            ("POST", "delete") => tokens::revoke(app, req, id),
+            (_, "delete") => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
+            _ => Err(apps::not_found()),
+        };
+    }
+    if let Some(target) = admin_target(path) {
+        return match (method, target) {
+            ("POST", (AdminTarget::Toggle(target), enabled)) => {
+                admin::set_enabled(app, req, target, enabled)
+            }
+            ("POST", (AdminTarget::Revoke(id), _)) => admin::revoke(app, req, id),
+            _ => Err(HttpError::MethodNotAllowed("POST")),
+        };
+    }
+    route_items(app, req)
+}
+
+/// What an admin action path names.
+enum AdminTarget {
+    Toggle(Target),
+    Revoke(i64),
+}
+
+/// `/o/admin/users/<id>/enable/` and the like; the bool is "enable".
+fn admin_target(path: &str) -> Option<(AdminTarget, bool)> {
+    let toggle = |action: &str| match action {
+        "enable" => Some(true),
+        "disable" => Some(false),
+        _ => None,
+    };
+    if let Some((id, action)) = id_and_action(path, "/o/admin/users/") {
+        return Some((AdminTarget::Toggle(Target::User(id)), toggle(action)?));
+    }
+    if let Some((id, action)) = id_and_action(path, "/o/admin/apps/") {
+        return Some((AdminTarget::Toggle(Target::App(id)), toggle(action)?));
+    }
+    match id_and_action(path, "/o/admin/tokens/")? {
+        (id, "revoke") => Some((AdminTarget::Revoke(id), false)),
+        _ => None,
+    }
+}
+
+/// Splits `{prefix}<id>/` into (id, "") and `{prefix}<id>/<action>/` into (id, action).
+fn id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(i64, &'a str)> {
+    let rest = path.strip_prefix(prefix)?.strip_suffix('/')?;
+    let (segment, action) = rest.split_once('/').unwrap_or((rest, ""));
+    let id = parse_id(segment)?;
+    (!action.contains('/')).then_some((id, action))
+}
+
+/// Only the canonical spelling of a positive id: no sign, no leading zeros.
+fn parse_id(segment: &str) -> Option<i64> {
+    segment
+        .parse()
+        .ok()
+        .filter(|id: &i64| *id > 0 && id.to_string() == segment)
 }
 
 const READ_ONLY: &str = "GET, HEAD, OPTIONS";
@@ -71,11 +175,7 @@ fn route_items(app: &App, req: &Req) -> Result<Resp, HttpError> {
 fn item_path(path: &str) -> Option<(&str, i64)> {
     let rest = path.strip_prefix('/')?.strip_suffix('/')?;
     let (collection, segment) = rest.split_once('/')?;
-    // Only the canonical spelling of a positive id: no sign, no leading zeros.
-    let id = segment
-        .parse()
-        .ok()
-        .filter(|id: &i64| *id > 0 && id.to_string() == segment)?;
+    let id = parse_id(segment)?;
     matches!(collection, "users" | "groups").then_some((collection, id))
 }
 
@@ -97,6 +197,47 @@ mod tests {
             "/users/1/2/",
         ] {
             assert_eq!(item_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_and_actions() {
+        let apps = paths::APPLICATIONS;
+        assert_eq!(id_and_action("/o/applications/3/", apps), Some((3, "")));
+        assert_eq!(
+            id_and_action("/o/applications/3/update/", apps),
+            Some((3, "update"))
+        );
+        for bad in [
+            "/o/applications/",
+            "/o/applications/3",
+            "/o/applications/03/",
+            "/o/applications/-3/",
+            "/o/applications/x/",
+            "/o/applications/3/update",
+            "/o/applications/3/a/b/",
+            "/o/applications/99999999999999999999/",
+        ] {
+            assert_eq!(id_and_action(bad, apps), None, "{bad}");
+        }
+        assert!(matches!(
+            admin_target("/o/admin/users/2/disable/"),
+            Some((AdminTarget::Toggle(Target::User(2)), false))
+        ));
+        assert!(matches!(
+            admin_target("/o/admin/apps/5/enable/"),
+            Some((AdminTarget::Toggle(Target::App(5)), true))
+        ));
+        assert!(matches!(
+            admin_target("/o/admin/tokens/9/revoke/"),
+            Some((AdminTarget::Revoke(9), _))
+        ));
+        for bad in [
+            "/o/admin/users/2/",
+            "/o/admin/users/2/drop/",
+            "/o/admin/tokens/9/",
+        ] {
+            assert!(admin_target(bad).is_none(), "{bad}");
         }
     }
 }

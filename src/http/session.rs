@@ -3,9 +3,10 @@
 //! session that every state-changing form carries.
 
 use crate::http::App;
-use crate::http::request::Req;
+use crate::http::request::{Params, Req};
 use crate::http::response::HttpError;
 use crate::model::User;
+use crate::pages::{CSRF_FIELD, Frame};
 use crate::secret;
 use crate::settings::Settings;
 use crate::store::{Session, SessionUser};
@@ -105,4 +106,64 @@ pub fn check_csrf(session: Option<&Session>, presented: Option<&str>) -> Result<
                 .into(),
         })
     }
+}
+
+/// The frame a page is drawn in: the site's settings and the session's user, if any.
+pub fn frame<'a>(settings: &'a Settings, session: Option<&'a Session>) -> Frame<'a> {
+    Frame {
+        site_name: &settings.site_name,
+        custom_css: settings.custom_css.is_some(),
+        user: session.and_then(|s| s.user.as_ref()),
+        csrf_token: session.map_or("", |s| s.csrf_token.as_str()),
+    }
+}
+
+/// A request from a signed-in user.
+pub struct SignedIn {
+    /// Their session.
+    pub session: Session,
+    /// Who they are.
+    pub user: SessionUser,
+}
+
+impl SignedIn {
+    /// The frame of their pages.
+    pub fn frame<'a>(&'a self, settings: &'a Settings) -> Frame<'a> {
+        frame(settings, Some(&self.session))
+    }
+}
+
+/// The signed-in user of a page request; otherwise a trip to the login page and back.
+pub fn signed_in(app: &App, req: &Req) -> Result<SignedIn, HttpError> {
+    as_signed_in(current(app, req, crate::clock::now())?).ok_or_else(|| {
+        let back = match req.query.as_str() {
+            "" => req.path.clone(),
+            query => format!("{}?{query}", req.path),
+        };
+        HttpError::LoginRequired(back)
+    })
+}
+
+/// A signed-in user's form POST: the body (with the checkbox `lists` that may repeat), its
+/// CSRF token checked first (RFC 6749 §10.12), then the user.
+pub fn signed_in_form(
+    app: &App,
+    req: &Req,
+    lists: &[&str],
+) -> Result<(SignedIn, Params), HttpError> {
+    let form = req.page_form(lists).map_err(|e| HttpError::Page {
+        status: e.status(),
+        title: "Bad request",
+        message: e.description(),
+    })?;
+    let session = current(app, req, crate::clock::now())?;
+    check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
+    let signed_in = as_signed_in(session).ok_or(HttpError::LoginRequired("/".into()))?;
+    Ok((signed_in, form))
+}
+
+fn as_signed_in(session: Option<Session>) -> Option<SignedIn> {
+    let session = session?;
+    let user = session.user.clone()?;
+    Some(SignedIn { session, user })
 }

@@ -5,6 +5,7 @@
 use crate::model::{AppFields, ClientType, GrantType};
 use crate::oauth::redirect::validate_redirect_uri;
 use crate::oauth::scope::Scopes;
+use crate::settings::Settings;
 use std::collections::BTreeMap;
 
 /// The longest application name accepted.
@@ -35,6 +36,16 @@ pub struct Rules<'a> {
     pub schemes: &'a [String],
     /// The configured scopes.
     pub scopes: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules `settings` give.
+    pub fn of(settings: &'a Settings) -> Rules<'a> {
+        Rules {
+            schemes: &settings.allowed_redirect_uri_schemes,
+            scopes: &settings.scopes,
+        }
+    }
 }
 
 /// Every problem found, each with the field it belongs to.

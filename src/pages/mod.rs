@@ -1,155 +1,130 @@
 //! HTML pages as plain maud functions wrapped in one [`layout`] (DOT's base.html: title, css,
-//! content). No store calls in here, and never `PreEscaped` on user data: maud escapes.
+//! navigation, content). No store calls in here, and never `PreEscaped` on user data: maud
+//! escapes.
+
+mod accounts;
+mod admin;
+mod apps;
+mod consent;
+mod tokens;
+
+pub use accounts::{LoginForm, home, login};
+pub use admin::{AdminPage, NewUserForm, actions as admin_actions, admin};
+pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
+pub use consent::{ConsentForm, consent};
+pub use tokens::{confirm_revoke, tokens_list};
 
 use crate::store::SessionUser;
 use maud::{DOCTYPE, Markup, html};
 
-/// The stylesheet, served at [`STYLESHEET_PATH`].
+/// oauthd's stylesheet, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("style.css");
-/// Where the stylesheet is served.
+/// Where oauthd's stylesheet is served.
 pub const STYLESHEET_PATH: &str = "/static/oauthd.css";
+/// Where a deployment's `custom_css` is served.
+pub const CUSTOM_STYLESHEET_PATH: &str = "/static/custom.css";
 /// The name of the CSRF field in every state-changing form (Django's).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
 
-/// Who the page is for: the signed-in user and their session's CSRF token.
-pub struct Viewer<'a> {
+/// Where the self-service pages live (DOT's paths).
+pub mod paths {
+    /// The user's applications.
+    pub const APPLICATIONS: &str = "/o/applications/";
+    /// Registering an application.
+    pub const REGISTER: &str = "/o/applications/register/";
+    /// The tokens the user granted.
+    pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
+    /// The admin page.
+    pub const ADMIN: &str = "/o/admin/";
+    /// Logging out (POST).
+    pub const LOGOUT: &str = "/accounts/logout/";
+
+    /// An application's detail page.
+    pub fn application(id: i64) -> String {
+        format!("{APPLICATIONS}{id}/")
+    }
+
+    /// One of an application's action pages: update, delete, secret.
+    pub fn application_action(id: i64, action: &str) -> String {
+        format!("{APPLICATIONS}{id}/{action}/")
+    }
+
+    /// A granted token's revoke confirmation.
+    pub fn revoke_token(id: i64) -> String {
+        format!("{AUTHORIZED_TOKENS}{id}/delete/")
+    }
+}
+
+/// What every page's frame shows: the site, and who is signed in.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// The deployment's `site_name`.
+    pub site_name: &'a str,
+    /// Link the deployment's stylesheet after oauthd's.
+    pub custom_css: bool,
     /// The signed-in user, if any.
     pub user: Option<&'a SessionUser>,
-    /// The session's CSRF token, for the logout form.
+    /// The session's CSRF token (empty without a session), for the logout form.
     pub csrf_token: &'a str,
 }
 
-/// The base layout: a header with the user and a logout button, then `content`.
-pub fn layout(title: &str, viewer: Option<&Viewer<'_>>, content: Markup) -> Markup {
+impl Frame<'_> {
+    /// The hidden CSRF field every state-changing form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name=(CSRF_FIELD) value=(self.csrf_token); }
+    }
+}
+
+/// The base layout: a skip link, the navigation header, then `content`.
+pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · oauthd" }
+                title { (title) " · " (frame.site_name) }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                @if frame.custom_css {
+                    link rel="stylesheet" href=(CUSTOM_STYLESHEET_PATH);
+                }
             }
             body {
-                header {
-                    nav aria-label="Main" {
-                        a.site href="/" { "oauthd" }
-                        @if let Some(Viewer { user: Some(user), csrf_token }) = viewer {
-                            span { "Signed in as " strong { (user.username) } }
-                            form.inline method="post" action="/accounts/logout/" {
-                                input type="hidden" name=(CSRF_FIELD) value=(csrf_token);
-                                button.secondary type="submit" { "Log out" }
-                            }
-                        }
-                    }
-                }
-                main { (content) }
+                a.skip href="#content" { "Skip to content" }
+                header { (navigation(frame)) }
+                main #content { (content) }
             }
         }
     }
 }
 
-/// What the login form shows.
-pub struct LoginForm<'a> {
-    /// The session's CSRF token.
-    pub csrf_token: &'a str,
-    /// Where to go after login (already checked to be a local path).
-    pub next: &'a str,
-    /// The username typed, kept after a failed try.
-    pub username: &'a str,
-    /// Why the last try failed.
-    pub error: Option<&'a str>,
-}
-
-/// The login page (`/accounts/login/`).
-pub fn login(form: &LoginForm<'_>) -> Markup {
-    layout(
-        "Log in",
-        None,
-        html! {
-            div.card {
-                h1 { "Log in" }
-                @if let Some(error) = form.error {
-                    p.error role="alert" { (error) }
+/// The header: the site, and for a signed-in user their name, Applications, Authorized
+/// tokens, Admin (administrators only) and Log out.
+fn navigation(frame: &Frame<'_>) -> Markup {
+    html! {
+        nav aria-label="Main" {
+            a.site href="/" { (frame.site_name) }
+            @if let Some(user) = frame.user {
+                a href=(paths::APPLICATIONS) { "Applications" }
+                a href=(paths::AUTHORIZED_TOKENS) { "Authorized tokens" }
+                @if user.is_admin {
+                    a href=(paths::ADMIN) { "Admin" }
                 }
-                form method="post" action="/accounts/login/" {
-                    input type="hidden" name=(CSRF_FIELD) value=(form.csrf_token);
-                    input type="hidden" name="next" value=(form.next);
-                    label for="username" { "Username" }
-                    input #username type="text" name="username" value=(form.username)
-                        autocomplete="username" autocapitalize="none" required autofocus;
-                    label for="password" { "Password" }
-                    input #password type="password" name="password" autocomplete="current-password" required;
-                    div.actions { button type="submit" { "Log in" } }
+                span.who { "Signed in as " strong { (user.username) } }
+                form.inline method="post" action=(paths::LOGOUT) {
+                    (frame.csrf_field())
+                    button.secondary type="submit" { "Log out" }
                 }
             }
-        },
-    )
-}
-
-/// The signed-in home page.
-pub fn home(viewer: &Viewer<'_>) -> Markup {
-    layout(
-        "Home",
-        Some(viewer),
-        html! {
-            div.card {
-                h1 { "Welcome" }
-                p { "You are signed in to oauthd." }
-            }
-        },
-    )
-}
-
-/// What the consent page shows and carries.
-pub struct ConsentForm<'a> {
-    /// The signed-in user and the session's CSRF token.
-    pub viewer: &'a Viewer<'a>,
-    /// The client's name.
-    pub app_name: &'a str,
-    /// Where the user will be sent (its host is shown).
-    pub redirect_host: &'a str,
-    /// Each requested scope with its description.
-    pub scopes: Vec<(&'a str, &'a str)>,
-    /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
-    pub hidden: Vec<(&'static str, &'a str)>,
-}
-
-/// The consent page: who asks, for what, and where the answer goes; Allow or Deny.
-pub fn consent(form: &ConsentForm<'_>) -> Markup {
-    layout(
-        "Authorize",
-        Some(form.viewer),
-        html! {
-            div.card {
-                h1 { "Authorize " (form.app_name) "?" }
-                p { strong { (form.app_name) } " asks for access to your account:" }
-                ul {
-                    @for (name, description) in &form.scopes {
-                        li { strong { (name) } ": " (description) }
-                    }
-                }
-                p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
-                form method="post" action="/o/authorize/" {
-                    input type="hidden" name=(CSRF_FIELD) value=(form.viewer.csrf_token);
-                    @for (name, value) in &form.hidden {
-                        input type="hidden" name=(name) value=(value);
-                    }
-                    div.actions {
-                        button type="submit" name="allow" value="Authorize" { "Allow" }
-                        button.secondary type="submit" name="deny" value="Cancel" { "Deny" }
-                    }
-                }
-            }
-        },
-    )
+        }
+    }
 }
 
 /// An error page: a title and a sentence, nothing else.
-pub fn error(title: &str, message: &str) -> Markup {
+pub fn error(frame: &Frame<'_>, title: &str, message: &str) -> Markup {
     layout(
+        frame,
         title,
-        None,
         html! {
             div.card {
                 h1 { (title) }
@@ -157,4 +132,77 @@ pub fn error(title: &str, message: &str) -> Markup {
             }
         },
     )
+}
+
+/// A field's error message, tied to its input by id for screen readers.
+fn field_error(id: &str, message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = message {
+            p.field-error id=(format!("{id}-error")) role="alert" { (message) }
+        }
+    }
+}
+
+/// "in 3 h 20 min", "2 days ago": a time relative to `now`, to the minute.
+pub fn relative_time(at: i64, now: i64) -> String {
+    let span = describe_span((at - now).abs());
+    if at >= now {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+fn describe_span(seconds: i64) -> String {
+    let minutes = seconds / 60;
+    match (minutes / (24 * 60), minutes / 60 % 24, minutes % 60) {
+        (0, 0, 0) => "less than a minute".into(),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (1, _, _) => "1 day".into(),
+        (d, _, _) => format!("{d} days"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        for (at, text) in [
+            (130, "in less than a minute"),
+            (100 + 59 * 60, "in 59 min"),
+            (100 + 3600, "in 1 h"),
+            (100 + 3 * 3600 + 20 * 60, "in 3 h 20 min"),
+            (100 + 86_400 + 7200, "in 1 day"),
+            (100 + 3 * 86_400, "in 3 days"),
+            (100 - 120, "2 min ago"),
+        ] {
+            assert_eq!(relative_time(at, 100), text, "{at}");
+        }
+    }
+
+    #[test]
+    fn user_data_in_the_frame_is_escaped() {
+        let user = SessionUser {
+            id: 1,
+            username: "<script>x</script>".into(),
+            is_admin: false,
+        };
+        let frame = Frame {
+            site_name: "A & <B>",
+            custom_css: false,
+            user: Some(&user),
+            csrf_token: "t\"",
+        };
+        let page = error(&frame, "T", "<b>m</b>").into_string();
+        assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"), "{page}");
+        assert!(page.contains("A &amp; &lt;B&gt;"));
+        assert!(page.contains("&lt;b&gt;m&lt;/b&gt;"));
+        assert!(page.contains("value=\"t&quot;\""));
+        assert!(!page.contains("/o/admin/"), "no Admin link for a non-admin");
+        assert!(!page.contains(CUSTOM_STYLESHEET_PATH));
+    }
 }

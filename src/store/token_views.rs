@@ -71,7 +71,8 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
 
 impl Store {
     /// At most `limit` of `holder`'s access tokens, grouped by application, newest first.
-    pub fn token_views(&self, holder: Holder, limit: i64) -> Result<Vec<TokenView>, StoreError> {
+    pub fn token_views(&self, holder: Holder, limit: usize) -> Result<Vec<TokenView>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
         let rows = stmt.query_map(params![holder.user_id(), None::<i64>, limit], view_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

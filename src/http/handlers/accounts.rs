@@ -5,7 +5,7 @@ use crate::http::App;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
-use crate::pages::{self, CSRF_FIELD, LoginForm, Viewer};
+use crate::pages::{self, CSRF_FIELD, LoginForm};
 use crate::secret::{self, DECOY_PASSWORD_HASH};
 
 /// Where the login page lives.
@@ -27,12 +27,12 @@ pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
     };
     let form = LoginForm {
-        csrf_token: &session.csrf_token,
         next,
         username: "",
         error: None,
     };
-    let resp = Resp::page(200, pages::login(&form));
+    let frame = session::frame(&app.settings, Some(&session));
+    let resp = Resp::page(200, pages::login(&frame, &form));
     Ok(match set_cookie {
         Some(cookie) => resp.with_header("Set-Cookie", cookie),
         None => resp,
@@ -53,12 +53,12 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let next = local_path(params.get("next"));
     let retry = |status: u16, error: &str| {
         let form = LoginForm {
-            csrf_token: &session.csrf_token,
             next,
             username,
             error: Some(error),
         };
-        Resp::page(status, pages::login(&form))
+        let frame = session::frame(&app.settings, Some(&session));
+        Resp::page(status, pages::login(&frame, &form))
     };
     if let Err(wait) = app.limiter.attempt(username, req.remote, now) {
         let error = format!("Too many failed attempts. Try again in {wait} seconds.");
@@ -91,24 +91,19 @@ pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 /// `GET /`: the signed-in home page, or the login page with `next=/`.
 pub fn home(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    match session::current(app, req, now())? {
-        Some(session) if session.user.is_some() => {
-            let viewer = Viewer {
-                user: session.user.as_ref(),
-                csrf_token: &session.csrf_token,
-            };
-            Ok(Resp::page(200, pages::home(&viewer)))
-        }
-        _ => Ok(Resp::redirect(&format!("{LOGIN_PATH}?next=/"))),
-    }
+    let signed_in = session::signed_in(app, req)?;
+    Ok(Resp::page(
+        200,
+        pages::home(&signed_in.frame(&app.settings)),
+    ))
 }
 
-/// `/static/oauthd.css`.
-pub fn stylesheet() -> Resp {
+/// A stylesheet: `/static/oauthd.css`, or the deployment's `/static/custom.css`.
+pub fn stylesheet(css: &str) -> Resp {
     Resp {
         status: 200,
         headers: vec![("Content-Type", "text/css; charset=utf-8".into())],
-        body: pages::STYLESHEET.as_bytes().to_vec(),
+        body: css.as_bytes().to_vec(),
     }
 }
 

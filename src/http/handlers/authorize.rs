@@ -3,7 +3,6 @@
 
 use crate::clock::now;
 use crate::http::App;
-use crate::http::handlers::accounts::LOGIN_PATH;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
@@ -11,7 +10,7 @@ use crate::model::Application;
 use crate::oauth::authorize::{
     self, AuthorizationParams, AuthorizeStep, RedirectError, ResponseType, ValidRequest,
 };
-use crate::pages::{self, CSRF_FIELD, ConsentForm, Viewer};
+use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session};
 use url::Url;
@@ -116,11 +115,10 @@ fn follow(step: AuthorizeStep, req: &Req) -> Result<Resp, HttpError> {
         }),
         AuthorizeStep::Redirect(error) => Ok(redirect_error(&error)),
         // Back here after login: the GET with its query (a POST came from a page that had it).
-        _ => {
-            let back = format!("{AUTHORIZE_PATH}?{}", req.query);
-            let next = serde_urlencoded::to_string([("next", back.as_str())]).unwrap_or_default();
-            Ok(Resp::redirect(&format!("{LOGIN_PATH}?{next}")))
-        }
+        _ => Err(HttpError::LoginRequired(format!(
+            "{AUTHORIZE_PATH}?{}",
+            req.query
+        ))),
     }
 }
 
@@ -252,17 +250,16 @@ fn consent_page(
             )
         })
         .collect();
-    let viewer = Viewer {
-        user: session.user.as_ref(),
-        csrf_token: &session.csrf_token,
-    };
-    pages::consent(&ConsentForm {
-        viewer: &viewer,
-        app_name: &client.name,
-        redirect_host: &host,
-        scopes,
-        hidden,
-    })
+    let frame = session::frame(&app.settings, Some(session));
+    pages::consent(
+        &frame,
+        &ConsentForm {
+            app_name: &client.name,
+            redirect_host: &host,
+            scopes,
+            hidden,
+        },
+    )
 }
 
 fn bad_request(message: &str) -> HttpError {

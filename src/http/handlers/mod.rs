@@ -1,11 +1,14 @@
 //! Thin glue per area: load records, call `oauth::`, save, answer.
 
 pub mod accounts;
+pub mod admin;
+pub mod apps;
 pub mod authorize;
 pub mod introspect;
 pub mod resource;
 pub mod revoke;
 pub mod token;
+pub mod tokens;
 
 use crate::http::App;
 use crate::http::request::{Params, Req};

@@ -1,0 +1,247 @@
+//! `/o/admin/...`: for administrators only (anyone else gets 404). Every user, app and token;
+//! disable or enable a user or an app; revoke a token; make a user.
+
+use crate::clock::now;
+use crate::http::App;
+use crate::http::handlers::apps::not_found;
+use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
+use crate::http::request::{Params, Req};
+use crate::http::response::{HttpError, Resp};
+use crate::http::session::{self, SignedIn};
+use crate::model::is_valid_username;
+use crate::oauth::registration::FieldErrors;
+use crate::pages::{self, AdminPage, NewUserForm, paths};
+use crate::secret;
+use crate::store::Holder;
+
+/// Where the "make a user" form posts.
+pub const NEW_USER_PATH: &str = crate::pages::admin_actions::NEW_USER;
+
+/// The shortest password the admin form accepts (Django's MinimumLengthValidator).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// What an admin action acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A user, by row id.
+    User(i64),
+    /// An application, by row id.
+    App(i64),
+}
+
+/// `GET /o/admin/`.
+pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let admin = admin_of(session::signed_in(app, req)?)?;
+    render(app, &admin, NewUserForm::default(), &FieldErrors::default())
+}
+
+/// `POST /o/admin/users/`: makes a user; errors re-render the page (400) with the input kept.
+pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let (admin, params) = admin_form(app, req)?;
+    let form = NewUserForm {
+        username: params.get("username").unwrap_or(""),
+        email: params.get("email").unwrap_or(""),
+        is_admin: params.get("is_admin").is_some(),
+    };
+    let password = params.get("password").unwrap_or("");
+    let mut errors = check_new_user(&form, password, params.get("password2").unwrap_or(""));
+    if errors.0.is_empty() {
+        let hash = secret::hash_password(password)?;
+        let created =
+            app.store
+                .create_user(form.username, form.email, &hash, form.is_admin, now())?;
+        if created.is_some() {
+            return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
+        }
+        errors
+            .0
+            .push(("username", "That username is taken.".into()));
+    }
+    render(app, &admin, form, &errors)
+}
+
+/// `POST /o/admin/{users|apps}/<id>/{enable|disable}/`. A disabled user cannot log in and
+/// their tokens stop working; a disabled app cannot authenticate or use its tokens, and its
+/// owner cannot enable it again. Administrators cannot disable themselves.
+pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Result<Resp, HttpError> {
+    let (admin, _) = admin_form(app, req)?;
+    let found = match target {
+        Target::User(id) if id == admin.user.id => {
+            return Err(HttpError::Page {
+                status: 400,
+                title: "Bad request",
+                message: "You cannot disable your own account.".into(),
+            });
+        }
+        Target::User(id) => app.store.set_user_active(id, enabled)?,
+        Target::App(id) => app.store.set_app_enabled(id, enabled)?,
+    };
+    if !found {
+        return Err(not_found());
+    }
+    let section = match target {
+        Target::User(_) => "users",
+        Target::App(_) => "apps",
+    };
+    Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
+}
+
+/// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
+pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    admin_form(app, req)?;
+    revoke_held(app, id, Holder::Anyone)?;
+    Ok(Resp::redirect(&format!("{}#tokens", paths::ADMIN)))
+}
+
+/// The signed-in user if an administrator; otherwise 404 (the admin is not advertised).
+fn admin_of(user: SignedIn) -> Result<SignedIn, HttpError> {
+    if user.user.is_admin {
+        Ok(user)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn admin_form(app: &App, req: &Req) -> Result<(SignedIn, Params), HttpError> {
+    let (user, params) = session::signed_in_form(app, req, &[])?;
+    Ok((admin_of(user)?, params))
+}
+
+/// Django's rules for a new user: a valid username, a plausible email when one is given, and
+/// a password of at least [`MIN_PASSWORD_CHARS`] typed the same twice.
+fn check_new_user(form: &NewUserForm<'_>, password: &str, again: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if !is_valid_username(form.username) {
+        errors.0.push((
+            "username",
+            "Use 1 to 150 letters, digits and @.+-_ only.".into(),
+        ));
+    }
+    let email_ok = form.email.is_empty()
+        || (form.email.len() <= 254
+            && form.email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+            })
+            && !form
+                .email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control()));
+    if !email_ok {
+        errors
+            .0
+            .push(("email", "Enter a valid email address.".into()));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.0.push((
+            "password",
+            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    } else if password != again {
+        errors
+            .0
+            .push(("password", "The two passwords differ.".into()));
+    }
+    errors
+}
+
+fn render(
+    app: &App,
+    admin: &SignedIn,
+    new_user: NewUserForm<'_>,
+    errors: &FieldErrors,
+) -> Result<Resp, HttpError> {
+    let users = app.store.user_views(None)?;
+    let apps = app.store.list_apps(None)?;
+    let tokens = app.store.token_views(Holder::Anyone, LIST_LIMIT)?;
+    let page = AdminPage {
+        users: &users,
+        apps: &apps,
+        tokens: &tokens,
+        token_limit: LIST_LIMIT,
+        new_user,
+        errors,
+        now: now(),
+    };
+    let status = if errors.0.is_empty() { 200 } else { 400 };
+    let frame = admin.frame(&app.settings);
+    Ok(Resp::page(status, pages::admin(&frame, &page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_user_rules() {
+        let valid = NewUserForm {
+            username: "bob.e+i_ü@x",
+            email: "",
+            is_admin: false,
+        };
+        assert_eq!(
+            check_new_user(&valid, "long enough", "long enough").0,
+            vec![]
+        );
+        let with_email = NewUserForm {
+            email: "bob@example.com",
+            ..valid
+        };
+        assert_eq!(
+            check_new_user(&with_email, "long enough", "long enough").0,
+            vec![]
+        );
+        for (form, password, again, field) in [
+            (
+                NewUserForm {
+                    username: "",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "username",
+            ),
+            (
+                NewUserForm {
+                    username: "a b",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "username",
+            ),
+            (
+                NewUserForm {
+                    email: "bob",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "email",
+            ),
+            (
+                NewUserForm {
+                    email: "@x.org",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "email",
+            ),
+            (
+                NewUserForm {
+                    email: "a b@x.org",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "email",
+            ),
+            (valid, "short", "short", "password"),
+            (valid, "long enough", "long enougH", "password"),
+        ] {
+            let errors = check_new_user(&form, password, again);
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+            assert_eq!(errors.0.len(), 1, "{errors:?}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! `/o/authorized_tokens/...`: DOT's granted-token views. Someone else's token answers 404.
+
+use crate::clock::now;
+use crate::http::App;
+use crate::http::handlers::apps::not_found;
+use crate::http::request::Req;
+use crate::http::response::{HttpError, Resp};
+use crate::http::session;
+use crate::pages::{self, paths};
+use crate::store::Holder;
+
+/// The most tokens one page lists.
+pub const LIST_LIMIT: usize = 500;
+
+/// `GET /o/authorized_tokens/`: the user's tokens, grouped by application.
+pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let user = session::signed_in(app, req)?;
+    let tokens = app
+        .store
+        .token_views(Holder::User(user.user.id), LIST_LIMIT)?;
+    let frame = user.frame(&app.settings);
+    Ok(Resp::page(200, pages::tokens_list(&frame, &tokens, now())))
+}
+
+/// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
+pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let user = session::signed_in(app, req)?;
+    let token = app
+        .store
+        .find_token_view(id, Holder::User(user.user.id))?
+        .ok_or_else(not_found)?;
+    let frame = user.frame(&app.settings);
+    Ok(Resp::page(
+        200,
+        pages::confirm_revoke(&frame, &token, now()),
+    ))
+}
+
+/// `POST /o/authorized_tokens/<id>/delete/`: revokes the token with its refresh token.
+pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let (user, _) = session::signed_in_form(app, req, &[])?;
+    revoke_held(app, id, Holder::User(user.user.id))?;
+    Ok(Resp::redirect(paths::AUTHORIZED_TOKENS))
+}
+
+/// Revokes the access token `id` of `holder` with everything its grant holds (its refresh
+/// token, and any token refreshed from it), in one transaction; 404 when it is not theirs.
+pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> {
+    app.store.immediate(|store| {
+        let token = store.find_token_view(id, holder)?.ok_or_else(not_found)?;
+        store.revoke_grant(token.grant_id, now())?;
+        Ok(())
+    })
+}

@@ -1,0 +1,170 @@
+//! The admin page: every user, application and token; disable or enable a user or an app;
+//! revoke a token; make a user. What the Django admin gives DOT's users.
+
+use super::tokens::token_summary;
+use super::{Frame, field_error, layout};
+use crate::model::Application;
+use crate::oauth::registration::FieldErrors;
+use crate::store::{TokenView, UserView};
+use maud::{Markup, html};
+
+/// Where the admin's actions post.
+pub mod actions {
+    /// Making a user.
+    pub const NEW_USER: &str = "/o/admin/users/";
+
+    /// Enabling or disabling a user or an app: `kind` is "users" or "apps", `action` is
+    /// "enable" or "disable".
+    pub fn toggle(kind: &str, id: i64, action: &str) -> String {
+        format!("/o/admin/{kind}/{id}/{action}/")
+    }
+
+    /// Revoking a token.
+    pub fn revoke(id: i64) -> String {
+        format!("/o/admin/tokens/{id}/revoke/")
+    }
+}
+
+/// The "make a user" form's values, kept after an error (never the password).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewUserForm<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// Contact address.
+    pub email: &'a str,
+    /// Make an administrator.
+    pub is_admin: bool,
+}
+
+/// What the admin page shows.
+pub struct AdminPage<'a> {
+    /// Every user.
+    pub users: &'a [UserView],
+    /// Every application.
+    pub apps: &'a [Application],
+    /// The tokens shown (at most `token_limit`).
+    pub tokens: &'a [TokenView],
+    /// How many tokens are shown at most.
+    pub token_limit: usize,
+    /// The "make a user" form.
+    pub new_user: NewUserForm<'a>,
+    /// Its errors.
+    pub errors: &'a FieldErrors,
+    /// Now, unix seconds.
+    pub now: i64,
+}
+
+/// `/o/admin/`.
+pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
+    let owner_name = |owner: Option<i64>| {
+        page.users
+            .iter()
+            .find(|u| Some(u.id) == owner)
+            .map(|u| u.username.as_str())
+    };
+    let me = frame.user.map(|u| u.id);
+    layout(
+        frame,
+        "Admin",
+        html! {
+            div.card {
+                h1 { "Admin" }
+                section.group #users {
+                    h2 { "Users" }
+                    ul.rows {
+                        @for user in page.users {
+                            li {
+                                strong { (user.username) }
+                                @if user.is_staff { span.badge { "admin" } }
+                                @if !user.is_active { span.badge { "disabled" } }
+                                span.muted { (user.email) }
+                                @if Some(user.id) != me {
+                                    (toggle(frame, "users", user.id, user.is_active, &user.username))
+                                }
+                            }
+                        }
+                    }
+                }
+                section.group #new-user {
+                    h2 { "Make a user" }
+                    @if !page.errors.0.is_empty() {
+                        p.error role="alert" { "Please correct the errors below." }
+                    }
+                    form method="post" action=(actions::NEW_USER) novalidate {
+                        (frame.csrf_field())
+                        label for="username" { "Username" }
+                        input #username type="text" name="username" value=(page.new_user.username)
+                            autocomplete="off" autocapitalize="none" required;
+                        (field_error("username", page.errors.get("username")))
+                        label for="email" { "Email (optional)" }
+                        input #email type="email" name="email" value=(page.new_user.email) autocomplete="off";
+                        (field_error("email", page.errors.get("email")))
+                        label for="password" { "Password" }
+                        input #password type="password" name="password" autocomplete="new-password" required;
+                        (field_error("password", page.errors.get("password")))
+                        label for="password2" { "Password again" }
+                        input #password2 type="password" name="password2" autocomplete="new-password" required;
+                        label.check {
+                            input type="checkbox" name="is_admin" value="on" checked[page.new_user.is_admin];
+                            "Administrator"
+                        }
+                        div.actions { button type="submit" { "Make user" } }
+                    }
+                }
+                section.group #apps {
+                    h2 { "Applications" }
+                    @if page.apps.is_empty() { p { "No applications." } }
+                    ul.rows {
+                        @for app in page.apps {
+                            li {
+                                strong { (app.name) }
+                                code { (app.client_id) }
+                                span.muted {
+                                    (app.client_type.as_str())
+                                    @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
+                                }
+                                @if !app.enabled { span.badge { "disabled" } }
+                                (toggle(frame, "apps", app.id, app.enabled, &app.name))
+                            }
+                        }
+                    }
+                }
+                section.group #tokens {
+                    h2 { "Tokens" }
+                    @if page.tokens.is_empty() { p { "No tokens." } }
+                    @if page.tokens.len() >= page.token_limit {
+                        p.muted { "Showing the first " (page.token_limit) "." }
+                    }
+                    ul.rows {
+                        @for token in page.tokens {
+                            li {
+                                strong { (token.app_name) }
+                                span { (token.username.as_deref().unwrap_or("(client credentials)")) }
+                                (token_summary(token, page.now))
+                                form.inline method="post" action=(actions::revoke(token.id)) {
+                                    (frame.csrf_field())
+                                    button.small.danger type="submit" aria-label=(format!("Revoke token {} of {}", token.id, token.app_name)) { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// An Enable or Disable button for a user or an app.
+fn toggle(frame: &Frame<'_>, kind: &str, id: i64, enabled: bool, name: &str) -> Markup {
+    let (action, label) = if enabled {
+        ("disable", "Disable")
+    } else {
+        ("enable", "Enable")
+    };
+    html! {
+        form.inline method="post" action=(actions::toggle(kind, id, action)) {
+            (frame.csrf_field())
+            button.small.secondary type="submit" aria-label=(format!("{label} {name}")) { (label) }
+        }
+    }
+}

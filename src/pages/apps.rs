@@ -1,0 +1,248 @@
+//! The application pages (DOT's "Application Views"): list, register and update form, detail,
+//! delete confirmation.
+
+use super::{Frame, field_error, layout, paths};
+use crate::model::{Application, ClientType, GrantType};
+use crate::oauth::registration::{AppForm, FieldErrors};
+use maud::{Markup, html};
+use std::collections::BTreeMap;
+
+/// The user's applications.
+pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
+    layout(
+        frame,
+        "Your applications",
+        html! {
+            div.card {
+                h1 { "Your applications" }
+                @if apps.is_empty() {
+                    p { "No applications yet." }
+                } @else {
+                    ul.rows {
+                        @for app in apps {
+                            li {
+                                a href=(paths::application(app.id)) { (app.name) }
+                                span.muted { (app.client_type.as_str()) }
+                                @if !app.enabled { span.badge { "disabled" } }
+                            }
+                        }
+                    }
+                }
+                div.actions {
+                    a.button href=(paths::REGISTER) { "Register a new application" }
+                }
+            }
+        },
+    )
+}
+
+/// The register and update form, with the values typed and each error beside its field.
+pub struct AppFormPage<'a> {
+    /// The page's heading.
+    pub title: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// Where Cancel goes.
+    pub cancel: &'a str,
+    /// The values to show.
+    pub form: &'a AppForm<'a>,
+    /// The errors of the last submission.
+    pub errors: &'a FieldErrors,
+    /// The configured scopes with their descriptions.
+    pub scopes: &'a BTreeMap<String, String>,
+    /// Administrators may set skip_authorization.
+    pub may_skip_authorization: bool,
+    /// An administrator disabled the app: its owner cannot enable it.
+    pub disabled_by_admin: bool,
+}
+
+/// The register (`/o/applications/register/`) and update form.
+pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
+    let form = page.form;
+    let errors = page.errors;
+    let scope_checked = |name: &str| {
+        form.allowed_scopes
+            .as_ref()
+            .is_none_or(|names| names.contains(&name))
+    };
+    layout(
+        frame,
+        page.title,
+        html! {
+            div.card {
+                h1 { (page.title) }
+                @if !errors.0.is_empty() {
+                    p.error role="alert" { "Please correct the errors below." }
+                }
+                form method="post" action=(page.action) novalidate {
+                    (frame.csrf_field())
+                    label for="name" { "Name" }
+                    input #name type="text" name="name" value=(form.name) required maxlength="255"
+                        aria-invalid=[errors.get("name").map(|_| "true")]
+                        aria-describedby=[errors.get("name").map(|_| "name-error")];
+                    (field_error("name", errors.get("name")))
+
+                    fieldset #client_type {
+                        legend { "Client type" }
+                        @for (value, hint) in [
+                            (ClientType::Confidential, "a server that can keep a secret"),
+                            (ClientType::Public, "a browser, mobile or desktop app: no secret"),
+                        ] {
+                            label.check {
+                                input type="radio" name="client_type" value=(value.as_str())
+                                    checked[form.client_type == value.as_str()];
+                                (value.as_str()) span.muted { " — " (hint) }
+                            }
+                        }
+                        (field_error("client_type", errors.get("client_type")))
+                    }
+
+                    fieldset #grant_types {
+                        legend { "Authorization grant types" }
+                        @for grant in GrantType::ALL {
+                            label.check {
+                                input type="checkbox" name="grant_types" value=(grant.as_str())
+                                    checked[form.grant_types.contains(&grant.as_str())];
+                                (grant_label(grant))
+                            }
+                        }
+                        (field_error("grant_types", errors.get("grant_types")))
+                    }
+
+                    label for="redirect_uris" { "Redirect URIs" }
+                    p.hint #redirect_uris-hint { "One per line; absolute, no fragment. Needed for authorization code and implicit." }
+                    textarea #redirect_uris name="redirect_uris" rows="3" spellcheck="false"
+                        aria-describedby="redirect_uris-hint"
+                        aria-invalid=[errors.get("redirect_uris").map(|_| "true")] { (form.redirect_uris) }
+                    (field_error("redirect_uris", errors.get("redirect_uris")))
+
+                    fieldset #allowed_scopes {
+                        legend { "Allowed scopes" }
+                        @for (name, description) in page.scopes {
+                            label.check {
+                                input type="checkbox" name="allowed_scopes" value=(name)
+                                    checked[scope_checked(name)];
+                                strong { (name) } span.muted { " — " (description) }
+                            }
+                        }
+                        (field_error("allowed_scopes", errors.get("allowed_scopes")))
+                    }
+
+                    label.check {
+                        input type="checkbox" name="enabled" value="on"
+                            checked[form.enabled && !page.disabled_by_admin]
+                            disabled[page.disabled_by_admin];
+                        "Enabled"
+                        @if page.disabled_by_admin {
+                            span.muted { " — disabled by an administrator" }
+                        }
+                    }
+                    @if page.may_skip_authorization {
+                        label.check {
+                            input type="checkbox" name="skip_authorization" value="on"
+                                checked[form.skip_authorization];
+                            "Skip authorization" span.muted { " — users are not asked to consent (trusted apps only)" }
+                        }
+                    }
+                    div.actions {
+                        button type="submit" { "Save" }
+                        a.button.secondary href=(page.cancel) { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn grant_label(grant: GrantType) -> &'static str {
+    match grant {
+        GrantType::AuthorizationCode => "Authorization code",
+        GrantType::Implicit => "Implicit",
+        GrantType::Password => "Resource owner password-based",
+        GrantType::ClientCredentials => "Client credentials",
+    }
+}
+
+/// An application's detail page; `new_secret` is shown once, just after it was made.
+pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>) -> Markup {
+    let status = match (app.enabled, app.disabled_by_admin) {
+        (true, _) => "Enabled",
+        (false, true) => "Disabled by an administrator",
+        (false, false) => "Disabled",
+    };
+    layout(
+        frame,
+        &app.name,
+        html! {
+            div.card {
+                h1 { (app.name) }
+                @if let Some(secret) = new_secret {
+                    div.notice role="status" {
+                        p { strong { "Client secret: " } code #client_secret { (secret) } }
+                        p { "Copy it now: it is shown only once. oauthd keeps only a hash of it." }
+                    }
+                }
+                dl {
+                    dt { "Client id" } dd { code #client_id { (app.client_id) } }
+                    dt { "Client type" } dd { (app.client_type.as_str()) }
+                    dt { "Client secret" }
+                    dd {
+                        @match app.client_type {
+                            ClientType::Public => "None: a public client has no secret.",
+                            ClientType::Confidential => "Set. It was shown once, when it was made.",
+                        }
+                    }
+                    dt { "Authorization grant types" }
+                    dd { @for grant in &app.grant_types { span.tag { (grant_label(*grant)) } " " } }
+                    dt { "Redirect URIs" }
+                    dd {
+                        @if app.redirect_uris.is_empty() { span.muted { "None" } }
+                        ul.plain { @for uri in &app.redirect_uris { li { code { (uri) } } } }
+                    }
+                    dt { "Allowed scopes" }
+                    dd {
+                        @match &app.allowed_scopes {
+                            Some(scopes) => { @for scope in scopes.iter() { span.tag { (scope) } " " } }
+                            None => "Every configured scope",
+                        }
+                    }
+                    dt { "Status" } dd { (status) }
+                    dt { "Skip authorization" } dd { @if app.skip_authorization { "Yes" } @else { "No" } }
+                }
+                div.actions {
+                    a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
+                    a.button href=(paths::application_action(app.id, "update")) { "Edit" }
+                    a.button.danger href=(paths::application_action(app.id, "delete")) { "Delete" }
+                }
+                @if app.client_type == ClientType::Confidential {
+                    form method="post" action=(paths::application_action(app.id, "secret")) {
+                        (frame.csrf_field())
+                        p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
+                        button.secondary type="submit" { "Regenerate secret" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// "Delete this application?" with Cancel; the POST deletes it with its tokens and codes.
+pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
+    layout(
+        frame,
+        "Delete application",
+        html! {
+            div.card {
+                h1 { "Delete " (app.name) "?" }
+                p { "This removes the application and every token and code issued to it. Clients using it stop working." }
+                form method="post" action=(paths::application_action(app.id, "delete")) {
+                    (frame.csrf_field())
+                    div.actions {
+                        button.danger type="submit" { "Delete" }
+                        a.button.secondary href=(paths::application(app.id)) { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}

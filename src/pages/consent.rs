@@ -1,0 +1,46 @@
+//! The consent page of the authorization endpoint.
+
+use super::{Frame, layout};
+use maud::{Markup, html};
+
+/// What the consent page shows and carries.
+pub struct ConsentForm<'a> {
+    /// The client's name.
+    pub app_name: &'a str,
+    /// Where the user will be sent (its host is shown).
+    pub redirect_host: &'a str,
+    /// Each requested scope with its description.
+    pub scopes: Vec<(&'a str, &'a str)>,
+    /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
+    pub hidden: Vec<(&'static str, &'a str)>,
+}
+
+/// The consent page: who asks, for what, and where the answer goes; Allow or Deny.
+pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
+    layout(
+        frame,
+        "Authorize",
+        html! {
+            div.card {
+                h1 { "Authorize " (form.app_name) "?" }
+                p { strong { (form.app_name) } " asks for access to your account:" }
+                ul {
+                    @for (name, description) in &form.scopes {
+                        li { strong { (name) } ": " (description) }
+                    }
+                }
+                p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
+                form method="post" action="/o/authorize/" {
+                    (frame.csrf_field())
+                    @for (name, value) in &form.hidden {
+                        input type="hidden" name=(name) value=(value);
+                    }
+                    div.actions {
+                        button type="submit" name="allow" value="Authorize" { "Allow" }
+                        button.secondary type="submit" name="deny" value="Cancel" { "Deny" }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,74 @@
+//! The granted-tokens pages (DOT's "Granted Tokens Views"): the list, grouped by application,
+//! and the revoke confirmation.
+
+use super::{Frame, layout, paths, relative_time};
+use crate::store::TokenView;
+use maud::{Markup, html};
+
+/// The tokens the user granted, grouped by application, with scopes and expiry.
+pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup {
+    let groups = tokens.chunk_by(|a, b| a.application_id == b.application_id);
+    layout(
+        frame,
+        "Authorized tokens",
+        html! {
+            div.card {
+                h1 { "Authorized tokens" }
+                @if tokens.is_empty() {
+                    p { "You have not authorized any application." }
+                }
+                @for group in groups {
+                    @if let Some(first) = group.first() {
+                        section.group {
+                            h2 { (first.app_name) }
+                            ul.rows {
+                                @for token in group {
+                                    li { (token_summary(token, now)) a href=(paths::revoke_token(token.id)) { "Revoke" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// One token's scopes and expiry.
+pub fn token_summary(token: &TokenView, now: i64) -> Markup {
+    html! {
+        span {
+            @for scope in token.scope.iter() { span.tag { (scope) } " " }
+        }
+        span.muted {
+            @if token.expires > now {
+                "expires " (relative_time(token.expires, now))
+            } @else {
+                "expired " (relative_time(token.expires, now))
+            }
+            @if token.refreshable { ", refreshable" }
+        }
+    }
+}
+
+/// "Revoke this token?" with Cancel; the POST revokes it and its refresh token.
+pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64) -> Markup {
+    layout(
+        frame,
+        "Revoke token",
+        html! {
+            div.card {
+                h1 { "Revoke access for " (token.app_name) "?" }
+                p { (token_summary(token, now)) }
+                p { (token.app_name) " will no longer be able to use this token or refresh it. It can ask you again." }
+                form method="post" action=(paths::revoke_token(token.id)) {
+                    (frame.csrf_field())
+                    div.actions {
+                        button.danger type="submit" { "Revoke" }
+                        a.button.secondary href=(paths::AUTHORIZED_TOKENS) { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
