@@ -47,3 +47,12 @@ mod authorize;
 
 #[path = "it/browser.rs"]
 mod browser;
+
+#[path = "it/apps.rs"]
+mod apps;
+
+#[path = "it/tokens_page.rs"]
+mod tokens_page;
+
+#[path = "it/admin.rs"]
+mod admin;

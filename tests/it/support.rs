@@ -553,17 +553,27 @@ pub fn login_form(csrf: &str, username: &str, password: &str, next: &str) -> Str
 }
 
 pub fn home(s: &TestServer, cookie: &str) -> Reply {
-    s.request("GET", "/", &[("Cookie", cookie)], b"")
+    get_as(s, cookie, "/")
+}
+
+/// A GET with the browser's session cookie.
+pub fn get_as(s: &TestServer, cookie: &str, path: &str) -> Reply {
+    s.request("GET", path, &[("Cookie", cookie)], b"")
 }
 
 /// Logs the admin in; returns the signed-in browser (new cookie, the home page's CSRF token).
 pub fn signed_in(s: &TestServer) -> Browser {
+    sign_in(s, "admin", ADMIN_PASSWORD)
+}
+
+/// Logs `username` in; returns the signed-in browser (new cookie, the home page's CSRF token).
+pub fn sign_in(s: &TestServer, username: &str, password: &str) -> Browser {
     let (_, anonymous) = open_login(s, "/");
     let reply = post_as(
         s,
         &anonymous,
         LOGIN,
-        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
+        &login_form(&anonymous.csrf, username, password, "/"),
     );
     assert_eq!(reply.status, 303, "{}", reply.body);
     let cookie = session_cookie(&reply);
