@@ -56,3 +56,6 @@ mod tokens_page;
 
 #[path = "it/admin.rs"]
 mod admin;
+
+#[path = "it/browser_pages.rs"]
+mod browser_pages;

@@ -16,7 +16,7 @@ use std::time::Duration;
 /// Debian's Chromium (.ci/run installs it).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn launch() -> Browser {
+pub fn launch() -> Browser {
     // The flags keep a sandboxed CI machine's Chromium from reaching for the network.
     let args: Vec<&OsStr> = [
         "--disable-gpu",
@@ -41,7 +41,7 @@ fn launch() -> Browser {
     Browser::new(options).expect("Chromium starts (is the chromium package installed?)")
 }
 
-fn screenshot(tab: &Tab, name: &str) {
+pub fn screenshot(tab: &Tab, name: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     let png = tab
@@ -51,7 +51,7 @@ fn screenshot(tab: &Tab, name: &str) {
 }
 
 /// A stand-in for the client's redirect endpoint: answers one request and hands over its path.
-fn callback_listener() -> (u16, mpsc::Receiver<String>) {
+pub fn callback_listener() -> (u16, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind callback");
     let port = listener.local_addr().expect("address").port();
     let (sender, receiver) = mpsc::channel();
@@ -77,7 +77,24 @@ fn callback_listener() -> (u16, mpsc::Receiver<String>) {
     (port, receiver)
 }
 
-fn type_into(tab: &Tab, selector: &str, text: &str) {
+/// The code the browser brought to the client's redirect URI, after checking its state.
+pub fn code_at_client(codes: &mpsc::Receiver<String>, state: &str) -> String {
+    let path = codes
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the browser reached the client");
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(path.split_once('?').map_or("", |(_, q)| q)).expect("query");
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("state").as_deref(), Some(state));
+    get("code").expect("a code")
+}
+
+pub fn type_into(tab: &Tab, selector: &str, text: &str) {
     tab.wait_for_element(selector)
         .expect(selector)
         .click()
@@ -135,19 +152,7 @@ fn part_1_in_a_real_browser_login_allow_and_exchange() {
         .click()
         .expect("allow");
 
-    let path = codes
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the browser reached the client");
-    let query: Vec<(String, String)> =
-        serde_urlencoded::from_str(path.split_once('?').map_or("", |(_, q)| q)).expect("query");
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    assert_eq!(get("state").as_deref(), Some("part1"));
-    let code = get("code").expect("a code");
+    let code = code_at_client(&codes, "part1");
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={}",
         form_encode(&redirect_uri)
