@@ -4,7 +4,8 @@ use super::{Store, StoreError, join, parsed};
 use crate::model::{AppFields, Application, ClientType, GrantType};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
 /// What registering an application stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,26 @@ pub struct NewApplication {
 
 const APP_COLUMNS: &str = "id, client_id, client_secret_hash, name, client_type, grant_types, redirect_uris, \
                            allowed_scopes, skip_authorization, enabled, owner_id, disabled_by_admin";
+
+/// The columns an application's [`AppFields`] are stored in, in [`field_values`] order.
+const FIELD_COLUMNS: &str =
+    "name, client_type, grant_types, redirect_uris, allowed_scopes, skip_authorization, enabled";
+
+/// An application's fields as stored, in [`FIELD_COLUMNS`] order.
+fn field_values(fields: &AppFields) -> [Value; 7] {
+    [
+        Value::Text(fields.name.clone()),
+        Value::Text(fields.client_type.as_str().into()),
+        Value::Text(join(fields.grant_types.iter().map(|g| g.as_str()))),
+        Value::Text(join(&fields.redirect_uris)),
+        fields
+            .allowed_scopes
+            .as_ref()
+            .map_or(Value::Null, |scopes| Value::Text(scopes.to_string())),
+        Value::Integer(fields.skip_authorization.into()),
+        Value::Integer(fields.enabled.into()),
+    ]
+}
 
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
     let client_type: String = row.get(4)?;
@@ -56,49 +77,35 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
 impl Store {
     /// Registers an application and returns its row id.
     pub fn create_app(&self, app: &NewApplication, now: i64) -> Result<i64, StoreError> {
-        let fields = &app.fields;
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO applications (client_id, client_secret_hash, name, client_type, grant_types, redirect_uris,
-                                       allowed_scopes, skip_authorization, enabled, owner_id, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
-        )?;
-        let id = stmt.query_row(
-            params![
-                app.client_id,
-                app.secret_digest,
-                fields.name,
-                fields.client_type.as_str(),
-                join(fields.grant_types.iter().map(|g| g.as_str())),
-                join(&fields.redirect_uris),
-                fields.allowed_scopes.as_ref().map(Scopes::to_string),
-                fields.skip_authorization,
-                fields.enabled,
-                app.owner_id,
-                now
-            ],
-            |r| r.get(0),
-        )?;
+        let head = [
+            Value::Text(app.client_id.clone()),
+            app.secret_digest
+                .map_or(Value::Null, |digest| Value::Blob(digest.to_vec())),
+            app.owner_id.map_or(Value::Null, Value::Integer),
+            Value::Integer(now),
+        ];
+        let sql = format!(
+            "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id"
+        );
+        let values = head.into_iter().chain(field_values(&app.fields));
+        let id = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values), |r| r.get(0))?;
         Ok(id)
     }
 
     /// Saves an owner's changes. `enabled` cannot undo an administrator's disable.
     pub fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8 AND NOT disabled_by_admin)
+             WHERE id = ?1"
+        );
+        let values = std::iter::once(Value::Integer(id)).chain(field_values(fields));
         self.conn
-            .prepare_cached(
-                "UPDATE applications SET name = ?2, client_type = ?3, grant_types = ?4, redirect_uris = ?5,
-                        allowed_scopes = ?6, skip_authorization = ?7, enabled = ?8 AND NOT disabled_by_admin
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                fields.name,
-                fields.client_type.as_str(),
-                join(fields.grant_types.iter().map(|g| g.as_str())),
-                join(&fields.redirect_uris),
-                fields.allowed_scopes.as_ref().map(Scopes::to_string),
-                fields.skip_authorization,
-                fields.enabled,
-            ])?;
+            .prepare_cached(&sql)?
+            .execute(params_from_iter(values))?;
         Ok(())
     }
 
