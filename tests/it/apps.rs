@@ -1,1 +1,704 @@
-//! (being written)
+//! DOT's application views over HTTP (`/o/applications/...`): sign-in, register, validation,
+//! CSRF, ownership, update, secrets, delete and the owner's enabled switch. Every test checks
+//! the status, the page and what the store holds.
+
+use crate::support::{
+    ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial, consent_fields,
+    field, form_encode, get_as, post_as, sign_in, signed_in,
+};
+use oauthd::model::{Application, ClientType, GrantType};
+use oauthd::secret::digest;
+use oauthd::store::Holder;
+
+const APPS: &str = "/o/applications/";
+const REGISTER: &str = "/o/applications/register/";
+const CALLBACK: &str = "https://app.example/cb";
+const LOOPBACK: &str = "http://127.0.0.1/cb";
+/// RFC 7636 Appendix B.
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A form: (field, value) pairs in order; checkbox groups repeat.
+type Form = Vec<(&'static str, String)>;
+
+/// The free-text name every app gets: hostile, with markup.
+fn app_name() -> String {
+    format!("{HOSTILE} <script>alert(1)</script>")
+}
+
+/// What maud makes of `text` in the page.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The one valid registration: confidential, authorization-code + client-credentials, two
+/// redirect URIs (one per line, as a browser sends a textarea), one scope, enabled.
+fn valid_form() -> Form {
+    vec![
+        ("name", app_name()),
+        ("client_type", "confidential".into()),
+        ("grant_types", "authorization-code".into()),
+        ("grant_types", "client-credentials".into()),
+        ("redirect_uris", format!("{CALLBACK}\r\n{LOOPBACK}")),
+        ("allowed_scopes", "read".into()),
+        ("enabled", "on".into()),
+    ]
+}
+
+/// The valid form as a public authorization-code client, named with 255 characters (the most).
+fn public_form() -> Form {
+    let longest = "ü".repeat(255);
+    let form = with(valid_form(), "client_type", &["public"]);
+    with(
+        with(form, "grant_types", &["authorization-code"]),
+        "name",
+        &[&longest],
+    )
+}
+
+/// `form` with every `key` replaced by `values` (none: the field left out).
+fn with(mut form: Form, key: &'static str, values: &[&str]) -> Form {
+    form.retain(|(k, _)| *k != key);
+    form.extend(values.iter().map(|v| (key, (*v).to_owned())));
+    form
+}
+
+fn encoded(csrf: &str, form: &Form) -> String {
+    let mut all = vec![("csrfmiddlewaretoken", csrf.to_owned())];
+    all.extend(form.iter().cloned());
+    serde_urlencoded::to_string(all).unwrap()
+}
+
+/// Posts `form` with the browser's CSRF token.
+fn submit(s: &TestServer, browser: &Browser, path: &str, form: &Form) -> Reply {
+    post_as(s, browser, path, &encoded(&browser.csrf, form))
+}
+
+/// Posts only the CSRF token (delete, secret).
+fn press(s: &TestServer, browser: &Browser, path: &str) -> Reply {
+    post_as(s, browser, path, &encoded(&browser.csrf, &vec![]))
+}
+
+fn page(id: i64, action: &str) -> String {
+    match action {
+        "" => format!("{APPS}{id}/"),
+        _ => format!("{APPS}{id}/{action}/"),
+    }
+}
+
+/// The text of `<code id="{id}">` on a page.
+fn code_in(body: &str, id: &str) -> Option<String> {
+    let marker = format!("<code id=\"{id}\">");
+    let start = body.find(&marker)? + marker.len();
+    Some(body[start..].split("</code>").next()?.to_owned())
+}
+
+/// The tutorial's world with alice signed in.
+fn world() -> (Tutorial, Browser) {
+    let t = Tutorial::new();
+    let alice = sign_in(&t.server, "alice", ALICE_PASSWORD);
+    (t, alice)
+}
+
+fn user_id(s: &TestServer, username: &str) -> i64 {
+    s.store()
+        .find_user_by_username(username)
+        .unwrap()
+        .expect("the user")
+        .id
+}
+
+fn stored(s: &TestServer, id: i64) -> Application {
+    s.store().find_app(id).unwrap().expect("the app")
+}
+
+/// Registers `form` (which must succeed); returns the stored app and the secret shown once.
+fn register(s: &TestServer, browser: &Browser, form: &Form) -> (Application, Option<String>) {
+    let reply = submit(s, browser, REGISTER, form);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let client_id = code_in(&reply.body, "client_id").expect("the client id is shown");
+    let app = s
+        .store()
+        .find_app_by_client_id(&client_id)
+        .unwrap()
+        .expect("stored under the client id shown");
+    (app, code_in(&reply.body, "client_secret"))
+}
+
+/// The client_credentials grant with HTTP Basic.
+fn client_credentials(s: &TestServer, client_id: &str, secret: &str) -> Reply {
+    s.post_form(
+        "/o/token/",
+        "grant_type=client_credentials",
+        Some((client_id, secret)),
+    )
+}
+
+/// An access token from the client_credentials grant (which must succeed).
+fn cc_token(s: &TestServer, client_id: &str, secret: &str) -> String {
+    let reply = client_credentials(s, client_id, secret);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    field(&reply.json(), "access_token")
+}
+
+fn hello(s: &TestServer, token: &str) -> u16 {
+    s.with_bearer("GET", "/api/hello", token, "").status
+}
+
+/// A code for `app`, approved by `browser`'s user on the consent page (not exchanged).
+fn approved_code(s: &TestServer, browser: &Browser, app: &Application) -> String {
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={}&scope=read&state=s1&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        app.client_id,
+        form_encode(CALLBACK)
+    );
+    let consent = get_as(s, &browser.cookie, &format!("/o/authorize/?{query}"));
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let mut fields = consent_fields(&consent);
+    fields.push(("allow".into(), "x".into()));
+    let reply = post_as(
+        s,
+        browser,
+        "/o/authorize/",
+        &serde_urlencoded::to_string(&fields).unwrap(),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply.header("Location").unwrap();
+    let (_, query) = location.split_once('?').expect("a query");
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    params
+        .into_iter()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+}
+
+#[test]
+fn signed_out_visitors_are_sent_to_login_and_back() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    for (path, next) in [
+        (APPS, "%2Fo%2Fapplications%2F"),
+        (REGISTER, "%2Fo%2Fapplications%2Fregister%2F"),
+        (
+            "/o/applications/1/?x=a%26b",
+            "%2Fo%2Fapplications%2F1%2F%3Fx%3Da%2526b",
+        ),
+    ] {
+        let reply = s.request("GET", path, &[], b"");
+        assert_eq!(reply.status, 303, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.header("Location"),
+            Some(format!("/accounts/login/?next={next}").as_str()),
+            "{path}"
+        );
+    }
+    let apps = s.store().list_apps(None).unwrap();
+    assert_eq!(apps.len(), 1, "only the tutorial's client: {apps:?}");
+}
+
+#[test]
+fn registering_shows_the_secret_once_and_it_authenticates() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let blank = get_as(s, &alice.cookie, REGISTER);
+    assert_eq!(blank.status, 200, "{}", blank.body);
+    assert!(blank.body.contains(&format!("action=\"{REGISTER}\"")));
+    assert!(blank.body.contains(&alice.csrf));
+    let reply = submit(s, &alice, REGISTER, &valid_form());
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.contains(&escaped(&app_name())), "{}", reply.body);
+    assert!(!reply.body.contains("<script>"), "{}", reply.body);
+    let client_id = code_in(&reply.body, "client_id").expect("client id shown");
+    let secret = code_in(&reply.body, "client_secret").expect("secret shown");
+    assert!(secret.len() >= 27, "{secret}");
+
+    let app = s
+        .store()
+        .find_app_by_client_id(&client_id)
+        .unwrap()
+        .expect("stored");
+    assert_eq!(app.name, app_name());
+    assert_eq!(app.client_type, ClientType::Confidential);
+    assert_eq!(
+        app.grant_types,
+        vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
+    );
+    assert_eq!(app.redirect_uris, vec![CALLBACK, LOOPBACK]);
+    assert_eq!(app.allowed_scopes.unwrap().to_string(), "read");
+    assert!(app.enabled && !app.skip_authorization && !app.disabled_by_admin);
+    assert_eq!(app.owner_id, Some(user_id(s, "alice")));
+    assert_eq!(app.secret_digest, Some(digest(&secret)));
+
+    for path in [page(app.id, ""), APPS.to_owned()] {
+        let later = get_as(s, &alice.cookie, &path);
+        assert_eq!(later.status, 200, "{path}");
+        assert!(later.body.contains(&escaped(&app_name())), "{path}");
+        assert!(!later.body.contains("<script>"), "{path}");
+        assert!(
+            !later.body.contains(&secret),
+            "{path} shows the secret again"
+        );
+        assert!(code_in(&later.body, "client_secret").is_none(), "{path}");
+    }
+    let token = cc_token(s, &client_id, &secret);
+    assert_eq!(hello(s, &token), 200);
+    let issued = s.store().find_access_token(&digest(&token)).unwrap();
+    assert_eq!(issued.expect("stored").client_id, client_id);
+}
+
+#[test]
+fn a_public_app_gets_no_secret() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let form = public_form();
+    let reply = submit(s, &alice, REGISTER, &form);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        code_in(&reply.body, "client_secret").is_none(),
+        "{}",
+        reply.body
+    );
+    let client_id = code_in(&reply.body, "client_id").unwrap();
+    let app = s
+        .store()
+        .find_app_by_client_id(&client_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.client_type, ClientType::Public);
+    assert_eq!(app.name, "ü".repeat(255));
+    assert_eq!(app.secret_digest, None);
+    assert_eq!(app.grant_types, vec![GrantType::AuthorizationCode]);
+}
+
+#[test]
+fn bad_forms_come_back_with_errors_beside_fields_and_input_kept() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let long = "n".repeat(256);
+    // (field changed, its new values, the field whose error shows, what the error says)
+    let cases: [(&str, &[&str], &str, &str); 15] = [
+        ("name", &[], "name", "Enter a name."),
+        ("name", &["  "], "name", "Enter a name."),
+        ("name", &[&long], "name", "at most 255"),
+        ("name", &["a\u{7}b"], "name", "control characters"),
+        (
+            "client_type",
+            &["secret"],
+            "client_type",
+            "confidential or public",
+        ),
+        ("grant_types", &[], "grant_types", "at least one grant type"),
+        ("grant_types", &["magic"], "grant_types", "not a grant type"),
+        (
+            "client_type",
+            &["public"],
+            "grant_types",
+            "confidential client",
+        ),
+        (
+            "redirect_uris",
+            &[],
+            "redirect_uris",
+            "at least one redirect URI",
+        ),
+        (
+            "redirect_uris",
+            &["https://a.example/cb#x"],
+            "redirect_uris",
+            "fragment",
+        ),
+        (
+            "redirect_uris",
+            &["/relative/cb"],
+            "redirect_uris",
+            "not an absolute URI",
+        ),
+        (
+            "redirect_uris",
+            &["ftp://a.example/cb"],
+            "redirect_uris",
+            "not allowed",
+        ),
+        (
+            "redirect_uris",
+            &["javascript:alert(1)"],
+            "redirect_uris",
+            "not allowed",
+        ),
+        (
+            "allowed_scopes",
+            &[],
+            "allowed_scopes",
+            "at least one scope",
+        ),
+        (
+            "allowed_scopes",
+            &["admin"],
+            "allowed_scopes",
+            "not a configured scope",
+        ),
+    ];
+    for (key, values, field_name, says) in cases {
+        let form = with(valid_form(), key, values);
+        let reply = submit(s, &alice, REGISTER, &form);
+        let label = format!("{field_name}/{says}");
+        assert_eq!(reply.status, 400, "{label}: {}", reply.body);
+        let marker = format!("id=\"{field_name}-error\" role=\"alert\">");
+        let at = reply
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{label}: {}", reply.body));
+        let message = reply.body[at + marker.len()..]
+            .split("</p>")
+            .next()
+            .unwrap();
+        assert!(message.contains(says), "{label}: {message}");
+        assert_eq!(
+            reply.body.matches("class=\"field-error\"").count(),
+            1,
+            "{label}"
+        );
+        assert!(!reply.body.contains("<script>"), "{label}");
+        // What the user typed is kept.
+        let value = |key: &str| {
+            form.iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(name) = value("name") {
+            let shown = format!("name=\"name\" value=\"{}\"", escaped(name));
+            assert!(reply.body.contains(&shown), "{label}: name lost");
+        }
+        let uris = value("redirect_uris").unwrap_or("");
+        let textarea = format!("\">{}</textarea>", escaped(uris));
+        assert!(
+            reply.body.contains(&textarea),
+            "{label}: redirect URIs lost"
+        );
+        let mut kept = 0;
+        for (key, value) in form
+            .iter()
+            .filter(|(k, _)| !["name", "redirect_uris"].contains(k))
+        {
+            let input = format!("name=\"{key}\" value=\"{value}\"");
+            if reply.body.contains(&input) {
+                let checked = format!("{input} checked>");
+                assert!(
+                    reply.body.contains(&checked),
+                    "{label}: {key}={value} unchecked"
+                );
+                kept += 1;
+            }
+        }
+        assert!(kept >= 3, "{label}: only {kept} choices shown as kept");
+        assert!(
+            s.store()
+                .list_apps(Some(user_id(s, "alice")))
+                .unwrap()
+                .is_empty(),
+            "{label}: stored"
+        );
+    }
+}
+
+#[test]
+fn posts_without_the_csrf_token_change_nothing() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, secret) = register(s, &alice, &valid_form());
+    let secret = secret.unwrap();
+    let changed = with(valid_form(), "name", &["renamed"]);
+    for csrf in [None, Some("wrong"), Some("")] {
+        let body = |form: &Form| {
+            let mut all: Form = csrf
+                .map(|token| vec![("csrfmiddlewaretoken", token.to_owned())])
+                .unwrap_or_default();
+            all.extend(form.iter().cloned());
+            serde_urlencoded::to_string(all).unwrap()
+        };
+        for (path, form) in [
+            (REGISTER.to_owned(), changed.clone()),
+            (page(app.id, "update"), changed.clone()),
+            (page(app.id, "delete"), vec![]),
+            (page(app.id, "secret"), vec![]),
+        ] {
+            let reply = post_as(s, &alice, &path, &body(&form));
+            assert_eq!(reply.status, 403, "{path} {csrf:?}: {}", reply.body);
+            assert!(reply.body.contains("CSRF"), "{path}");
+        }
+    }
+    assert_eq!(
+        s.store().list_apps(Some(user_id(s, "alice"))).unwrap(),
+        vec![app.clone()]
+    );
+    assert_eq!(stored(s, app.id).secret_digest, Some(digest(&secret)));
+}
+
+#[test]
+fn someone_elses_app_is_not_found_like_a_missing_one() {
+    let (t, alice) = world();
+    let s = &t.server;
+    s.add_user("carol", "carol-pass", false);
+    let (app, _) = register(s, &alice, &valid_form());
+    let missing = app.id + 1000;
+    for other in [signed_in(s), sign_in(s, "carol", "carol-pass")] {
+        for action in ["", "update", "delete"] {
+            let foreign = get_as(s, &other.cookie, &page(app.id, action));
+            let absent = get_as(s, &other.cookie, &page(missing, action));
+            assert_eq!(foreign.status, 404, "GET {action}: {}", foreign.body);
+            assert_eq!(absent.status, 404, "GET {action}");
+            assert_eq!(foreign.body, absent.body, "GET {action}");
+            assert!(!foreign.body.contains(&app.client_id), "GET {action}");
+        }
+        let stolen = with(valid_form(), "name", &["stolen"]);
+        for (action, form) in [("update", stolen), ("delete", vec![]), ("secret", vec![])] {
+            let foreign = submit(s, &other, &page(app.id, action), &form);
+            let absent = submit(s, &other, &page(missing, action), &form);
+            assert_eq!(foreign.status, 404, "POST {action}: {}", foreign.body);
+            assert_eq!(absent.status, 404, "POST {action}");
+            assert_eq!(foreign.body, absent.body, "POST {action}");
+            assert!(!foreign.body.contains("client_secret"), "POST {action}");
+        }
+    }
+    assert_eq!(stored(s, app.id), app);
+}
+
+#[test]
+fn update_saves_the_changes_and_goes_to_the_detail_page() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, _) = register(s, &alice, &valid_form());
+    let form = get_as(s, &alice.cookie, &page(app.id, "update"));
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body
+            .contains(&format!("value=\"{}\"", escaped(&app_name())))
+    );
+    let new_name = format!("{HOSTILE} v2");
+    let changed = with(
+        with(
+            with(valid_form(), "name", &[&new_name]),
+            "redirect_uris",
+            &["https://new.example/cb"],
+        ),
+        "allowed_scopes",
+        &["read", "write"],
+    );
+    let reply = submit(s, &alice, &page(app.id, "update"), &changed);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.header("Location"), Some(page(app.id, "").as_str()));
+    let after = stored(s, app.id);
+    assert_eq!(after.name, new_name);
+    assert_eq!(after.redirect_uris, vec!["https://new.example/cb"]);
+    assert_eq!(after.allowed_scopes.unwrap().to_string(), "read write");
+    assert_eq!(after.secret_digest, app.secret_digest, "the secret is kept");
+    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    assert!(detail.body.contains(&escaped(&new_name)), "{}", detail.body);
+    assert!(detail.body.contains("https://new.example/cb"));
+
+    let bad = with(changed, "redirect_uris", &["https://new.example/cb#frag"]);
+    let reply = submit(s, &alice, &page(app.id, "update"), &bad);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"redirect_uris-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply
+            .body
+            .contains(&format!("action=\"{}\"", page(app.id, "update")))
+    );
+    assert!(
+        reply
+            .body
+            .contains(&format!("value=\"{}\"", escaped(&new_name)))
+    );
+    assert_eq!(
+        stored(s, app.id).redirect_uris,
+        vec!["https://new.example/cb"]
+    );
+}
+
+#[test]
+fn only_administrators_set_skip_authorization() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let skip = with(valid_form(), "skip_authorization", &["on"]);
+    let (alices, _) = register(s, &alice, &skip);
+    assert!(
+        !alices.skip_authorization,
+        "alice cannot set it on register"
+    );
+    let reply = submit(s, &alice, &page(alices.id, "update"), &skip);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(!stored(s, alices.id).skip_authorization, "nor on update");
+
+    let admin = sign_in(s, "admin", ADMIN_PASSWORD);
+    let (admins, _) = register(s, &admin, &valid_form());
+    assert!(!admins.skip_authorization);
+    let reply = submit(s, &admin, &page(admins.id, "update"), &skip);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(stored(s, admins.id).skip_authorization, "the admin sets it");
+    let reply = submit(s, &admin, &page(admins.id, "update"), &valid_form());
+    assert_eq!(reply.status, 303);
+    assert!(!stored(s, admins.id).skip_authorization, "and clears it");
+}
+
+#[test]
+fn changing_the_client_type_makes_or_drops_the_secret() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let public = public_form();
+    let (app, none) = register(s, &alice, &public);
+    assert_eq!((none, app.secret_digest), (None, None));
+
+    let confidential = with(valid_form(), "client_type", &["confidential"]);
+    let reply = submit(s, &alice, &page(app.id, "update"), &confidential);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let secret = code_in(&reply.body, "client_secret").expect("a new secret, shown once");
+    let after = stored(s, app.id);
+    assert_eq!(after.client_type, ClientType::Confidential);
+    assert_eq!(after.secret_digest, Some(digest(&secret)));
+    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    assert!(!detail.body.contains(&secret));
+    assert_eq!(hello(s, &cc_token(s, &app.client_id, &secret)), 200);
+
+    let reply = submit(s, &alice, &page(app.id, "update"), &public);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let after = stored(s, app.id);
+    assert_eq!(after.client_type, ClientType::Public);
+    assert_eq!(after.secret_digest, None);
+    assert_eq!(client_credentials(s, &app.client_id, &secret).status, 401);
+}
+
+#[test]
+fn a_new_secret_retires_the_old_one_at_once() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, old) = register(s, &alice, &valid_form());
+    let old = old.unwrap();
+    let reply = press(s, &alice, &page(app.id, "secret"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let new = code_in(&reply.body, "client_secret").expect("the new secret");
+    assert_ne!(new, old);
+    assert_eq!(stored(s, app.id).secret_digest, Some(digest(&new)));
+    let refused = client_credentials(s, &app.client_id, &old);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.error(), "invalid_client");
+    assert_eq!(hello(s, &cc_token(s, &app.client_id, &new)), 200);
+    assert!(
+        !get_as(s, &alice.cookie, &page(app.id, ""))
+            .body
+            .contains(&new)
+    );
+
+    let public = public_form();
+    let (public_app, _) = register(s, &alice, &public);
+    let reply = press(s, &alice, &page(public_app.id, "secret"));
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(code_in(&reply.body, "client_secret").is_none());
+    assert_eq!(stored(s, public_app.id).secret_digest, None);
+}
+
+#[test]
+fn deleting_removes_the_app_with_its_tokens_and_codes() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, secret) = register(s, &alice, &valid_form());
+    let token = cc_token(s, &app.client_id, &secret.unwrap());
+    let code = approved_code(s, &alice, &app);
+    assert!(s.store().find_code(&digest(&code)).unwrap().is_some());
+
+    let confirm = get_as(s, &alice.cookie, &page(app.id, "delete"));
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm
+            .body
+            .contains(&format!("Delete {}?", escaped(&app_name()))),
+        "{}",
+        confirm.body
+    );
+    assert!(!confirm.body.contains("<script>"));
+    assert!(
+        s.store().find_app(app.id).unwrap().is_some(),
+        "GET deletes nothing"
+    );
+
+    let reply = press(s, &alice, &page(app.id, "delete"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.header("Location"), Some(APPS));
+    let store = s.store();
+    assert!(store.find_app(app.id).unwrap().is_none());
+    assert!(store.find_access_token(&digest(&token)).unwrap().is_none());
+    assert!(store.find_code(&digest(&code)).unwrap().is_none());
+    let views = store.token_views(Holder::Anyone, 100).unwrap();
+    assert!(views.iter().all(|v| v.application_id != app.id));
+    assert_eq!(hello(s, &token), 401);
+    assert_eq!(get_as(s, &alice.cookie, &page(app.id, "")).status, 404);
+    assert!(
+        !get_as(s, &alice.cookie, APPS)
+            .body
+            .contains(&escaped(&app_name()))
+    );
+}
+
+#[test]
+fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, secret) = register(s, &alice, &valid_form());
+    let secret = secret.unwrap();
+    let token = cc_token(s, &app.client_id, &secret);
+    let off = with(valid_form(), "enabled", &[]);
+    let reply = submit(s, &alice, &page(app.id, "update"), &off);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert!(!stored(s, app.id).enabled);
+    assert_eq!(hello(s, &token), 401);
+    assert_eq!(client_credentials(s, &app.client_id, &secret).status, 401);
+    assert!(get_as(s, &alice.cookie, APPS).body.contains("disabled"));
+
+    let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
+    assert_eq!(reply.status, 303);
+    assert!(
+        stored(s, app.id).enabled,
+        "the owner's own disable is theirs to undo"
+    );
+    assert_eq!(hello(s, &token), 200);
+
+    assert!(s.store().set_app_enabled(app.id, false).unwrap());
+    let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let after = stored(s, app.id);
+    assert!(!after.enabled && after.disabled_by_admin, "{after:?}");
+    assert_eq!(hello(s, &token), 401);
+    let form = get_as(s, &alice.cookie, &page(app.id, "update"));
+    assert!(
+        form.body.contains("disabled by an administrator"),
+        "{}",
+        form.body
+    );
+}
+
+#[test]
+fn only_checkbox_groups_may_repeat() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, _) = register(s, &alice, &valid_form());
+    for key in ["name", "client_type", "redirect_uris", "enabled"] {
+        let value = valid_form().into_iter().find(|(k, _)| *k == key).unwrap().1;
+        let mut twice = with(valid_form(), key, &[&value, "other"]);
+        twice.sort_by_key(|(k, _)| *k);
+        let reply = submit(s, &alice, REGISTER, &twice);
+        assert_eq!(reply.status, 400, "{key}: {}", reply.body);
+        let reply = submit(s, &alice, &page(app.id, "update"), &twice);
+        assert_eq!(reply.status, 400, "{key} on update: {}", reply.body);
+    }
+    assert_eq!(
+        s.store().list_apps(Some(user_id(s, "alice"))).unwrap(),
+        vec![app]
+    );
+}
