@@ -1,9 +1,10 @@
 //! Responses: JSON, the OAuth error format, the API error format, and the headers every answer carries.
 
+use crate::clock::now;
 use crate::http::handlers::accounts::LOGIN_PATH;
-use crate::http::request::RequestError;
+use crate::http::request::{Req, RequestError};
+use crate::http::{App, session};
 use crate::oauth::error::OAuthError;
-use crate::settings::Settings;
 use crate::store::StoreError;
 use serde::Serialize;
 use serde_json::json;
@@ -158,9 +159,9 @@ impl HttpError {
         HttpError::Api(e.status(), e.description())
     }
 
-    /// The response for this error, pages framed by `settings`. Internal failures are logged
-    /// here, without request data.
-    pub fn into_response(self, settings: &Settings) -> Resp {
+    /// The response for this error to `req`; an error page keeps the navigation of the
+    /// request's signed-in user. Internal failures are logged here, without request data.
+    pub fn into_response(self, app: &App, req: &Req) -> Resp {
         match self {
             HttpError::OAuth(e) => {
                 let resp = oauth_error_body(e.status(), e.code(), e.description());
@@ -193,7 +194,9 @@ impl HttpError {
                 title,
                 message,
             } => {
-                let frame = crate::http::session::frame(settings, None);
+                // A database failure here only costs the page its navigation.
+                let session = session::current(app, req, now()).ok().flatten();
+                let frame = session::frame(&app.settings, session.as_ref());
                 Resp::page(status, crate::pages::error(&frame, title, &message))
             }
             HttpError::LoginRequired(next) => {

@@ -152,7 +152,7 @@ fn work(app: &App, http: &tiny_http::Server, stopping: &AtomicBool) {
         };
         let req = Req::read(&mut request);
         let resp = catch_unwind(AssertUnwindSafe(|| {
-            route(app, &req).unwrap_or_else(|e| e.into_response(&app.settings))
+            route(app, &req).unwrap_or_else(|e| e.into_response(app, &req))
         }))
         .unwrap_or_else(|_| internal(&format!("handler panicked on {} {}", req.method, req.path)));
         if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
