@@ -3,8 +3,8 @@
 //! the status, the page and what the store holds.
 
 use crate::support::{
-    ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial, consent_fields,
-    field, form_encode, get_as, post_as, sign_in, signed_in,
+    ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial,
+    allow_and_get_code, field, form_encode, get_as, post_as, sign_in, signed_in,
 };
 use oauthd::model::{Application, ClientType, GrantType};
 use oauthd::secret::digest;
@@ -154,25 +154,7 @@ fn approved_code(s: &TestServer, browser: &Browser, app: &Application) -> String
         app.client_id,
         form_encode(CALLBACK)
     );
-    let consent = get_as(s, &browser.cookie, &format!("/o/authorize/?{query}"));
-    assert_eq!(consent.status, 200, "{}", consent.body);
-    let mut fields = consent_fields(&consent);
-    fields.push(("allow".into(), "x".into()));
-    let reply = post_as(
-        s,
-        browser,
-        "/o/authorize/",
-        &serde_urlencoded::to_string(&fields).unwrap(),
-    );
-    assert_eq!(reply.status, 303, "{}", reply.body);
-    let location = reply.header("Location").unwrap();
-    let (_, query) = location.split_once('?').expect("a query");
-    let params: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
-    params
-        .into_iter()
-        .find(|(k, _)| k == "code")
-        .expect("a code")
-        .1
+    allow_and_get_code(s, browser, &query)
 }
 
 #[test]

@@ -609,3 +609,27 @@ pub fn consent_fields(page: &Reply) -> Vec<(String, String)> {
     }
     fields
 }
+
+/// `browser`'s user opens `/o/authorize/?{query}`, gets the consent page and allows; returns
+/// the code from the redirect.
+pub fn allow_and_get_code(s: &TestServer, browser: &Browser, query: &str) -> String {
+    let consent = get_as(s, &browser.cookie, &format!("/o/authorize/?{query}"));
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let mut fields = consent_fields(&consent);
+    fields.push(("allow".into(), "x".into()));
+    let reply = post_as(
+        s,
+        browser,
+        "/o/authorize/",
+        &serde_urlencoded::to_string(&fields).unwrap(),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply.header("Location").unwrap();
+    let (_, query) = location.split_once('?').expect("a query");
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    params
+        .into_iter()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+}

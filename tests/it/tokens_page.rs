@@ -4,7 +4,7 @@
 
 use crate::support::{
     ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, LOGIN, Reply, TestServer, Tutorial,
-    consent_fields, field, form_encode, get_as, post_as, sign_in,
+    allow_and_get_code, field, form_encode, get_as, post_as, sign_in,
 };
 use oauthd::secret::digest;
 
@@ -269,24 +269,10 @@ fn code_flow_token(s: &TestServer, client: &crate::support::Client, browser: &Br
         form_encode(&client.id),
         form_encode(CALLBACK)
     );
-    let page = get_as(s, &browser.cookie, &format!("/o/authorize/?{query}"));
-    assert_eq!(page.status, 200, "{}", page.body);
-    let mut fields = consent_fields(&page);
-    fields.push(("allow".into(), "x".into()));
-    let reply = post_as(
-        s,
-        browser,
-        "/o/authorize/",
-        &serde_urlencoded::to_string(&fields).unwrap(),
-    );
-    assert_eq!(reply.status, 303, "{}", reply.body);
-    let location = reply.header("Location").unwrap();
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
-    let code = &params.iter().find(|(k, _)| k == "code").expect("a code").1;
+    let code = allow_and_get_code(s, browser, &query);
     let form = format!(
         "grant_type=authorization_code&code={}&redirect_uri={}",
-        form_encode(code),
+        form_encode(&code),
         form_encode(CALLBACK)
     );
     let token = s.post_form("/o/token/", &form, Some(client.basic()));
