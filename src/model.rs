@@ -86,20 +86,8 @@ pub struct Application {
     pub client_id: String,
     /// SHA-256 of the client secret; `None` for public clients.
     pub secret_digest: Option<Digest32>,
-    /// Display name.
-    pub name: String,
-    /// Confidential or public.
-    pub client_type: ClientType,
-    /// Grant types it may use.
-    pub grant_types: Vec<GrantType>,
-    /// Registered redirect URIs, compared exactly.
-    pub redirect_uris: Vec<String>,
-    /// Scopes it may request; `None`: every configured scope.
-    pub allowed_scopes: Option<Scopes>,
-    /// Skip the consent page (DOT's skip_authorization).
-    pub skip_authorization: bool,
-    /// DOT's is_usable: a disabled app cannot authenticate or use its tokens.
-    pub enabled: bool,
+    /// What its registration set (and its owner may change).
+    pub fields: AppFields,
     /// An administrator disabled it: only an administrator can enable it again.
     pub disabled_by_admin: bool,
     /// Owning user, if any.
@@ -115,20 +103,21 @@ pub struct AppFields {
     pub client_type: ClientType,
     /// Grant types it may use.
     pub grant_types: Vec<GrantType>,
-    /// Registered redirect URIs.
+    /// Registered redirect URIs, compared exactly.
     pub redirect_uris: Vec<String>,
     /// Scopes it may request; `None`: every configured scope.
     pub allowed_scopes: Option<Scopes>,
-    /// Skip the consent page (set by administrators only).
+    /// Skip the consent page (DOT's skip_authorization; set by administrators only).
     pub skip_authorization: bool,
-    /// The owner's switch; an administrator's disable overrides it.
+    /// DOT's is_usable: a disabled app cannot authenticate or use its tokens. The owner's
+    /// switch, held off while an administrator has the app disabled.
     pub enabled: bool,
 }
 
 impl Application {
     /// Whether the app is registered for `grant`.
     pub fn allows(&self, grant: GrantType) -> bool {
-        self.grant_types.contains(&grant)
+        self.fields.grant_types.contains(&grant)
     }
 }
 

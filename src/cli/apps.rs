@@ -113,27 +113,27 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
             .map(|a| {
                 serde_json::json!({
                     "client_id": a.client_id,
-                    "name": a.name,
-                    "client_type": a.client_type.as_str(),
-                    "grant_types": a.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-                    "redirect_uris": a.redirect_uris,
-                    "allowed_scopes": a.allowed_scopes.as_ref().map(Scopes::to_string),
-                    "skip_authorization": a.skip_authorization,
-                    "enabled": a.enabled,
+                    "name": a.fields.name,
+                    "client_type": a.fields.client_type.as_str(),
+                    "grant_types": a.fields.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                    "redirect_uris": a.fields.redirect_uris,
+                    "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
+                    "skip_authorization": a.fields.skip_authorization,
+                    "enabled": a.fields.enabled,
                 })
             })
             .collect();
         writeln!(out, "{}", serde_json::Value::Array(list))?;
     } else {
         for a in &apps {
-            let grants: Vec<_> = a.grant_types.iter().map(|g| g.as_str()).collect();
+            let grants: Vec<_> = a.fields.grant_types.iter().map(|g| g.as_str()).collect();
             writeln!(
                 out,
                 "{}  {}  {}  {}",
                 a.client_id,
-                a.client_type.as_str(),
+                a.fields.client_type.as_str(),
                 grants.join(","),
-                a.name
+                a.fields.name
             )?;
         }
     }

@@ -109,13 +109,14 @@ pub fn decide(
     held: &[Scopes],
     settings: &Settings,
 ) -> AuthorizeStep {
-    let Some(app) = app.filter(|a| a.enabled) else {
+    let Some(app) = app.filter(|a| a.fields.enabled) else {
         return AuthorizeStep::ErrorPage(match params.client_id {
             None => "The request names no client (client_id is missing).".into(),
             Some(_) => "The client is unknown or disabled.".into(),
         });
     };
-    let Some(redirect_uri) = resolve_redirect_uri(&app.redirect_uris, params.redirect_uri) else {
+    let Some(redirect_uri) = resolve_redirect_uri(&app.fields.redirect_uris, params.redirect_uri)
+    else {
         return AuthorizeStep::ErrorPage(match params.redirect_uri {
             None => "The request names no redirect_uri, and the client has several.".into(),
             Some(_) => "The redirect_uri is not one this client registered.".into(),
@@ -163,7 +164,7 @@ pub fn decide(
             &format!("This client may not use the {grant} grant."),
         );
     }
-    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = match scope::resolve_requested(params.scope, &allowed, &settings.default_scopes) {
         Ok(scope) => scope,
         Err(e) => return fail("invalid_scope", e.description()),
@@ -180,7 +181,7 @@ pub fn decide(
     let must_use_pkce = response_type == ResponseType::Code
         && match settings.pkce_required {
             PkceRequired::All => true,
-            PkceRequired::Public => app.client_type == ClientType::Public,
+            PkceRequired::Public => app.fields.client_type == ClientType::Public,
             PkceRequired::None => false,
         };
     if must_use_pkce && challenge.as_ref().is_none_or(|c| c.method != Method::S256) {
@@ -204,7 +205,7 @@ pub fn decide(
         challenge,
     };
     let covered = held.iter().any(|h| request.scope.is_subset(h));
-    if app.skip_authorization || (prompt == ApprovalPrompt::Auto && covered) {
+    if app.fields.skip_authorization || (prompt == ApprovalPrompt::Auto && covered) {
         AuthorizeStep::Grant(request)
     } else {
         AuthorizeStep::Consent(request)
@@ -214,6 +215,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::fixtures::{self, with_fields};
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -225,10 +227,9 @@ mod tests {
     }
 
     fn valid_app() -> Application {
-        Application {
-            grant_types: vec![GrantType::AuthorizationCode],
-            ..crate::oauth::fixtures::valid_app()
-        }
+        with_fields(fixtures::valid_app(), |f| {
+            f.grant_types = vec![GrantType::AuthorizationCode]
+        })
     }
 
     fn valid_params() -> AuthorizationParams<'static> {
@@ -272,18 +273,14 @@ mod tests {
     #[test]
     fn untrusted_clients_and_redirect_uris_get_an_error_page_even_before_login() {
         let s = settings();
-        let disabled = Application {
-            enabled: false,
-            ..valid_app()
-        };
+        let disabled = with_fields(valid_app(), |f| f.enabled = false);
         let bad_uri = AuthorizationParams {
             redirect_uri: Some("https://evil.example/cb"),
             ..valid_params()
         };
-        let two = Application {
-            redirect_uris: vec!["https://a.example/1".into(), "https://a.example/2".into()],
-            ..valid_app()
-        };
+        let two = with_fields(valid_app(), |f| {
+            f.redirect_uris = vec!["https://a.example/1".into(), "https://a.example/2".into()]
+        });
         let no_uri = AuthorizationParams {
             redirect_uri: None,
             ..valid_params()
@@ -381,10 +378,7 @@ mod tests {
     #[test]
     fn pkce_rules_follow_the_setting_and_the_client_type() {
         let confidential = valid_app();
-        let public = Application {
-            client_type: ClientType::Public,
-            ..valid_app()
-        };
+        let public = with_fields(valid_app(), |f| f.client_type = ClientType::Public);
         let without = AuthorizationParams {
             code_challenge: None,
             code_challenge_method: None,
@@ -463,10 +457,7 @@ mod tests {
             ),
             "force is the default"
         );
-        let trusted = Application {
-            skip_authorization: true,
-            ..valid_app()
-        };
+        let trusted = with_fields(valid_app(), |f| f.skip_authorization = true);
         assert!(matches!(
             step(&valid_params(), &trusted),
             AuthorizeStep::Grant(_)
@@ -475,10 +466,7 @@ mod tests {
 
     #[test]
     fn implicit_errors_go_in_the_fragment() {
-        let app = Application {
-            grant_types: vec![GrantType::Implicit],
-            ..valid_app()
-        };
+        let app = with_fields(valid_app(), |f| f.grant_types = vec![GrantType::Implicit]);
         let params = AuthorizationParams {
             response_type: Some("token"),
             scope: Some("admin"),

@@ -41,8 +41,10 @@ pub fn authenticate(
     let failed = OAuthError::InvalidClient {
         basic: presented.basic,
     };
-    let app = app.filter(|a| a.enabled).ok_or_else(|| failed.clone())?;
-    let ok = match (app.client_type, &app.secret_digest, presented_digest) {
+    let app = app
+        .filter(|a| a.fields.enabled)
+        .ok_or_else(|| failed.clone())?;
+    let ok = match (app.fields.client_type, &app.secret_digest, presented_digest) {
         (ClientType::Confidential, Some(stored), Some(given)) => {
             secret::constant_time_eq(stored, &given)
         }
@@ -55,7 +57,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::fixtures::valid_app;
+    use crate::oauth::fixtures::{valid_app, with_fields};
 
     fn creds(secret: Option<&str>) -> ClientCredentials {
         ClientCredentials {
@@ -82,10 +84,7 @@ mod tests {
             authenticate(None, &creds(Some("s3cret"))),
             Err(OAuthError::InvalidClient { basic: false })
         );
-        let disabled = Application {
-            enabled: false,
-            ..valid_app()
-        };
+        let disabled = with_fields(valid_app(), |f| f.enabled = false);
         assert_eq!(
             authenticate(Some(disabled), &creds(Some("s3cret"))),
             Err(OAuthError::InvalidClient { basic: false })
@@ -95,9 +94,8 @@ mod tests {
     #[test]
     fn public_clients_send_no_secret() {
         let public = Application {
-            client_type: ClientType::Public,
             secret_digest: None,
-            ..valid_app()
+            ..with_fields(valid_app(), |f| f.client_type = ClientType::Public)
         };
         assert!(authenticate(Some(public.clone()), &creds(None)).is_ok());
         assert_eq!(

@@ -12,7 +12,7 @@ pub mod token;
 /// Records for the protocol core's table tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use crate::model::{Application, ClientType, GrantType};
+    use crate::model::{AppFields, Application, ClientType, GrantType};
 
     /// A confidential client (secret "s3cret") with every grant and one redirect URI.
     pub(crate) fn valid_app() -> Application {
@@ -20,15 +20,26 @@ pub(crate) mod fixtures {
             id: 7,
             client_id: "c".into(),
             secret_digest: Some(crate::secret::digest("s3cret")),
-            name: "App".into(),
-            client_type: ClientType::Confidential,
-            grant_types: GrantType::ALL.to_vec(),
-            redirect_uris: vec!["https://app.example/cb".into()],
-            allowed_scopes: None,
-            skip_authorization: false,
-            enabled: true,
+            fields: AppFields {
+                name: "App".into(),
+                client_type: ClientType::Confidential,
+                grant_types: GrantType::ALL.to_vec(),
+                redirect_uris: vec!["https://app.example/cb".into()],
+                allowed_scopes: None,
+                skip_authorization: false,
+                enabled: true,
+            },
             disabled_by_admin: false,
             owner_id: None,
         }
+    }
+
+    /// `app` with one of its fields changed by `change`.
+    pub(crate) fn with_fields(
+        mut app: Application,
+        change: impl FnOnce(&mut AppFields),
+    ) -> Application {
+        change(&mut app.fields);
+        app
     }
 }

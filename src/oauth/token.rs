@@ -109,7 +109,7 @@ pub fn password_grant(
     let user = user
         .filter(|u| password_ok && u.is_active)
         .ok_or_else(|| OAuthError::InvalidGrant("Invalid credentials given.".into()))?;
-    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
     Ok(Issue {
         user_id: Some(user.id),
@@ -125,12 +125,12 @@ pub fn client_credentials_grant(
     settings: &Settings,
 ) -> Result<Issue, OAuthError> {
     require_grant(app, GrantType::ClientCredentials)?;
-    if app.client_type != ClientType::Confidential {
+    if app.fields.client_type != ClientType::Confidential {
         return Err(OAuthError::UnauthorizedClient(
             "Only confidential clients may use client_credentials.".into(),
         ));
     }
-    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
     Ok(Issue {
         user_id: None,
@@ -241,7 +241,7 @@ pub fn refresh_grant(
         return RefreshDecision::Reject(invalid_refresh_token());
     }
     // Settings or the app's scopes may have shrunk since the grant: never issue beyond them.
-    let allowed = scope::allowed_for_app(settings, app.allowed_scopes.as_ref());
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let still_granted = token.grant.scope.intersection(&allowed);
     if still_granted.is_empty() {
         return RefreshDecision::Reject(OAuthError::InvalidScope(
@@ -261,7 +261,7 @@ pub fn refresh_grant(
 mod tests {
     use super::*;
     use crate::model::Grant;
-    use crate::oauth::fixtures::valid_app;
+    use crate::oauth::fixtures::{valid_app, with_fields};
 
     fn settings() -> Settings {
         Settings::from_toml("scopes = { read = \"R\", write = \"W\", groups = \"G\" }\nrefresh_token_expire_seconds = 100")
@@ -352,14 +352,10 @@ mod tests {
             is_active: false,
             ..valid_user()
         };
-        let cc_only = Application {
-            grant_types: vec![GrantType::ClientCredentials],
-            ..valid_app()
-        };
-        let read_only = Application {
-            allowed_scopes: Scopes::parse("read"),
-            ..valid_app()
-        };
+        let cc_only = with_fields(valid_app(), |f| {
+            f.grant_types = vec![GrantType::ClientCredentials]
+        });
+        let read_only = with_fields(valid_app(), |f| f.allowed_scopes = Scopes::parse("read"));
         assert_eq!(
             code(&valid_app(), Some(&user), false, None),
             Err("invalid_grant")
@@ -385,20 +381,14 @@ mod tests {
         let s = settings();
         let issue = client_credentials_grant(&valid_app(), Some("read"), &s).unwrap();
         assert_eq!((issue.user_id, issue.with_refresh_token), (None, false));
-        let public = Application {
-            client_type: ClientType::Public,
-            ..valid_app()
-        };
+        let public = with_fields(valid_app(), |f| f.client_type = ClientType::Public);
         assert_eq!(
             client_credentials_grant(&public, None, &s)
                 .unwrap_err()
                 .code(),
             "unauthorized_client"
         );
-        let pw_only = Application {
-            grant_types: vec![GrantType::Password],
-            ..valid_app()
-        };
+        let pw_only = with_fields(valid_app(), |f| f.grant_types = vec![GrantType::Password]);
         assert_eq!(
             client_credentials_grant(&pw_only, None, &s)
                 .unwrap_err()
@@ -410,10 +400,7 @@ mod tests {
     #[test]
     fn a_refresh_never_exceeds_what_the_app_may_have_now() {
         let s = settings();
-        let narrowed = Application {
-            allowed_scopes: Scopes::parse("read"),
-            ..valid_app()
-        };
+        let narrowed = with_fields(valid_app(), |f| f.allowed_scopes = Scopes::parse("read"));
         let decision = refresh_grant(&narrowed, &valid_refresh(), None, 1050, &s);
         assert_eq!(
             decision,
@@ -422,10 +409,7 @@ mod tests {
                 rotate: true
             }
         );
-        let none_left = Application {
-            allowed_scopes: Scopes::parse("groups"),
-            ..valid_app()
-        };
+        let none_left = with_fields(valid_app(), |f| f.allowed_scopes = Scopes::parse("groups"));
         let decision = refresh_grant(&none_left, &valid_refresh(), None, 1050, &s);
         assert!(matches!(decision, RefreshDecision::Reject(e) if e.code() == "invalid_scope"));
     }

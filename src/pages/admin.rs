@@ -117,14 +117,14 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     ul.rows {
                         @for app in page.apps {
                             li {
-                                strong { (app.name) }
+                                strong { (app.fields.name) }
                                 code { (app.client_id) }
                                 span.muted {
-                                    (app.client_type.as_str())
+                                    (app.fields.client_type.as_str())
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
-                                @if !app.enabled { span.badge { "disabled" } }
-                                (toggle(frame, "apps", app.id, app.enabled, &app.name))
+                                @if !app.fields.enabled { span.badge { "disabled" } }
+                                (toggle(frame, "apps", app.id, app.fields.enabled, &app.fields.name))
                             }
                         }
                     }

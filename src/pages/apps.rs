@@ -21,9 +21,9 @@ pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
                     ul.rows {
                         @for app in apps {
                             li {
-                                a href=(paths::application(app.id)) { (app.name) }
-                                span.muted { (app.client_type.as_str()) }
-                                @if !app.enabled { span.badge { "disabled" } }
+                                a href=(paths::application(app.id)) { (app.fields.name) }
+                                span.muted { (app.fields.client_type.as_str()) }
+                                @if !app.fields.enabled { span.badge { "disabled" } }
                             }
                         }
                     }
@@ -165,17 +165,17 @@ fn grant_label(grant: GrantType) -> &'static str {
 
 /// An application's detail page; `new_secret` is shown once, just after it was made.
 pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>) -> Markup {
-    let status = match (app.enabled, app.disabled_by_admin) {
+    let status = match (app.fields.enabled, app.disabled_by_admin) {
         (true, _) => "Enabled",
         (false, true) => "Disabled by an administrator",
         (false, false) => "Disabled",
     };
     layout(
         frame,
-        &app.name,
+        &app.fields.name,
         html! {
             div.card {
-                h1 { (app.name) }
+                h1 { (app.fields.name) }
                 @if let Some(secret) = new_secret {
                     div.notice role="status" {
                         p { strong { "Client secret: " } code #client_secret { (secret) } }
@@ -184,37 +184,37 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>
                 }
                 dl {
                     dt { "Client id" } dd { code #client_id { (app.client_id) } }
-                    dt { "Client type" } dd { (app.client_type.as_str()) }
+                    dt { "Client type" } dd { (app.fields.client_type.as_str()) }
                     dt { "Client secret" }
                     dd {
-                        @match app.client_type {
+                        @match app.fields.client_type {
                             ClientType::Public => "None: a public client has no secret.",
                             ClientType::Confidential => "Set. It was shown once, when it was made.",
                         }
                     }
                     dt { "Authorization grant types" }
-                    dd { @for grant in &app.grant_types { span.tag { (grant_label(*grant)) } " " } }
+                    dd { @for grant in &app.fields.grant_types { span.tag { (grant_label(*grant)) } " " } }
                     dt { "Redirect URIs" }
                     dd {
-                        @if app.redirect_uris.is_empty() { span.muted { "None" } }
-                        ul.plain { @for uri in &app.redirect_uris { li { code { (uri) } } } }
+                        @if app.fields.redirect_uris.is_empty() { span.muted { "None" } }
+                        ul.plain { @for uri in &app.fields.redirect_uris { li { code { (uri) } } } }
                     }
                     dt { "Allowed scopes" }
                     dd {
-                        @match &app.allowed_scopes {
+                        @match &app.fields.allowed_scopes {
                             Some(scopes) => { @for scope in scopes.iter() { span.tag { (scope) } " " } }
                             None => "Every configured scope",
                         }
                     }
                     dt { "Status" } dd { (status) }
-                    dt { "Skip authorization" } dd { @if app.skip_authorization { "Yes" } @else { "No" } }
+                    dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }
                 }
                 div.actions {
                     a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
                     a.button href=(paths::application_action(app.id, "update")) { "Edit" }
                     a.button.danger href=(paths::application_action(app.id, "delete")) { "Delete" }
                 }
-                @if app.client_type == ClientType::Confidential {
+                @if app.fields.client_type == ClientType::Confidential {
                     form method="post" action=(paths::application_action(app.id, "secret")) {
                         (frame.csrf_field())
                         p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
@@ -233,7 +233,7 @@ pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
         "Delete application",
         html! {
             div.card {
-                h1 { "Delete " (app.name) "?" }
+                h1 { "Delete " (app.fields.name) "?" }
                 p { "This removes the application and every token and code issued to it. Clients using it stop working." }
                 form method="post" action=(paths::application_action(app.id, "delete")) {
                     (frame.csrf_field())

@@ -52,23 +52,25 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         id: row.get(0)?,
         client_id: row.get(1)?,
         secret_digest: row.get(2)?,
-        name: row.get(3)?,
-        client_type: parsed(4, &client_type, ClientType::parse)?,
-        grant_types: grants
-            .split(' ')
-            .map(|g| parsed(5, g, GrantType::parse))
-            .collect::<Result<_, _>>()?,
-        redirect_uris: redirect_uris
-            .split(' ')
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        allowed_scopes: match allowed_scopes {
-            Some(text) => Some(parsed(7, &text, Scopes::parse)?),
-            None => None,
+        fields: AppFields {
+            name: row.get(3)?,
+            client_type: parsed(4, &client_type, ClientType::parse)?,
+            grant_types: grants
+                .split(' ')
+                .map(|g| parsed(5, g, GrantType::parse))
+                .collect::<Result<_, _>>()?,
+            redirect_uris: redirect_uris
+                .split(' ')
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            allowed_scopes: match allowed_scopes {
+                Some(text) => Some(parsed(7, &text, Scopes::parse)?),
+                None => None,
+            },
+            skip_authorization: row.get(8)?,
+            enabled: row.get(9)?,
         },
-        skip_authorization: row.get(8)?,
-        enabled: row.get(9)?,
         owner_id: row.get(10)?,
         disabled_by_admin: row.get(11)?,
     })
@@ -197,25 +199,13 @@ pub(crate) mod tests {
         }
     }
 
-    fn stored_fields(app: &Application) -> AppFields {
-        AppFields {
-            name: app.name.clone(),
-            client_type: app.client_type,
-            grant_types: app.grant_types.clone(),
-            redirect_uris: app.redirect_uris.clone(),
-            allowed_scopes: app.allowed_scopes.clone(),
-            skip_authorization: app.skip_authorization,
-            enabled: app.enabled,
-        }
-    }
-
     #[test]
     fn apps_round_trip_and_delete() {
         let store = Store::open_in_memory().unwrap();
         let id = store.create_app(&valid_new_app(), 1).unwrap();
         let app = store.find_app_by_client_id("client-1").unwrap().unwrap();
         assert_eq!(app.id, id);
-        assert_eq!(stored_fields(&app), valid_fields());
+        assert_eq!(app.fields, valid_fields());
         assert_eq!(app.secret_digest, valid_new_app().secret_digest);
         assert_eq!(store.find_app(id).unwrap(), Some(app));
         assert_eq!(store.list_apps(None).unwrap().len(), 1);
@@ -259,7 +249,7 @@ pub(crate) mod tests {
         store.update_app(id, &changed).unwrap();
         store.set_app_secret(id, None).unwrap();
         let app = store.find_app(id).unwrap().unwrap();
-        assert_eq!(stored_fields(&app), changed);
+        assert_eq!(app.fields, changed);
         assert_eq!(
             (app.client_id.as_str(), app.secret_digest),
             ("client-2", None)
@@ -274,10 +264,10 @@ pub(crate) mod tests {
         assert!(store.set_app_enabled(id, false).unwrap());
         store.update_app(id, &valid_fields()).unwrap();
         let app = store.find_app(id).unwrap().unwrap();
-        assert_eq!((app.enabled, app.disabled_by_admin), (false, true));
+        assert_eq!((app.fields.enabled, app.disabled_by_admin), (false, true));
         assert!(store.set_app_enabled(id, true).unwrap());
         let app = store.find_app(id).unwrap().unwrap();
-        assert_eq!((app.enabled, app.disabled_by_admin), (true, false));
+        assert_eq!((app.fields.enabled, app.disabled_by_admin), (true, false));
         assert!(!store.set_app_enabled(id + 1, true).unwrap());
     }
 }

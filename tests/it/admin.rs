@@ -119,7 +119,7 @@ fn only_administrators_see_the_admin_page_and_its_actions() {
     assert!(store.find_user_by_username("carol").unwrap().is_none());
     assert!(store.user_views(None).unwrap().iter().all(|u| u.is_active));
     let found = store.find_app(app).unwrap().unwrap();
-    assert!(found.enabled && !found.disabled_by_admin);
+    assert!(found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &admins), hello(s, &alices)), (200, 200));
 
     assert!(!home(s, &browser.cookie).body.contains(ADMIN_LINK));
@@ -164,7 +164,7 @@ fn the_admin_sees_every_user_app_and_token() {
     let apps = s.store().list_apps(None).unwrap();
     assert_eq!(apps.len(), 2);
     for app in &apps {
-        let name = format!("<strong>{}</strong>", escaped(&app.name));
+        let name = format!("<strong>{}</strong>", escaped(&app.fields.name));
         assert!(apps_section.contains(&name), "{name}: {apps_section}");
         assert!(apps_section.contains(&app.client_id));
         assert!(apps_section.contains(&toggle_path("apps", app.id, "disable")));
@@ -427,7 +427,7 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     );
     assert_redirect(&reply, "/o/admin/#apps");
     let found = s.store().find_app(id).unwrap().unwrap();
-    assert!(!found.enabled && found.disabled_by_admin);
+    assert!(!found.fields.enabled && found.disabled_by_admin);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (401, 401));
     let refused = client_credentials(s, t.client.basic());
     assert_eq!(refused.status, 401, "{}", refused.body);
@@ -441,7 +441,7 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     );
     assert_redirect(&reply, "/o/admin/#apps");
     let found = s.store().find_app(id).unwrap().unwrap();
-    assert!(found.enabled && !found.disabled_by_admin);
+    assert!(found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (200, 200));
     assert_eq!(client_credentials(s, t.client.basic()).status, 200);
 }
@@ -499,7 +499,10 @@ fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
     );
     assert_redirect(&reply, &format!("/o/applications/{id}/"));
     let found = s.store().find_app(id).unwrap().unwrap();
-    assert!(!found.enabled && found.disabled_by_admin, "{found:?}");
+    assert!(
+        !found.fields.enabled && found.disabled_by_admin,
+        "{found:?}"
+    );
     assert_eq!(client_credentials(s, (&client_id, &secret)).status, 401);
 
     let reply = post_as(
@@ -571,7 +574,7 @@ fn every_admin_post_needs_the_csrf_token() {
             .unwrap()
             .is_active
     );
-    assert!(store.find_app(app).unwrap().unwrap().enabled);
+    assert!(store.find_app(app).unwrap().unwrap().fields.enabled);
     assert_eq!(hello(s, &token), 200);
 }
 

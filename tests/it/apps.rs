@@ -202,15 +202,15 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
         .find_app_by_client_id(&client_id)
         .unwrap()
         .expect("stored");
-    assert_eq!(app.name, app_name());
-    assert_eq!(app.client_type, ClientType::Confidential);
+    assert_eq!(app.fields.name, app_name());
+    assert_eq!(app.fields.client_type, ClientType::Confidential);
     assert_eq!(
-        app.grant_types,
+        app.fields.grant_types,
         vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
     );
-    assert_eq!(app.redirect_uris, vec![CALLBACK, LOOPBACK]);
-    assert_eq!(app.allowed_scopes.unwrap().to_string(), "read");
-    assert!(app.enabled && !app.skip_authorization && !app.disabled_by_admin);
+    assert_eq!(app.fields.redirect_uris, vec![CALLBACK, LOOPBACK]);
+    assert_eq!(app.fields.allowed_scopes.unwrap().to_string(), "read");
+    assert!(app.fields.enabled && !app.fields.skip_authorization && !app.disabled_by_admin);
     assert_eq!(app.owner_id, Some(user_id(s, "alice")));
     assert_eq!(app.secret_digest, Some(digest(&secret)));
 
@@ -249,10 +249,10 @@ fn a_public_app_gets_no_secret() {
         .find_app_by_client_id(&client_id)
         .unwrap()
         .unwrap();
-    assert_eq!(app.client_type, ClientType::Public);
-    assert_eq!(app.name, "ü".repeat(255));
+    assert_eq!(app.fields.client_type, ClientType::Public);
+    assert_eq!(app.fields.name, "ü".repeat(255));
     assert_eq!(app.secret_digest, None);
-    assert_eq!(app.grant_types, vec![GrantType::AuthorizationCode]);
+    assert_eq!(app.fields.grant_types, vec![GrantType::AuthorizationCode]);
 }
 
 #[test]
@@ -473,9 +473,12 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(reply.header("Location"), Some(page(app.id, "").as_str()));
     let after = stored(s, app.id);
-    assert_eq!(after.name, new_name);
-    assert_eq!(after.redirect_uris, vec!["https://new.example/cb"]);
-    assert_eq!(after.allowed_scopes.unwrap().to_string(), "read write");
+    assert_eq!(after.fields.name, new_name);
+    assert_eq!(after.fields.redirect_uris, vec!["https://new.example/cb"]);
+    assert_eq!(
+        after.fields.allowed_scopes.unwrap().to_string(),
+        "read write"
+    );
     assert_eq!(after.secret_digest, app.secret_digest, "the secret is kept");
     let detail = get_as(s, &alice.cookie, &page(app.id, ""));
     assert!(detail.body.contains(&escaped(&new_name)), "{}", detail.body);
@@ -500,7 +503,7 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
             .contains(&format!("value=\"{}\"", escaped(&new_name)))
     );
     assert_eq!(
-        stored(s, app.id).redirect_uris,
+        stored(s, app.id).fields.redirect_uris,
         vec!["https://new.example/cb"]
     );
 }
@@ -512,22 +515,31 @@ fn only_administrators_set_skip_authorization() {
     let skip = with(valid_form(), "skip_authorization", &["on"]);
     let (alices, _) = register(s, &alice, &skip);
     assert!(
-        !alices.skip_authorization,
+        !alices.fields.skip_authorization,
         "alice cannot set it on register"
     );
     let reply = submit(s, &alice, &page(alices.id, "update"), &skip);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    assert!(!stored(s, alices.id).skip_authorization, "nor on update");
+    assert!(
+        !stored(s, alices.id).fields.skip_authorization,
+        "nor on update"
+    );
 
     let admin = sign_in(s, "admin", ADMIN_PASSWORD);
     let (admins, _) = register(s, &admin, &valid_form());
-    assert!(!admins.skip_authorization);
+    assert!(!admins.fields.skip_authorization);
     let reply = submit(s, &admin, &page(admins.id, "update"), &skip);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    assert!(stored(s, admins.id).skip_authorization, "the admin sets it");
+    assert!(
+        stored(s, admins.id).fields.skip_authorization,
+        "the admin sets it"
+    );
     let reply = submit(s, &admin, &page(admins.id, "update"), &valid_form());
     assert_eq!(reply.status, 303);
-    assert!(!stored(s, admins.id).skip_authorization, "and clears it");
+    assert!(
+        !stored(s, admins.id).fields.skip_authorization,
+        "and clears it"
+    );
 }
 
 #[test]
@@ -543,7 +555,7 @@ fn changing_the_client_type_makes_or_drops_the_secret() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     let secret = code_in(&reply.body, "client_secret").expect("a new secret, shown once");
     let after = stored(s, app.id);
-    assert_eq!(after.client_type, ClientType::Confidential);
+    assert_eq!(after.fields.client_type, ClientType::Confidential);
     assert_eq!(after.secret_digest, Some(digest(&secret)));
     let detail = get_as(s, &alice.cookie, &page(app.id, ""));
     assert!(!detail.body.contains(&secret));
@@ -552,7 +564,7 @@ fn changing_the_client_type_makes_or_drops_the_secret() {
     let reply = submit(s, &alice, &page(app.id, "update"), &public);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let after = stored(s, app.id);
-    assert_eq!(after.client_type, ClientType::Public);
+    assert_eq!(after.fields.client_type, ClientType::Public);
     assert_eq!(after.secret_digest, None);
     assert_eq!(client_credentials(s, &app.client_id, &secret).status, 401);
 }
@@ -638,7 +650,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     let off = with(valid_form(), "enabled", &[]);
     let reply = submit(s, &alice, &page(app.id, "update"), &off);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    assert!(!stored(s, app.id).enabled);
+    assert!(!stored(s, app.id).fields.enabled);
     assert_eq!(hello(s, &token), 401);
     assert_eq!(client_credentials(s, &app.client_id, &secret).status, 401);
     assert!(get_as(s, &alice.cookie, APPS).body.contains("disabled"));
@@ -646,7 +658,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
     assert_eq!(reply.status, 303);
     assert!(
-        stored(s, app.id).enabled,
+        stored(s, app.id).fields.enabled,
         "the owner's own disable is theirs to undo"
     );
     assert_eq!(hello(s, &token), 200);
@@ -655,7 +667,10 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
     assert_eq!(reply.status, 303, "{}", reply.body);
     let after = stored(s, app.id);
-    assert!(!after.enabled && after.disabled_by_admin, "{after:?}");
+    assert!(
+        !after.fields.enabled && after.disabled_by_admin,
+        "{after:?}"
+    );
     assert_eq!(hello(s, &token), 401);
     let form = get_as(s, &alice.cookie, &page(app.id, "update"));
     assert!(

@@ -97,7 +97,10 @@ fn app_add_json_prints_the_secret_once_and_stores_its_digest() {
         .expect("confidential clients get a secret");
     assert_eq!(secret.len(), 128);
     let stored = stored_app(&s, &conf.id).expect("stored");
-    assert_eq!(stored.name, HOSTILE, "the name is kept byte for byte");
+    assert_eq!(
+        stored.fields.name, HOSTILE,
+        "the name is kept byte for byte"
+    );
     assert_eq!(stored.secret_digest, Some(digest(&secret)));
 
     let public = add_app(&s, "--name spa --client-type public --grant password");

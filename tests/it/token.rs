@@ -145,7 +145,7 @@ fn a_disabled_client_or_user_reads_like_an_unknown_one() {
     let apps = s.store().list_apps(None).unwrap();
     assert!(
         apps.iter()
-            .any(|a| a.client_id == t.client.id && !a.enabled)
+            .any(|a| a.client_id == t.client.id && !a.fields.enabled)
     );
     let alice = s.store().find_user_by_username("alice").unwrap();
     assert!(!alice.expect("alice").is_active);
@@ -215,7 +215,11 @@ fn an_apps_scopes_bound_what_it_gets_and_may_ask() {
     let app = s.add_client("confidential", "password", &["--scopes", "read"]);
     let apps = s.store().list_apps(None).unwrap();
     let stored = apps.iter().find(|a| a.client_id == app.id).expect("stored");
-    let allowed = stored.allowed_scopes.as_ref().map(ToString::to_string);
+    let allowed = stored
+        .fields
+        .allowed_scopes
+        .as_ref()
+        .map(ToString::to_string);
     assert_eq!(allowed.as_deref(), Some("read"));
     let form = password_form("alice", ALICE_PASSWORD);
     let grant = |extra: &str| s.post_form(TOKEN, &(form.clone() + extra), Some(app.basic()));

@@ -69,18 +69,24 @@ pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = owned_app(app, &user, id)?;
-    let uris = found.redirect_uris.join("\n");
+    let uris = found.fields.redirect_uris.join("\n");
     let form = AppForm {
-        name: &found.name,
-        client_type: found.client_type.as_str(),
-        grant_types: found.grant_types.iter().map(|g| g.as_str()).collect(),
+        name: &found.fields.name,
+        client_type: found.fields.client_type.as_str(),
+        grant_types: found
+            .fields
+            .grant_types
+            .iter()
+            .map(|g| g.as_str())
+            .collect(),
         redirect_uris: &uris,
         allowed_scopes: found
+            .fields
             .allowed_scopes
             .as_ref()
             .map(|scopes| scopes.iter().collect()),
-        skip_authorization: found.skip_authorization,
-        enabled: found.enabled,
+        skip_authorization: found.fields.skip_authorization,
+        enabled: found.fields.enabled,
     };
     Ok(form_page(
         app,
@@ -97,12 +103,12 @@ pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let found = owned_app(app, &user, id)?;
-    let form = read_form(&params, user.user.is_admin, found.skip_authorization);
+    let form = read_form(&params, user.user.is_admin, found.fields.skip_authorization);
     let fields = match registration::validate(&form, &Rules::of(&app.settings)) {
         Ok(fields) => fields,
         Err(errors) => return Ok(form_page(app, &user, Some(&found), &form, &errors)),
     };
-    let new_secret = match (found.client_type, fields.client_type) {
+    let new_secret = match (found.fields.client_type, fields.client_type) {
         (ClientType::Public, ClientType::Confidential) => {
             Some(secret::random_secret(app.settings.client_secret_length)?)
         }
@@ -129,7 +135,7 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let found = owned_app(app, &user, id)?;
-    if found.client_type == ClientType::Public {
+    if found.fields.client_type == ClientType::Public {
         return Err(HttpError::Page {
             status: 400,
             title: "Bad request",
@@ -207,7 +213,7 @@ fn form_page(
             paths::APPLICATIONS.to_owned(),
         ),
         Some(found) => (
-            format!("Edit {}", found.name),
+            format!("Edit {}", found.fields.name),
             paths::application_action(found.id, "update"),
             paths::application(found.id),
         ),

@@ -254,7 +254,7 @@ fn consent_page(
     pages::consent(
         &frame,
         &ConsentForm {
-            app_name: &client.name,
+            app_name: &client.fields.name,
             redirect_host: &host,
             scopes,
             hidden,

@@ -56,7 +56,7 @@ pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
         BearerHeader::Absent => {
             let client = authenticate_client(app, req, &params)?;
-            if client.client_type != ClientType::Confidential {
+            if client.fields.client_type != ClientType::Confidential {
                 return Err(OAuthError::UnauthorizedClient(
                     "A public client cannot introspect tokens.".into(),
                 )
