@@ -115,8 +115,18 @@ CREATE INDEX authorization_codes_application ON authorization_codes (application
 
 PRAGMA user_version = 3;
 
--- version 4: an application an administrator disabled stays disabled until an administrator
--- enables it again (its owner's switch cannot undo it)
+-- version 4: self-service. `enabled` becomes the owner's switch and `disabled_by_admin` the
+-- administrator's, which only an administrator lifts; an app is usable when both allow it and
+-- its owner is active. Until now only administrators (the CLI) disabled apps.
 ALTER TABLE applications ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
+UPDATE applications SET disabled_by_admin = 1, enabled = 1 WHERE NOT enabled;
+
+-- A disabled user is signed out everywhere, at once and for good: enabling them again does not
+-- bring back a session that someone else may hold.
+CREATE TRIGGER users_disabled_end_sessions AFTER UPDATE OF is_active ON users
+WHEN NOT NEW.is_active
+BEGIN
+    DELETE FROM sessions WHERE user_id = NEW.id;
+END;
 
 PRAGMA user_version = 4;

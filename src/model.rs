@@ -90,6 +90,9 @@ pub struct Application {
     pub fields: AppFields,
     /// An administrator disabled it: only an administrator can enable it again.
     pub disabled_by_admin: bool,
+    /// DOT's is_usable: its owner's switch is on, no administrator disabled it, and its owner
+    /// (if any) is active. An unusable app cannot authenticate, be authorized or use its tokens.
+    pub usable: bool,
     /// Owning user, if any.
     pub owner_id: Option<i64>,
 }
@@ -109,8 +112,7 @@ pub struct AppFields {
     pub allowed_scopes: Option<Scopes>,
     /// Skip the consent page (DOT's skip_authorization; set by administrators only).
     pub skip_authorization: bool,
-    /// DOT's is_usable: a disabled app cannot authenticate or use its tokens. The owner's
-    /// switch, held off while an administrator has the app disabled.
+    /// The owner's switch (see [`Application::usable`] for what else decides).
     pub enabled: bool,
 }
 
@@ -184,8 +186,8 @@ pub struct AccessToken {
     pub expires: i64,
     /// The client's public id.
     pub client_id: String,
-    /// The client is enabled.
-    pub app_enabled: bool,
+    /// The client may be used (see [`Application::usable`]).
+    pub app_usable: bool,
     /// The owner's username, when there is one.
     pub username: Option<String>,
     /// The owner is an admin.
@@ -197,7 +199,7 @@ pub struct AccessToken {
 impl AccessToken {
     /// RFC 6750 §3.1: usable now — not expired, its client enabled, its user active.
     pub fn is_active(&self, now: i64) -> bool {
-        now < self.expires && self.app_enabled && self.user_is_active
+        now < self.expires && self.app_usable && self.user_is_active
     }
 }
 

@@ -109,7 +109,7 @@ pub fn decide(
     held: &[Scopes],
     settings: &Settings,
 ) -> AuthorizeStep {
-    let Some(app) = app.filter(|a| a.fields.enabled) else {
+    let Some(app) = app.filter(|a| a.usable) else {
         return AuthorizeStep::ErrorPage(match params.client_id {
             None => "The request names no client (client_id is missing).".into(),
             Some(_) => "The client is unknown or disabled.".into(),
@@ -273,7 +273,10 @@ mod tests {
     #[test]
     fn untrusted_clients_and_redirect_uris_get_an_error_page_even_before_login() {
         let s = settings();
-        let disabled = with_fields(valid_app(), |f| f.enabled = false);
+        let disabled = Application {
+            usable: false,
+            ..valid_app()
+        };
         let bad_uri = AuthorizationParams {
             redirect_uri: Some("https://evil.example/cb"),
             ..valid_params()

@@ -41,9 +41,7 @@ pub fn authenticate(
     let failed = OAuthError::InvalidClient {
         basic: presented.basic,
     };
-    let app = app
-        .filter(|a| a.fields.enabled)
-        .ok_or_else(|| failed.clone())?;
+    let app = app.filter(|a| a.usable).ok_or_else(|| failed.clone())?;
     let ok = match (app.fields.client_type, &app.secret_digest, presented_digest) {
         (ClientType::Confidential, Some(stored), Some(given)) => {
             secret::constant_time_eq(stored, &given)
@@ -84,7 +82,10 @@ mod tests {
             authenticate(None, &creds(Some("s3cret"))),
             Err(OAuthError::InvalidClient { basic: false })
         );
-        let disabled = with_fields(valid_app(), |f| f.enabled = false);
+        let disabled = Application {
+            usable: false,
+            ..valid_app()
+        };
         assert_eq!(
             authenticate(Some(disabled), &creds(Some("s3cret"))),
             Err(OAuthError::InvalidClient { basic: false })

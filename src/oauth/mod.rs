@@ -30,6 +30,7 @@ pub(crate) mod fixtures {
                 enabled: true,
             },
             disabled_by_admin: false,
+            usable: true,
             owner_id: None,
         }
     }

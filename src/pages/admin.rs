@@ -1,6 +1,7 @@
 //! The admin page: every user, application and token; disable or enable a user or an app;
 //! revoke a token; make a user. What the Django admin gives DOT's users.
 
+use super::apps::status;
 use super::tokens::token_summary;
 use super::{Frame, field_error, layout};
 use crate::model::Application;
@@ -123,8 +124,8 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                     (app.fields.client_type.as_str())
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
-                                @if !app.fields.enabled { span.badge { "disabled" } }
-                                (toggle(frame, "apps", app.id, app.fields.enabled, &app.fields.name))
+                                @if !app.usable { span.badge { (status(app)) } }
+                                (toggle(frame, "apps", app.id, !app.disabled_by_admin, &app.fields.name))
                             }
                         }
                     }
@@ -154,7 +155,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
     )
 }
 
-/// An Enable or Disable button for a user or an app.
+/// An Enable or Disable button for a user or an app (for an app, the administrator's switch).
 fn toggle(frame: &Frame<'_>, kind: &str, id: i64, enabled: bool, name: &str) -> Markup {
     let (action, label) = if enabled {
         ("disable", "Disable")

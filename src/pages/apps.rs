@@ -23,7 +23,7 @@ pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
                             li {
                                 a href=(paths::application(app.id)) { (app.fields.name) }
                                 span.muted { (app.fields.client_type.as_str()) }
-                                @if !app.fields.enabled { span.badge { "disabled" } }
+                                @if !app.usable { span.badge { (status(app)) } }
                             }
                         }
                     }
@@ -52,7 +52,7 @@ pub struct AppFormPage<'a> {
     pub scopes: &'a BTreeMap<String, String>,
     /// Administrators may set skip_authorization.
     pub may_skip_authorization: bool,
-    /// An administrator disabled the app: its owner cannot enable it.
+    /// An administrator disabled the app: it stays unusable whatever its owner's switch says.
     pub disabled_by_admin: bool,
 }
 
@@ -129,12 +129,10 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                     }
 
                     label.check {
-                        input type="checkbox" name="enabled" value="on"
-                            checked[form.enabled && !page.disabled_by_admin]
-                            disabled[page.disabled_by_admin];
+                        input type="checkbox" name="enabled" value="on" checked[form.enabled];
                         "Enabled"
                         @if page.disabled_by_admin {
-                            span.muted { " — disabled by an administrator" }
+                            span.muted { " — but an administrator has disabled it" }
                         }
                     }
                     @if page.may_skip_authorization {
@@ -154,6 +152,16 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
     )
 }
 
+/// Whether the app may be used, and if not, who stopped it (the administrator first).
+pub fn status(app: &Application) -> &'static str {
+    match (app.usable, app.disabled_by_admin, app.fields.enabled) {
+        (true, _, _) => "Enabled",
+        (false, true, _) => "Disabled by an administrator",
+        (false, false, false) => "Disabled by its owner",
+        (false, false, true) => "Disabled: its owner's account is disabled",
+    }
+}
+
 fn grant_label(grant: GrantType) -> &'static str {
     match grant {
         GrantType::AuthorizationCode => "Authorization code",
@@ -165,11 +173,6 @@ fn grant_label(grant: GrantType) -> &'static str {
 
 /// An application's detail page; `new_secret` is shown once, just after it was made.
 pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>) -> Markup {
-    let status = match (app.fields.enabled, app.disabled_by_admin) {
-        (true, _) => "Enabled",
-        (false, true) => "Disabled by an administrator",
-        (false, false) => "Disabled",
-    };
     layout(
         frame,
         &app.fields.name,
@@ -206,7 +209,7 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>
                             None => "Every configured scope",
                         }
                     }
-                    dt { "Status" } dd { (status) }
+                    dt { "Status" } dd { (status(app)) }
                     dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }
                 }
                 div.actions {

@@ -1,6 +1,6 @@
 //! Client applications.
 
-use super::{Store, StoreError, join, parsed};
+use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, join, parsed};
 use crate::model::{AppFields, Application, ClientType, GrantType};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
@@ -20,8 +20,15 @@ pub struct NewApplication {
     pub fields: AppFields,
 }
 
-const APP_COLUMNS: &str = "id, client_id, client_secret_hash, name, client_type, grant_types, redirect_uris, \
-                           allowed_scopes, skip_authorization, enabled, owner_id, disabled_by_admin";
+/// `SELECT` of an application (`app`) with what [`app_from_row`] reads; add a `WHERE`.
+fn select_apps() -> String {
+    format!(
+        "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
+                app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
+                app.disabled_by_admin, {APP_USABLE}
+         FROM applications app {JOIN_APP_OWNER}"
+    )
+}
 
 /// The columns an application's [`AppFields`] are stored in, in [`field_values`] order.
 const FIELD_COLUMNS: &str =
@@ -73,6 +80,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         },
         owner_id: row.get(10)?,
         disabled_by_admin: row.get(11)?,
+        usable: row.get(12)?,
     })
 }
 
@@ -98,11 +106,10 @@ impl Store {
         Ok(id)
     }
 
-    /// Saves an owner's changes. `enabled` cannot undo an administrator's disable.
+    /// Saves an owner's changes (`enabled` is the owner's switch; an administrator's stays).
     pub fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8 AND NOT disabled_by_admin)
-             WHERE id = ?1"
+            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8) WHERE id = ?1"
         );
         let values = std::iter::once(Value::Integer(id)).chain(field_values(fields));
         self.conn
@@ -124,7 +131,7 @@ impl Store {
         &self,
         client_id: &str,
     ) -> Result<Option<Application>, StoreError> {
-        let sql = format!("SELECT {APP_COLUMNS} FROM applications WHERE client_id = ?1");
+        let sql = format!("{} WHERE app.client_id = ?1", select_apps());
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -134,7 +141,7 @@ impl Store {
 
     /// The application with this row id.
     pub fn find_app(&self, id: i64) -> Result<Option<Application>, StoreError> {
-        let sql = format!("SELECT {APP_COLUMNS} FROM applications WHERE id = ?1");
+        let sql = format!("{} WHERE app.id = ?1", select_apps());
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -145,21 +152,20 @@ impl Store {
     /// Applications, oldest first: every one, or those `owner` owns.
     pub fn list_apps(&self, owner: Option<i64>) -> Result<Vec<Application>, StoreError> {
         let sql = format!(
-            "SELECT {APP_COLUMNS} FROM applications WHERE ?1 IS NULL OR owner_id = ?1 ORDER BY id"
+            "{} WHERE ?1 IS NULL OR app.owner_id = ?1 ORDER BY app.id",
+            select_apps()
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([owner], app_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// An administrator's switch (DOT's is_usable): disabling also overrides the owner's, so
-    /// that only an administrator can enable the app again; `false` when there is none.
+    /// The administrator's switch: a disabled app cannot be used whatever its owner's switch
+    /// says, and only an administrator enables it again; `false` when there is none.
     pub fn set_app_enabled(&self, id: i64, enabled: bool) -> Result<bool, StoreError> {
         let changed = self
             .conn
-            .prepare_cached(
-                "UPDATE applications SET enabled = ?2, disabled_by_admin = NOT ?2 WHERE id = ?1",
-            )?
+            .prepare_cached("UPDATE applications SET disabled_by_admin = NOT ?2 WHERE id = ?1")?
             .execute(params![id, enabled])?;
         Ok(changed > 0)
     }
@@ -258,16 +264,43 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn an_owner_cannot_undo_an_administrators_disable() {
+    fn an_app_is_usable_when_its_owner_and_the_administrator_allow_and_the_owner_is_active() {
         let store = Store::open_in_memory().unwrap();
-        let id = store.create_app(&valid_new_app(), 1).unwrap();
+        let bob = store
+            .create_user("bob", "", "h", false, 1)
+            .unwrap()
+            .unwrap();
+        let owned = NewApplication {
+            owner_id: Some(bob),
+            ..valid_new_app()
+        };
+        let id = store.create_app(&owned, 1).unwrap();
+        let state = || {
+            let app = store.find_app(id).unwrap().unwrap();
+            (app.fields.enabled, app.disabled_by_admin, app.usable)
+        };
+        assert_eq!(state(), (true, false, true));
         assert!(store.set_app_enabled(id, false).unwrap());
         store.update_app(id, &valid_fields()).unwrap();
-        let app = store.find_app(id).unwrap().unwrap();
-        assert_eq!((app.fields.enabled, app.disabled_by_admin), (false, true));
+        assert_eq!(state(), (true, true, false), "the owner cannot undo it");
         assert!(store.set_app_enabled(id, true).unwrap());
-        let app = store.find_app(id).unwrap().unwrap();
-        assert_eq!((app.fields.enabled, app.disabled_by_admin), (true, false));
+        let off = AppFields {
+            enabled: false,
+            ..valid_fields()
+        };
+        store.update_app(id, &off).unwrap();
+        assert_eq!(
+            state(),
+            (false, false, false),
+            "nor can the administrator undo the owner"
+        );
+        store.update_app(id, &valid_fields()).unwrap();
+        store.set_user_active(bob, false).unwrap();
+        assert_eq!(
+            state(),
+            (true, false, false),
+            "a disabled owner's apps stop"
+        );
         assert!(!store.set_app_enabled(id + 1, true).unwrap());
     }
 }

@@ -25,6 +25,12 @@ use std::time::Duration;
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
 pub const SCHEMA_VERSION: i64 = 4;
+/// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
+/// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
+const APP_USABLE: &str =
+    "(app.enabled AND NOT app.disabled_by_admin AND COALESCE(owner.is_active, 1))";
+/// The join that [`APP_USABLE`] needs.
+const JOIN_APP_OWNER: &str = "LEFT JOIN users owner ON owner.id = app.owner_id";
 /// The start of the line that opens each section of schema.sql.
 const SECTION_MARK: &str = "\n-- version ";
 /// How long a writer waits for another connection's write lock before giving up.
@@ -230,6 +236,12 @@ mod tests {
                 ["bob\"e'i;--ü"],
             )
             .unwrap();
+            // Before version 4 only administrators disabled apps, with `enabled`.
+            conn.execute_batch(
+                "INSERT INTO applications (client_id, name, client_type, grant_types, enabled, created)
+                 VALUES ('on', 'On', 'public', 'password', 1, 1), ('off', 'Off', 'public', 'password', 0, 1)",
+            )
+            .unwrap();
             assert_eq!(
                 conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
                     .unwrap(),
@@ -249,6 +261,16 @@ mod tests {
             .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sessions, 0);
+        let state = |client_id| {
+            let app = store.find_app_by_client_id(client_id).unwrap().unwrap();
+            (app.fields.enabled, app.disabled_by_admin, app.usable)
+        };
+        assert_eq!(state("on"), (true, false, true));
+        assert_eq!(
+            state("off"),
+            (true, true, false),
+            "now the administrator's switch"
+        );
         assert!(store.integrity_ok().unwrap());
     }
 

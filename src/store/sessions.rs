@@ -129,16 +129,23 @@ mod tests {
             None,
             "expired"
         );
-        store.set_user_active(bob, false).unwrap();
-        assert_eq!(
-            store
-                .find_session(&digest("bob"), 50)
-                .unwrap()
-                .unwrap()
-                .user,
-            None
-        );
         assert_eq!(store.clear_expired_sessions(100).unwrap(), 2);
         assert_eq!(store.find_session(&digest("anon"), 50).unwrap(), None);
+    }
+
+    #[test]
+    fn disabling_a_user_ends_their_sessions_for_good() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = store.create_user("bob", "", "h", true, 1).unwrap().unwrap();
+        let eve = store.create_user("eve", "", "h", true, 1).unwrap().unwrap();
+        for (name, user) in [("bob", bob), ("eve", eve)] {
+            store
+                .create_session(&digest(name), Some(user), "c", 10, 100)
+                .unwrap();
+        }
+        store.set_user_active(bob, false).unwrap();
+        store.set_user_active(bob, true).unwrap();
+        assert_eq!(store.find_session(&digest("bob"), 50).unwrap(), None);
+        assert!(store.find_session(&digest("eve"), 50).unwrap().is_some());
     }
 }

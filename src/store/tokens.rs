@@ -1,6 +1,6 @@
 //! Grants, access tokens and refresh tokens, looked up by the SHA-256 of the token.
 
-use super::{Store, StoreError, parsed};
+use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, parsed};
 use crate::model::{AccessToken, Grant, RefreshToken};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
@@ -135,10 +135,11 @@ impl Store {
     /// The access token with this digest, with its grant, client and owner.
     pub fn find_access_token(&self, digest: &Digest32) -> Result<Option<AccessToken>, StoreError> {
         let sql = format!(
-            "SELECT {GRANT_COLUMNS}, a.id, a.scope, a.created, a.expires, app.client_id, app.enabled,
+            "SELECT {GRANT_COLUMNS}, a.id, a.scope, a.created, a.expires, app.client_id, {APP_USABLE},
                     u.username, COALESCE(u.is_admin, 0), COALESCE(u.is_active, 1)
              FROM access_tokens a JOIN grants g ON g.id = a.grant_id
-             JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
+             JOIN applications app ON app.id = g.application_id {JOIN_APP_OWNER}
+             LEFT JOIN users u ON u.id = g.user_id
              WHERE a.token_hash = ?1"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -152,7 +153,7 @@ impl Store {
                     created: row.get(6)?,
                     expires: row.get(7)?,
                     client_id: row.get(8)?,
-                    app_enabled: row.get(9)?,
+                    app_usable: row.get(9)?,
                     username: row.get(10)?,
                     user_is_admin: row.get(11)?,
                     user_is_active: row.get(12)?,
@@ -169,9 +170,10 @@ impl Store {
     ) -> Result<Option<RefreshToken>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS}, r.id, r.access_token_id, r.created, r.revoked, app.client_id,
-                    app.enabled AND COALESCE(u.is_active, 1), u.username
+                    {APP_USABLE} AND COALESCE(u.is_active, 1), u.username
              FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
-             JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
+             JOIN applications app ON app.id = g.application_id {JOIN_APP_OWNER}
+             LEFT JOIN users u ON u.id = g.user_id
              WHERE r.token_hash = ?1"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

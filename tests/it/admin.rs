@@ -119,7 +119,7 @@ fn only_administrators_see_the_admin_page_and_its_actions() {
     assert!(store.find_user_by_username("carol").unwrap().is_none());
     assert!(store.user_views(None).unwrap().iter().all(|u| u.is_active));
     let found = store.find_app(app).unwrap().unwrap();
-    assert!(found.fields.enabled && !found.disabled_by_admin);
+    assert!(found.usable && found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &admins), hello(s, &alices)), (200, 200));
 
     assert!(!home(s, &browser.cookie).body.contains(ADMIN_LINK));
@@ -371,6 +371,10 @@ fn a_disabled_user_is_signed_out_cannot_log_in_and_their_tokens_stop() {
             .is_active
     );
     assert_eq!(hello(s, &token), 200, "tokens survive a disable");
+    assert_login_redirect(
+        &get_as(s, &browser.cookie, "/o/applications/"),
+        "/o/applications/",
+    );
     assert_eq!(try_login(s, "alice", ALICE_PASSWORD).status, 303);
     let refreshed = t.refresh(&refresh, "");
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
@@ -427,7 +431,7 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     );
     assert_redirect(&reply, "/o/admin/#apps");
     let found = s.store().find_app(id).unwrap().unwrap();
-    assert!(!found.fields.enabled && found.disabled_by_admin);
+    assert!(!found.usable && found.disabled_by_admin && found.fields.enabled);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (401, 401));
     let refused = client_credentials(s, t.client.basic());
     assert_eq!(refused.status, 401, "{}", refused.body);
@@ -441,7 +445,7 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     );
     assert_redirect(&reply, "/o/admin/#apps");
     let found = s.store().find_app(id).unwrap().unwrap();
-    assert!(found.fields.enabled && !found.disabled_by_admin);
+    assert!(found.usable && found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (200, 200));
     assert_eq!(client_credentials(s, t.client.basic()).status, 200);
 }
@@ -460,27 +464,71 @@ fn code_text(page: &Reply, id: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
-    let t = Tutorial::new();
-    let s = &t.server;
-    let owner = alice(s);
-    let fields = [
+/// The form of a client_credentials app, as `owner` posts it.
+fn service_app_form(owner: &Browser) -> Vec<(&'static str, String)> {
+    vec![
         ("csrfmiddlewaretoken", owner.csrf.clone()),
         ("name", HOSTILE.to_owned()),
         ("client_type", "confidential".into()),
         ("grant_types", "client-credentials".into()),
         ("allowed_scopes", "read".into()),
         ("enabled", "on".into()),
-    ];
-    let page = post_as(s, &owner, "/o/applications/register/", &encode(&fields));
+    ]
+}
+
+/// `owner` registers a client_credentials app through the form; its id, client_id and secret.
+fn register_service_app(s: &TestServer, owner: &Browser) -> (i64, String, String) {
+    let form = encode(&service_app_form(owner));
+    let page = post_as(s, owner, "/o/applications/register/", &form);
     assert_eq!(page.status, 200, "{}", page.body);
     let (client_id, secret) = (
         code_text(&page, "client_id"),
         code_text(&page, "client_secret"),
     );
-    let id = app_id(s, &client_id);
     assert_eq!(client_credentials(s, (&client_id, &secret)).status, 200);
+    (app_id(s, &client_id), client_id, secret)
+}
+
+#[test]
+fn a_disabled_users_own_apps_stop_with_them() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (_, client_id, secret) = register_service_app(s, &alice(s));
+    let issued = client_credentials(s, (&client_id, &secret));
+    let token = field(&issued.json(), "access_token");
+    assert_eq!(hello(s, &token), 200);
+    let admin = signed_in(s);
+    let id = user_id(s, "alice");
+    let disable = post_as(
+        s,
+        &admin,
+        &toggle_path("users", id, "disable"),
+        &csrf_form(&admin.csrf),
+    );
+    assert_redirect(&disable, "/o/admin/#users");
+    assert_eq!(hello(s, &token), 401, "her app's token stops");
+    let refused = client_credentials(s, (&client_id, &secret));
+    assert_eq!(
+        (refused.status, refused.error().as_str()),
+        (401, "invalid_client")
+    );
+    let enable = post_as(
+        s,
+        &admin,
+        &toggle_path("users", id, "enable"),
+        &csrf_form(&admin.csrf),
+    );
+    assert_redirect(&enable, "/o/admin/#users");
+    assert_eq!(hello(s, &token), 200);
+}
+
+#[test]
+fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let owner = alice(s);
+    let fields = service_app_form(&owner);
+    let (id, client_id, secret) = register_service_app(s, &owner);
 
     let admin = signed_in(s);
     let reply = post_as(
@@ -500,7 +548,7 @@ fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
     assert_redirect(&reply, &format!("/o/applications/{id}/"));
     let found = s.store().find_app(id).unwrap().unwrap();
     assert!(
-        !found.fields.enabled && found.disabled_by_admin,
+        !found.usable && found.disabled_by_admin && found.fields.enabled,
         "{found:?}"
     );
     assert_eq!(client_credentials(s, (&client_id, &secret)).status, 401);
@@ -574,7 +622,7 @@ fn every_admin_post_needs_the_csrf_token() {
             .unwrap()
             .is_active
     );
-    assert!(store.find_app(app).unwrap().unwrap().fields.enabled);
+    assert!(store.find_app(app).unwrap().unwrap().usable);
     assert_eq!(hello(s, &token), 200);
 }
 

@@ -653,7 +653,11 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     assert!(!stored(s, app.id).fields.enabled);
     assert_eq!(hello(s, &token), 401);
     assert_eq!(client_credentials(s, &app.client_id, &secret).status, 401);
-    assert!(get_as(s, &alice.cookie, APPS).body.contains("disabled"));
+    assert!(
+        get_as(s, &alice.cookie, APPS)
+            .body
+            .contains("Disabled by its owner")
+    );
 
     let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
     assert_eq!(reply.status, 303);
@@ -668,13 +672,13 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     assert_eq!(reply.status, 303, "{}", reply.body);
     let after = stored(s, app.id);
     assert!(
-        !after.fields.enabled && after.disabled_by_admin,
+        !after.usable && after.disabled_by_admin && after.fields.enabled,
         "{after:?}"
     );
     assert_eq!(hello(s, &token), 401);
     let form = get_as(s, &alice.cookie, &page(app.id, "update"));
     assert!(
-        form.body.contains("disabled by an administrator"),
+        form.body.contains("an administrator has disabled it"),
         "{}",
         form.body
     );

@@ -145,7 +145,7 @@ fn a_disabled_client_or_user_reads_like_an_unknown_one() {
     let apps = s.store().list_apps(None).unwrap();
     assert!(
         apps.iter()
-            .any(|a| a.client_id == t.client.id && !a.fields.enabled)
+            .any(|a| a.client_id == t.client.id && !a.usable && a.disabled_by_admin)
     );
     let alice = s.store().find_user_by_username("alice").unwrap();
     assert!(!alice.expect("alice").is_active);
