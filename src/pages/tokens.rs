@@ -41,10 +41,10 @@ pub fn token_summary(token: &TokenView, now: i64) -> Markup {
             @for scope in token.scope.iter() { span.tag { (scope) } " " }
         }
         span.muted {
-            @if token.expires > now {
-                "expires " (relative_time(token.expires, now))
-            } @else {
-                "expired " (relative_time(token.expires, now))
+            @match token.expires {
+                Some(expires) if expires > now => { "expires " (relative_time(expires, now)) }
+                Some(expires) => { "expired " (relative_time(expires, now)) }
+                None => "no access token now",
             }
             @if token.refreshable { ", refreshable" }
         }

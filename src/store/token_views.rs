@@ -1,4 +1,6 @@
-//! Access tokens as the granted-tokens and admin pages list them.
+//! Grants as the authorized-tokens and admin pages list them: one row per grant that still
+//! holds an access token or a live refresh token, so that nothing a client can still use is
+//! hidden from the user who granted it.
 
 use super::{Store, StoreError, parsed};
 use crate::oauth::scope::Scopes;
@@ -22,55 +24,54 @@ impl Holder {
     }
 }
 
-/// An access token with the application and user it belongs to. Never the token itself: only
-/// its digest is stored.
+/// A grant that a client can still use: its access token (if one is left) and whether a live
+/// refresh token goes with it. Never a token itself: only digests are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenView {
-    /// The access token's row id.
+    /// The grant's row id; revoking it revokes every token it holds.
     pub id: i64,
-    /// The grant it came from; revoking the token revokes the grant.
-    pub grant_id: i64,
     /// The application's row id.
     pub application_id: i64,
     /// The application's name.
     pub app_name: String,
     /// The resource owner, `None` for client_credentials.
     pub username: Option<String>,
-    /// Its scope.
+    /// The scope the resource owner granted.
     pub scope: Scopes,
-    /// Issued at, unix seconds.
+    /// Granted at, unix seconds.
     pub created: i64,
-    /// Expires at, unix seconds.
-    pub expires: i64,
-    /// A live refresh token goes with it.
+    /// When its newest access token expires; `None` when only a refresh token is left.
+    pub expires: Option<i64>,
+    /// A live refresh token can get new access tokens.
     pub refreshable: bool,
 }
 
-const VIEW_SQL: &str =
-    "SELECT a.id, g.id, app.id, app.name, u.username, a.scope, a.created, a.expires,
-        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.access_token_id = a.id AND r.revoked IS NULL)
-     FROM access_tokens a JOIN grants g ON g.id = a.grant_id
-     JOIN applications app ON app.id = g.application_id LEFT JOIN users u ON u.id = g.user_id
-     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR a.id = ?2)
-     ORDER BY app.name, app.id, a.id DESC LIMIT ?3";
+const VIEW_SQL: &str = "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
+        (SELECT max(a.expires) FROM access_tokens a WHERE a.grant_id = g.id),
+        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL)
+     FROM grants g JOIN applications app ON app.id = g.application_id
+     LEFT JOIN users u ON u.id = g.user_id
+     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR g.id = ?2)
+       AND (EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id)
+            OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL))
+     ORDER BY app.name, app.id, g.id DESC LIMIT ?3";
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
-    let scope: String = row.get(5)?;
+    let scope: String = row.get(4)?;
     Ok(TokenView {
         id: row.get(0)?,
-        grant_id: row.get(1)?,
-        application_id: row.get(2)?,
-        app_name: row.get(3)?,
-        username: row.get(4)?,
-        scope: parsed(5, &scope, Scopes::parse)?,
-        created: row.get(6)?,
-        expires: row.get(7)?,
-        refreshable: row.get(8)?,
+        application_id: row.get(1)?,
+        app_name: row.get(2)?,
+        username: row.get(3)?,
+        scope: parsed(4, &scope, Scopes::parse)?,
+        created: row.get(5)?,
+        expires: row.get(6)?,
+        refreshable: row.get(7)?,
     })
 }
 
 impl Store {
-    /// At most `limit` of `holder`'s access tokens, grouped by application, newest first.
+    /// At most `limit` of `holder`'s usable grants, grouped by application, newest first.
     pub fn token_views(&self, holder: Holder, limit: usize) -> Result<Vec<TokenView>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
@@ -78,7 +79,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The access token with row id `id`, if it belongs to `holder`.
+    /// The usable grant with row id `id`, if it belongs to `holder`.
     pub fn find_token_view(
         &self,
         id: i64,
@@ -97,7 +98,8 @@ mod tests {
     use crate::store::apps::tests::valid_new_app;
     use crate::store::{GrantRef, NewTokens};
 
-    fn issue(store: &Store, app: i64, user: Option<i64>, hash: &str, refresh: bool) -> i64 {
+    /// Issues a grant's first tokens; returns the grant's id and the access token's.
+    fn issue(store: &Store, app: i64, user: Option<i64>, hash: &str, refresh: bool) -> (i64, i64) {
         let scope = Scopes::parse("read").unwrap();
         let issued = store
             .issue_tokens(&NewTokens {
@@ -113,7 +115,7 @@ mod tests {
                 expires: 20,
             })
             .unwrap();
-        issued.access_id
+        (issued.grant_id, issued.access_id)
     }
 
     #[test]
@@ -128,9 +130,9 @@ mod tests {
             .create_user("eve", "", "h", false, 1)
             .unwrap()
             .unwrap();
-        let bobs = issue(&store, app, Some(bob), "a", true);
-        let eves = issue(&store, app, Some(eve), "b", false);
-        let service = issue(&store, app, None, "c", false);
+        let (bobs, bobs_access) = issue(&store, app, Some(bob), "a", true);
+        let (eves, _) = issue(&store, app, Some(eve), "b", false);
+        let (service, _) = issue(&store, app, None, "c", false);
         let mine = store.token_views(Holder::User(bob), 100).unwrap();
         assert_eq!(mine.len(), 1);
         let view = &mine[0];
@@ -138,7 +140,7 @@ mod tests {
         assert_eq!(view.username.as_deref(), Some("bob"));
         assert_eq!(
             (view.created, view.expires, view.refreshable),
-            (10, 20, true)
+            (10, Some(20), true)
         );
         assert_eq!(view.scope.to_string(), "read");
         let all: Vec<i64> = store
@@ -166,5 +168,20 @@ mod tests {
                 .is_some()
         );
         assert_eq!(store.find_token_view(9999, Holder::Anyone).unwrap(), None);
+
+        // RFC 7009 revocation of the access token alone leaves the refresh token usable: the
+        // grant stays listed, so its user can still revoke it.
+        store.delete_access_token(bobs_access).unwrap();
+        let left = store
+            .find_token_view(bobs, Holder::User(bob))
+            .unwrap()
+            .unwrap();
+        assert_eq!((left.expires, left.refreshable), (None, true));
+        // Nothing usable left: no longer listed.
+        store.revoke_grant(bobs, 30).unwrap();
+        assert_eq!(
+            store.find_token_view(bobs, Holder::User(bob)).unwrap(),
+            None
+        );
     }
 }

@@ -42,12 +42,13 @@ pub fn alice(s: &TestServer) -> Browser {
     sign_in(s, "alice", ALICE_PASSWORD)
 }
 
-/// The row id of an access token (what the pages put in their paths).
+/// The row id of an access token's grant (what the pages put in their paths).
 pub fn token_id(s: &TestServer, access: &str) -> i64 {
     s.store()
         .find_access_token(&digest(access))
         .unwrap()
         .expect("the token is stored")
+        .grant
         .id
 }
 
@@ -191,6 +192,31 @@ fn revoking_ends_the_token_and_its_refresh_token() {
         404,
         "gone"
     );
+}
+
+#[test]
+fn a_grant_whose_access_token_the_client_revoked_is_still_listed_while_it_can_refresh() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (access, refresh) = alice_tokens(&t);
+    let id = token_id(s, &access);
+    // The client revokes only its access token (RFC 7009 §2.1): the refresh token lives on.
+    let form = format!("token={access}&token_type_hint=access_token");
+    let revoked = s.post_form("/o/revoke_token/", &form, Some(t.client.basic()));
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let browser = alice(s);
+    let page = get_as(s, &browser.cookie, TOKENS);
+    assert!(page.body.contains(&revoke_path(id)), "{}", page.body);
+    assert!(
+        page.body.contains("no access token now, refreshable"),
+        "{}",
+        page.body
+    );
+
+    let reply = post_as(s, &browser, &revoke_path(id), &csrf_form(&browser.csrf));
+    assert_redirect(&reply, TOKENS);
+    assert_eq!(t.refresh(&refresh, "").error(), "invalid_grant");
+    assert_eq!(listed(&get_as(s, &browser.cookie, TOKENS)), 0);
 }
 
 #[test]

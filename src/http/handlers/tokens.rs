@@ -1,4 +1,5 @@
-//! `/o/authorized_tokens/...`: DOT's granted-token views. Someone else's token answers 404.
+//! `/o/authorized_tokens/...`: DOT's granted-token views, one entry per grant a client can
+//! still use (`<id>` is the grant's). Someone else's answers 404.
 
 use crate::clock::now;
 use crate::http::App;
@@ -36,19 +37,19 @@ pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     ))
 }
 
-/// `POST /o/authorized_tokens/<id>/delete/`: revokes the token with its refresh token.
+/// `POST /o/authorized_tokens/<id>/delete/`: revokes the grant's access and refresh tokens.
 pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     revoke_held(app, id, Holder::User(user.user.id))?;
     Ok(Resp::redirect(paths::AUTHORIZED_TOKENS))
 }
 
-/// Revokes the access token `id` of `holder` with everything its grant holds (its refresh
-/// token, and any token refreshed from it), in one transaction; 404 when it is not theirs.
+/// Revokes the grant `id` of `holder` — its access token and its refresh token (and any token
+/// refreshed from them) — in one transaction; 404 when it is not theirs.
 pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> {
     app.store.immediate(|store| {
-        let token = store.find_token_view(id, holder)?.ok_or_else(not_found)?;
-        store.revoke_grant(token.grant_id, now())?;
+        let grant = store.find_token_view(id, holder)?.ok_or_else(not_found)?;
+        store.revoke_grant(grant.id, now())?;
         Ok(())
     })
 }
