@@ -35,6 +35,7 @@
     )
 )]
 
+pub mod accounts;
 pub mod cli;
 pub mod clock;
 pub mod http;

@@ -140,13 +140,31 @@ pub struct User {
     pub is_active: bool,
 }
 
-/// Django's username rule: 1 to 150 letters, digits and `@.+-_`.
-pub fn is_valid_username(name: &str) -> bool {
-    let count = name.chars().count();
-    (1..=150).contains(&count)
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+/// A form's problems, each with the field it belongs to, in the order found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    /// Every message for `field`, joined, if it has any.
+    pub fn get(&self, field: &str) -> Option<String> {
+        let messages: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
+            .collect();
+        (!messages.is_empty()).then(|| messages.join(" "))
+    }
+
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// No problem was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A group of users (the DRF tutorial's `/groups/`).

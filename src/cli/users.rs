@@ -2,7 +2,7 @@
 
 use super::args::Args;
 use super::{CliError, PasswordSource, failed, usage};
-use crate::model::is_valid_username;
+use crate::accounts;
 use crate::secret;
 use crate::store::{Store, StoreError};
 use std::io::Write;
@@ -18,10 +18,14 @@ pub fn add_user(
     let email = args.value("--email")?.unwrap_or_default();
     let username = args.word("USERNAME")?;
     args.done()?;
-    if !is_valid_username(&username) {
-        return Err(usage("a username is 1 to 150 letters, digits and @.+-_"));
+    let errors = accounts::check_new_user(&username, &email);
+    if let Some((_, problem)) = errors.0.first() {
+        return Err(usage(problem.clone()));
     }
     let password = read_password(passwords)?;
+    if let Some(problem) = accounts::password_problem(&password) {
+        return Err(failed(problem));
+    }
     let hash = secret::hash_password(&password)?;
     match store.create_user(&username, &email, &hash, admin, crate::clock::now())? {
         Some(id) => Ok(writeln!(

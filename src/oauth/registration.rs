@@ -2,7 +2,7 @@
 //! field so that a form can show it beside the input. One set of rules for the pages and the
 //! CLI.
 
-use crate::model::{AppFields, ClientType, GrantType};
+use crate::model::{AppFields, ClientType, FieldErrors, GrantType};
 use crate::oauth::redirect::validate_redirect_uri;
 use crate::oauth::scope::Scopes;
 use crate::settings::Settings;
@@ -45,24 +45,6 @@ impl<'a> Rules<'a> {
             schemes: &settings.allowed_redirect_uri_schemes,
             scopes: &settings.scopes,
         }
-    }
-}
-
-/// Every problem found, each with the field it belongs to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(pub Vec<(&'static str, String)>);
-
-impl FieldErrors {
-    /// The message for `field`, if it has one.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, message)| message.as_str())
-    }
-
-    fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
     }
 }
 

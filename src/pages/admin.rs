@@ -5,7 +5,7 @@ use super::apps::status;
 use super::tokens::token_summary;
 use super::{Frame, field_error, layout};
 use crate::model::Application;
-use crate::oauth::registration::FieldErrors;
+use crate::model::FieldErrors;
 use crate::store::{TokenView, UserView};
 use maud::{Markup, html};
 
@@ -96,13 +96,13 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                         label for="username" { "Username" }
                         input #username type="text" name="username" value=(page.new_user.username)
                             autocomplete="off" autocapitalize="none" required;
-                        (field_error("username", page.errors.get("username")))
+                        (field_error(page.errors, "username"))
                         label for="email" { "Email (optional)" }
                         input #email type="email" name="email" value=(page.new_user.email) autocomplete="off";
-                        (field_error("email", page.errors.get("email")))
+                        (field_error(page.errors, "email"))
                         label for="password" { "Password" }
                         input #password type="password" name="password" autocomplete="new-password" required;
-                        (field_error("password", page.errors.get("password")))
+                        (field_error(page.errors, "password"))
                         label for="password2" { "Password again" }
                         input #password2 type="password" name="password2" autocomplete="new-password" required;
                         label.check {

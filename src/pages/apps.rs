@@ -2,8 +2,9 @@
 //! delete confirmation.
 
 use super::{Frame, field_error, layout, paths};
+use crate::model::FieldErrors;
 use crate::model::{Application, ClientType, GrantType};
-use crate::oauth::registration::{AppForm, FieldErrors};
+use crate::oauth::registration::AppForm;
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 
@@ -80,7 +81,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                     input #name type="text" name="name" value=(form.name) required maxlength="255"
                         aria-invalid=[errors.get("name").map(|_| "true")]
                         aria-describedby=[errors.get("name").map(|_| "name-error")];
-                    (field_error("name", errors.get("name")))
+                    (field_error(errors, "name"))
 
                     fieldset #client_type {
                         legend { "Client type" }
@@ -94,7 +95,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                                 (value.as_str()) span.muted { " — " (hint) }
                             }
                         }
-                        (field_error("client_type", errors.get("client_type")))
+                        (field_error(errors, "client_type"))
                     }
 
                     fieldset #grant_types {
@@ -106,7 +107,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                                 (grant_label(grant))
                             }
                         }
-                        (field_error("grant_types", errors.get("grant_types")))
+                        (field_error(errors, "grant_types"))
                     }
 
                     label for="redirect_uris" { "Redirect URIs" }
@@ -114,7 +115,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                     textarea #redirect_uris name="redirect_uris" rows="3" spellcheck="false"
                         aria-describedby="redirect_uris-hint"
                         aria-invalid=[errors.get("redirect_uris").map(|_| "true")] { (form.redirect_uris) }
-                    (field_error("redirect_uris", errors.get("redirect_uris")))
+                    (field_error(errors, "redirect_uris"))
 
                     fieldset #allowed_scopes {
                         legend { "Allowed scopes" }
@@ -125,7 +126,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                                 strong { (name) } span.muted { " — " (description) }
                             }
                         }
-                        (field_error("allowed_scopes", errors.get("allowed_scopes")))
+                        (field_error(errors, "allowed_scopes"))
                     }
 
                     label.check {

@@ -14,6 +14,7 @@ pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app}
 pub use consent::{ConsentForm, consent};
 pub use tokens::{confirm_revoke, tokens_list};
 
+use crate::model::FieldErrors;
 use crate::store::SessionUser;
 use maud::{DOCTYPE, Markup, html};
 
@@ -134,11 +135,11 @@ pub fn error(frame: &Frame<'_>, title: &str, message: &str) -> Markup {
     )
 }
 
-/// A field's error message, tied to its input by id for screen readers.
-fn field_error(id: &str, message: Option<&str>) -> Markup {
+/// A field's error messages, tied to its input by id for screen readers.
+fn field_error(errors: &FieldErrors, field: &str) -> Markup {
     html! {
-        @if let Some(message) = message {
-            p.field-error id=(format!("{id}-error")) role="alert" { (message) }
+        @if let Some(message) = errors.get(field) {
+            p.field-error id=(format!("{field}-error")) role="alert" { (message) }
         }
     }
 }

@@ -60,18 +60,23 @@ fn user_add_reads_one_password_line_from_stdin() {
 
     let (code, _, err) = s.cli(&["user", "add", "eve"], "\n");
     assert_eq!(code, 1, "an empty password is refused: {err}");
+    let (code, _, err) = s.cli(&["user", "add", "eve"], "seven 7\n");
+    assert_eq!(code, 1, "a short password is refused: {err}");
+    assert!(err.contains("at least 8 characters"), "{err}");
     assert_eq!(stored_user(&s, "eve"), None);
+    let (code, _, err) = s.cli(&["user", "add", "eve", "--email", "not an address"], "");
+    assert_eq!(code, 2, "a bad email is a usage error: {err}");
 }
 
 #[test]
 fn a_duplicate_user_exits_1_and_keeps_the_first() {
     let s = TestServer::start();
-    s.add_user("bob", "first", false);
-    let (code, _, err) = s.cli(&["user", "add", "bob", "--admin"], "second\n");
+    s.add_user("bob", "first pass", false);
+    let (code, _, err) = s.cli(&["user", "add", "bob", "--admin"], "second pass\n");
     assert_eq!(code, 1);
     assert!(err.contains("bob already exists"), "{err}");
     let bob = stored_user(&s, "bob").unwrap();
-    assert!(verify_password("first", &bob.password_hash) && !bob.is_admin);
+    assert!(verify_password("first pass", &bob.password_hash) && !bob.is_admin);
 }
 
 #[test]

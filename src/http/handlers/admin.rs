@@ -1,6 +1,7 @@
 //! `/o/admin/...`: for administrators only (anyone else gets 404). Every user, app and token;
 //! disable or enable a user or an app; revoke a token; make a user.
 
+use crate::accounts;
 use crate::clock::now;
 use crate::http::App;
 use crate::http::handlers::apps::not_found;
@@ -8,17 +9,13 @@ use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
 use crate::http::session::{self, SignedIn};
-use crate::model::is_valid_username;
-use crate::oauth::registration::FieldErrors;
+use crate::model::FieldErrors;
 use crate::pages::{self, AdminPage, NewUserForm, paths};
 use crate::secret;
 use crate::store::Holder;
 
 /// Where the "make a user" form posts.
 pub const NEW_USER_PATH: &str = crate::pages::admin_actions::NEW_USER;
-
-/// The shortest password the admin form accepts (Django's MinimumLengthValidator).
-pub const MIN_PASSWORD_CHARS: usize = 8;
 
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +42,7 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     let password = params.get("password").unwrap_or("");
     let mut errors = check_new_user(&form, password, params.get("password2").unwrap_or(""));
-    if errors.0.is_empty() {
+    if errors.is_empty() {
         let hash = secret::hash_password(password)?;
         let created =
             app.store
@@ -107,39 +104,13 @@ fn admin_form(app: &App, req: &Req) -> Result<(SignedIn, Params), HttpError> {
     Ok((admin_of(user)?, params))
 }
 
-/// Django's rules for a new user: a valid username, a plausible email when one is given, and
-/// a password of at least [`MIN_PASSWORD_CHARS`] typed the same twice.
+/// The account rules, and the password typed the same twice.
 fn check_new_user(form: &NewUserForm<'_>, password: &str, again: &str) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    if !is_valid_username(form.username) {
-        errors.0.push((
-            "username",
-            "Use 1 to 150 letters, digits and @.+-_ only.".into(),
-        ));
-    }
-    let email_ok = form.email.is_empty()
-        || (form.email.len() <= 254
-            && form.email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-            })
-            && !form
-                .email
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control()));
-    if !email_ok {
-        errors
-            .0
-            .push(("email", "Enter a valid email address.".into()));
-    }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        errors.0.push((
-            "password",
-            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
-        ));
+    let mut errors = accounts::check_new_user(form.username, form.email);
+    if let Some(problem) = accounts::password_problem(password) {
+        errors.add("password", problem);
     } else if password != again {
-        errors
-            .0
-            .push(("password", "The two passwords differ.".into()));
+        errors.add("password", "The two password fields didn't match.");
     }
     errors
 }

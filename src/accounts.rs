@@ -1,0 +1,99 @@
+//! The rules for a new user account (Django's), one set for the admin page, the CLI and the
+//! `/users/` API.
+
+use crate::model::FieldErrors;
+
+/// The shortest password accepted (Django's MinimumLengthValidator).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest email address (RFC 5321 §4.5.3.1.3 path limit, as Django's EmailField).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Django's username rule: 1 to 150 letters, digits and `@.+-_`.
+pub fn is_valid_username(name: &str) -> bool {
+    let count = name.chars().count();
+    (1..=150).contains(&count)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
+/// An email address is optional; one that is given needs a local part, an `@` and a dotted
+/// domain, and no whitespace (the shape Django's EmailValidator checks, without its regexes).
+pub fn is_valid_email(email: &str) -> bool {
+    email.is_empty()
+        || (email.chars().count() <= MAX_EMAIL_CHARS
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            }))
+}
+
+/// The username's and the email's problems.
+pub fn check_new_user(username: &str, email: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if !is_valid_username(username) {
+        errors.add(
+            "username",
+            "Enter a valid username: 1-150 letters, digits and @/./+/-/_ only.",
+        );
+    }
+    if !is_valid_email(email) {
+        errors.add("email", "Enter a valid email address.");
+    }
+    errors
+}
+
+/// Why `password` is refused, if it is.
+pub fn password_problem(password: &str) -> Option<String> {
+    (password.chars().count() < MIN_PASSWORD_CHARS).then(|| {
+        format!(
+            "This password is too short. It must contain at least {MIN_PASSWORD_CHARS} characters."
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_django() {
+        for ok in ["bob", "bob.e+i_ü@x-y", &"a".repeat(150)] {
+            assert!(is_valid_username(ok), "{ok}");
+        }
+        for bad in ["", "a b", "bob\"e'i;--ü", "a/b", &"a".repeat(151)] {
+            assert!(!is_valid_username(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_are_optional_but_plausible() {
+        for ok in ["", "bob@example.com", "b.o+b@mail.example.org"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "bob",
+            "@x.org",
+            "a b@x.org",
+            "bob@x",
+            "bob@.org",
+            "bob@x.",
+            "a@b@x.org",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_problem_is_named_by_its_field() {
+        assert!(check_new_user("bob", "bob@example.com").is_empty());
+        let errors = check_new_user("a b", "nope");
+        assert!(errors.get("username").is_some() && errors.get("email").is_some());
+        assert_eq!(password_problem("long enough"), None);
+        assert!(password_problem("short").unwrap().contains("at least 8"));
+    }
+}
