@@ -68,6 +68,7 @@ struct RawSettings {
     pkce_required: Option<PkceRequired>,
     site_name: Option<String>,
     custom_css: Option<PathBuf>,
+    admin_scopes: Option<Vec<String>>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -108,6 +109,9 @@ pub struct Settings {
     pub pkce_required: PkceRequired,
     /// The name the pages show (title and header), standing in for DOT's template overrides.
     pub site_name: String,
+    /// Scopes only an administrator may allow an application: the self-service pages do not
+    /// offer them to other users.
+    pub admin_scopes: Vec<String>,
     /// A deployment's stylesheet, read once at startup from the file `custom_css` names
     /// (relative to the config file's directory) and served after oauthd's own.
     pub custom_css: Option<String>,
@@ -129,6 +133,8 @@ impl std::error::Error for SettingsError {}
 const MIN_CLIENT_SECRET_LENGTH: usize = 27;
 /// The longest code lifetime RFC 6749 §4.1.2 recommends.
 const MAX_CODE_LIFETIME: i64 = 600;
+/// `admin_scopes` when not set (those of them that are configured).
+const DEFAULT_ADMIN_SCOPES: [&str; 1] = ["introspection"];
 /// The longest site name shown.
 const MAX_SITE_NAME_CHARS: usize = 100;
 /// The largest custom stylesheet read.
@@ -237,6 +243,18 @@ impl Settings {
                 "must be between 27 and 255",
             ));
         }
+        let admin_scopes = match raw.admin_scopes {
+            Some(list) => {
+                known_scopes("admin_scopes", &scopes, &list)?;
+                list
+            }
+            // The resource servers' scope: whoever holds it may introspect any token.
+            None => DEFAULT_ADMIN_SCOPES
+                .iter()
+                .filter(|s| scopes.contains_key(**s))
+                .map(|s| (*s).to_owned())
+                .collect(),
+        };
         Ok(Settings {
             scopes,
             default_scopes,
@@ -269,6 +287,7 @@ impl Settings {
                 .map(parse_public_url)
                 .transpose()?,
             pkce_required: raw.pkce_required.unwrap_or(PkceRequired::Public),
+            admin_scopes,
             site_name: site_name(raw.site_name)?,
             custom_css: raw
                 .custom_css
@@ -371,6 +390,9 @@ mod tests {
         assert_eq!(s.public_url, None);
         assert_eq!(s.pkce_required, PkceRequired::Public);
         assert_eq!((s.site_name.as_str(), s.custom_css), ("oauthd", None));
+        assert!(s.admin_scopes.is_empty(), "introspection is not configured");
+        let with = Settings::from_toml("scopes = { read = \"R\", introspection = \"I\" }").unwrap();
+        assert_eq!(with.admin_scopes, ["introspection"]);
     }
 
     #[test]
@@ -444,6 +466,7 @@ mod tests {
             ),
             ("scopes = { \"a b\" = \"x\" }", "scopes"),
             ("site_name = \"  \"", "site_name"),
+            ("admin_scopes = [\"root\"]", "admin_scopes"),
             ("site_name = \"a\\nb\"", "site_name"),
             ("custom_css = \"/nonexistent/brand.css\"", "custom_css"),
         ] {

@@ -4,6 +4,7 @@ use crate::clock::now;
 use crate::http::handlers::accounts::LOGIN_PATH;
 use crate::http::request::{Req, RequestError};
 use crate::http::{App, session};
+use crate::model::FieldErrors;
 use crate::oauth::error::OAuthError;
 use crate::store::StoreError;
 use serde::Serialize;
@@ -118,6 +119,8 @@ pub enum HttpError {
     MethodNotAllowed(&'static str),
     /// The same at an OAuth endpoint: answered in the OAuth error format.
     OAuthMethodNotAllowed(&'static str),
+    /// The same at a browser page: an HTML error page.
+    PageMethodNotAllowed(&'static str),
     /// A browser page's error: an HTML error page with this status.
     Page {
         /// 400, 403, 404...
@@ -154,6 +157,24 @@ impl From<OAuthError> for HttpError {
 }
 
 impl HttpError {
+    /// The page of every object the user may not see: 404, whether it exists or not.
+    pub fn not_found() -> HttpError {
+        HttpError::Page {
+            status: 404,
+            title: "Not found",
+            message: "There is nothing here, or it is not yours.".into(),
+        }
+    }
+
+    /// A page's 400 with one sentence for the user.
+    pub fn bad_request(message: &str) -> HttpError {
+        HttpError::Page {
+            status: 400,
+            title: "Bad request",
+            message: message.into(),
+        }
+    }
+
     /// A resource endpoint's unreadable request, in DRF's format.
     pub fn api_request(e: RequestError) -> HttpError {
         HttpError::Api(e.status(), e.description())
@@ -199,6 +220,13 @@ impl HttpError {
                 let frame = session::frame(&app.settings, session.as_ref());
                 Resp::page(status, crate::pages::error(&frame, title, &message))
             }
+            HttpError::PageMethodNotAllowed(allow) => HttpError::Page {
+                status: 405,
+                title: "Method not allowed",
+                message: "This page does not take that kind of request.".into(),
+            }
+            .into_response(app, req)
+            .with_header("Allow", allow),
             HttpError::LoginRequired(next) => {
                 let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
                 Resp::redirect(&format!("{LOGIN_PATH}?{query}"))
@@ -214,6 +242,11 @@ fn oauth_error_body(status: u16, code: &str, description: &str) -> Resp {
         status,
         &json!({ "error": code, "error_description": description }),
     )
+}
+
+/// A form's status: 200, or 400 when it came back with errors.
+pub fn form_status(errors: &FieldErrors) -> u16 {
+    if errors.is_empty() { 200 } else { 400 }
 }
 
 /// A 500 whose cause is logged on the server and not told to the client.

@@ -45,7 +45,7 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet(STYLESHEET)),
         ("GET" | "HEAD", CUSTOM_STYLESHEET_PATH) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),
-            None => Err(apps::not_found()),
+            None => Ok(Resp::text(404, "No custom stylesheet is configured.")),
         },
         // Liveness for load balancers and supervisors; touches nothing, so it is also the
         // benchmark's ceiling (the stack's cost with no work).
@@ -55,15 +55,15 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("GET" | "HEAD", paths::APPLICATIONS) => apps::list(app, req),
         ("GET" | "HEAD", paths::REGISTER) => apps::register_page(app, req),
         ("POST", paths::REGISTER) => apps::register(app, req),
-        (_, paths::REGISTER) => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
+        (_, paths::REGISTER) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
         ("GET" | "HEAD", paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN) => {
             tokens::list(app, req)
         }
         ("GET" | "HEAD", paths::ADMIN) => admin::page(app, req),
         ("POST", admin::NEW_USER_PATH) => admin::new_user(app, req),
         (_, paths::APPLICATIONS | paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN)
-        | (_, paths::ADMIN) => Err(HttpError::MethodNotAllowed(PAGE)),
-        (_, admin::NEW_USER_PATH) => Err(HttpError::MethodNotAllowed("POST")),
+        | (_, paths::ADMIN) => Err(HttpError::PageMethodNotAllowed(PAGE)),
+        (_, admin::NEW_USER_PATH) => Err(HttpError::PageMethodNotAllowed("POST")),
 
         _ => route_by_id(app, req),
     }
@@ -72,6 +72,13 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
 const PAGE: &str = "GET, HEAD";
 const PAGE_FORM: &str = "GET, HEAD, POST";
 const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
+/// Where every path is a page: an unknown one gets the HTML 404.
+const PAGE_PREFIXES: [&str; 4] = [
+    paths::APPLICATIONS,
+    paths::AUTHORIZED_TOKENS,
+    AUTHORIZED_TOKENS_HYPHEN,
+    paths::ADMIN,
+];
 
 /// The paths that carry a row id: the pages of one app or token, the admin's actions, and the
 /// API's `/users/<id>/` and `/groups/<id>/`.
@@ -86,10 +93,10 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             ("GET" | "HEAD", "delete") => apps::delete_page(app, req, id),
             ("POST", "delete") => apps::delete(app, req, id),
             ("POST", "secret") => apps::regenerate_secret(app, req, id),
-            ("", _) | (_, "") => Err(HttpError::MethodNotAllowed(PAGE)),
-            (_, "update" | "delete") => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
-            (_, "secret") => Err(HttpError::MethodNotAllowed("POST")),
-            _ => Err(apps::not_found()),
+            (_, "") => Err(HttpError::PageMethodNotAllowed(PAGE)),
+            (_, "update" | "delete") => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+            (_, "secret") => Err(HttpError::PageMethodNotAllowed("POST")),
+            _ => Err(HttpError::not_found()),
         };
     }
     let token_page = id_and_action(path, paths::AUTHORIZED_TOKENS)
@@ -98,8 +105,8 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
         return match (method, action) {
             ("GET" | "HEAD", "delete") => tokens::revoke_page(app, req, id),
             ("POST", "delete") => tokens::revoke(app, req, id),
-            (_, "delete") => Err(HttpError::MethodNotAllowed(PAGE_FORM)),
-            _ => Err(apps::not_found()),
+            (_, "delete") => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+            _ => Err(HttpError::not_found()),
         };
     }
     if let Some(target) = admin_target(path) {
@@ -108,8 +115,11 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 admin::set_enabled(app, req, target, enabled)
             }
             ("POST", (AdminTarget::Revoke(id), _)) => admin::revoke(app, req, id),
-            _ => Err(HttpError::MethodNotAllowed("POST")),
+            _ => Err(HttpError::PageMethodNotAllowed("POST")),
         };
+    }
+    if PAGE_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
+        return Err(HttpError::not_found());
     }
     route_items(app, req)
 }

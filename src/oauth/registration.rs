@@ -30,28 +30,48 @@ pub struct AppForm<'a> {
     pub enabled: bool,
 }
 
-/// What a registration needs besides the form: the settings that bound it.
+/// What a registration needs besides the form: the settings that bound it, and who edits what.
 pub struct Rules<'a> {
     /// `allowed_redirect_uri_schemes`.
     pub schemes: &'a [String],
     /// The configured scopes.
     pub scopes: &'a BTreeMap<String, String>,
+    /// `admin_scopes`: scopes only an administrator may allow an application.
+    pub admin_scopes: &'a [String],
+    /// An administrator edits: every field is theirs to set.
+    pub by_admin: bool,
+    /// The application's fields before this edit; `None` when registering.
+    pub current: Option<&'a AppFields>,
 }
 
 impl<'a> Rules<'a> {
-    /// The rules `settings` give.
+    /// The rules `settings` give an administrator registering an app (the CLI).
     pub fn of(settings: &'a Settings) -> Rules<'a> {
         Rules {
             schemes: &settings.allowed_redirect_uri_schemes,
             scopes: &settings.scopes,
+            admin_scopes: &settings.admin_scopes,
+            by_admin: true,
+            current: None,
         }
+    }
+
+    /// Whether the app being edited allows `scope` now.
+    fn currently_allows(&self, scope: &str) -> bool {
+        self.current.is_some_and(|current| {
+            current
+                .allowed_scopes
+                .as_ref()
+                .is_none_or(|allowed| allowed.contains(scope))
+        })
     }
 }
 
 /// Checks a form: a name; a client type; known grant types (client_credentials only for a
 /// confidential client, RFC 6749 §4.4); redirect URIs that are absolute, of an allowed scheme
 /// and without a fragment (§3.1.2), at least one for the redirecting grants; known scopes,
-/// at least one when a list is given.
+/// at least one when a list is given. Someone other than an administrator cannot add an
+/// `admin_scopes` scope or change skip_authorization; what an administrator set stays.
 pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
@@ -104,19 +124,12 @@ pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, Fiel
     }
     let allowed_scopes = match &form.allowed_scopes {
         None => None,
-        Some(names) => {
-            if let Some(unknown) = names.iter().find(|n| !rules.scopes.contains_key(**n)) {
-                errors.add(
-                    "allowed_scopes",
-                    format!("{unknown:?} is not a configured scope."),
-                );
-            }
-            let scopes = Scopes::from_names(names.iter().copied());
-            if scopes.is_empty() {
-                errors.add("allowed_scopes", "Choose at least one scope.");
-            }
-            Some(scopes)
-        }
+        Some(names) => allowed_scopes(names, rules, &mut errors),
+    };
+    let skip_authorization = if rules.by_admin {
+        form.skip_authorization
+    } else {
+        rules.current.is_some_and(|c| c.skip_authorization)
     };
     match client_type {
         Some(client_type) if errors.0.is_empty() => Ok(AppFields {
@@ -125,11 +138,45 @@ pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, Fiel
             grant_types,
             redirect_uris,
             allowed_scopes,
-            skip_authorization: form.skip_authorization,
+            skip_authorization,
             enabled: form.enabled,
         }),
         _ => Err(errors),
     }
+}
+
+/// The scopes chosen, with the `admin_scopes` an administrator gave the app kept when someone
+/// else edits it. An app allowed every scope, now and later, keeps that while every configured
+/// scope stays chosen.
+fn allowed_scopes(names: &[&str], rules: &Rules<'_>, errors: &mut FieldErrors) -> Option<Scopes> {
+    if let Some(unknown) = names.iter().find(|n| !rules.scopes.contains_key(**n)) {
+        errors.add(
+            "allowed_scopes",
+            format!("{unknown:?} is not a configured scope."),
+        );
+    }
+    let restricted = |scope: &str| !rules.by_admin && rules.admin_scopes.iter().any(|s| s == scope);
+    for name in names
+        .iter()
+        .filter(|n| restricted(n) && !rules.currently_allows(n))
+    {
+        errors.add(
+            "allowed_scopes",
+            format!("Only an administrator can allow the scope {name:?}."),
+        );
+    }
+    let kept = rules
+        .admin_scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| restricted(s) && rules.currently_allows(s));
+    let scopes = Scopes::from_names(names.iter().copied().chain(kept));
+    if scopes.is_empty() {
+        errors.add("allowed_scopes", "Choose at least one scope.");
+    }
+    let had_every_scope = rules.current.is_some_and(|c| c.allowed_scopes.is_none());
+    let has_every_scope = rules.scopes.keys().all(|s| scopes.contains(s));
+    (!(had_every_scope && has_every_scope)).then_some(scopes)
 }
 
 #[cfg(test)]
@@ -160,6 +207,9 @@ mod tests {
             &Rules {
                 schemes: &schemes,
                 scopes: &scopes,
+                admin_scopes: &[],
+                by_admin: true,
+                current: None,
             },
         )
     }
@@ -313,6 +363,76 @@ mod tests {
         };
         let fields: Vec<_> = check(&form).unwrap_err().0.iter().map(|e| e.0).collect();
         assert_eq!(fields, vec!["name", "client_type", "grant_types"]);
+    }
+
+    #[test]
+    fn only_administrators_add_admin_scopes_or_skip_authorization_and_theirs_stay() {
+        let schemes = ["https".to_string(), "http".to_string()];
+        let scopes = BTreeMap::from([
+            ("read".into(), "R".into()),
+            ("introspection".into(), "I".into()),
+        ]);
+        let admin_scopes = ["introspection".to_string()];
+        let rules = |by_admin, current| Rules {
+            schemes: &schemes,
+            scopes: &scopes,
+            admin_scopes: &admin_scopes,
+            by_admin,
+            current,
+        };
+        let asks = AppForm {
+            allowed_scopes: Some(vec!["read", "introspection"]),
+            skip_authorization: true,
+            ..valid_form()
+        };
+        let errors = validate(&asks, &rules(false, None)).unwrap_err();
+        assert!(
+            errors
+                .get("allowed_scopes")
+                .unwrap()
+                .contains("Only an administrator")
+        );
+        let by_admin = validate(&asks, &rules(true, None)).unwrap();
+        assert_eq!(by_admin.allowed_scopes, Scopes::parse("read introspection"));
+        assert!(by_admin.skip_authorization);
+
+        // The owner edits what the administrator set: the scope and the skip stay, unasked.
+        let owner_form = AppForm {
+            allowed_scopes: Some(vec!["read"]),
+            skip_authorization: false,
+            ..valid_form()
+        };
+        let kept = validate(&owner_form, &rules(false, Some(&by_admin))).unwrap();
+        assert_eq!(kept.allowed_scopes, Scopes::parse("read introspection"));
+        assert!(kept.skip_authorization);
+        let registered = validate(&owner_form, &rules(false, None)).unwrap();
+        assert!(!registered.skip_authorization);
+    }
+
+    #[test]
+    fn an_app_allowed_every_scope_keeps_that_while_every_scope_stays_chosen() {
+        let every = AppFields {
+            allowed_scopes: None,
+            ..check(&valid_form()).unwrap()
+        };
+        let schemes = ["https".to_string(), "http".to_string()];
+        let scopes = rules_scopes();
+        let rules = Rules {
+            schemes: &schemes,
+            scopes: &scopes,
+            admin_scopes: &[],
+            by_admin: false,
+            current: Some(&every),
+        };
+        let all = AppForm {
+            allowed_scopes: Some(vec!["read", "write"]),
+            ..valid_form()
+        };
+        assert_eq!(validate(&all, &rules).unwrap().allowed_scopes, None);
+        assert_eq!(
+            validate(&valid_form(), &rules).unwrap().allowed_scopes,
+            Scopes::parse("read")
+        );
     }
 
     #[test]

@@ -51,8 +51,10 @@ pub struct AppFormPage<'a> {
     pub errors: &'a FieldErrors,
     /// The configured scopes with their descriptions.
     pub scopes: &'a BTreeMap<String, String>,
-    /// Administrators may set skip_authorization.
-    pub may_skip_authorization: bool,
+    /// An administrator edits: skip_authorization and the `admin_scopes` are theirs to set.
+    pub by_admin: bool,
+    /// Scopes only an administrator may allow (shown to others, but not to be changed).
+    pub admin_scopes: &'a [String],
     /// An administrator disabled the app: it stays unusable whatever its owner's switch says.
     pub disabled_by_admin: bool,
 }
@@ -120,10 +122,12 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                     fieldset #allowed_scopes {
                         legend { "Allowed scopes" }
                         @for (name, description) in page.scopes {
+                            @let locked = !page.by_admin && page.admin_scopes.contains(name);
                             label.check {
                                 input type="checkbox" name="allowed_scopes" value=(name)
-                                    checked[scope_checked(name)];
+                                    checked[scope_checked(name)] disabled[locked];
                                 strong { (name) } span.muted { " — " (description) }
+                                @if locked { span.muted { " (set by an administrator)" } }
                             }
                         }
                         (field_error(errors, "allowed_scopes"))
@@ -136,7 +140,7 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                             span.muted { " — but an administrator has disabled it" }
                         }
                     }
-                    @if page.may_skip_authorization {
+                    @if page.by_admin {
                         label.check {
                             input type="checkbox" name="skip_authorization" value="on"
                                 checked[form.skip_authorization];

@@ -393,7 +393,11 @@ fn the_admin_cannot_disable_themselves() {
         &csrf_form(&admin.csrf),
     );
     assert_eq!(reply.status, 400, "{}", reply.body);
-    assert!(reply.body.contains("You cannot disable your own account."));
+    assert!(
+        reply
+            .body
+            .contains("You cannot disable or enable your own account.")
+    );
     assert!(
         s.store()
             .find_user_by_username("admin")

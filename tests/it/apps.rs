@@ -703,3 +703,93 @@ fn only_checkbox_groups_may_repeat() {
         vec![app]
     );
 }
+
+#[test]
+fn only_administrators_allow_admin_scopes_and_an_owner_keeps_what_they_set() {
+    let (t, alice) = world();
+    let s = &t.server;
+    // `introspection` is configured, so it is an admin scope by default.
+    let asks = with(valid_form(), "allowed_scopes", &["read", "introspection"]);
+    let reply = submit(s, &alice, REGISTER, &asks);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("Only an administrator can allow the scope &quot;introspection&quot;."),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        s.store().list_apps(None).unwrap().len(),
+        1,
+        "only the tutorial's"
+    );
+    let blank = get_as(s, &alice.cookie, REGISTER);
+    assert!(
+        blank.body.contains("value=\"introspection\" disabled>"),
+        "offered to alice only as a disabled box: {}",
+        blank.body
+    );
+
+    // An administrator gave alice's app every scope (no --scopes): her saves keep that.
+    let given = s.add_app(&[
+        "--name",
+        "given",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client-credentials",
+        "--owner",
+        "alice",
+    ]);
+    let id = s
+        .store()
+        .find_app_by_client_id(&given.id)
+        .unwrap()
+        .unwrap()
+        .id;
+    let every_offered = with(
+        with(valid_form(), "allowed_scopes", &["read", "write", "groups"]),
+        "grant_types",
+        &["client-credentials"],
+    );
+    let reply = submit(s, &alice, &page(id, "update"), &every_offered);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(
+        stored(s, id).fields.allowed_scopes,
+        None,
+        "still every scope"
+    );
+    let narrower = with(every_offered, "allowed_scopes", &["read"]);
+    let reply = submit(s, &alice, &page(id, "update"), &narrower);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let scopes = stored(s, id).fields.allowed_scopes.unwrap().to_string();
+    assert_eq!(scopes, "introspection read", "the admin's scope stays");
+}
+
+#[test]
+fn page_errors_are_pages() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let reply = s.request("PUT", REGISTER, &[("Cookie", alice.cookie.as_str())], b"");
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.header("Allow"), Some("GET, HEAD, POST"));
+    assert!(
+        reply.body.contains("<h1>Method not allowed</h1>"),
+        "{}",
+        reply.body
+    );
+    for path in [
+        "/o/admin/users/1/",
+        "/o/applications/1/nope/",
+        "/o/authorized_tokens/x/",
+    ] {
+        let reply = get_as(s, &alice.cookie, path);
+        assert_eq!(reply.status, 404, "{path}");
+        assert!(
+            reply.body.contains("<h1>Not found</h1>"),
+            "{path}: {}",
+            reply.body
+        );
+    }
+}

@@ -126,11 +126,7 @@ pub fn local_path(next: Option<&str>) -> &str {
 }
 
 fn bad_form<E>(_: E) -> HttpError {
-    HttpError::Page {
-        status: 400,
-        title: "Bad request",
-        message: "The form could not be read.".into(),
-    }
+    HttpError::bad_request("The form could not be read.")
 }
 
 #[cfg(test)]

@@ -4,10 +4,9 @@
 use crate::accounts;
 use crate::clock::now;
 use crate::http::App;
-use crate::http::handlers::apps::not_found;
 use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
 use crate::http::request::{Params, Req};
-use crate::http::response::{HttpError, Resp};
+use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::pages::{self, AdminPage, NewUserForm, paths};
@@ -64,17 +63,15 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
     let (admin, _) = admin_form(app, req)?;
     let found = match target {
         Target::User(id) if id == admin.user.id => {
-            return Err(HttpError::Page {
-                status: 400,
-                title: "Bad request",
-                message: "You cannot disable your own account.".into(),
-            });
+            return Err(HttpError::bad_request(
+                "You cannot disable or enable your own account.",
+            ));
         }
         Target::User(id) => app.store.set_user_active(id, enabled)?,
         Target::App(id) => app.store.set_app_enabled(id, enabled)?,
     };
     if !found {
-        return Err(not_found());
+        return Err(HttpError::not_found());
     }
     let section = match target {
         Target::User(_) => "users",
@@ -95,7 +92,7 @@ fn admin_of(user: SignedIn) -> Result<SignedIn, HttpError> {
     if user.user.is_admin {
         Ok(user)
     } else {
-        Err(not_found())
+        Err(HttpError::not_found())
     }
 }
 
@@ -133,9 +130,8 @@ fn render(
         errors,
         now: now(),
     };
-    let status = if errors.0.is_empty() { 200 } else { 400 };
     let frame = admin.frame(&app.settings);
-    Ok(Resp::page(status, pages::admin(&frame, &page)))
+    Ok(Resp::page(form_status(errors), pages::admin(&frame, &page)))
 }
 
 #[cfg(test)]

@@ -4,14 +4,14 @@
 use crate::clock::now;
 use crate::http::App;
 use crate::http::request::{Params, Req};
-use crate::http::response::{HttpError, Resp};
+use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::model::{Application, ClientType};
+use crate::model::{AppFields, Application, ClientType};
 use crate::oauth::registration::{self, AppForm, Rules};
 use crate::pages::{self, AppFormPage, paths};
 use crate::secret;
-use crate::store::NewApplication;
+use crate::store::{NewApplication, Store};
 
 /// The checkbox groups of the application form.
 const LISTS: [&str; 2] = ["grant_types", "allowed_scopes"];
@@ -24,11 +24,22 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
     Ok(Resp::page(200, pages::apps_list(&frame, &apps)))
 }
 
-/// `GET /o/applications/register/`: an empty form (confidential, every scope, enabled).
+/// `GET /o/applications/register/`: an empty form (confidential, the default scopes, enabled).
 pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
+    let settings = &app.settings;
+    let offered =
+        |scope: &&str| user.user.is_admin || !settings.admin_scopes.iter().any(|s| s == scope);
     let blank = AppForm {
         client_type: ClientType::Confidential.as_str(),
+        allowed_scopes: Some(
+            settings
+                .default_scopes
+                .iter()
+                .map(String::as_str)
+                .filter(offered)
+                .collect(),
+        ),
         enabled: true,
         ..AppForm::default()
     };
@@ -39,8 +50,8 @@ pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// stores the app with a new client_id and secret, and shows the secret once.
 pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
-    let form = read_form(&params, user.user.is_admin, false);
-    let fields = match registration::validate(&form, &Rules::of(&app.settings)) {
+    let form = read_form(&params);
+    let fields = match registration::validate(&form, &rules(app, &user, None)) {
         Ok(fields) => fields,
         Err(errors) => return Ok(form_page(app, &user, None, &form, &errors)),
     };
@@ -98,36 +109,37 @@ pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     ))
 }
 
-/// `POST /o/applications/<id>/update/`: saves the changes. skip_authorization changes only
-/// for an administrator. Turning public drops the secret; turning confidential makes one,
-/// shown once.
+/// `POST /o/applications/<id>/update/`: saves the changes (the rules say what an owner who is
+/// not an administrator may change). Turning public drops the secret; turning confidential
+/// makes one, shown once. Read, check and write in one transaction.
 pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
-    let found = owned_app(app, &user, id)?;
-    let form = read_form(&params, user.user.is_admin, found.fields.skip_authorization);
-    let fields = match registration::validate(&form, &Rules::of(&app.settings)) {
-        Ok(fields) => fields,
-        Err(errors) => return Ok(form_page(app, &user, Some(&found), &form, &errors)),
-    };
-    let new_secret = match (found.fields.client_type, fields.client_type) {
-        (ClientType::Public, ClientType::Confidential) => {
-            Some(secret::random_secret(app.settings.client_secret_length)?)
-        }
-        _ => None,
-    };
-    app.store.immediate(|store| {
+    let form = read_form(&params);
+    let new_secret = secret::random_secret(app.settings.client_secret_length)?;
+    let outcome = app.store.immediate(|store| {
+        let found = owned_app_in(store, &user, id)?;
+        let fields = match registration::validate(&form, &rules(app, &user, Some(&found.fields))) {
+            Ok(fields) => fields,
+            Err(errors) => return Ok(Err((found, errors))),
+        };
         store.update_app(id, &fields)?;
-        match fields.client_type {
-            ClientType::Public => store.set_app_secret(id, None),
-            ClientType::Confidential => match &new_secret {
-                Some(secret) => store.set_app_secret(id, Some(&secret.digest())),
-                None => Ok(()),
-            },
-        }
+        let made_secret = match (found.fields.client_type, fields.client_type) {
+            (_, ClientType::Public) => {
+                store.set_app_secret(id, None)?;
+                false
+            }
+            (ClientType::Public, ClientType::Confidential) => {
+                store.set_app_secret(id, Some(&new_secret.digest()))?;
+                true
+            }
+            (ClientType::Confidential, ClientType::Confidential) => false,
+        };
+        Ok::<_, HttpError>(Ok(made_secret))
     })?;
-    match new_secret {
-        Some(secret) => show_secret(app, &user, id, Some(&secret)),
-        None => Ok(Resp::redirect(&paths::application(id))),
+    match outcome {
+        Err((found, errors)) => Ok(form_page(app, &user, Some(&found), &form, &errors)),
+        Ok(true) => show_secret(app, &user, id, Some(&new_secret)),
+        Ok(false) => Ok(Resp::redirect(&paths::application(id))),
     }
 }
 
@@ -135,16 +147,14 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 /// old one stops working at once.
 pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
-    let found = owned_app(app, &user, id)?;
-    if found.fields.client_type == ClientType::Public {
-        return Err(HttpError::Page {
-            status: 400,
-            title: "Bad request",
-            message: "A public client has no secret.".into(),
-        });
-    }
     let secret = secret::random_secret(app.settings.client_secret_length)?;
-    app.store.set_app_secret(id, Some(&secret.digest()))?;
+    app.store.immediate(|store| {
+        let found = owned_app_in(store, &user, id)?;
+        if found.fields.client_type == ClientType::Public {
+            return Err(HttpError::bad_request("A public client has no secret."));
+        }
+        Ok(store.set_app_secret(id, Some(&secret.digest()))?)
+    })?;
     show_secret(app, &user, id, Some(&secret))
 }
 
@@ -159,42 +169,43 @@ pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 /// `POST /o/applications/<id>/delete/`: deletes the app with its tokens and codes.
 pub fn delete(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
-    owned_app(app, &user, id)?;
-    app.store.delete_app(id)?;
+    app.store.immediate(|store| {
+        owned_app_in(store, &user, id)?;
+        Ok::<_, HttpError>(store.delete_app(id)?)
+    })?;
     Ok(Resp::redirect(paths::APPLICATIONS))
 }
 
 /// The app `id` if `user` owns it; otherwise 404, whether or not it exists.
 fn owned_app(app: &App, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
-    app.store
-        .find_app(id)?
-        .filter(|found| found.owner_id == Some(user.user.id))
-        .ok_or_else(not_found)
+    owned_app_in(&app.store, user, id)
 }
 
-/// The 404 page of every object the user may not see.
-pub fn not_found() -> HttpError {
-    HttpError::Page {
-        status: 404,
-        title: "Not found",
-        message: "There is nothing here, or it is not yours.".into(),
+fn owned_app_in(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
+    store
+        .find_app(id)?
+        .filter(|found| found.owner_id == Some(user.user.id))
+        .ok_or_else(HttpError::not_found)
+}
+
+/// The registration rules for `user`, editing `current` (or registering).
+fn rules<'a>(app: &'a App, user: &SignedIn, current: Option<&'a AppFields>) -> Rules<'a> {
+    Rules {
+        by_admin: user.user.is_admin,
+        current,
+        ..Rules::of(&app.settings)
     }
 }
 
-/// The form as posted. skip_authorization is read only from an administrator; anyone else
-/// keeps `kept_skip`.
-fn read_form(params: &Params, is_admin: bool, kept_skip: bool) -> AppForm<'_> {
+/// The form as posted (the rules decide what of it a non-administrator may set).
+fn read_form(params: &Params) -> AppForm<'_> {
     AppForm {
         name: params.get("name").unwrap_or(""),
         client_type: params.get("client_type").unwrap_or(""),
         grant_types: params.all("grant_types"),
         redirect_uris: params.get("redirect_uris").unwrap_or(""),
         allowed_scopes: Some(params.all("allowed_scopes")),
-        skip_authorization: if is_admin {
-            params.get("skip_authorization").is_some()
-        } else {
-            kept_skip
-        },
+        skip_authorization: params.get("skip_authorization").is_some(),
         enabled: params.get("enabled").is_some(),
     }
 }
@@ -226,11 +237,14 @@ fn form_page(
         form,
         errors,
         scopes: &app.settings.scopes,
-        may_skip_authorization: user.user.is_admin,
+        by_admin: user.user.is_admin,
+        admin_scopes: &app.settings.admin_scopes,
         disabled_by_admin: editing.is_some_and(|found| found.disabled_by_admin),
     };
-    let status = if errors.0.is_empty() { 200 } else { 400 };
-    Resp::page(status, pages::app_form(&user.frame(&app.settings), &page))
+    Resp::page(
+        form_status(errors),
+        pages::app_form(&user.frame(&app.settings), &page),
+    )
 }
 
 /// The app's page with a secret that was just made (if any): the one time it is shown.

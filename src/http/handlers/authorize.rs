@@ -22,14 +22,14 @@ pub const AUTHORIZE_PATH: &str = "/o/authorize/";
 pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let query = req
         .query_params()
-        .map_err(|_| bad_request("The request could not be read."))?;
+        .map_err(|_| HttpError::bad_request("The request could not be read."))?;
     let now = now();
     let session = session::current(app, req, now)?;
     let (step, client) = decide(app, &query, session.as_ref(), now)?;
     match step {
         AuthorizeStep::Consent(request) => {
             let (Some(session), Some(client)) = (session.as_ref(), client.as_ref()) else {
-                return Err(bad_request("The session ended; try again."));
+                return Err(HttpError::bad_request("The session ended; try again."));
             };
             Ok(Resp::page(
                 200,
@@ -46,7 +46,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = req
         .params(false)
-        .map_err(|_| bad_request("The form could not be read."))?;
+        .map_err(|_| HttpError::bad_request("The form could not be read."))?;
     let now = now();
     let session = session::current(app, req, now)?;
     session::check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
@@ -130,7 +130,7 @@ fn answer(
     now: i64,
 ) -> Result<Resp, HttpError> {
     let Some(user) = session.and_then(|s| s.user.as_ref()) else {
-        return Err(bad_request("The session ended; try again."));
+        return Err(HttpError::bad_request("The session ended; try again."));
     };
     let state = request.state.as_deref();
     let location = match request.response_type {
@@ -260,12 +260,4 @@ fn consent_page(
             hidden,
         },
     )
-}
-
-fn bad_request(message: &str) -> HttpError {
-    HttpError::Page {
-        status: 400,
-        title: "Bad request",
-        message: message.into(),
-    }
 }

@@ -3,7 +3,6 @@
 
 use crate::clock::now;
 use crate::http::App;
-use crate::http::handlers::apps::not_found;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
@@ -29,7 +28,7 @@ pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let token = app
         .store
         .find_token_view(id, Holder::User(user.user.id))?
-        .ok_or_else(not_found)?;
+        .ok_or_else(HttpError::not_found)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(
         200,
@@ -48,7 +47,9 @@ pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 /// refreshed from them) — in one transaction; 404 when it is not theirs.
 pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> {
     app.store.immediate(|store| {
-        let grant = store.find_token_view(id, holder)?.ok_or_else(not_found)?;
+        let grant = store
+            .find_token_view(id, holder)?
+            .ok_or_else(HttpError::not_found)?;
         store.revoke_grant(grant.id, now())?;
         Ok(())
     })
