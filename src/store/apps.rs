@@ -227,8 +227,8 @@ pub(crate) mod tests {
         assert!(store.create_app(&valid_new_app(), 2).is_err());
     }
 
-    #[test]
-    fn owners_list_their_own_apps_and_updates_change_only_the_fields() {
+    /// A store with the user bob, and an app bob owns (client id "client-2") to add.
+    fn bobs_world() -> (Store, i64, NewApplication) {
         let store = Store::open_in_memory().unwrap();
         let bob = store
             .create_user("bob", "", "h", false, 1)
@@ -239,6 +239,12 @@ pub(crate) mod tests {
             client_id: "client-2".into(),
             ..valid_new_app()
         };
+        (store, bob, owned)
+    }
+
+    #[test]
+    fn owners_list_their_own_apps_and_updates_change_only_the_fields() {
+        let (store, bob, owned) = bobs_world();
         store.create_app(&valid_new_app(), 1).unwrap();
         let id = store.create_app(&owned, 1).unwrap();
         let listed = store.list_apps(Some(bob)).unwrap();
@@ -265,15 +271,7 @@ pub(crate) mod tests {
 
     #[test]
     fn an_app_is_usable_when_its_owner_and_the_administrator_allow_and_the_owner_is_active() {
-        let store = Store::open_in_memory().unwrap();
-        let bob = store
-            .create_user("bob", "", "h", false, 1)
-            .unwrap()
-            .unwrap();
-        let owned = NewApplication {
-            owner_id: Some(bob),
-            ..valid_new_app()
-        };
+        let (store, bob, owned) = bobs_world();
         let id = store.create_app(&owned, 1).unwrap();
         let state = || {
             let app = store.find_app(id).unwrap().unwrap();
