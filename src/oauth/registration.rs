@@ -30,6 +30,24 @@ pub struct AppForm<'a> {
     pub enabled: bool,
 }
 
+impl<'a> AppForm<'a> {
+    /// The form that shows `fields`; `redirect_uris` is their redirect URIs one per line.
+    pub fn showing(fields: &'a AppFields, redirect_uris: &'a str) -> AppForm<'a> {
+        AppForm {
+            name: &fields.name,
+            client_type: fields.client_type.as_str(),
+            grant_types: fields.grant_types.iter().map(|g| g.as_str()).collect(),
+            redirect_uris,
+            allowed_scopes: fields
+                .allowed_scopes
+                .as_ref()
+                .map(|scopes| scopes.iter().collect()),
+            skip_authorization: fields.skip_authorization,
+            enabled: fields.enabled,
+        }
+    }
+}
+
 /// What a registration needs besides the form: the settings that bound it, and who edits what.
 pub struct Rules<'a> {
     /// `allowed_redirect_uri_schemes`.
@@ -233,6 +251,13 @@ mod tests {
             ..valid_form()
         };
         assert_eq!(check(&all).unwrap().allowed_scopes, None);
+    }
+
+    #[test]
+    fn a_form_showing_valid_fields_checks_back_to_them() {
+        let fields = check(&valid_form()).unwrap();
+        let uris = fields.redirect_uris.join("\n");
+        assert_eq!(check(&AppForm::showing(&fields, &uris)).unwrap(), fields);
     }
 
     #[test]

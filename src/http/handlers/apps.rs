@@ -82,24 +82,7 @@ pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = owned_app(app, &user, id)?;
     let uris = found.fields.redirect_uris.join("\n");
-    let form = AppForm {
-        name: &found.fields.name,
-        client_type: found.fields.client_type.as_str(),
-        grant_types: found
-            .fields
-            .grant_types
-            .iter()
-            .map(|g| g.as_str())
-            .collect(),
-        redirect_uris: &uris,
-        allowed_scopes: found
-            .fields
-            .allowed_scopes
-            .as_ref()
-            .map(|scopes| scopes.iter().collect()),
-        skip_authorization: found.fields.skip_authorization,
-        enabled: found.fields.enabled,
-    };
+    let form = AppForm::showing(&found.fields, &uris);
     Ok(form_page(
         app,
         &user,
