@@ -7,16 +7,14 @@ use crate::http::request::{MAX_BODY_BYTES, Req};
 use crate::http::response::{COMMON_HEADERS, Resp, internal};
 use crate::http::routes::route;
 use crate::settings::Settings;
-use crate::store::{LOG_RESTART_PAGES, Store, StoreError};
+use crate::store::{Store, StoreError};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -57,8 +55,6 @@ pub struct RunningServer {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
-    checkpointer: JoinHandle<()>,
-    wake_checkpointer: mpsc::Sender<()>,
 }
 
 impl RunningServer {
@@ -68,15 +64,9 @@ impl RunningServer {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
         let stores = (0..threads)
-            .map(|_| {
-                let store = Store::open(&config.db_path, settings.durability)?;
-                store.defer_checkpoints()?;
-                Ok(store)
-            })
+            .map(|_| Store::open(&config.db_path, settings.durability))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Store)?;
-        let checkpoints =
-            Store::open(&config.db_path, settings.durability).map_err(StartError::Store)?;
         let http = Arc::new(
             tiny_http::Server::http(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?,
         );
@@ -86,9 +76,6 @@ impl RunningServer {
             .ok_or_else(|| StartError::Bind("not an IP listener".into()))?;
         let stopping = Arc::new(AtomicBool::new(false));
         let limiter = Arc::new(LoginLimiter::default());
-        let (wake_checkpointer, stop_signal) = mpsc::channel();
-        let checkpointer =
-            std::thread::spawn(move || checkpoint_until_stopped(&checkpoints, &stop_signal));
         let workers = stores
             .into_iter()
             .map(|store| {
@@ -107,8 +94,6 @@ impl RunningServer {
             addr,
             stopping,
             workers,
-            checkpointer,
-            wake_checkpointer,
         })
     }
 
@@ -123,7 +108,6 @@ impl RunningServer {
             http: Arc::clone(&self.http),
             stopping: Arc::clone(&self.stopping),
             workers: self.workers.len(),
-            wake_checkpointer: self.wake_checkpointer.clone(),
         }
     }
 
@@ -134,15 +118,12 @@ impl RunningServer {
         self.wait();
     }
 
-    /// Waits until the workers have exited (after a [`Stopper::stop`]), then stops the
-    /// background checkpoints.
+    /// Waits until the workers have exited (after a [`Stopper::stop`]).
     pub fn wait(self) {
         for worker in self.workers {
             // A worker never panics out of its loop (requests run under catch_unwind).
             let _ = worker.join();
         }
-        drop(self.wake_checkpointer);
-        let _ = self.checkpointer.join();
     }
 }
 
@@ -152,7 +133,6 @@ pub struct Stopper {
     http: Arc<tiny_http::Server>,
     stopping: Arc<AtomicBool>,
     workers: usize,
-    wake_checkpointer: mpsc::Sender<()>,
 }
 
 impl Stopper {
@@ -161,32 +141,6 @@ impl Stopper {
         self.stopping.store(true, Ordering::SeqCst);
         for _ in 0..self.workers {
             self.http.unblock();
-        }
-        // The checkpointer may already have stopped; then there is nothing to wake.
-        let _ = self.wake_checkpointer.send(());
-    }
-}
-
-/// How often the background checkpoint runs.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
-
-/// Runs a PASSIVE checkpoint every [`CHECKPOINT_INTERVAL`] (and a TRUNCATE one once the log
-/// passes [`LOG_RESTART_PAGES`], which steady load would otherwise let grow without bound)
-/// until `stop` says so (or every sender is gone); SQLite checkpoints what is left when the last connection closes. A failed
-/// checkpoint is logged and retried next time; the workers' fallback covers a checkpointer
-/// that cannot keep up.
-fn checkpoint_until_stopped(store: &Store, stop: &mpsc::Receiver<()>) {
-    loop {
-        let done = match store.checkpoint() {
-            Ok(pages) if pages > LOG_RESTART_PAGES => store.truncate_log(),
-            other => other.map(|_| ()),
-        };
-        if let Err(e) = done {
-            eprintln!("oauthd: background checkpoint failed: {e}");
-        }
-        match stop.recv_timeout(CHECKPOINT_INTERVAL) {
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
 }

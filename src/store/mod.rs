@@ -34,16 +34,6 @@ const APP_USABLE: &str =
 const JOIN_APP_OWNER: &str = "LEFT JOIN users owner ON owner.id = app.owner_id";
 /// The start of the line that opens each section of schema.sql.
 const SECTION_MARK: &str = "\n-- version ";
-/// The write-ahead log size (pages of 4 KiB, 256 MiB) at which a worker's connection
-/// checkpoints by itself, in case the background checkpoints fall behind; well above
-/// [`LOG_RESTART_PAGES`], so that the two seldom contend.
-const CHECKPOINT_FALLBACK_PAGES: i64 = 65_536;
-/// The size the write-ahead log is truncated to when it starts over (SQLite leaves it at its
-/// largest otherwise).
-const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
-/// The write-ahead log size (pages of 4 KiB, 64 MiB) past which the background checkpoint
-/// makes it start over.
-pub const LOG_RESTART_PAGES: i64 = 16_384;
 /// Page cache per connection, as SQLite's negative `cache_size`: KiB.
 const PAGE_CACHE_KIB: i64 = -1024;
 /// How long a writer waits for another connection's write lock before giving up.
@@ -93,7 +83,6 @@ impl Store {
         // First, so that opening while another process writes waits instead of failing.
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
         Store::configure(conn, durability)
     }
 
@@ -160,33 +149,6 @@ impl Store {
         let out = work(self)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
-    }
-
-    /// Leaves checkpoints to [`Store::checkpoint`] on another connection: this connection only
-    /// checkpoints if the write-ahead log reaches [`CHECKPOINT_FALLBACK_PAGES`] (a safety net),
-    /// so no request waits for the copy into the database file and its fsync.
-    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_FALLBACK_PAGES)?;
-        Ok(())
-    }
-
-    /// Copies what the write-ahead log holds into the database file without blocking readers
-    /// or writers (SQLite's PASSIVE checkpoint); returns how many pages the log holds (-1 when
-    /// another checkpoint was running). Under
-    /// steady load the log may never find a moment to start over, so it keeps growing.
-    pub fn checkpoint(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?)
-    }
-
-    /// Checkpoints everything and starts the log over at zero bytes (TRUNCATE): waits for
-    /// readers to finish and holds writers back meanwhile (a pause of milliseconds).
-    pub fn truncate_log(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
     }
 
     /// `PRAGMA integrity_check` answers "ok".

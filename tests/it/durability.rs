@@ -113,33 +113,3 @@ fn a_graceful_restart_keeps_tokens_and_the_schema() {
         oauthd::store::SCHEMA_VERSION
     );
 }
-
-/// The database file's size, and its write-ahead log's.
-fn file_sizes(t: &Tutorial) -> (u64, u64) {
-    let db = t.server.db_path();
-    let wal = db.with_extension("sqlite3-wal");
-    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    (size(&db), size(&wal))
-}
-
-#[test]
-fn a_background_checkpoint_copies_the_log_into_the_database_file() {
-    let t = Tutorial::new();
-    let server = serve(&t);
-    let (before, _) = file_sizes(&t);
-    for _ in 0..300 {
-        let reply = token_request(&server, &t, "grant_type=client_credentials");
-        assert_eq!(reply.status, 200, "{}", reply.body);
-    }
-    // No worker checkpoints below 65,536 pages of log, so only the background checkpoint
-    // (every 250 ms) can have grown the database file.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while file_sizes(&t).0 <= before && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let (after, wal) = file_sizes(&t);
-    assert!(
-        after > before,
-        "database file {before} -> {after} bytes, log {wal} bytes"
-    );
-}
