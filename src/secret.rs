@@ -104,6 +104,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// One hash at a time also bounds what password guessing can take of the machine.
 static ARGON2_MEMORY: Mutex<Vec<Block>> = Mutex::new(Vec::new());
 
+/// The most memory (KiB) a stored hash may ask for to be verified: four times ours.
+const MAX_VERIFIED_M_COST: u32 = 4 * Params::DEFAULT_M_COST;
+/// The most passes a stored hash may ask for to be verified.
+const MAX_VERIFIED_T_COST: u32 = 16;
+
 /// Bytes of random salt in a new password hash (the argon2 crate's default).
 const SALT_BYTES: usize = 16;
 
@@ -164,6 +169,11 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     ) else {
         return false;
     };
+    // A stored hash names its own cost; one far above ours (only someone who can write the
+    // database could plant it) would hold the shared buffer's memory or lock without end.
+    if params.m_cost() > MAX_VERIFIED_M_COST || params.t_cost() > MAX_VERIFIED_T_COST {
+        return false;
+    }
     let mut out = vec![0u8; expected.len()];
     let kind = Argon2::new(algorithm, version, params.clone());
     argon2_into(
@@ -259,5 +269,9 @@ mod tests {
         let light = Argon2::from(Params::new(1024, 1, 1, None).unwrap());
         let other = light.hash_password(b"pw one").unwrap().to_string();
         assert!(verify_password("pw one", &other));
+        // A planted hash that asks for more than four times our memory is refused unrun.
+        let heavy = Argon2::from(Params::new(4 * Params::DEFAULT_M_COST + 8, 1, 1, None).unwrap());
+        let planted = heavy.hash_password(b"pw one").unwrap().to_string();
+        assert!(!verify_password("pw one", &planted));
     }
 }
