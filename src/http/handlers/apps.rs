@@ -72,7 +72,7 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `GET /o/applications/<id>/`.
 pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(app, &user, id)?;
+    let found = owned_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(200, pages::app_detail(&frame, &found, None)))
 }
@@ -80,7 +80,7 @@ pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 /// `GET /o/applications/<id>/update/`: the form with the app's values.
 pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(app, &user, id)?;
+    let found = owned_app(&app.store, &user, id)?;
     let uris = found.fields.redirect_uris.join("\n");
     let form = AppForm::showing(&found.fields, &uris);
     Ok(form_page(
@@ -100,7 +100,7 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let form = read_form(&params);
     let new_secret = secret::random_secret(app.settings.client_secret_length)?;
     let outcome = app.store.immediate(|store| {
-        let found = owned_app_in(store, &user, id)?;
+        let found = owned_app(store, &user, id)?;
         let fields = match registration::validate(&form, &rules(app, &user, Some(&found.fields))) {
             Ok(fields) => fields,
             Err(errors) => return Ok(Err((found, errors))),
@@ -132,7 +132,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpErro
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let secret = secret::random_secret(app.settings.client_secret_length)?;
     app.store.immediate(|store| {
-        let found = owned_app_in(store, &user, id)?;
+        let found = owned_app(store, &user, id)?;
         if found.fields.client_type == ClientType::Public {
             return Err(HttpError::bad_request("A public client has no secret."));
         }
@@ -144,7 +144,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpErro
 /// `GET /o/applications/<id>/delete/`: the confirmation.
 pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(app, &user, id)?;
+    let found = owned_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(200, pages::confirm_delete_app(&frame, &found)))
 }
@@ -153,18 +153,14 @@ pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn delete(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     app.store.immediate(|store| {
-        owned_app_in(store, &user, id)?;
+        owned_app(store, &user, id)?;
         Ok::<_, HttpError>(store.delete_app(id)?)
     })?;
     Ok(Resp::redirect(paths::APPLICATIONS))
 }
 
 /// The app `id` if `user` owns it; otherwise 404, whether or not it exists.
-fn owned_app(app: &App, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
-    owned_app_in(&app.store, user, id)
-}
-
-fn owned_app_in(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
+fn owned_app(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
     store
         .find_app(id)?
         .filter(|found| found.owner_id == Some(user.user.id))
@@ -237,7 +233,7 @@ fn show_secret(
     id: i64,
     secret: Option<&secret::Secret>,
 ) -> Result<Resp, HttpError> {
-    let found = owned_app(app, user, id)?;
+    let found = owned_app(&app.store, user, id)?;
     let frame = user.frame(&app.settings);
     let shown = secret.map(secret::Secret::expose);
     Ok(Resp::page(200, pages::app_detail(&frame, &found, shown)))
