@@ -1,5 +1,7 @@
 //! Every setting with its DOT name and default, read from oauthd.toml and validated once at startup.
 
+use crate::http::access_log::LogFormat;
+use crate::http::proxy::TrustedProxies;
 use crate::oauth::scope::is_scope_token;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -69,6 +71,12 @@ struct RawSettings {
     site_name: Option<String>,
     custom_css: Option<PathBuf>,
     admin_scopes: Option<Vec<String>>,
+    header_timeout_seconds: Option<u64>,
+    body_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
+    trusted_proxies: Option<Vec<String>>,
+    log_format: Option<LogFormat>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -115,6 +123,18 @@ pub struct Settings {
     /// A deployment's stylesheet, read once at startup from the file `custom_css` names
     /// (relative to the config file's directory) and served after oauthd's own.
     pub custom_css: Option<String>,
+    /// The whole request head must arrive within this many seconds (else 408).
+    pub header_timeout_seconds: u64,
+    /// The whole request body must arrive within this many seconds (else 408).
+    pub body_timeout_seconds: u64,
+    /// A kept-alive connection is closed after this many seconds without a request.
+    pub idle_timeout_seconds: u64,
+    /// Connections served at once; one more gets a quick 503.
+    pub max_connections: usize,
+    /// Peers whose X-Forwarded-For and X-Forwarded-Proto are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// The access log's format.
+    pub log_format: LogFormat,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -137,6 +157,10 @@ const MAX_CODE_LIFETIME: i64 = 600;
 const DEFAULT_ADMIN_SCOPES: [&str; 1] = ["introspection"];
 /// The longest site name shown.
 const MAX_SITE_NAME_CHARS: usize = 100;
+/// The longest connection deadline accepted, in seconds.
+const MAX_TIMEOUT_SECONDS: u64 = 3600;
+/// The most connections `max_connections` may allow (each holds a thread and a descriptor).
+const MAX_CONNECTIONS: usize = 65_536;
 /// The largest custom stylesheet read.
 const MAX_CUSTOM_CSS_BYTES: u64 = 256 * 1024;
 
@@ -293,6 +317,20 @@ impl Settings {
                 .custom_css
                 .map(|file| read_custom_css(&base.join(file)))
                 .transpose()?,
+            header_timeout_seconds: timeout(
+                "header_timeout_seconds",
+                raw.header_timeout_seconds,
+                10,
+            )?,
+            body_timeout_seconds: timeout("body_timeout_seconds", raw.body_timeout_seconds, 20)?,
+            idle_timeout_seconds: timeout("idle_timeout_seconds", raw.idle_timeout_seconds, 30)?,
+            max_connections: match raw.max_connections.unwrap_or(1024) {
+                n @ 1..=MAX_CONNECTIONS => n,
+                _ => return Err(bad_value("max_connections", "must be between 1 and 65536")),
+            },
+            trusted_proxies: TrustedProxies::parse(&raw.trusted_proxies.unwrap_or_default())
+                .map_err(|why| bad_value("trusted_proxies", &why))?,
+            log_format: raw.log_format.unwrap_or(LogFormat::Text),
         })
     }
 }
@@ -344,6 +382,13 @@ fn positive(key: &str, value: Option<i64>, default: i64) -> Result<i64, Settings
     }
 }
 
+fn timeout(key: &str, value: Option<u64>, default: u64) -> Result<u64, SettingsError> {
+    match value.unwrap_or(default) {
+        v @ 1..=MAX_TIMEOUT_SECONDS => Ok(v),
+        _ => Err(bad_value(key, "must be between 1 and 3600 seconds")),
+    }
+}
+
 fn known_scopes(
     key: &str,
     scopes: &BTreeMap<String, String>,
@@ -390,6 +435,17 @@ mod tests {
         assert_eq!(s.public_url, None);
         assert_eq!(s.pkce_required, PkceRequired::Public);
         assert_eq!((s.site_name.as_str(), s.custom_css), ("oauthd", None));
+        assert_eq!(
+            (
+                s.header_timeout_seconds,
+                s.body_timeout_seconds,
+                s.idle_timeout_seconds
+            ),
+            (10, 20, 30)
+        );
+        assert_eq!(s.max_connections, 1024);
+        assert_eq!(s.trusted_proxies, TrustedProxies::default());
+        assert_eq!(s.log_format, LogFormat::Text);
         assert!(s.admin_scopes.is_empty(), "introspection is not configured");
         let with = Settings::from_toml("scopes = { read = \"R\", introspection = \"I\" }").unwrap();
         assert_eq!(with.admin_scopes, ["introspection"]);
@@ -419,6 +475,10 @@ mod tests {
             refresh_token_expire_seconds = 3600
             durability = "normal"
             request_approval_prompt = "auto"
+            header_timeout_seconds = 2
+            max_connections = 8
+            trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+            log_format = "json"
             "#,
         )
         .unwrap();
@@ -426,6 +486,12 @@ mod tests {
         assert_eq!(s.refresh_token_expire_seconds, Some(3600));
         assert_eq!(s.durability, Durability::Normal);
         assert_eq!(s.request_approval_prompt, ApprovalPrompt::Auto);
+        assert_eq!((s.header_timeout_seconds, s.max_connections), (2, 8));
+        assert_eq!(
+            s.trusted_proxies,
+            TrustedProxies::parse(&["127.0.0.1".into(), "10.0.0.0/8".into()]).unwrap()
+        );
+        assert_eq!(s.log_format, LogFormat::Json);
     }
 
     #[test]
@@ -469,6 +535,13 @@ mod tests {
             ("admin_scopes = [\"root\"]", "admin_scopes"),
             ("site_name = \"a\\nb\"", "site_name"),
             ("custom_css = \"/nonexistent/brand.css\"", "custom_css"),
+            ("header_timeout_seconds = 0", "header_timeout_seconds"),
+            ("body_timeout_seconds = 3601", "body_timeout_seconds"),
+            ("idle_timeout_seconds = -1", "idle_timeout_seconds"),
+            ("max_connections = 0", "max_connections"),
+            ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted_proxies"),
+            ("trusted_proxies = \"10.0.0.1\"", "trusted_proxies"),
+            ("log_format = \"xml\"", "log_format"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

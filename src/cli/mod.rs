@@ -6,6 +6,7 @@ mod apps;
 mod args;
 mod users;
 
+use crate::http::edge::acceptor::raise_descriptor_limit;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
 use crate::{RunningServer, ServerConfig};
@@ -163,6 +164,14 @@ fn serve(
             .ok_or_else(|| usage("--threads needs a positive number"))?,
     };
     args.done()?;
+    let wanted = settings.max_connections as u64 + 64;
+    if let Some(allowed) = raise_descriptor_limit().filter(|n| *n < wanted) {
+        eprintln!(
+            "oauthd: warning: {allowed} open files allowed, fewer than max_connections ({}) \
+             needs: raise `ulimit -n` or lower max_connections",
+            settings.max_connections
+        );
+    }
     let server = RunningServer::start(ServerConfig {
         addr,
         threads,

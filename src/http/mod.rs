@@ -1,8 +1,12 @@
-//! The HTTP side: the worker pool, the route table, request parsing, responses and handlers.
+//! The HTTP side: the edge, the worker pool, the route table, request parsing, responses and
+//! handlers.
 
+pub mod access_log;
 pub mod bearer;
+pub mod edge;
 pub mod handlers;
 pub mod limiter;
+pub mod proxy;
 pub mod request;
 pub mod response;
 pub mod routes;

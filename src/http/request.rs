@@ -1,11 +1,10 @@
-//! Parsing and limits: what a handler gets from a tiny_http request (path, query, headers,
-//! a size-capped body) and the parsers for form and JSON bodies, Basic and Bearer credentials.
+//! Parsing and limits: what a handler gets from the edge (path, query, headers, a size-capped
+//! body) and the parsers for form and JSON bodies, Basic and Bearer credentials.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode;
 use std::fmt;
-use std::io::Read;
 use std::net::IpAddr;
 
 /// The largest request body read: bigger ones are refused by Content-Length before reading.
@@ -62,8 +61,10 @@ pub struct Req {
     pub cookie: Option<String>,
     /// The body, or why it was not read.
     pub body: Result<Vec<u8>, RequestError>,
-    /// The client's address (the peer; a proxy's own address when behind one).
+    /// The client's address: the peer's, or the one a trusted proxy forwarded.
     pub remote: Option<IpAddr>,
+    /// The client reached a trusted proxy over https (X-Forwarded-Proto).
+    pub forwarded_https: bool,
 }
 
 impl fmt::Debug for Req {
@@ -83,6 +84,7 @@ impl fmt::Debug for Req {
                 &self.body.as_ref().map(|b| format!("[{} bytes]", b.len())),
             )
             .field("remote", &self.remote)
+            .field("forwarded_https", &self.forwarded_https)
             .finish()
     }
 }
@@ -146,37 +148,6 @@ impl Params {
 }
 
 impl Req {
-    /// Reads a tiny_http request, refusing by its Content-Length any body over the cap.
-    pub fn read(rq: &mut tiny_http::Request) -> Req {
-        let header = |name: &'static str| {
-            rq.headers()
-                .iter()
-                .find(|h| h.field.equiv(name))
-                .map(|h| h.value.as_str().to_owned())
-        };
-        let content_type = header("Content-Type");
-        let authorization = header("Authorization");
-        let cookie = header("Cookie");
-        let (path, query) = match rq.url().split_once('?') {
-            Some((path, query)) => (path.to_owned(), query.to_owned()),
-            None => (rq.url().to_owned(), String::new()),
-        };
-        let body = match rq.body_length() {
-            Some(n) if n > MAX_BODY_BYTES => Err(RequestError::TooLarge),
-            _ => read_capped(rq.as_reader()),
-        };
-        Req {
-            method: rq.method().as_str().to_owned(),
-            path,
-            query,
-            content_type,
-            authorization,
-            cookie,
-            body,
-            remote: rq.remote_addr().map(|a| a.ip()),
-        }
-    }
-
     /// The body as parameters: form-encoded always; JSON (an object of strings) only when
     /// `accept_json` is set. An empty body with no content type is an empty form.
     pub fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
@@ -258,22 +229,8 @@ impl Req {
     }
 }
 
-fn read_capped(reader: &mut dyn Read) -> Result<Vec<u8>, RequestError> {
-    let mut body = Vec::new();
-    let limit = MAX_BODY_BYTES as u64 + 1;
-    reader
-        .take(limit)
-        .read_to_end(&mut body)
-        .map_err(|_| RequestError::Malformed("The request body could not be read.".into()))?;
-    if body.len() > MAX_BODY_BYTES {
-        Err(RequestError::TooLarge)
-    } else {
-        Ok(body)
-    }
-}
-
 /// `Scheme credentials` with a case-insensitive scheme (RFC 9110 §11.1); the scheme alone
-/// (tiny_http trims a trailing space) gives empty credentials.
+/// (the parser trims a trailing space) gives empty credentials.
 fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
     let (given, rest) = header.split_once(' ').unwrap_or((header, ""));
     given.eq_ignore_ascii_case(scheme).then_some(rest)
@@ -355,6 +312,7 @@ mod tests {
             query: String::new(),
             cookie: None,
             remote: None,
+            forwarded_https: false,
             content_type: content_type.map(Into::into),
             authorization: authorization.map(Into::into),
             body: Ok(body.to_vec()),

@@ -1,20 +1,27 @@
-//! The worker pool: N threads share one tiny_http listener, each with its own database
-//! connection; a panic costs one 500, not a worker; shutdown lets in-flight requests finish.
+//! The server: an acceptor, a thread per connection that owns all socket I/O (the edge), and
+//! N workers, each with its own database connection, that take complete requests from one
+//! queue and give back answers. A panic costs one 500, not a worker; shutdown lets requests
+//! in flight finish.
 
 use crate::http::App;
+use crate::http::access_log::{AccessLog, Entry};
+use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
+use crate::http::edge::conn::{Service, serve};
+use crate::http::edge::head::Head;
+use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
-use crate::http::request::{MAX_BODY_BYTES, Req};
-use crate::http::response::{COMMON_HEADERS, Resp, internal};
+use crate::http::request::{Req, RequestError};
+use crate::http::response::{Resp, internal};
 use crate::http::routes::route;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
-use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -49,17 +56,31 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-/// A running server. Dropping it without [`RunningServer::shutdown`] leaves the workers running.
+/// A running server. Dropping it without [`RunningServer::shutdown`] leaves it running.
 pub struct RunningServer {
-    http: Arc<tiny_http::Server>,
     addr: SocketAddr,
-    stopping: Arc<AtomicBool>,
+    stopper: Stopper,
+    acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+}
+
+/// A complete request on its way to a worker, with where its answer goes.
+struct Job {
+    req: Req,
+    reply: SyncSender<Resp>,
+}
+
+/// What every connection of a server shares.
+struct Shared {
+    connections: Arc<Connections>,
+    limits: Limits,
+    settings: Arc<Settings>,
+    log: AccessLog,
 }
 
 impl RunningServer {
     /// Opens the database once per worker (creating and migrating it if needed), binds, and
-    /// starts the workers.
+    /// starts the workers and the acceptor.
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
@@ -67,14 +88,14 @@ impl RunningServer {
             .map(|_| Store::open(&config.db_path, settings.durability))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Store)?;
-        let http = Arc::new(
-            tiny_http::Server::http(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?,
-        );
-        let addr = http
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| StartError::Bind("not an IP listener".into()))?;
-        let stopping = Arc::new(AtomicBool::new(false));
+        let listener =
+            TcpListener::bind(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?;
+        widen_backlog(&listener, settings.max_connections);
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(e.to_string()))?;
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
         let limiter = Arc::new(LoginLimiter::default());
         let workers = stores
             .into_iter()
@@ -84,15 +105,35 @@ impl RunningServer {
                     store,
                     limiter: Arc::clone(&limiter),
                 };
-                let http = Arc::clone(&http);
-                let stopping = Arc::clone(&stopping);
-                std::thread::spawn(move || work(&app, &http, &stopping))
+                let queue = Arc::clone(&queue);
+                std::thread::spawn(move || work(&app, &queue))
             })
             .collect();
+        let shared = Arc::new(Shared {
+            connections: Arc::new(Connections::new(settings.max_connections)),
+            limits: Limits::from_settings(&settings),
+            log: AccessLog::start(settings.log_format),
+            settings,
+        });
+        let stopper = Stopper {
+            connections: Arc::clone(&shared.connections),
+            wake: wake_address(addr),
+        };
+        let acceptor = std::thread::Builder::new()
+            .name("oauthd-accept".into())
+            .spawn(move || {
+                let connections = Arc::clone(&shared.connections);
+                let on_connection = move |stream: &TcpStream, peer: SocketAddr| {
+                    let mut conn = Conn::new(&shared, &jobs, peer.ip());
+                    serve(&mut &*stream, &shared.limits, &mut conn);
+                };
+                accept_loop(&listener, &connections, &on_connection);
+            })
+            .map_err(|e| StartError::Bind(e.to_string()))?;
         Ok(RunningServer {
-            http,
             addr,
-            stopping,
+            stopper,
+            acceptor,
             workers,
         })
     }
@@ -104,24 +145,27 @@ impl RunningServer {
 
     /// A handle that can ask the server to stop from another thread (a signal handler).
     pub fn stopper(&self) -> Stopper {
-        Stopper {
-            http: Arc::clone(&self.http),
-            stopping: Arc::clone(&self.stopping),
-            workers: self.workers.len(),
-        }
+        self.stopper.clone()
     }
 
-    /// Stops accepting, lets each worker finish its request, and waits for them; each worker's
-    /// database connection closes as it exits.
+    /// How many connections are open now.
+    pub fn open_connections(&self) -> usize {
+        self.stopper.connections.count()
+    }
+
+    /// Stops accepting, lets each connection finish its request in flight, and waits for
+    /// the workers; each worker's database connection closes as it exits.
     pub fn shutdown(self) {
-        self.stopper().stop();
+        self.stopper.stop();
         self.wait();
     }
 
-    /// Waits until the workers have exited (after a [`Stopper::stop`]).
+    /// Waits until the acceptor and the workers have exited (after a [`Stopper::stop`]).
+    /// Workers exit once the last connection has closed.
     pub fn wait(self) {
+        // Neither panics out of its loop (requests run under catch_unwind).
+        let _ = self.acceptor.join();
         for worker in self.workers {
-            // A worker never panics out of its loop (requests run under catch_unwind).
             let _ = worker.join();
         }
     }
@@ -130,87 +174,111 @@ impl RunningServer {
 /// Asks a running server to stop; cheap to clone into a signal handler.
 #[derive(Clone)]
 pub struct Stopper {
-    http: Arc<tiny_http::Server>,
-    stopping: Arc<AtomicBool>,
-    workers: usize,
+    connections: Arc<Connections>,
+    wake: SocketAddr,
 }
 
 impl Stopper {
-    /// Flags the stop and wakes every worker blocked in `recv` (each needs its own unblock).
+    /// Flags the stop, ends the reading side of every connection, and wakes the acceptor
+    /// with a connection of its own.
     pub fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        for _ in 0..self.workers {
-            self.http.unblock();
-        }
+        self.connections.stop();
+        let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
     }
 }
 
-fn work(app: &App, http: &tiny_http::Server, stopping: &AtomicBool) {
-    while !stopping.load(Ordering::SeqCst) {
-        let Ok(mut request) = http.recv() else {
-            continue;
+/// Where to connect to wake an acceptor bound to `addr` (a wildcard means loopback).
+fn wake_address(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+/// A worker: takes requests from the queue until every connection and the acceptor are gone.
+fn work(app: &App, queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(Job { req, reply }) = job else {
+            return;
         };
-        let req = Req::read(&mut request);
         let resp = catch_unwind(AssertUnwindSafe(|| {
             route(app, &req).unwrap_or_else(|e| e.into_response(app, &req))
         }))
         .unwrap_or_else(|_| internal(&format!("handler panicked on {} {}", req.method, req.path)));
-        if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
-            refuse_unread_body(request, resp);
-        } else {
-            // A client that went away cannot be answered; nothing else to do.
-            let _ = request.respond(to_tiny(resp));
-        }
+        // The connection may have gone; nothing else to do.
+        let _ = reply.send(resp);
     }
 }
 
-/// Claimed body sizes up to this are drained the way tiny_http does it; see [`refuse_unread_body`].
-const DRAINABLE_CLAIM: usize = 16 * 1024 * 1024;
+/// One connection's side of the server: it turns heads into [`Req`]s, queues them for the
+/// workers, waits for the answers and logs them.
+struct Conn<'a> {
+    shared: &'a Shared,
+    jobs: &'a Sender<Job>,
+    peer: IpAddr,
+    reply: (SyncSender<Resp>, Receiver<Resp>),
+}
 
-/// Answers a request whose declared body was refused unread. tiny_http 0.12 drains an unread
-/// body when the request is dropped, into a buffer of the *claimed* length
-/// (`EqualReader::drop`): a claim beyond what the OS will map aborts the process, and any
-/// claim holds the dropping thread until the client sends it or hangs up. So:
-/// - up to [`DRAINABLE_CLAIM`], the answer is sent and the request dropped on a thread of its
-///   own, which waits for the client instead of a worker;
-/// - beyond it, the answer goes out through `upgrade` (body delimited by the connection) and
-///   the unread stream is deliberately leaked: its socket and tiny_http's thread for that
-///   connection stay until the process ends — a cost, but never the process itself.
-///
-/// A real fix needs tiny_http to drain with a fixed buffer; until then README tells
-/// deployments exposed to the internet to cap bodies at a reverse proxy.
-fn refuse_unread_body(request: tiny_http::Request, resp: Resp) {
-    if request.body_length().is_some_and(|n| n <= DRAINABLE_CLAIM) {
-        // If the OS refuses a thread, the request is dropped here instead: this worker then
-        // waits for the client, which is slow but safe (the claim is small).
-        let _ = std::thread::Builder::new()
-            .name("oauthd-drain".into())
-            .spawn(move || request.respond(to_tiny(resp)));
-    } else {
-        let body = resp.body.clone();
-        let mut stream = request.upgrade(
-            "close",
-            to_tiny(Resp {
-                body: Vec::new(),
-                ..resp
-            }),
-        );
-        // The client may already be gone; nothing else to do.
-        let _ = stream.write_all(&body).and_then(|()| stream.flush());
-        std::mem::forget(stream);
+impl<'a> Conn<'a> {
+    fn new(shared: &'a Shared, jobs: &'a Sender<Job>, peer: IpAddr) -> Conn<'a> {
+        Conn {
+            shared,
+            jobs,
+            peer,
+            reply: sync_channel(1),
+        }
+    }
+
+    fn client(&self, head: Option<&Head>) -> IpAddr {
+        let forwarded_for = head.and_then(|h| h.forwarded_for.as_deref());
+        self.shared
+            .settings
+            .trusted_proxies
+            .client(self.peer, forwarded_for)
     }
 }
 
-fn to_tiny(resp: Resp) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let mut out = tiny_http::Response::from_data(resp.body).with_status_code(resp.status);
-    let headers = COMMON_HEADERS
-        .iter()
-        .copied()
-        .chain(resp.headers.iter().map(|(k, v)| (*k, v.as_str())));
-    for (name, value) in headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            out.add_header(header);
+impl Service for Conn<'_> {
+    fn answer(&mut self, head: &Head, body: Result<Vec<u8>, RequestError>) -> Resp {
+        let (path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
+        let proxies = &self.shared.settings.trusted_proxies;
+        let req = Req {
+            method: head.method.clone(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            content_type: head.content_type.clone(),
+            authorization: head.authorization.clone(),
+            cookie: head.cookie.clone(),
+            body,
+            remote: Some(self.client(Some(head))),
+            forwarded_https: proxies.forwarded_https(self.peer, head.forwarded_proto.as_deref()),
+        };
+        let job = Job {
+            req,
+            reply: self.reply.0.clone(),
+        };
+        let unavailable = || EdgeError::Unavailable.response();
+        if self.jobs.send(job).is_err() {
+            return unavailable();
         }
+        self.reply.1.recv().unwrap_or_else(|_| unavailable())
     }
-    out
+
+    fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant) {
+        self.shared.log.write(&Entry {
+            client: self.client(head),
+            method: head.map_or("-", |h| h.method.as_str()),
+            target: head.map_or("-", |h| h.target.as_str()),
+            status,
+            bytes,
+            duration: started.elapsed(),
+        });
+    }
+
+    fn stopping(&self) -> bool {
+        self.shared.connections.stopping()
+    }
 }
