@@ -21,6 +21,9 @@ mod revoke;
 #[path = "it/introspect.rs"]
 mod introspect;
 
+#[path = "it/throttle.rs"]
+mod throttle;
+
 #[path = "it/resource.rs"]
 mod resource;
 

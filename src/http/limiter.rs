@@ -1,13 +1,17 @@
-//! Slowing down password guessing (SECURITY 30, RFC 6819 §5.1.4.2.3): failed logins are
-//! counted per username and per client address; past a few free tries, each further try must
+//! Slowing down password guessing (SECURITY 30, RFC 6819 §5.1.4.2.3): failed checks of a
+//! secret — a login, the password grant's user password, a client secret — are counted per
+//! username or client id and per client address; past a few free tries, each further try must
 //! wait twice as long as the last, up to a cap. In memory, shared by the workers.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 
 /// Failed tries a username gets before it is slowed.
 pub const FREE_TRIES_PER_USERNAME: u32 = 5;
+/// Failed tries a client id gets before it is slowed.
+pub const FREE_TRIES_PER_CLIENT: u32 = 5;
 /// Failed tries a client address gets before it is slowed (it may serve many users).
 pub const FREE_TRIES_PER_ADDRESS: u32 = 20;
 /// The longest wait between tries, in seconds.
@@ -15,88 +19,216 @@ pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// Entries kept before quiet ones are pruned, so that the table stays small.
 const PRUNE_ABOVE: usize = 10_000;
 
+/// Whose secret a try checks: each kind counts apart, so a user named like a client id does
+/// not share the client's count. The address a try comes from is counted across all kinds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// A user's password (login page, password grant). Case-insensitive.
+    Username(&'a str),
+    /// A client's secret (client authentication at the token, revocation and introspection
+    /// endpoints). Client ids are exact.
+    Client(&'a str),
+}
+
+impl Subject<'_> {
+    fn key(self) -> (Key, u32) {
+        match self {
+            Subject::Username(name) => (
+                Key::Username(name_hash(&name.to_lowercase())),
+                FREE_TRIES_PER_USERNAME,
+            ),
+            Subject::Client(id) => (Key::Client(name_hash(id)), FREE_TRIES_PER_CLIENT),
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Subject::Username(_) => "username",
+            Subject::Client(_) => "client",
+        }
+    }
+}
+
+/// Names are not printed: a username field sometimes holds a mistyped password.
+impl fmt::Debug for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Subject::{}([redacted])", self.kind())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
     Username(u64),
+    Client(u64),
     Address(IpAddr),
 }
 
+/// One key's record.
 #[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
+struct Tries {
+    /// Failed tries since the last success (an address's are never cleared by one).
+    failed: u32,
+    /// Tries in flight, their secret not yet judged.
+    in_flight: u32,
+    /// When the last try began.
     last: i64,
 }
 
-/// Counts of recent failures. Usernames are kept only as a hash.
+/// Recent tries. Usernames and client ids are kept only as a hash.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<Key, Failures>>,
+    tries: Mutex<HashMap<Key, Tries>>,
+}
+
+/// One try in flight. Dropped, it is counted as failed; [`Attempt::passed`] says it was not.
+#[must_use = "a try that passed must say so, or it is counted as failed"]
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    subject: Subject<'a>,
+    address: Option<IpAddr>,
+    keys: Keys,
+    began: i64,
+    passed: bool,
+}
+
+impl Attempt<'_> {
+    /// The secret was right: the subject's failures are cleared and this try is not counted
+    /// against the address (whose other failures stay).
+    pub fn passed(mut self) {
+        self.passed = true;
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.limiter.settle(self);
+    }
 }
 
 impl LoginLimiter {
-    /// Asks to try a login for `username` from `address` at `now`: `Err` with the seconds left
-    /// to wait, or `Ok` — and then the try is already counted as a failure, under the same
-    /// lock, so parallel guesses cannot all slip through before one is counted.
-    /// [`LoginLimiter::succeeded`] takes it back.
-    pub fn attempt(&self, username: &str, address: Option<IpAddr>, now: i64) -> Result<(), i64> {
-        let mut table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let wait = keys(username, address)
-            .filter_map(|(key, free)| table.get(&key).map(|f| wait_left(f, free, now)))
+    /// Asks to try `subject`'s secret from `address` at `now`: `Err` with the seconds left to
+    /// wait, or `Ok` with the try, in flight until it is dropped (a failure) or passes. It is
+    /// registered under the same lock as the decision, so that past the free tries parallel
+    /// guesses cannot all slip through before one is counted (see `wait_left`).
+    pub fn attempt<'a>(
+        &'a self,
+        subject: Subject<'a>,
+        address: Option<IpAddr>,
+        now: i64,
+    ) -> Result<Attempt<'a>, i64> {
+        let keys = Keys::of(subject, address);
+        let mut table = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = keys
+            .iter()
+            .filter_map(|(key, free)| table.get(&key).map(|t| wait_left(t, free, now)))
             .max()
             .unwrap_or(0);
         if wait > 0 {
             return Err(wait);
         }
         if table.len() > PRUNE_ABOVE {
-            table.retain(|_, f| now - f.last < MAX_WAIT_SECONDS);
+            table.retain(|_, t| t.in_flight > 0 || now - t.last < MAX_WAIT_SECONDS);
         }
-        for (key, _) in keys(username, address) {
-            let entry = table.entry(key).or_insert(Failures {
-                count: 0,
+        for (key, _) in keys.iter() {
+            let entry = table.entry(key).or_insert(Tries {
+                failed: 0,
+                in_flight: 0,
                 last: now,
             });
-            entry.count = entry.count.saturating_add(1);
+            entry.in_flight = entry.in_flight.saturating_add(1);
             entry.last = now;
         }
-        Ok(())
+        Ok(Attempt {
+            limiter: self,
+            subject,
+            address,
+            keys,
+            began: now,
+            passed: false,
+        })
     }
 
-    /// The try succeeded: the username's count is cleared and the address's try taken back.
-    pub fn succeeded(&self, username: &str, address: Option<IpAddr>) {
-        let mut table = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        table.remove(&Key::Username(username_key(username)));
-        if let Some(entry) = address.and_then(|a| table.get_mut(&Key::Address(a))) {
-            entry.count = entry.count.saturating_sub(1);
+    /// A try ends: failed, it is counted for the subject and the address; passed, the
+    /// subject's failures are cleared. Records left empty are removed.
+    fn settle(&self, attempt: &Attempt<'_>) {
+        let mut ran_out = [None; 2];
+        let mut table = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
+        for ((key, free), log) in attempt.keys.iter().zip(&mut ran_out) {
+            let entry = table.entry(key).or_insert(Tries {
+                failed: 0,
+                in_flight: 1,
+                last: attempt.began,
+            });
+            entry.in_flight = entry.in_flight.saturating_sub(1);
+            if !attempt.passed {
+                entry.failed = entry.failed.saturating_add(1);
+                *log = (entry.failed == free).then_some((key, free));
+            } else if !matches!(key, Key::Address(_)) {
+                entry.failed = 0;
+            }
+            if entry.failed == 0 && entry.in_flight == 0 {
+                table.remove(&key);
+            }
+        }
+        drop(table);
+        for (key, free) in ran_out.into_iter().flatten() {
+            log_throttled(key, attempt.subject, attempt.address, free);
         }
     }
 }
 
-fn keys(username: &str, address: Option<IpAddr>) -> impl Iterator<Item = (Key, u32)> {
-    let by_name = (
-        Key::Username(username_key(username)),
-        FREE_TRIES_PER_USERNAME,
-    );
-    let by_address = address.map(|a| (Key::Address(a), FREE_TRIES_PER_ADDRESS));
-    std::iter::once(by_name).chain(by_address)
+/// The keys a try is counted under, hashed once, with their free tries: the subject's and,
+/// when known, the address's.
+#[derive(Debug, Clone, Copy)]
+struct Keys([Option<(Key, u32)>; 2]);
+
+impl Keys {
+    fn of(subject: Subject<'_>, address: Option<IpAddr>) -> Keys {
+        let by_address = address.map(|a| (Key::Address(a), FREE_TRIES_PER_ADDRESS));
+        Keys([Some(subject.key()), by_address])
+    }
+
+    fn iter(self) -> impl Iterator<Item = (Key, u32)> {
+        self.0.into_iter().flatten()
+    }
 }
 
-fn username_key(username: &str) -> u64 {
-    let digest = crate::secret::digest(&username.to_lowercase());
+fn name_hash(name: &str) -> u64 {
+    let digest = crate::secret::digest(name);
     digest
         .iter()
         .take(8)
         .fold(0, |acc, b| (acc << 8) | u64::from(*b))
 }
 
-/// After `free` failures, the n-th further one costs 2^(n+1) seconds, capped. (At least two:
-/// the clock has whole seconds, so a one-second wait could end a moment after it began.)
-fn wait_left(failures: &Failures, free: u32, now: i64) -> i64 {
-    if failures.count < free {
+/// DESIGN 16: one line as a key's free tries run out (later failures are spaced by the
+/// waits, so this cannot flood the log). No name: a username field may hold a mistyped
+/// password.
+fn log_throttled(key: Key, subject: Subject<'_>, address: Option<IpAddr>, free: u32) {
+    let from = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
+    match key {
+        Key::Address(_) => eprintln!("oauthd: throttled: {from} failed {free} times"),
+        Key::Username(_) | Key::Client(_) => eprintln!(
+            "oauthd: throttled: a {} failed {free} times, the last from {from}",
+            subject.kind()
+        ),
+    }
+}
+
+/// Within its free tries a key is not slowed, and its tries in flight are not held against
+/// it: a busy client's parallel requests are never refused. Past them, every try in flight
+/// counts as one more failure until it is judged, so parallel guesses cannot slip through;
+/// the n-th try past the free ones costs 2^(n+1) seconds, capped. (At least two: the clock
+/// has whole seconds, so a one-second wait could end a moment after it began.)
+fn wait_left(tries: &Tries, free: u32, now: i64) -> i64 {
+    if tries.failed < free {
         return 0;
     }
-    let over = (failures.count - free + 1).min(20);
+    let held = tries.failed.saturating_add(tries.in_flight);
+    let over = (held - free + 1).min(20);
     let wait = (1i64 << over).min(MAX_WAIT_SECONDS);
-    (failures.last + wait - now).max(0)
+    (tries.last + wait - now).max(0)
 }
 
 #[cfg(test)]
@@ -104,57 +236,189 @@ mod tests {
     use super::*;
 
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    const AWAY: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7)));
+
+    /// Fails `subject`'s free tries from `address` at `now`.
+    fn exhaust(limiter: &LoginLimiter, subject: Subject<'_>, address: Option<IpAddr>, now: i64) {
+        let free = subject.key().1;
+        for _ in 0..free {
+            assert!(
+                limiter.attempt(subject, address, now).is_ok(),
+                "{subject:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_keep_kinds_apart() {
+        use Subject::{Client, Username};
+        let table = [
+            (Username("bob"), Username("bob"), true),
+            (Username("bob"), Username("BOB"), true),
+            (Username("bob"), Username("bob "), false),
+            (Username("bob"), Username("alice"), false),
+            (Username("bob"), Client("bob"), false),
+            (Client("bob"), Username("bob"), false),
+            (Client("abc"), Client("abc"), true),
+            (Client("abc"), Client("ABC"), false),
+            (Client("abc"), Client("abd"), false),
+            (Username(""), Client(""), false),
+        ];
+        for (first, second, shared) in table {
+            assert_eq!(
+                first.key().0 == second.key().0,
+                shared,
+                "{first:?} {second:?}"
+            );
+            // The same through the limiter: without an address, only the subject's key counts.
+            let limiter = LoginLimiter::default();
+            exhaust(&limiter, first, None, 100);
+            let slowed = limiter.attempt(second, None, 100).is_err();
+            assert_eq!(slowed, shared, "{first:?} then {second:?}");
+        }
+        let free = [
+            (Username("x"), FREE_TRIES_PER_USERNAME),
+            (Client("x"), FREE_TRIES_PER_CLIENT),
+        ];
+        for (subject, expected) in free {
+            assert_eq!(subject.key().1, expected);
+        }
+    }
+
+    #[test]
+    fn names_are_neither_kept_nor_printed() {
+        let subject = Subject::Username("hunter2");
+        assert!(!format!("{subject:?}").contains("hunter2"));
+        let limiter = LoginLimiter::default();
+        let _counted = limiter.attempt(subject, HOME, 100);
+        assert!(!format!("{limiter:?}").contains("hunter2"));
+    }
 
     #[test]
     fn a_username_is_slowed_after_its_free_tries() {
         let limiter = LoginLimiter::default();
-        for _ in 0..FREE_TRIES_PER_USERNAME {
-            assert_eq!(limiter.attempt("bob", HOME, 100), Ok(()));
-        }
-        assert_eq!(limiter.attempt("bob", HOME, 100), Err(2));
+        let bob = Subject::Username("bob");
+        exhaust(&limiter, bob, HOME, 100);
+        assert_eq!(limiter.attempt(bob, HOME, 100).err(), Some(2));
         assert_eq!(
-            limiter.attempt("BOB", None, 101),
-            Err(1),
+            limiter.attempt(Subject::Username("BOB"), None, 101).err(),
+            Some(1),
             "usernames are case-insensitive"
         );
-        assert_eq!(
-            limiter.attempt("bob", HOME, 102),
-            Ok(()),
-            "one more try, counted"
+        assert!(
+            limiter.attempt(bob, AWAY, 102).is_ok(),
+            "one more try, counted, from anywhere"
         );
         assert_eq!(
-            limiter.attempt("bob", HOME, 102),
-            Err(4),
+            limiter.attempt(bob, HOME, 102).err(),
+            Some(4),
             "the wait doubles"
         );
-        assert_eq!(
-            limiter.attempt("alice", None, 102),
-            Ok(()),
+        assert!(
+            limiter
+                .attempt(Subject::Username("alice"), None, 102)
+                .is_ok(),
             "others are not slowed"
         );
-        limiter.succeeded("bob", HOME);
-        assert_eq!(limiter.attempt("bob", None, 102), Ok(()));
+        let passed = limiter.attempt(bob, HOME, 106);
+        passed.expect("the wait is over").passed();
+        exhaust(&limiter, bob, None, 106);
+        assert!(
+            limiter.attempt(bob, None, 106).is_err(),
+            "a success cleared the count: free tries again"
+        );
     }
 
     #[test]
-    fn an_address_is_slowed_across_usernames_and_waits_are_capped() {
+    fn a_passed_try_is_not_counted_and_a_dropped_one_is() {
         let limiter = LoginLimiter::default();
-        for i in 0..FREE_TRIES_PER_ADDRESS {
-            assert_eq!(limiter.attempt(&format!("user{i}"), HOME, 100), Ok(()));
+        let client = Subject::Client("svc");
+        for _ in 0..3 * FREE_TRIES_PER_CLIENT {
+            let attempt = limiter.attempt(client, HOME, 100);
+            attempt.expect("not slowed").passed();
         }
-        assert_eq!(limiter.attempt("someone", HOME, 100), Err(2));
-        limiter.succeeded("user0", HOME);
+        exhaust(&limiter, client, HOME, 100);
+        assert_eq!(limiter.attempt(client, HOME, 100).err(), Some(2));
+        let table = limiter.tries.lock().unwrap();
+        let failed = |key| table.get(&key).map(|t| (t.failed, t.in_flight));
+        assert_eq!(failed(client.key().0), Some((FREE_TRIES_PER_CLIENT, 0)));
+        let home = Key::Address(HOME.unwrap());
+        assert_eq!(failed(home), Some((FREE_TRIES_PER_CLIENT, 0)));
+    }
+
+    #[test]
+    fn tries_in_flight_are_held_against_a_key_past_its_free_tries() {
+        let limiter = LoginLimiter::default();
+        let svc = Subject::Client("svc");
+        // A busy client's parallel requests, all in flight at once: none is refused.
+        let busy: Vec<_> = (0..FREE_TRIES_PER_ADDRESS + FREE_TRIES_PER_CLIENT)
+            .map(|_| limiter.attempt(svc, HOME, 100).expect("not slowed"))
+            .collect();
+        busy.into_iter().for_each(Attempt::passed);
+        assert!(limiter.tries.lock().unwrap().is_empty(), "nothing kept");
+        // Past the free tries, a parallel guess waits for the one in flight.
+        exhaust(&limiter, svc, HOME, 100);
+        let in_flight = limiter.attempt(svc, HOME, 102).expect("the wait is over");
+        assert_eq!(limiter.attempt(svc, HOME, 102).err(), Some(4));
+        drop(in_flight);
+        assert_eq!(limiter.attempt(svc, HOME, 102).err(), Some(4));
+        // Within them, a parallel wave gets through once, and pays for every guess in it.
+        let bob = Subject::Username("bob");
+        for _ in 1..FREE_TRIES_PER_USERNAME {
+            assert!(limiter.attempt(bob, AWAY, 100).is_ok());
+        }
+        let wave: Vec<_> = (0..10)
+            .map(|_| {
+                limiter
+                    .attempt(bob, AWAY, 100)
+                    .expect("within the free tries")
+            })
+            .collect();
+        drop(wave);
         assert_eq!(
-            limiter.attempt("someone", HOME, 100),
-            Ok(()),
-            "a success takes its try back"
+            limiter.attempt(bob, AWAY, 100).err(),
+            Some(MAX_WAIT_SECONDS)
         );
+    }
+
+    #[test]
+    fn an_address_is_slowed_across_usernames_and_client_ids() {
+        let limiter = LoginLimiter::default();
+        for i in 1..FREE_TRIES_PER_ADDRESS {
+            let name = format!("user{i}");
+            let subject = match i % 2 {
+                0 => Subject::Username(&name),
+                _ => Subject::Client(&name),
+            };
+            assert!(limiter.attempt(subject, HOME, 100).is_ok());
+        }
+        for _ in 0..FREE_TRIES_PER_ADDRESS {
+            let right = limiter.attempt(Subject::Username("alice"), HOME, 100);
+            right.expect("a right password is not counted").passed();
+        }
+        assert!(limiter.attempt(Subject::Client("last"), HOME, 100).is_ok());
+        for subject in [Subject::Username("someone"), Subject::Client("some-client")] {
+            assert_eq!(limiter.attempt(subject, HOME, 100).err(), Some(2));
+            assert!(
+                limiter.attempt(subject, AWAY, 100).is_ok(),
+                "another address"
+            );
+        }
+    }
+
+    #[test]
+    fn waits_are_capped() {
+        let limiter = LoginLimiter::default();
+        let bob = Subject::Username("bob");
         let mut now = 100;
         for _ in 0..40 {
-            while let Err(wait) = limiter.attempt("bob", None, now) {
+            while let Err(wait) = limiter.attempt(bob, None, now) {
                 now += wait;
             }
         }
-        assert_eq!(limiter.attempt("bob", None, now), Err(MAX_WAIT_SECONDS));
+        assert_eq!(
+            limiter.attempt(bob, None, now).err(),
+            Some(MAX_WAIT_SECONDS)
+        );
     }
 }

@@ -185,9 +185,9 @@ impl HttpError {
     pub fn into_response(self, app: &App, req: &Req) -> Resp {
         match self {
             HttpError::OAuth(e) => {
-                let resp = oauth_error_body(e.status(), e.code(), e.description());
-                match e.challenge() {
-                    Some(challenge) => resp.with_header("WWW-Authenticate", challenge),
+                let resp = oauth_error_body(e.status(), e.code(), &e.description());
+                match e.header() {
+                    Some((name, value)) => resp.with_header(name, value),
                     None => resp,
                 }
             }

@@ -167,7 +167,7 @@ pub fn decide(
     let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = match scope::resolve_requested(params.scope, &allowed, &settings.default_scopes) {
         Ok(scope) => scope,
-        Err(e) => return fail("invalid_scope", e.description()),
+        Err(e) => return fail("invalid_scope", &e.description()),
     };
     let challenge = match response_type {
         ResponseType::Token => None,

@@ -26,6 +26,15 @@ impl fmt::Debug for ClientCredentials {
     }
 }
 
+impl ClientCredentials {
+    /// The secret to compare, if one was presented: an empty one counts as none. Without one
+    /// there is nothing to guess (a public client names itself by client_id alone), so only
+    /// credentials with a secret are a check the failed-try limiter counts.
+    pub fn presented_secret(&self) -> Option<&str> {
+        self.secret.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
 /// Judges presented credentials against the application loaded by their client_id
 /// (`None` when there is none). Unknown client, disabled client and wrong secret give
 /// the same answer; the secret's digest is compared in constant time.
@@ -33,11 +42,7 @@ pub fn authenticate(
     app: Option<Application>,
     presented: &ClientCredentials,
 ) -> Result<Application, OAuthError> {
-    let presented_digest = presented
-        .secret
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(secret::digest);
+    let presented_digest = presented.presented_secret().map(secret::digest);
     let failed = OAuthError::InvalidClient {
         basic: presented.basic,
     };
@@ -112,9 +117,22 @@ mod tests {
             ..creds(Some("wrong"))
         };
         let error = authenticate(Some(valid_app()), &basic).unwrap_err();
-        assert_eq!((error.status(), error.challenge().is_some()), (401, true));
+        let header = error.header().map(|(name, _)| name);
+        assert_eq!((error.status(), header), (401, Some("WWW-Authenticate")));
         let error = authenticate(Some(valid_app()), &creds(Some("wrong"))).unwrap_err();
-        assert_eq!((error.status(), error.challenge()), (400, None));
+        assert_eq!((error.status(), error.header()), (400, None));
+    }
+
+    #[test]
+    fn only_a_non_empty_secret_is_presented() {
+        for (secret, presented) in [
+            (None, None),
+            (Some(""), None),
+            (Some(" "), Some(" ")),
+            (Some("s3cret"), Some("s3cret")),
+        ] {
+            assert_eq!(creds(secret).presented_secret(), presented, "{secret:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! The OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1): wire string and HTTP status in one place.
+//! The OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1): wire string, HTTP status and
+//! header in one place.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// One variant per RFC error code, each with a human-readable description.
@@ -23,6 +25,13 @@ pub enum OAuthError {
     InvalidScope(String),
     /// RFC 7009 §2.2.1: the token_type_hint names a type the server cannot revoke.
     UnsupportedTokenType,
+    /// Too many failed password or client-secret checks (SECURITY 30): answered 429 with
+    /// Retry-After (RFC 6585 §4) before any secret is compared. The code is RFC 6749
+    /// §4.1.2.1's "try again later", the one the RFC has for a refusal that passes with time.
+    TemporarilyUnavailable {
+        /// Seconds until the next try is allowed.
+        retry_after: i64,
+    },
 }
 
 impl OAuthError {
@@ -36,35 +45,44 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::UnsupportedTokenType => "unsupported_token_type",
+            OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
         }
     }
 
     /// The `error_description` value: never contains a credential.
-    pub fn description(&self) -> &str {
+    pub fn description(&self) -> Cow<'_, str> {
         match self {
             OAuthError::InvalidRequest(d)
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
-            | OAuthError::InvalidScope(d) => d,
-            OAuthError::InvalidClient { .. } => "Client authentication failed.",
-            OAuthError::UnsupportedGrantType => "The grant_type is not supported.",
-            OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.",
+            | OAuthError::InvalidScope(d) => Cow::Borrowed(d),
+            OAuthError::InvalidClient { .. } => "Client authentication failed.".into(),
+            OAuthError::UnsupportedGrantType => "The grant_type is not supported.".into(),
+            OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.".into(),
+            OAuthError::TemporarilyUnavailable { retry_after } => try_again_in(*retry_after).into(),
         }
     }
 
     /// RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a
-    /// WWW-Authenticate challenge (see [`OAuthError::challenge`]); everything else is 400.
+    /// WWW-Authenticate challenge; a throttled try gets 429 (RFC 6585 §4) with Retry-After
+    /// (see [`OAuthError::header`]); everything else is 400.
     pub fn status(&self) -> u16 {
         match self {
             OAuthError::InvalidClient { basic: true } => 401,
+            OAuthError::TemporarilyUnavailable { .. } => 429,
             _ => 400,
         }
     }
 
-    /// The WWW-Authenticate value a 401 carries.
-    pub fn challenge(&self) -> Option<&'static str> {
+    /// The header a status needs: WWW-Authenticate on a 401, Retry-After on a 429.
+    pub fn header(&self) -> Option<(&'static str, String)> {
         match self {
-            OAuthError::InvalidClient { basic: true } => Some("Basic realm=\"oauthd\""),
+            OAuthError::InvalidClient { basic: true } => {
+                Some(("WWW-Authenticate", "Basic realm=\"oauthd\"".into()))
+            }
+            OAuthError::TemporarilyUnavailable { retry_after } => {
+                Some(("Retry-After", retry_after.to_string()))
+            }
             _ => None,
         }
     }
@@ -73,6 +91,12 @@ impl OAuthError {
     pub fn missing(name: &str) -> OAuthError {
         OAuthError::InvalidRequest(format!("Missing required parameter: {name}."))
     }
+}
+
+/// What a throttled try is told, here and on the login page; it names no credential.
+pub fn try_again_in(seconds: i64) -> String {
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    format!("Too many failed attempts. Try again in {seconds} {unit}.")
 }
 
 impl fmt::Display for OAuthError {
@@ -116,10 +140,35 @@ mod tests {
                 "unsupported_token_type",
                 400,
             ),
+            (
+                OAuthError::TemporarilyUnavailable { retry_after: 8 },
+                "temporarily_unavailable",
+                429,
+            ),
         ];
         for (error, code, status) in table {
             assert_eq!((error.code(), error.status()), (code, status));
-            assert_eq!(error.challenge().is_some(), status == 401);
+            let header = error.header().map(|(name, _)| name);
+            let expected = match status {
+                401 => Some("WWW-Authenticate"),
+                429 => Some("Retry-After"),
+                _ => None,
+            };
+            assert_eq!(header, expected, "{error}");
         }
+    }
+
+    #[test]
+    fn a_throttled_try_says_when_to_come_back() {
+        let error = OAuthError::TemporarilyUnavailable { retry_after: 16 };
+        assert_eq!(error.header(), Some(("Retry-After", "16".into())));
+        assert_eq!(
+            error.description(),
+            "Too many failed attempts. Try again in 16 seconds."
+        );
+        assert_eq!(
+            try_again_in(1),
+            "Too many failed attempts. Try again in 1 second."
+        );
     }
 }

@@ -86,7 +86,9 @@ pub struct Issue {
     pub with_refresh_token: bool,
 }
 
-fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> {
+/// The client must be registered for `grant` (else unauthorized_client, whatever else the
+/// request holds).
+pub fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> {
     if app.allows(grant) {
         Ok(())
     } else {
@@ -94,6 +96,12 @@ fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> 
             "This client may not use the {grant} grant."
         )))
     }
+}
+
+/// The user the password grant's credentials prove: known, active and with the right
+/// password; `None` otherwise, whichever part was wrong.
+pub fn resource_owner(user: Option<&User>, password_ok: bool) -> Option<&User> {
+    user.filter(|u| password_ok && u.is_active)
 }
 
 /// RFC 6749 §4.3: the user was looked up by name (`None`: unknown) and the password checked
@@ -106,8 +114,7 @@ pub fn password_grant(
     settings: &Settings,
 ) -> Result<Issue, OAuthError> {
     require_grant(app, GrantType::Password)?;
-    let user = user
-        .filter(|u| password_ok && u.is_active)
+    let user = resource_owner(user, password_ok)
         .ok_or_else(|| OAuthError::InvalidGrant("Invalid credentials given.".into()))?;
     let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
@@ -332,6 +339,27 @@ mod tests {
             )
             .contains("hunter2")
         );
+    }
+
+    #[test]
+    fn only_a_known_active_user_with_the_right_password_is_proven() {
+        let (user, inactive) = (
+            valid_user(),
+            User {
+                is_active: false,
+                ..valid_user()
+            },
+        );
+        for (loaded, password_ok, proven) in [
+            (Some(&user), true, true),
+            (Some(&user), false, false),
+            (Some(&inactive), true, false),
+            (None, true, false),
+            (None, false, false),
+        ] {
+            let owner = resource_owner(loaded, password_ok);
+            assert_eq!(owner.is_some(), proven, "{loaded:?} {password_ok}");
+        }
     }
 
     #[test]

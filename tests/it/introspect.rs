@@ -1,7 +1,7 @@
 //! Token introspection (RFC 7662; SECURITY.md 25, 26): POST /o/introspect/.
 
 use crate::support::{ADMIN_PASSWORD, ALICE_PASSWORD, Client, Reply, TUTORIAL_SETTINGS};
-use crate::support::{TestServer, Tutorial, field, form_encode};
+use crate::support::{TestServer, Tutorial, assert_error, field, form_encode};
 use oauthd::secret::digest;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -36,11 +36,6 @@ fn answer(reply: &Reply) -> Value {
     );
     assert_eq!(reply.header("Cache-Control"), Some("no-store"));
     reply.json()
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    let got = (reply.status, reply.error());
-    assert_eq!(got, (status, code.to_owned()), "{}", reply.body);
 }
 
 /// The admin's tokens, issued to `client`.

@@ -1,6 +1,8 @@
 //! Token revocation (RFC 7009; SECURITY.md 24, 26): /o/revoke_token/ and its alias /o/revoke-token/.
 
-use crate::support::{ADMIN_PASSWORD, Client, Reply, TestServer, Tutorial, field, form_encode};
+use crate::support::{
+    ADMIN_PASSWORD, Client, Reply, TestServer, Tutorial, access_stored, field, form_encode,
+};
 use oauthd::secret::digest;
 
 const REVOKE: &str = "/o/revoke_token/";
@@ -40,13 +42,6 @@ fn hello(s: &TestServer, token: &str) -> u16 {
 fn tokens(t: &Tutorial) -> (String, String) {
     let body = t.admin_tokens("");
     (field(&body, "access_token"), field(&body, "refresh_token"))
-}
-
-fn access_stored(s: &TestServer, token: &str) -> bool {
-    s.store()
-        .find_access_token(&digest(token))
-        .unwrap()
-        .is_some()
 }
 
 fn refresh_live(s: &TestServer, token: &str) -> bool {

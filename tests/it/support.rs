@@ -400,6 +400,38 @@ impl Tutorial {
     }
 }
 
+/// Rows in a table (or `table WHERE ...`), read through a separate connection.
+pub fn rows(s: &TestServer, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
+    let sql = format!("SELECT count(*) FROM {table}");
+    conn.query_row(&sql, [], |r| r.get(0)).expect("count")
+}
+
+/// Whether an access token is stored (by its digest).
+pub fn access_stored(s: &TestServer, token: &str) -> bool {
+    let found = s.store().find_access_token(&oauthd::secret::digest(token));
+    found.expect("lookup").is_some()
+}
+
+/// A password grant's form, without client credentials.
+pub fn password_form(username: &str, password: &str) -> String {
+    let (user, pass) = (form_encode(username), form_encode(password));
+    format!("grant_type=password&username={user}&password={pass}")
+}
+
+/// client_id and client_secret as body parameters (RFC 6749 §2.3.1).
+pub fn body_credentials(id: &str, secret: Option<&str>) -> String {
+    let secret = secret.map(|s| format!("&client_secret={}", form_encode(s)));
+    let id = form_encode(id);
+    format!("&client_id={id}{}", secret.unwrap_or_default())
+}
+
+/// An OAuth error answer with this status and `error` code.
+pub fn assert_error(reply: &Reply, status: u16, code: &str) {
+    let got = (reply.status, reply.error());
+    assert_eq!(got, (status, code.to_owned()), "{}", reply.body);
+}
+
 /// A string field of a JSON value.
 pub fn field(value: &serde_json::Value, name: &str) -> String {
     value[name]

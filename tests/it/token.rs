@@ -1,8 +1,8 @@
 //! The token endpoint (RFC 6749 §2.3, §4.3, §4.4, §5; SECURITY.md 17-22).
 
 use crate::support::{
-    ADMIN_PASSWORD, ALICE_PASSWORD, HOSTILE, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, field,
-    form_encode,
+    ADMIN_PASSWORD, ALICE_PASSWORD, HOSTILE, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial,
+    body_credentials, field, form_encode, password_form, rows,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,13 +16,6 @@ const MADE_UP_SECRET: &str = "made-up-secret-Kp4w7Vn2";
 /// The tutorial's default scopes, as a token response lists them.
 const ALL: &str = "groups read write";
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-
-/// Rows in a table, read through a separate connection.
-fn rows(s: &TestServer, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
-    let sql = format!("SELECT count(*) FROM {table}");
-    conn.query_row(&sql, [], |r| r.get(0)).expect("count")
-}
 
 fn is_json(reply: &Reply) -> bool {
     let content_type = reply.header("Content-Type").unwrap_or_default();
@@ -50,18 +43,6 @@ fn issued(s: &TestServer, reply: &Reply, scope: &str) -> AccessToken {
     let access = digest(&field(&body, "access_token"));
     let found = s.store().find_access_token(&access).unwrap();
     found.expect("the access token is stored by digest")
-}
-
-fn password_form(username: &str, password: &str) -> String {
-    let (user, pass) = (form_encode(username), form_encode(password));
-    format!("grant_type=password&username={user}&password={pass}")
-}
-
-/// client_id and client_secret as body parameters (RFC 6749 §2.3.1).
-fn body_credentials(id: &str, secret: Option<&str>) -> String {
-    let secret = secret.map(|s| format!("&client_secret={}", form_encode(s)));
-    let id = form_encode(id);
-    format!("&client_id={id}{}", secret.unwrap_or_default())
 }
 
 #[test]

@@ -2,9 +2,11 @@
 
 use crate::clock::now;
 use crate::http::App;
+use crate::http::limiter::Subject;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
+use crate::oauth::error::try_again_in;
 use crate::pages::{self, CSRF_FIELD, LoginForm};
 use crate::secret::{self, DECOY_PASSWORD_HASH};
 
@@ -60,10 +62,16 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
         let frame = session::frame(&app.settings, Some(&session));
         Resp::page(status, pages::login(&frame, &form))
     };
-    if let Err(wait) = app.limiter.attempt(username, req.remote, now) {
-        let error = format!("Too many failed attempts. Try again in {wait} seconds.");
-        return Ok(retry(429, &error).with_header("Retry-After", wait.to_string()));
-    }
+    let attempt = match app
+        .limiter
+        .attempt(Subject::Username(username), req.remote, now)
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let error = try_again_in(wait);
+            return Ok(retry(429, &error).with_header("Retry-After", wait.to_string()));
+        }
+    };
     let user = app.store.find_user_by_username(username)?;
     let hash = user
         .as_ref()
@@ -72,7 +80,7 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let Some(user) = user.filter(|u| password_ok && u.is_active) else {
         return Ok(retry(200, BAD_CREDENTIALS));
     };
-    app.limiter.succeeded(username, req.remote);
+    attempt.passed();
     app.store.delete_session(session.id)?;
     let new = session::start(app, Some(&user), now)?;
     Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))

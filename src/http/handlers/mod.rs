@@ -10,7 +10,9 @@ pub mod revoke;
 pub mod token;
 pub mod tokens;
 
+use crate::clock::now;
 use crate::http::App;
+use crate::http::limiter::{Attempt, Subject};
 use crate::http::request::{Params, Req};
 use crate::http::response::HttpError;
 use crate::model::Application;
@@ -58,7 +60,9 @@ pub fn client_credentials(
     }
 }
 
-/// Authenticates the calling client, or fails with invalid_client.
+/// Authenticates the calling client, or fails with invalid_client. A presented secret is
+/// checked under the failed-try limiter, per client id; a bare client_id is not (there is
+/// nothing to guess).
 pub fn authenticate_client(
     app: &App,
     req: &Req,
@@ -66,6 +70,29 @@ pub fn authenticate_client(
 ) -> Result<Application, HttpError> {
     let credentials =
         client_credentials(req, params)?.ok_or(OAuthError::InvalidClient { basic: false })?;
+    let attempt = credentials
+        .presented_secret()
+        .map(|_| secret_try(app, req, Subject::Client(&credentials.client_id)))
+        .transpose()?;
     let loaded = app.store.find_app_by_client_id(&credentials.client_id)?;
-    Ok(client::authenticate(loaded, &credentials)?)
+    let client = client::authenticate(loaded, &credentials)?;
+    if let Some(attempt) = attempt {
+        attempt.passed();
+    }
+    Ok(client)
+}
+
+/// Asks the failed-try limiter (SECURITY 30) for one check of `subject`'s secret from the
+/// request's address, before the secret is compared: the try is counted as failed until the
+/// caller says it [`Attempt::passed`]. While `subject` or the address must wait:
+/// temporarily_unavailable, 429 with Retry-After. Every OAuth endpoint's password and
+/// client-secret check comes through here.
+pub fn secret_try<'a>(
+    app: &'a App,
+    req: &Req,
+    subject: Subject<'a>,
+) -> Result<Attempt<'a>, OAuthError> {
+    app.limiter
+        .attempt(subject, req.remote, now())
+        .map_err(|retry_after| OAuthError::TemporarilyUnavailable { retry_after })
 }

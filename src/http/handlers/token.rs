@@ -2,10 +2,11 @@
 
 use crate::clock::now;
 use crate::http::App;
-use crate::http::handlers::{authenticate_client, oauth_params};
+use crate::http::handlers::{authenticate_client, oauth_params, secret_try};
+use crate::http::limiter::Subject;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::model::Application;
+use crate::model::{Application, GrantType};
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
@@ -79,14 +80,7 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let scope = params.get("scope");
     match request {
         TokenRequest::Password { username, password } => {
-            let user = app.store.find_user_by_username(&username)?;
-            let hash = user
-                .as_ref()
-                .map_or(DECOY_PASSWORD_HASH, |u| u.password_hash.as_str());
-            let password_ok = secret::verify_password(&password, hash);
-            let issue =
-                token::password_grant(&client, user.as_ref(), password_ok, scope, &app.settings)?;
-            issue_new_grant(app, &client, &issue)
+            password_grant(app, req, &client, &username, &password, scope)
         }
         TokenRequest::ClientCredentials => {
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
@@ -107,6 +101,31 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             code_verifier.as_deref(),
         ),
     }
+}
+
+/// RFC 6749 §4.3.2: the user's password is checked under the failed-try limiter, per
+/// username (RFC 6819 §5.1.4.2.3), once the client may use this grant at all; a right
+/// password takes its try back even when the scope then fails.
+fn password_grant(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    username: &str,
+    password: &str,
+    scope: Option<&str>,
+) -> Result<Resp, HttpError> {
+    token::require_grant(client, GrantType::Password)?;
+    let attempt = secret_try(app, req, Subject::Username(username))?;
+    let user = app.store.find_user_by_username(username)?;
+    let hash = user
+        .as_ref()
+        .map_or(DECOY_PASSWORD_HASH, |u| u.password_hash.as_str());
+    let password_ok = secret::verify_password(password, hash);
+    if token::resource_owner(user.as_ref(), password_ok).is_some() {
+        attempt.passed();
+    }
+    let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
+    issue_new_grant(app, client, &issue)
 }
 
 fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Resp, HttpError> {
