@@ -3,7 +3,7 @@
 
 usage: summarize.py MODE SCENARIOS.jsonl FIGURES.tsv OUT.json
   SCENARIOS.jsonl  one wrk result per line (report.lua's figures plus the scenario's name)
-  FIGURES.tsv      KEY<TAB>JSON-VALUE lines: every other figure
+  FIGURES.tsv      KEY<TAB>JSON-VALUE lines: every other figure, the edge probe's (edge_*) too
 The machine's description is gathered here. The targets are issue 5's, shown for reading
 only: the benchmark never fails on a figure, only on wrong answers.
 """
@@ -21,6 +21,7 @@ TARGETS = {
     "cc_normal": (6000, None),
     "cc_full": (1000, None),
 }
+EDGE = ("burst128", "browser48", "slow_clients", "idle1000", "weird", "bigclaim")
 WHAT = {
     "ceiling": "GET /health (no database)",
     "validate": "GET /api/hello, bearer token",
@@ -109,9 +110,75 @@ def print_table(scenarios, figures, ceiling):
          f"{cleared['db_bytes']} + {cleared['wal_bytes']} / {cleared['live_bytes']} / {cleared['vacuumed_bytes']} bytes "
          f"({mib(cleared['db_bytes'])} + {mib(cleared['wal_bytes'])} / {mib(cleared['live_bytes'])} / {mib(cleared['vacuumed_bytes'])})"),
     ]
+    print_lines(lines)
+
+
+def print_lines(lines):
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         print(f"{key:<{width}}  {value}")
+
+
+def ms(value):
+    return "-" if value is None else f"{value} ms"
+
+
+def counts(d):
+    """{"a": 1, "b": 2} as "a 1, b 2"; "none" when empty."""
+    return ", ".join(f"{k} {v}" for k, v in d.items()) or "none"
+
+
+def answered(r):
+    return (f"{r['answered_1s']} answered within 1 s, {r['answered_5s']} within 5 s; "
+            f"failed: {counts(r['errors'])}")
+
+
+def latencies(name, r):
+    return (f"{name}: {r['count']} requests, {r['failures']} failed, "
+            f"p50 {ms(r['p50_ms'])}, p99 {ms(r['p99_ms'])}")
+
+
+def server(p):
+    """The /proc figures the probe read, or why there are none."""
+    if p is None:
+        return "server gone"
+    return (f"{p['threads']} threads, fds {p['fds']} (sockets {p['sockets']}), "
+            f"RSS {p['vmrss']} kB (peak {p['vmhwm']} kB)")
+
+
+def print_edge(f):
+    """The edge probe's figures (edge_probe.py; each scenario on a server of its own)."""
+    e = {name: f[f"edge_{name}"] for name in EDGE}
+    slow, idle, big = e["slow_clients"], e["idle1000"], e["bigclaim"]
+    print(f"\nThe HTTP edge (edge_probe.py), each scenario on a server of its own with "
+          f"{f['edge_server']['threads']} workers:")
+    fresh = [latencies("fresh GET /health", slow["health"])]
+    if "api_hello" in slow:
+        fresh.append(latencies("GET /api/hello", slow["api_hello"]))
+    lines = [
+        ("burst128: 128 connections at once", answered(e["burst128"])),
+        ("browser48: 8 clients x 6 connections",
+         f"{answered(e['browser48'])}; {e['browser48']['clients_served_1s']} of 8 clients "
+         "wholly served within 1 s"),
+        (f"slow_clients: {slow['stalled_bodies']} bodies stalled, {slow['trickling']} heads trickling",
+         "; ".join(fresh) + " (failed: no answer within 2 s); "
+         f"the held connections at the end: {counts(slow['held_at_end'])}"),
+        (f"idle1000: {idle['opened']} idle connections",
+         f"before: {server(idle['server_before'])}; held: {server(idle['server_held'])}; "
+         f"after closing: {server(idle['server_after'])}; GET /health while held: "
+         f"{idle['health_while_held']['status']} in {idle['health_while_held']['ms']} ms"),
+        (f"bigclaim: Content-Length 10^18, {f['edge_server']['bigclaim_nofile']} files",
+         f"{big['answered']} of {big['attempted']} answered ({counts(big['statuses'])}); "
+         f"first unanswered: {big['first_unanswered'] or '-'} ({counts(big['unanswered'])}); "
+         f"GET /health after: {big['health_after']['status']}; {server(big['server_after'])}"),
+    ]
+    for name, case in e["weird"]["cases"].items():
+        several = f" ({case['responses']} answers)" if case["responses"] > 1 else ""
+        lines.append((f"weird: {name}", case["answer"] + several))
+    print_lines(lines)
+    dead = [name for name, r in e.items() if r.get("server_alive") is False]
+    if dead:
+        print(f"WARNING: the server did not survive {', '.join(dead)}.")
 
 
 def main():
@@ -125,6 +192,7 @@ def main():
     for s in scenarios.values():
         s["share_of_ceiling"] = round(s["rps"] / ceiling, 4) if ceiling else None
     print_table(scenarios, figures, ceiling)
+    print_edge(figures)
     results = {
         "mode": mode,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
