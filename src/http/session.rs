@@ -45,7 +45,7 @@ pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpEr
 }
 
 /// Starts a session (a fresh random id: no fixation), signed in as `user` or anonymous.
-pub fn start(app: &App, user: Option<&User>, now: i64) -> Result<NewSession, HttpError> {
+pub fn start(app: &App, req: &Req, user: Option<&User>, now: i64) -> Result<NewSession, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
     let lifetime = match user {
@@ -70,17 +70,24 @@ pub fn start(app: &App, user: Option<&User>, now: i64) -> Result<NewSession, Htt
             user,
             csrf_token,
         },
-        set_cookie: cookie(&app.settings, id.expose(), lifetime),
+        set_cookie: cookie(&app.settings, req, id.expose(), lifetime),
     })
 }
 
 /// The Set-Cookie value that removes the session cookie.
-pub fn clear_cookie(settings: &Settings) -> String {
-    cookie(settings, "", 0)
+pub fn clear_cookie(settings: &Settings, req: &Req) -> String {
+    cookie(settings, req, "", 0)
 }
 
-fn cookie(settings: &Settings, value: &str, max_age: i64) -> String {
-    let secure = if settings.is_https() { "; Secure" } else { "" };
+/// The cookie is `Secure` under an https `public_url`, and also when a trusted proxy says
+/// the browser reached it over https (the name keeps to `public_url`, so that it does not
+/// change from one request to the next).
+fn cookie(settings: &Settings, req: &Req, value: &str, max_age: i64) -> String {
+    let secure = if settings.is_https() || req.forwarded_https {
+        "; Secure"
+    } else {
+        ""
+    };
     format!(
         "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
         cookie_name(settings)

@@ -237,6 +237,25 @@ fn under_https_the_cookie_is_secure_and_host_prefixed() {
     );
 }
 
+/// SECURITY 31, 38: X-Forwarded-Proto makes the cookie Secure only from a trusted proxy.
+#[test]
+fn behind_a_trusted_https_proxy_the_cookie_is_secure() {
+    let https = [("X-Forwarded-Proto", "https")];
+    let secure = |settings: &str| {
+        let server = TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{settings}"));
+        let reply = server.request("GET", LOGIN, &https, b"");
+        let set_cookie = reply.header("Set-Cookie").unwrap().to_owned();
+        assert!(set_cookie.starts_with("oauthd_session="), "{set_cookie}");
+        set_cookie.contains("; Secure")
+    };
+    assert!(secure("trusted_proxies = [\"127.0.0.0/8\"]"));
+    assert!(
+        !secure("trusted_proxies = [\"10.0.0.1\"]"),
+        "an untrusted peer"
+    );
+    assert!(!secure(""), "no proxy is trusted by default");
+}
+
 #[test]
 fn sessions_expire_and_cleartokens_removes_them() {
     let t = Tutorial::with_server(TestServer::with_settings(&format!(

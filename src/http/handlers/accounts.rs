@@ -24,7 +24,7 @@ pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (session, set_cookie) = match session::current(app, req, now)? {
         Some(session) => (session, None),
         None => {
-            let new = session::start(app, None, now)?;
+            let new = session::start(app, req, None, now)?;
             (new.session, Some(new.set_cookie))
         }
     };
@@ -82,7 +82,7 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     attempt.passed();
     app.store.delete_session(session.id)?;
-    let new = session::start(app, Some(&user), now)?;
+    let new = session::start(app, req, Some(&user), now)?;
     Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
 }
 
@@ -94,7 +94,8 @@ pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
     if let Some(session) = session {
         app.store.delete_session(session.id)?;
     }
-    Ok(Resp::redirect(LOGIN_PATH).with_header("Set-Cookie", session::clear_cookie(&app.settings)))
+    Ok(Resp::redirect(LOGIN_PATH)
+        .with_header("Set-Cookie", session::clear_cookie(&app.settings, req)))
 }
 
 /// `GET /`: the signed-in home page, or the login page with `next=/`.
