@@ -6,7 +6,7 @@
 use crate::http::App;
 use crate::http::access_log::{AccessLog, Entry};
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
-use crate::http::edge::conn::{Service, serve};
+use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
 use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
@@ -125,7 +125,7 @@ impl RunningServer {
                 let connections = Arc::clone(&shared.connections);
                 let on_connection = move |stream: &TcpStream, peer: SocketAddr| {
                     let mut conn = Conn::new(&shared, &jobs, peer.ip());
-                    serve(&mut &*stream, &shared.limits, &mut conn);
+                    serve(&mut Socket::new(stream), &shared.limits, &mut conn);
                 };
                 accept_loop(&listener, &connections, &on_connection);
             })

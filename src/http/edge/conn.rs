@@ -220,21 +220,52 @@ fn fill<T: Transport>(transport: &mut T, buf: &mut Vec<u8>, deadline: Instant) -
     }
 }
 
-/// The time left until `deadline`, or a timeout error when none is.
-fn time_left(deadline: Instant) -> io::Result<Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        Err(io::ErrorKind::TimedOut.into())
-    } else {
-        Ok(left)
+/// How far a socket timeout may miss its deadline before it is set again: each setting costs
+/// a system call, and a kept-alive connection would otherwise pay two per request.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
+
+/// A TCP stream whose reads and writes keep deadlines. The socket's timeouts
+/// (`SO_RCVTIMEO`, `SO_SNDTIMEO`) count from the start of each call, so a call's deadline is
+/// its start plus the timeout in force; that is set again only when it would miss the
+/// deadline by more than [`DEADLINE_SLACK`].
+pub struct Socket<'a> {
+    stream: &'a TcpStream,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl<'a> Socket<'a> {
+    /// Wraps an accepted stream (whose timeouts are unset).
+    pub fn new(stream: &'a TcpStream) -> Socket<'a> {
+        Socket {
+            stream,
+            read_timeout: None,
+            write_timeout: None,
+        }
     }
 }
 
-impl Transport for &TcpStream {
+/// The timeout to set for a call that must end by `deadline`, if the one in force (`current`)
+/// would miss it by more than the slack; a timeout error when the deadline has passed.
+fn timeout_to_set(current: Option<Duration>, deadline: Instant) -> io::Result<Option<Duration>> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    match current {
+        Some(current) if current.abs_diff(left) <= DEADLINE_SLACK => Ok(None),
+        _ => Ok(Some(left)),
+    }
+}
+
+impl Transport for Socket<'_> {
     fn read_by(&mut self, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
         loop {
-            self.set_read_timeout(Some(time_left(deadline)?))?;
-            match self.read(buf) {
+            if let Some(timeout) = timeout_to_set(self.read_timeout, deadline)? {
+                self.stream.set_read_timeout(Some(timeout))?;
+                self.read_timeout = Some(timeout);
+            }
+            match (&mut &*self.stream).read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 other => return other,
             }
@@ -243,8 +274,11 @@ impl Transport for &TcpStream {
 
     fn write_by(&mut self, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
         while !bytes.is_empty() {
-            self.set_write_timeout(Some(time_left(deadline)?))?;
-            match self.write(bytes) {
+            if let Some(timeout) = timeout_to_set(self.write_timeout, deadline)? {
+                self.stream.set_write_timeout(Some(timeout))?;
+                self.write_timeout = Some(timeout);
+            }
+            match (&mut &*self.stream).write(bytes) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -257,7 +291,7 @@ impl Transport for &TcpStream {
     fn finish(&mut self) {
         // Our side is done: the FIN follows the answer. Then drop what the client still
         // sends, briefly and boundedly, until it closes too.
-        let _ = self.shutdown(Shutdown::Write);
+        let _ = self.stream.shutdown(Shutdown::Write);
         let deadline = Instant::now() + LINGER;
         let mut dropped = 0;
         let mut sink = [0; READ_CHUNK];
@@ -371,6 +405,18 @@ mod tests {
             .filter_map(|(at, _)| written[at..].split("\r\n").next())
             .filter(|line| line.len() > 12 && line.as_bytes()[9..12].iter().all(u8::is_ascii_digit))
             .collect()
+    }
+
+    #[test]
+    fn a_socket_timeout_is_set_again_only_when_it_would_miss_its_deadline() {
+        let in_ = |secs: u64| Instant::now() + Duration::from_secs(secs);
+        let set = timeout_to_set(None, in_(30)).unwrap().unwrap();
+        assert!(set > Duration::from_secs(29), "{set:?}");
+        assert_eq!(timeout_to_set(Some(set), in_(30)).unwrap(), None);
+        let shorter = timeout_to_set(Some(set), in_(10)).unwrap().unwrap();
+        assert!(shorter <= Duration::from_secs(10), "{shorter:?}");
+        let passed = timeout_to_set(Some(set), Instant::now() - Duration::from_millis(1));
+        assert_eq!(passed.unwrap_err().kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]
