@@ -30,6 +30,9 @@ mod resource;
 #[path = "it/bad_input.rs"]
 mod bad_input;
 
+#[path = "it/edge.rs"]
+mod edge;
+
 #[path = "it/cli.rs"]
 mod cli;
 

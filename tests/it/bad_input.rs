@@ -1,10 +1,9 @@
 //! Bad input (SECURITY 34, 35): never a 5xx, never a state change, never a dead worker; each
 //! error in its endpoint's format (OAuth JSON on /o/*, DRF `{"detail": ...}` on the API).
 
-use crate::support::Serving;
 use crate::support::{Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, field};
+use crate::support::{Serving, dump, exchange, send_on};
 use serde_json::json;
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -13,74 +12,6 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const HELLO: &[u8] = b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n";
 /// Claims over the 64 KiB cap: just over, and far over.
 const CLAIMS: [&str; 2] = ["65537", "100000000"];
-
-/// What came back on one connection.
-#[derive(Debug)]
-pub struct Answer {
-    pub text: String,
-    /// A whole response arrived: its Content-Length of body, or all until the server closed.
-    pub complete: bool,
-}
-
-/// Sends `bytes` on a new connection to `addr` and reads one response for up to `secs` seconds.
-pub fn exchange(addr: &str, bytes: &[u8], secs: u64) -> Answer {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    send_on(&mut stream, bytes, secs, false)
-}
-
-/// Sends `bytes`, then reads for up to `secs` seconds until a whole response arrived, or with
-/// `head_only` until its head did.
-fn send_on(stream: &mut TcpStream, bytes: &[u8], secs: u64, head_only: bool) -> Answer {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    // The server may answer and stop reading before everything was sent.
-    let _ = stream.write_all(bytes);
-    let (mut answer, mut buf) = (Vec::new(), [0u8; 4096]);
-    let done = |answer: &[u8], complete| {
-        let text = String::from_utf8_lossy(answer).into_owned();
-        Answer { text, complete }
-    };
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let left = left.max(Duration::from_millis(1));
-        stream.set_read_timeout(Some(left)).unwrap();
-        match stream.read(&mut buf) {
-            Ok(0) => return done(&answer, true),
-            Err(_) => return done(&answer, false),
-            Ok(n) => answer.extend_from_slice(&buf[..n]),
-        }
-        let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head.lines().find_map(|l| l.strip_prefix("content-length:"));
-            let whole = length
-                .and_then(|l| l.trim().parse().ok())
-                .is_some_and(|l| body.len() >= l);
-            if whole || head_only {
-                return done(&answer, whole);
-            }
-        }
-    }
-}
-
-const TABLES: &str = "users groups user_groups applications grants access_tokens refresh_tokens";
-
-/// Every row of every table, to prove that nothing changed.
-fn dump(s: &TestServer) -> String {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-    let conn = rusqlite::Connection::open_with_flags(s.db_path(), flags).unwrap();
-    let mut out = String::new();
-    for table in TABLES.split(' ') {
-        let sql = format!("SELECT * FROM {table} ORDER BY rowid");
-        let mut rows = conn.prepare(&sql).unwrap();
-        let width = rows.column_count();
-        let all: Vec<Vec<rusqlite::types::Value>> = rows
-            .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        out += &format!("{table}: {all:?}\n");
-    }
-    out
-}
 
 /// The tutorial's world with an admin token, and the database as it stands.
 fn world(settings: &str) -> (Tutorial, String, String) {
@@ -229,14 +160,14 @@ fn claiming(length: &str) -> Vec<u8> {
 #[test]
 fn a_claimed_huge_length_is_refused_without_waiting_for_the_body() {
     let (t, token, before) = world(TUTORIAL_SETTINGS);
-    let addr = t.server.base.trim_start_matches("http://").to_owned();
+    let addr = t.server.addr();
     let end = r#""error_description":"The request body is larger than 65536 bytes."}"#;
     for claim in CLAIMS {
         let started = Instant::now();
         assert_status(&t.server.raw(&claiming(claim)), 413, claim);
         let took = started.elapsed();
         assert!(took < Duration::from_secs(5), "{claim}: took {took:?}");
-        let answer = exchange(&addr, &claiming(claim), 2);
+        let answer = exchange(addr, &claiming(claim), 2);
         assert!(answer.complete && answer.text.ends_with(end), "{answer:?}");
         let closes = answer.text.contains("\r\nConnection: close\r\n");
         assert!(closes, "the unread body ends the connection: {answer:?}");
@@ -247,16 +178,16 @@ fn a_claimed_huge_length_is_refused_without_waiting_for_the_body() {
 #[test]
 fn clients_that_claim_a_huge_body_and_stall_do_not_pin_the_workers() {
     let (t, token, before) = world(TUTORIAL_SETTINGS);
-    let addr = t.server.base.trim_start_matches("http://").to_owned();
+    let addr = t.server.addr();
     // Two stalled clients per kind of claim: as many as TestServer has workers.
     let mut stalled = Vec::new();
     for claim in [CLAIMS, CLAIMS].concat() {
-        let mut stream = TcpStream::connect(&addr).unwrap();
+        let mut stream = TcpStream::connect(addr).unwrap();
         let answer = send_on(&mut stream, &claiming(claim), 5, true);
         assert_status(&answer.text, 413, claim);
         stalled.push(stream);
     }
-    assert_status(&exchange(&addr, HELLO, 5).text, 401, "meanwhile");
+    assert_status(&exchange(addr, HELLO, 5).text, 401, "meanwhile");
     drop(stalled);
     assert_unchanged_and_serving(&t, &token, &before);
 }

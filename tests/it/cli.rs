@@ -1,7 +1,6 @@
 //! The `oauthd` command line, run as the real binary: users, apps, cleartokens, settings, serve.
 
-use crate::bad_input::exchange;
-use crate::support::{Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, field};
+use crate::support::{Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, exchange, field};
 use oauthd::model::{AccessToken, Application, User};
 use oauthd::secret::{digest, verify_password};
 use oauthd::settings::Durability;
@@ -24,14 +23,6 @@ fn add_app(s: &TestServer, words: &str) -> Client {
     s.add_app(&words.split_whitespace().collect::<Vec<_>>())
 }
 
-/// A client_credentials token for `client`, straight from /o/token/.
-fn cc_token(s: &TestServer, client: &Client) -> String {
-    let form = "grant_type=client_credentials";
-    let reply = s.post_form("/o/token/", form, Some(client.basic()));
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    field(&reply.json(), "access_token")
-}
-
 fn stored_token(s: &TestServer, token: &str) -> Option<AccessToken> {
     s.store().find_access_token(&digest(token)).unwrap()
 }
@@ -42,10 +33,6 @@ fn stored_user(s: &TestServer, username: &str) -> Option<User> {
 
 fn stored_app(s: &TestServer, client_id: &str) -> Option<Application> {
     s.store().find_app_by_client_id(client_id).unwrap()
-}
-
-fn with_settings(extra: &str) -> TestServer {
-    TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{extra}\n"))
 }
 
 #[test]
@@ -118,7 +105,7 @@ fn app_add_json_prints_the_secret_once_and_stores_its_digest() {
 
 #[test]
 fn client_secret_length_follows_the_settings() {
-    let s = with_settings("client_secret_length = 40");
+    let s = TestServer::with_extra_settings("client_secret_length = 40");
     let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
     assert_eq!(app.secret.expect("secret").len(), 40);
 }
@@ -188,7 +175,7 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
 fn app_remove_deletes_the_app_and_its_tokens() {
     let s = TestServer::start();
     let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
-    let token = cc_token(&s, &app);
+    let token = s.client_token(&app);
     assert!(stored_token(&s, &token).is_some());
 
     let (code, out, err) = s.cli(&["app", "remove", &app.id], "");
@@ -207,11 +194,11 @@ fn app_remove_deletes_the_app_and_its_tokens() {
 fn cleartokens_removes_expired_access_tokens_but_keeps_valid_ones() {
     let mut s = TestServer::start();
     let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
-    let valid = cc_token(&s, &app);
+    let valid = s.client_token(&app);
     let short = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 1\n");
     std::fs::write(s.config_path(), short).unwrap();
     s.restart();
-    let expired = cc_token(&s, &app);
+    let expired = s.client_token(&app);
     std::thread::sleep(Duration::from_millis(2100));
 
     let (code, out, err) = s.cli(&["cleartokens"], "");

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 /// The DRF tutorial's settings: its scopes, plus the introspection scope.
@@ -15,6 +15,9 @@ pub const TUTORIAL_SETTINGS: &str = r#"
 scopes = { read = "Read scope", write = "Write scope", groups = "Access to your groups", introspection = "Introspect tokens" }
 default_scopes = ["read", "write", "groups"]
 "#;
+
+/// Worker threads of a [`TestServer`].
+pub const WORKERS: usize = 4;
 
 /// A hostile string used wherever user-controlled text is stored.
 pub const HOSTILE: &str = "bob\"e'i;--ü";
@@ -84,6 +87,11 @@ impl TestServer {
         TestServer::with_settings(TUTORIAL_SETTINGS)
     }
 
+    /// A server with the tutorial's settings and these lines of oauthd.toml.
+    pub fn with_extra_settings(extra: &str) -> TestServer {
+        TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{extra}\n"))
+    }
+
     /// A server with this oauthd.toml.
     pub fn with_settings(toml: &str) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -101,7 +109,7 @@ impl TestServer {
         let settings = Settings::load(Some(&self.config_path())).expect("settings");
         let running = RunningServer::start(ServerConfig {
             addr: "127.0.0.1:0".into(),
-            threads: 4,
+            threads: WORKERS,
             db_path: self.db_path(),
             settings,
         })
@@ -212,6 +220,11 @@ impl Http {
         }
     }
 
+    /// `127.0.0.1:PORT`, for raw connections.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
     /// Any request.
     pub fn request(
         &self,
@@ -257,6 +270,14 @@ impl Http {
         self.request("POST", path, &headers, form.as_bytes())
     }
 
+    /// A client_credentials access token for `client`, which must be issued.
+    pub fn client_token(&self, client: &Client) -> String {
+        let form = "grant_type=client_credentials";
+        let reply = self.post_form("/o/token/", form, Some(client.basic()));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        field(&reply.json(), "access_token")
+    }
+
     /// A request with a bearer token.
     pub fn with_bearer(&self, method: &str, path: &str, token: &str, form: &str) -> Reply {
         let auth = format!("Bearer {token}");
@@ -269,8 +290,7 @@ impl Http {
 
     /// Sends raw bytes on a new connection and returns everything the server answered.
     pub fn raw(&self, bytes: &[u8]) -> String {
-        let addr = self.base.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(addr).expect("connect");
+        let mut stream = TcpStream::connect(self.addr()).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
@@ -321,6 +341,53 @@ fn response_complete(answer: &[u8]) -> bool {
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
     body.len() >= length
+}
+
+/// What came back on one connection.
+#[derive(Debug)]
+pub struct Answer {
+    pub text: String,
+    /// A whole response arrived: its Content-Length of body, or all until the server closed.
+    pub complete: bool,
+}
+
+/// Sends `bytes` on a new connection to `addr` and reads one response for up to `secs` seconds.
+pub fn exchange(addr: &str, bytes: &[u8], secs: u64) -> Answer {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    send_on(&mut stream, bytes, secs, false)
+}
+
+/// Sends `bytes`, then reads for up to `secs` seconds until a whole response arrived, or with
+/// `head_only` until its head did.
+pub fn send_on(stream: &mut TcpStream, bytes: &[u8], secs: u64, head_only: bool) -> Answer {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    // The server may answer and stop reading before everything was sent.
+    let _ = stream.write_all(bytes);
+    let (mut answer, mut buf) = (Vec::new(), [0u8; 4096]);
+    let done = |answer: &[u8], complete| {
+        let text = String::from_utf8_lossy(answer).into_owned();
+        Answer { text, complete }
+    };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let left = left.max(Duration::from_millis(1));
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return done(&answer, true),
+            Err(_) => return done(&answer, false),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+        let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|l| l.strip_prefix("content-length:"));
+            let whole = length
+                .and_then(|l| l.trim().parse().ok())
+                .is_some_and(|l| body.len() >= l);
+            if whole || head_only {
+                return done(&answer, whole);
+            }
+        }
+    }
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))` per RFC 6749 §2.3.1.
@@ -407,6 +474,33 @@ pub fn rows(s: &TestServer, table: &str) -> i64 {
     conn.query_row(&sql, [], |r| r.get(0)).expect("count")
 }
 
+/// Every row of every table, to prove that nothing changed.
+pub fn dump(s: &TestServer) -> String {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    let conn = rusqlite::Connection::open_with_flags(s.db_path(), flags).unwrap();
+    let tables = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+    let tables: Vec<String> = conn
+        .prepare(tables)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = String::new();
+    for table in tables {
+        let sql = format!("SELECT * FROM {table} ORDER BY rowid");
+        let mut rows = conn.prepare(&sql).unwrap();
+        let width = rows.column_count();
+        let all: Vec<Vec<rusqlite::types::Value>> = rows
+            .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out += &format!("{table}: {all:?}\n");
+    }
+    out
+}
+
 /// Whether an access token is stored (by its digest).
 pub fn access_stored(s: &TestServer, token: &str) -> bool {
     let found = s.store().find_access_token(&oauthd::secret::digest(token));
@@ -454,7 +548,8 @@ impl Serving {
     /// Runs `oauthd --db DB serve --addr 127.0.0.1:0 EXTRA...` in DB's directory and waits
     /// for its "listening on" line.
     pub fn start(db: &Path, extra: &[&str]) -> Serving {
-        Serving::spawn(Command::new(env!("CARGO_BIN_EXE_oauthd")), db, extra)
+        let command = Command::new(env!("CARGO_BIN_EXE_oauthd"));
+        Serving::spawn(command, db, extra, Stdio::null())
     }
 
     /// The same, with at most `files` open file descriptors (`ulimit -n`).
@@ -462,10 +557,22 @@ impl Serving {
         let mut shell = Command::new("sh");
         let script = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
         shell.args(["-c", &script, env!("CARGO_BIN_EXE_oauthd")]);
-        Serving::spawn(shell, db, extra)
+        Serving::spawn(shell, db, extra, Stdio::null())
     }
 
-    fn spawn(mut command: Command, db: &Path, extra: &[&str]) -> Serving {
+    /// The same as [`Serving::start`], with stderr (the access log) written to the file `log`.
+    pub fn start_logging(db: &Path, extra: &[&str], log: &Path) -> Serving {
+        let command = Command::new(env!("CARGO_BIN_EXE_oauthd"));
+        let log = std::fs::File::create(log).expect("create the log file");
+        Serving::spawn(command, db, extra, log.into())
+    }
+
+    /// The process id, to read its figures under /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn spawn(mut command: Command, db: &Path, extra: &[&str], stderr: Stdio) -> Serving {
         let mut child = command
             .current_dir(db.parent().expect("db directory"))
             .arg("--db")
@@ -474,7 +581,7 @@ impl Serving {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("run oauthd serve");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));

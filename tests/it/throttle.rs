@@ -4,7 +4,7 @@
 //! nothing.
 
 use crate::support::{
-    ADMIN_PASSWORD, ALICE_PASSWORD, Client, LOGIN, Reply, TestServer, Tutorial, access_stored,
+    ADMIN_PASSWORD, ALICE_PASSWORD, LOGIN, Reply, TestServer, Tutorial, access_stored,
     assert_error, body_credentials, form_encode, login_form, open_login, password_form, post_as,
     rows,
 };
@@ -62,16 +62,6 @@ fn wait_out(seconds: u64) {
     std::thread::sleep(Duration::from_millis(seconds * 1000 + 100));
 }
 
-/// A client_credentials access token for `client`.
-fn client_token(s: &TestServer, client: &Client) -> String {
-    let reply = s.post_form(TOKEN, "grant_type=client_credentials", Some(client.basic()));
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json()["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
-}
-
 /// A request `endpoint` answers 200 when the client authenticates: a client_credentials grant,
 /// or the revocation or introspection of `token`.
 fn endpoint_form(endpoint: &str, token: &str) -> String {
@@ -121,7 +111,7 @@ fn wrong_client_secrets_are_throttled_per_client_id_at_token_revocation_and_intr
     for endpoint in [TOKEN, REVOKE, INTROSPECT] {
         let client = s.add_client("confidential", "client-credentials", &[]);
         let secret = client.secret.clone().unwrap();
-        let token = client_token(&s, &client);
+        let token = s.client_token(&client);
         let form = endpoint_form(endpoint, &token);
         for i in 0..FREE_TRIES_PER_CLIENT {
             // A wrong secret counts in the Authorization header and in the body alike.
@@ -149,7 +139,7 @@ fn wrong_client_secrets_are_throttled_per_client_id_at_token_revocation_and_intr
             access_stored(&s, &token),
             "{endpoint}: the token was not revoked"
         );
-        let control = endpoint_form(endpoint, &client_token(&s, &bystander));
+        let control = endpoint_form(endpoint, &s.client_token(&bystander));
         let other_client = s.post_form(endpoint, &control, Some(bystander.basic()));
         assert_eq!(
             other_client.status, 200,

@@ -75,6 +75,11 @@ pub fn parse(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(buf) {
+        // The cap is on the head, however its bytes were read: a whole head that arrived in
+        // one read is held to it as one that trickled in.
+        Ok(httparse::Status::Complete(len)) if len > MAX_HEAD_BYTES => {
+            Parsed::Invalid(EdgeError::HeadTooLarge)
+        }
         Ok(httparse::Status::Complete(len)) => match Head::from_parsed(&request) {
             Ok(head) => Parsed::Complete(Box::new(head), len),
             Err(e) => Parsed::Invalid(e),
@@ -435,6 +440,18 @@ mod tests {
                 String::from_utf8_lossy(&bytes)
             );
         }
+    }
+
+    #[test]
+    fn a_whole_head_over_the_cap_is_431_and_one_at_the_cap_is_read() {
+        let head_of = |len: usize| {
+            let start = "GET / HTTP/1.1\r\nHost: x\r\nX: ";
+            let pad = len - start.len() - 4;
+            format!("{start}{}\r\n\r\n", "y".repeat(pad))
+        };
+        assert_eq!(head(head_of(MAX_HEAD_BYTES)).target, "/");
+        assert_eq!(invalid(head_of(MAX_HEAD_BYTES + 1).as_bytes()), 431);
+        assert_eq!(invalid(head_of(3 * MAX_HEAD_BYTES).as_bytes()), 431);
     }
 
     #[test]
