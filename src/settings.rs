@@ -77,6 +77,7 @@ struct RawSettings {
     max_connections: Option<usize>,
     trusted_proxies: Option<Vec<String>>,
     log_format: Option<LogFormat>,
+    access_log: Option<bool>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -135,6 +136,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// The access log's format.
     pub log_format: LogFormat,
+    /// Whether the access log is written at all (off when a proxy in front keeps one).
+    pub access_log: bool,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -331,6 +334,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::parse(&raw.trusted_proxies.unwrap_or_default())
                 .map_err(|why| bad_value("trusted_proxies", &why))?,
             log_format: raw.log_format.unwrap_or(LogFormat::Text),
+            access_log: raw.access_log.unwrap_or(true),
         })
     }
 }
@@ -446,6 +450,7 @@ mod tests {
         assert_eq!(s.max_connections, 1024);
         assert_eq!(s.trusted_proxies, TrustedProxies::default());
         assert_eq!(s.log_format, LogFormat::Text);
+        assert!(s.access_log);
         assert!(s.admin_scopes.is_empty(), "introspection is not configured");
         let with = Settings::from_toml("scopes = { read = \"R\", introspection = \"I\" }").unwrap();
         assert_eq!(with.admin_scopes, ["introspection"]);
@@ -542,6 +547,7 @@ mod tests {
             ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted_proxies"),
             ("trusted_proxies = \"10.0.0.1\"", "trusted_proxies"),
             ("log_format = \"xml\"", "log_format"),
+            ("access_log = \"yes\"", "access_log"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

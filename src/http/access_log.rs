@@ -47,30 +47,36 @@ pub struct Entry<'a> {
 /// The log's sending side, shared by every connection of a server.
 #[derive(Debug)]
 pub struct AccessLog {
-    format: LogFormat,
-    queue: SyncSender<String>,
+    /// The format and the writer's queue; `None` when the log is off.
+    writer: Option<(LogFormat, SyncSender<String>)>,
     dropped: AtomicU64,
 }
 
 impl AccessLog {
-    /// A log in `format` with its writer thread, which ends when the log is dropped.
-    pub fn start(format: LogFormat) -> AccessLog {
-        let (queue, lines) = sync_channel(QUEUE);
-        // Without a writer thread, sending fails and lines are counted as dropped.
-        let _ = std::thread::Builder::new()
-            .name("oauthd-log".into())
-            .spawn(move || write_lines(&lines));
+    /// A log in `format` with its writer thread, which ends when the log is dropped; `None`:
+    /// no log.
+    pub fn start(format: Option<LogFormat>) -> AccessLog {
+        let writer = format.map(|format| {
+            let (queue, lines) = sync_channel(QUEUE);
+            // Without a writer thread, sending fails and lines are counted as dropped.
+            let _ = std::thread::Builder::new()
+                .name("oauthd-log".into())
+                .spawn(move || write_lines(&lines));
+            (format, queue)
+        });
         AccessLog {
-            format,
-            queue,
+            writer,
             dropped: AtomicU64::new(0),
         }
     }
 
     /// Queues the line of `entry`.
     pub fn write(&self, entry: &Entry<'_>) {
-        let line = format_line(self.format, entry, SystemTime::now());
-        match self.queue.try_send(line) {
+        let Some((format, queue)) = &self.writer else {
+            return;
+        };
+        let line = format_line(*format, entry, SystemTime::now());
+        match queue.try_send(line) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;

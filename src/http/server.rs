@@ -112,7 +112,7 @@ impl RunningServer {
         let shared = Arc::new(Shared {
             connections: Arc::new(Connections::new(settings.max_connections)),
             limits: Limits::from_settings(&settings),
-            log: AccessLog::start(settings.log_format),
+            log: AccessLog::start(settings.access_log.then_some(settings.log_format)),
             settings,
         });
         let stopper = Stopper {
