@@ -1,7 +1,13 @@
 //! Slowing down password guessing (SECURITY 30, RFC 6819 §5.1.4.2.3): failed checks of a
 //! secret — a login, the password grant's user password, a client secret — are counted per
-//! username or client id and per client address; past a few free tries, each further try must
-//! wait twice as long as the last, up to a cap. In memory, shared by the workers.
+//! username, per client id from each address, and per client address; past a few free tries,
+//! each further try must wait twice as long as the last, up to a cap. In memory, shared by
+//! the workers.
+//!
+//! A client id is counted per address, not alone: client ids are public (they stand in
+//! authorization URLs) and client secrets carry 160 bits or more, so a count per client id
+//! alone would let anyone lock a client out of its own endpoints and protect nothing. IPv6
+//! addresses count by their /64, which one subscriber usually holds whole.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -37,7 +43,7 @@ impl Subject<'_> {
                 Key::Username(name_hash(&name.to_lowercase())),
                 FREE_TRIES_PER_USERNAME,
             ),
-            Subject::Client(id) => (Key::Client(name_hash(id)), FREE_TRIES_PER_CLIENT),
+            Subject::Client(id) => (Key::Client(name_hash(id), None), FREE_TRIES_PER_CLIENT),
         }
     }
 
@@ -59,7 +65,8 @@ impl fmt::Debug for Subject<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
     Username(u64),
-    Client(u64),
+    /// A client id, from one address (group).
+    Client(u64, Option<IpAddr>),
     Address(IpAddr),
 }
 
@@ -185,12 +192,28 @@ struct Keys([Option<(Key, u32)>; 2]);
 
 impl Keys {
     fn of(subject: Subject<'_>, address: Option<IpAddr>) -> Keys {
+        let address = address.map(address_group);
         let by_address = address.map(|a| (Key::Address(a), FREE_TRIES_PER_ADDRESS));
-        Keys([Some(subject.key()), by_address])
+        let by_subject = match subject.key() {
+            (Key::Client(id, _), free) => (Key::Client(id, address), free),
+            other => other,
+        };
+        Keys([Some(by_subject), by_address])
     }
 
     fn iter(self) -> impl Iterator<Item = (Key, u32)> {
         self.0.into_iter().flatten()
+    }
+}
+
+/// The address a try is counted under: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
+fn address_group(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(prefix.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -209,7 +232,7 @@ fn log_throttled(key: Key, subject: Subject<'_>, address: Option<IpAddr>, free: 
     let from = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
     match key {
         Key::Address(_) => eprintln!("oauthd: throttled: {from} failed {free} times"),
-        Key::Username(_) | Key::Client(_) => eprintln!(
+        Key::Username(_) | Key::Client(..) => eprintln!(
             "oauthd: throttled: a {} failed {free} times, the last from {from}",
             subject.kind()
         ),
@@ -341,9 +364,40 @@ mod tests {
         assert_eq!(limiter.attempt(client, HOME, 100).err(), Some(2));
         let table = limiter.tries.lock().unwrap();
         let failed = |key| table.get(&key).map(|t| (t.failed, t.in_flight));
-        assert_eq!(failed(client.key().0), Some((FREE_TRIES_PER_CLIENT, 0)));
-        let home = Key::Address(HOME.unwrap());
-        assert_eq!(failed(home), Some((FREE_TRIES_PER_CLIENT, 0)));
+        let keys = Keys::of(client, HOME);
+        let counts: Vec<_> = keys.iter().map(|(key, _)| failed(key)).collect();
+        assert_eq!(
+            counts,
+            [Some((FREE_TRIES_PER_CLIENT, 0)); 2],
+            "client and address"
+        );
+    }
+
+    /// A client id is counted per address: guessing its secret from one address does not lock
+    /// the client out from another. IPv6 addresses count by their /64.
+    #[test]
+    fn a_client_id_is_counted_per_address_and_ipv6_by_its_64() {
+        let limiter = LoginLimiter::default();
+        let svc = Subject::Client("svc");
+        let v6 = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        exhaust(&limiter, svc, AWAY, 100);
+        assert!(
+            limiter.attempt(svc, AWAY, 100).is_err(),
+            "the guesser waits"
+        );
+        let attempt = limiter
+            .attempt(svc, HOME, 100)
+            .expect("the client itself does not");
+        attempt.passed();
+        exhaust(&limiter, svc, v6("2001:db8:1:2::1"), 100);
+        let same_64 = limiter.attempt(svc, v6("2001:db8:1:2:ffff::9"), 100);
+        assert!(same_64.is_err(), "one /64 is one address");
+        assert!(limiter.attempt(svc, v6("2001:db8:1:3::1"), 100).is_ok());
+        assert_eq!(
+            address_group("::ffff:192.0.2.7".parse().unwrap()),
+            AWAY.unwrap(),
+            "IPv4-mapped is IPv4"
+        );
     }
 
     #[test]

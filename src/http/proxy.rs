@@ -20,6 +20,7 @@ impl TrustedProxies {
                 entry
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map(canonical)
                     .map_err(|_| format!("{entry:?} is not an address or a CIDR range"))
             })
             .collect::<Result<_, _>>()
@@ -59,6 +60,18 @@ impl TrustedProxies {
             && forwarded_proto
                 .and_then(|value| value.rsplit(',').next())
                 .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    }
+}
+
+/// An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as the IPv4 range it is, since
+/// addresses are compared in their canonical form.
+fn canonical(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.network().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(net, IpNet::V4),
+            None => net,
+        },
+        other => other,
     }
 }
 
@@ -130,5 +143,14 @@ mod tests {
         assert!(trusted.forwarded_https(ip("127.0.0.1"), Some("http, HTTPS")));
         assert!(!trusted.forwarded_https(ip("127.0.0.1"), Some("https, http")));
         assert!(!trusted.forwarded_https(ip("127.0.0.2"), Some("https")));
+        let mapped = proxies(&["::ffff:10.0.0.0/104"]);
+        assert_eq!(
+            mapped.client(ip("10.1.2.3"), Some("1.2.3.4")),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            mapped.client(ip("11.1.2.3"), Some("1.2.3.4")),
+            ip("11.1.2.3")
+        );
     }
 }

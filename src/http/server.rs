@@ -18,6 +18,7 @@ use crate::store::{Store, StoreError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -115,18 +116,21 @@ impl RunningServer {
             log: AccessLog::start(settings.access_log.then_some(settings.log_format)),
             settings,
         });
+        let listener = Arc::new(listener);
         let stopper = Stopper {
             connections: Arc::clone(&shared.connections),
+            listener: Arc::clone(&listener),
             wake: wake_address(addr),
         };
         let acceptor = std::thread::Builder::new()
             .name("oauthd-accept".into())
             .spawn(move || {
                 let connections = Arc::clone(&shared.connections);
-                let on_connection = move |stream: &TcpStream, peer: SocketAddr| {
-                    let mut conn = Conn::new(&shared, &jobs, peer.ip());
-                    serve(&mut Socket::new(stream), &shared.limits, &mut conn);
-                };
+                let on_connection =
+                    move |stream: &TcpStream, peer: SocketAddr, busy: &AtomicBool| {
+                        let mut conn = Conn::new(&shared, &jobs, peer.ip(), busy);
+                        serve(&mut Socket::new(stream), &shared.limits, &mut conn);
+                    };
                 accept_loop(&listener, &connections, &on_connection);
             })
             .map_err(|e| StartError::Bind(e.to_string()))?;
@@ -175,14 +179,17 @@ impl RunningServer {
 #[derive(Clone)]
 pub struct Stopper {
     connections: Arc<Connections>,
+    listener: Arc<TcpListener>,
     wake: SocketAddr,
 }
 
 impl Stopper {
-    /// Flags the stop, ends the reading side of every connection, and wakes the acceptor
-    /// with a connection of its own.
+    /// Flags the stop, ends the reading side of every connection, and wakes the acceptor:
+    /// shutting the listener's reading side ends a blocked `accept` on Linux; a connection of
+    /// its own does elsewhere (it can fail when descriptors have run out, hence both).
     pub fn stop(&self) {
         self.connections.stop();
+        let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
         let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
     }
 }
@@ -219,16 +226,22 @@ struct Conn<'a> {
     shared: &'a Shared,
     jobs: &'a Sender<Job>,
     peer: IpAddr,
-    reply: (SyncSender<Resp>, Receiver<Resp>),
+    /// Set while a request is under way: a stop then lets it finish.
+    busy: &'a AtomicBool,
 }
 
 impl<'a> Conn<'a> {
-    fn new(shared: &'a Shared, jobs: &'a Sender<Job>, peer: IpAddr) -> Conn<'a> {
+    fn new(
+        shared: &'a Shared,
+        jobs: &'a Sender<Job>,
+        peer: IpAddr,
+        busy: &'a AtomicBool,
+    ) -> Conn<'a> {
         Conn {
             shared,
             jobs,
             peer,
-            reply: sync_channel(1),
+            busy,
         }
     }
 
@@ -256,15 +269,14 @@ impl Service for Conn<'_> {
             remote: Some(self.client(Some(head))),
             forwarded_https: proxies.forwarded_https(self.peer, head.forwarded_proto.as_deref()),
         };
-        let job = Job {
-            req,
-            reply: self.reply.0.clone(),
-        };
+        // A channel of its own per request: should a worker ever drop one unanswered, the
+        // connection hears of it at once instead of waiting for an answer that cannot come.
+        let (reply, answer) = sync_channel(1);
         let unavailable = || EdgeError::Unavailable.response();
-        if self.jobs.send(job).is_err() {
+        if self.jobs.send(Job { req, reply }).is_err() {
             return unavailable();
         }
-        self.reply.1.recv().unwrap_or_else(|_| unavailable())
+        answer.recv().unwrap_or_else(|_| unavailable())
     }
 
     fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant) {
@@ -280,5 +292,9 @@ impl Service for Conn<'_> {
 
     fn stopping(&self) -> bool {
         self.shared.connections.stopping()
+    }
+
+    fn busy(&mut self, busy: bool) {
+        self.busy.store(busy, Ordering::SeqCst);
     }
 }

@@ -1,8 +1,8 @@
 //! The acceptor and the table of open connections. The acceptor never dies: an error from
 //! `accept` (out of descriptors, an aborted handshake) costs a short pause, not the listener.
 //! Each connection gets a thread of its own with a small stack; past `max_connections` a new
-//! one gets a quick 503 and is closed. Stopping shuts the reading side of every open
-//! connection, so idle ones end at once and busy ones after the request in flight.
+//! one gets a quick 503 and is closed. Stopping shuts the reading side of every idle
+//! connection, so that it ends at once; a busy one finishes its request and then closes.
 
 use crate::http::edge::EdgeError;
 use crate::http::edge::wire::{self, Persistence};
@@ -29,7 +29,7 @@ pub struct Connections {
 #[derive(Debug, Default)]
 struct Open {
     next_id: u64,
-    streams: HashMap<u64, Arc<TcpStream>>,
+    streams: HashMap<u64, (Arc<TcpStream>, Arc<AtomicBool>)>,
 }
 
 impl Connections {
@@ -56,18 +56,21 @@ impl Connections {
         self.open().streams.len()
     }
 
-    /// Flags the stop and ends the reading side of every open connection.
+    /// Flags the stop and ends the reading side of every idle connection (a busy one sees
+    /// the flag after its answer and closes).
     pub fn stop(&self) {
         let open = self.open();
         self.stopping.store(true, Ordering::SeqCst);
-        for stream in open.streams.values() {
-            // Wakes a thread blocked reading; it answers what it holds and closes.
-            let _ = stream.shutdown(Shutdown::Read);
+        for (stream, busy) in open.streams.values() {
+            if !busy.load(Ordering::SeqCst) {
+                // Wakes a thread blocked waiting for a request: it sees the end and closes.
+                let _ = stream.shutdown(Shutdown::Read);
+            }
         }
     }
 
     /// Enters a new connection, or answers 503 when the table is full.
-    fn admit(&self, stream: TcpStream) -> Option<(u64, Arc<TcpStream>)> {
+    fn admit(&self, stream: TcpStream) -> Option<(u64, Arc<TcpStream>, Arc<AtomicBool>)> {
         let mut open = self.open();
         if self.stopping() {
             return None;
@@ -80,8 +83,10 @@ impl Connections {
         let id = open.next_id;
         open.next_id += 1;
         let stream = Arc::new(stream);
-        open.streams.insert(id, Arc::clone(&stream));
-        Some((id, stream))
+        let busy = Arc::new(AtomicBool::new(false));
+        open.streams
+            .insert(id, (Arc::clone(&stream), Arc::clone(&busy)));
+        Some((id, stream, busy))
     }
 
     fn release(&self, id: u64) {
@@ -89,10 +94,11 @@ impl Connections {
     }
 }
 
-/// Accepts connections until the server stops, serving each with `serve` on its own thread.
+/// Accepts connections until the server stops, serving each with `serve` on its own thread;
+/// `serve` keeps the flag it is given set while a request is under way.
 pub fn accept_loop<F>(listener: &TcpListener, connections: &Arc<Connections>, serve: &F)
 where
-    F: Fn(&TcpStream, SocketAddr) + Clone + Send + 'static,
+    F: Fn(&TcpStream, SocketAddr, &AtomicBool) + Clone + Send + 'static,
 {
     loop {
         let accepted = listener.accept();
@@ -116,26 +122,42 @@ fn spawn_connection<F>(
     connections: &Arc<Connections>,
     serve: &F,
 ) where
-    F: Fn(&TcpStream, SocketAddr) + Clone + Send + 'static,
+    F: Fn(&TcpStream, SocketAddr, &AtomicBool) + Clone + Send + 'static,
 {
     // Small answers go out at once rather than waiting for more to send.
     let _ = stream.set_nodelay(true);
-    let Some((id, stream)) = connections.admit(stream) else {
+    let Some((id, stream, busy)) = connections.admit(stream) else {
         return;
     };
     let serve = serve.clone();
-    let table = Arc::clone(connections);
+    let entry = Entry {
+        table: Arc::clone(connections),
+        id,
+    };
     let own = Arc::clone(&stream);
     let spawned = std::thread::Builder::new()
         .name("oauthd-conn".into())
         .stack_size(CONNECTION_STACK_BYTES)
         .spawn(move || {
-            serve(&own, peer);
-            table.release(id);
+            // Released when the thread ends, however it ends.
+            let _entry = entry;
+            serve(&own, peer, &busy);
         });
+    // Without a thread, the closure and its entry are dropped: the table is already free.
     if spawned.is_err() {
-        connections.release(id);
         refuse_busy(&stream);
+    }
+}
+
+/// A connection's place in the table, given back when dropped.
+struct Entry {
+    table: Arc<Connections>,
+    id: u64,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.table.release(self.id);
     }
 }
 

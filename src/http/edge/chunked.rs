@@ -33,6 +33,8 @@ pub struct Decoder {
     state: State,
     /// How far into the buffer the coding has been consumed.
     read: usize,
+    /// Coding bytes consumed and already removed from the buffer by [`Decoder::compact`].
+    compacted: usize,
     body: Vec<u8>,
     cap: usize,
 }
@@ -43,9 +45,18 @@ impl Decoder {
         Decoder {
             state: State::Size,
             read: 0,
+            compacted: 0,
             body: Vec::new(),
             cap,
         }
+    }
+
+    /// Removes the coding bytes consumed so far from the front of `buf`, so that a slow body
+    /// is held once (decoded), not twice.
+    pub fn compact(&mut self, buf: &mut Vec<u8>) {
+        buf.drain(..self.read.min(buf.len()));
+        self.compacted += self.read;
+        self.read = 0;
     }
 
     /// Consumes what it can of `buf` (the same buffer as before, perhaps longer). `Ok(Some)`
@@ -54,11 +65,13 @@ impl Decoder {
     pub fn advance(&mut self, buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, ChunkedError> {
         loop {
             let rest = buf.get(self.read..).unwrap_or_default();
-            if self.read > self.cap + MAX_HEAD_BYTES {
+            if self.compacted + self.read > self.cap + MAX_HEAD_BYTES {
                 return Err(ChunkedError::TooLarge);
             }
             match self.state {
-                State::Size => match httparse::parse_chunk_size(rest) {
+                State::Size => match strict_size_line(rest).and_then(|()| {
+                    httparse::parse_chunk_size(rest).map_err(|_| ChunkedError::Malformed)
+                }) {
                     Ok(httparse::Status::Complete((len, 0))) => {
                         self.read += len;
                         self.state = State::Trailers;
@@ -71,7 +84,7 @@ impl Decoder {
                         self.state = State::Data(size);
                     }
                     Ok(httparse::Status::Partial) => return partial_line(rest),
-                    Err(_) => return Err(ChunkedError::Malformed),
+                    Err(e) => return Err(e),
                 },
                 State::Data(left) => {
                     let take = rest.len().min(usize::try_from(left).unwrap_or(usize::MAX));
@@ -89,7 +102,7 @@ impl Decoder {
                     };
                 }
                 State::DataEnd => match rest {
-                    [b'\r', b'\n', ..] | [b'\n', ..] => {
+                    [b'\r', b'\n', ..] => {
                         self.read += line_length(rest);
                         self.state = State::Size;
                     }
@@ -121,17 +134,40 @@ fn partial_line(rest: &[u8]) -> Result<Option<(Vec<u8>, usize)>, ChunkedError> {
 }
 
 /// Where the first line of `rest` ends: `Some(content length)` with the line complete,
-/// `None` when its end has not arrived. A trailer line may hold anything but a bare CR or NUL.
+/// `None` when its end has not arrived. Every line ends in CRLF and holds no other control
+/// byte than a tab.
 fn line_end(rest: &[u8]) -> Result<Option<usize>, ChunkedError> {
     let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
         return Ok(None);
     };
     let line = rest.get(..lf).unwrap_or_default();
-    let content = line.strip_suffix(b"\r").unwrap_or(line);
-    if content.iter().any(|&b| b == b'\r' || b == 0) {
+    let content = line.strip_suffix(b"\r").ok_or(ChunkedError::Malformed)?;
+    if content
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
         return Err(ChunkedError::Malformed);
     }
     Ok(Some(content.len()))
+}
+
+/// httparse reads chunk sizes leniently (an empty size, control bytes in an extension, a
+/// bare LF); a size line here is 1 to 16 hex digits, then perhaps `;` and an extension,
+/// then CRLF, so that no proxy in front can frame the body differently. Checked once its
+/// line is complete; httparse then reads the size.
+fn strict_size_line(rest: &[u8]) -> Result<(), ChunkedError> {
+    let Some(len) = line_end(rest)? else {
+        return Ok(());
+    };
+    let line = rest.get(..len).unwrap_or_default();
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let after = line.get(digits..).unwrap_or_default();
+    let extension_or_nothing = after.is_empty() || after.starts_with(b";");
+    if (1..=16).contains(&digits) && extension_or_nothing {
+        Ok(())
+    } else {
+        Err(ChunkedError::Malformed)
+    }
 }
 
 /// The length of the first line of `rest` with its LF (only called once it is complete).
@@ -178,6 +214,23 @@ mod tests {
             decode(b"3\nabc\r\n0\r\n\r\n", 64),
             Err(ChunkedError::Malformed)
         );
+    }
+
+    #[test]
+    fn compacting_as_bytes_arrive_gives_the_same_body_and_a_short_buffer() {
+        let mut decoder = Decoder::new(64);
+        let mut buf = Vec::new();
+        for &byte in ENCODED {
+            buf.push(byte);
+            if let Some((body, len)) = decoder.advance(&buf).unwrap() {
+                assert_eq!(body, b"Wikipedia");
+                assert_eq!(&buf[len..], b"");
+                return;
+            }
+            decoder.compact(&mut buf);
+            assert!(buf.len() <= 16, "{}", buf.len());
+        }
+        panic!("never complete");
     }
 
     #[test]

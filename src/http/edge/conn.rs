@@ -40,6 +40,9 @@ pub trait Service {
     fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant);
     /// The server is stopping: close after the request in flight.
     fn stopping(&self) -> bool;
+    /// A request is under way (its first byte is in) or over (its answer is out, or the
+    /// connection ends).
+    fn busy(&mut self, busy: bool);
 }
 
 /// What waiting for bytes gave.
@@ -76,6 +79,7 @@ pub fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, servi
         if buf.is_empty() && !matches!(fill(transport, &mut buf, wait_until), Fill::Filled) {
             return;
         }
+        service.busy(true);
         let started = Instant::now();
         let head_deadline = if first {
             wait_until
@@ -107,6 +111,7 @@ pub fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, servi
         let bytes = wire::encode(&resp, head.method == "HEAD", persistence);
         let written = transport.write_by(&bytes, Instant::now() + limits.body);
         service.answered(Some(&head), resp.status, resp.body.len(), started);
+        service.busy(false);
         if written.is_err() {
             return;
         }
@@ -120,21 +125,37 @@ pub fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, servi
     }
 }
 
-/// Reads until a complete head is buffered: `Ok(None)` when the client went away.
+/// Reads until a complete head is buffered: `Ok(None)` when the client went away. The head
+/// is parsed on the first bytes (to refuse garbage at once) and then only once the bytes
+/// read may end it, so that a head trickled in byte by byte costs linear, not quadratic, work.
 fn read_head<T: Transport>(
     transport: &mut T,
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> Result<Option<(Head, usize)>, EdgeError> {
+    let mut searched = None;
     loop {
-        match head::parse(buf) {
+        let may_end = searched.is_none_or(|from: usize| {
+            let window = buf.get(from.saturating_sub(3)..).unwrap_or_default();
+            window.windows(4).any(|w| w == b"\r\n\r\n")
+        });
+        let parsed = if may_end {
+            head::parse(buf)
+        } else if buf.len() > head::MAX_HEAD_BYTES {
+            Parsed::Invalid(EdgeError::HeadTooLarge)
+        } else {
+            Parsed::Partial
+        };
+        match parsed {
             Parsed::Complete(head, len) => return Ok(Some((*head, len))),
             Parsed::Invalid(e) => return Err(e),
-            Parsed::Partial => match fill(transport, buf, deadline) {
-                Fill::Filled => {}
-                Fill::TimedOut => return Err(EdgeError::Timeout),
-                Fill::Closed => return Ok(None),
-            },
+            Parsed::Partial => {}
+        }
+        searched = Some(buf.len());
+        match fill(transport, buf, deadline) {
+            Fill::Filled => {}
+            Fill::TimedOut => return Err(EdgeError::Timeout),
+            Fill::Closed => return Ok(None),
         }
     }
 }
@@ -171,6 +192,7 @@ fn read_body<T: Transport>(
                     return Body::Refused(EdgeError::BadRequest("The chunked body is malformed."));
                 }
             }
+            decoder.compact(buf);
         } else if let Some(body) = buf.get(..claimed) {
             return Body::Read(body.to_vec(), claimed);
         }
@@ -378,6 +400,8 @@ mod tests {
         fn stopping(&self) -> bool {
             false
         }
+
+        fn busy(&mut self, _: bool) {}
     }
 
     const LIMITS: Limits = Limits {
@@ -540,6 +564,20 @@ mod tests {
         )]);
         assert_eq!(statuses(&out).len(), 2);
         assert!(out.contains("Connection: keep-alive"), "{out}");
+    }
+
+    #[test]
+    fn a_head_trickled_byte_by_byte_is_read_and_garbage_refused_at_once() {
+        let head = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+        let steps = head
+            .chunks(1)
+            .map(|b| Step::Send(b.to_vec().leak()))
+            .collect();
+        let (out, echo, _) = run(steps);
+        assert!(out.ends_with("GET /slow "), "{out}");
+        assert_eq!(echo.seen.len(), 1);
+        let (out, _, _) = run(vec![Step::Send(b"\x16\x03\x01\x02\x00"), Step::Stall]);
+        assert_eq!(statuses(&out), ["HTTP/1.1 400 Bad Request"]);
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub fn parse(buf: &[u8]) -> Parsed {
         Ok(httparse::Status::Complete(len)) if len > MAX_HEAD_BYTES => {
             Parsed::Invalid(EdgeError::HeadTooLarge)
         }
+        Ok(httparse::Status::Complete(len)) if has_bare_lf(buf.get(..len).unwrap_or_default()) => {
+            Parsed::Invalid(EdgeError::BadRequest(
+                "Each line of the request head must end in CRLF.",
+            ))
+        }
         Ok(httparse::Status::Complete(len)) => match Head::from_parsed(&request) {
             Ok(head) => Parsed::Complete(Box::new(head), len),
             Err(e) => Parsed::Invalid(e),
@@ -92,6 +97,15 @@ pub fn parse(buf: &[u8]) -> Parsed {
         Err(httparse::Error::Version) => Parsed::Invalid(EdgeError::VersionNotSupported),
         Err(_) => Parsed::Invalid(EdgeError::BadRequest("The request head is malformed.")),
     }
+}
+
+/// RFC 9112 §2.2 lets a recipient take a bare LF as a line end, and httparse does; oauthd
+/// does not, since a proxy in front that splits lines only at CRLF would read such a head
+/// differently (a hidden Content-Length, say).
+fn has_bare_lf(head: &[u8]) -> bool {
+    head.iter()
+        .enumerate()
+        .any(|(at, &b)| b == b'\n' && (at == 0 || head.get(at - 1) != Some(&b'\r')))
 }
 
 /// The field lines of one name, combined.
@@ -455,8 +469,12 @@ mod tests {
     }
 
     #[test]
-    fn lf_only_line_endings_are_read() {
-        let h = head("GET /x HTTP/1.1\nHost: y\n\n");
-        assert_eq!(h.target, "/x");
+    fn bare_lf_line_endings_are_refused() {
+        assert_eq!(invalid(b"GET /x HTTP/1.1\nHost: y\n\n"), 400);
+        assert_eq!(
+            invalid(b"POST /x HTTP/1.1\r\nHost: y\r\nX: a\nContent-Length: 4\r\n\r\n"),
+            400
+        );
+        assert_eq!(head("\r\nGET /x HTTP/1.1\r\nHost: y\r\n\r\n").target, "/x");
     }
 }

@@ -61,8 +61,8 @@ pub fn client_credentials(
 }
 
 /// Authenticates the calling client, or fails with invalid_client. A presented secret is
-/// checked under the failed-try limiter, per client id; a bare client_id is not (there is
-/// nothing to guess).
+/// checked under the failed-try limiter, per client id from each address; a bare client_id
+/// is not (there is nothing to guess).
 pub fn authenticate_client(
     app: &App,
     req: &Req,

@@ -3,7 +3,8 @@
 //! closed without a word; past max_connections a quick 503; bad values stop `serve`.
 
 use super::{
-    Fill, ONE_SECOND_DEADLINES, PROMPT, Wire, ask, assert_closing, get, post_form, refused,
+    Fill, ONE_SECOND_DEADLINES, PROMPT, Wire, ask, assert_closing, form_head, get, post_form,
+    refused,
 };
 use crate::support::{Reply, TestServer};
 use std::process::{Command, Stdio};
@@ -178,4 +179,42 @@ fn bad_edge_settings_stop_serve_at_startup_and_name_the_key() {
         let refused = out.status.code().is_some_and(|c| c != 0) && err.contains(key);
         assert!(refused, "{key} = {value}: {:?} {err}", out.status);
     }
+}
+
+/// DESIGN 9: a stop ends idle connections at once and lets a request in flight finish — its
+/// body still arriving — with an answer that closes the connection; then the workers exit.
+#[test]
+fn a_stop_finishes_the_request_in_flight_and_ends_idle_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = oauthd::RunningServer::start(oauthd::ServerConfig {
+        addr: "127.0.0.1:0".into(),
+        threads: 2,
+        db_path: dir.path().join("oauthd.sqlite3"),
+        settings: oauthd::Settings::from_toml("access_log = false").unwrap(),
+    })
+    .unwrap();
+    let addr = server.addr().to_string();
+    let mut idle = Wire::open(&addr);
+    let mut busy = Wire::open(&addr);
+    busy.send(form_head("/o/token/", "Content-Length: 3\r\n").as_bytes());
+    busy.send(b"a=");
+    // Both connections are in, the busy one's head and part of its body read.
+    std::thread::sleep(Duration::from_millis(200));
+    let stopper = server.stopper();
+    let waiting = std::thread::spawn(move || server.wait());
+    stopper.stop();
+    assert_eq!(
+        idle.replies_until_closed(PROMPT).len(),
+        0,
+        "closed unanswered"
+    );
+    busy.send(b"b");
+    let answer = busy.reply(PROMPT);
+    assert_closing(&answer, 400);
+    assert_eq!(answer.json()["error"], "invalid_request", "{answer:?}");
+    waiting.join().unwrap();
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "no longer listening"
+    );
 }
