@@ -152,11 +152,6 @@ impl RunningServer {
         self.stopper.clone()
     }
 
-    /// How many connections are open now.
-    pub fn open_connections(&self) -> usize {
-        self.stopper.connections.count()
-    }
-
     /// Stops accepting, lets each connection finish its request in flight, and waits for
     /// the workers; each worker's database connection closes as it exits.
     pub fn shutdown(self) {

@@ -51,11 +51,6 @@ impl Connections {
         self.stopping.load(Ordering::SeqCst)
     }
 
-    /// How many connections are open.
-    pub fn count(&self) -> usize {
-        self.open().streams.len()
-    }
-
     /// Flags the stop and ends the reading side of every idle connection (a busy one sees
     /// the flag after its answer and closes).
     pub fn stop(&self) {
