@@ -76,6 +76,11 @@ pub fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, servi
         } else {
             Instant::now() + limits.idle
         };
+        // A stop that came while the last request was under way did not end this
+        // connection's reading side (see `Connections::stop`): end it here.
+        if service.stopping() {
+            return transport.finish();
+        }
         if buf.is_empty() && !matches!(fill(transport, &mut buf, wait_until), Fill::Filled) {
             return;
         }
