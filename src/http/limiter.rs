@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Failed tries a username gets before it is slowed.
@@ -24,6 +25,8 @@ pub const FREE_TRIES_PER_ADDRESS: u32 = 20;
 pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// Entries kept before quiet ones are pruned, so that the table stays small.
 const PRUNE_ABOVE: usize = 10_000;
+/// Seconds between prunings: each one walks the whole table under the lock every check needs.
+const PRUNE_EVERY_SECONDS: i64 = 10;
 
 /// Whose secret a try checks: each kind counts apart, so a user named like a client id does
 /// not share the client's count. The address a try comes from is counted across all kinds.
@@ -85,6 +88,8 @@ struct Tries {
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     tries: Mutex<HashMap<Key, Tries>>,
+    /// When the table was last pruned.
+    pruned_at: AtomicI64,
 }
 
 /// One try in flight. Dropped, it is counted as failed; [`Attempt::passed`] says it was not.
@@ -134,8 +139,10 @@ impl LoginLimiter {
         if wait > 0 {
             return Err(wait);
         }
-        if table.len() > PRUNE_ABOVE {
+        let due = now - self.pruned_at.load(Ordering::Relaxed) >= PRUNE_EVERY_SECONDS;
+        if table.len() > PRUNE_ABOVE && due {
             table.retain(|_, t| t.in_flight > 0 || now - t.last < MAX_WAIT_SECONDS);
+            self.pruned_at.store(now, Ordering::Relaxed);
         }
         for (key, _) in keys.iter() {
             let entry = table.entry(key).or_insert(Tries {
@@ -371,6 +378,25 @@ mod tests {
             [Some((FREE_TRIES_PER_CLIENT, 0)); 2],
             "client and address"
         );
+    }
+
+    #[test]
+    fn quiet_entries_are_pruned_at_most_every_ten_seconds() {
+        let limiter = LoginLimiter::default();
+        let names: Vec<String> = (0..=PRUNE_ABOVE).map(|i| format!("user{i}")).collect();
+        for (i, name) in names.iter().enumerate() {
+            let address = IpAddr::V4(std::net::Ipv4Addr::from(i as u32));
+            drop(limiter.attempt(Subject::Username(name), Some(address), 0));
+        }
+        assert!(limiter.tries.lock().unwrap().len() > PRUNE_ABOVE);
+        let quiet = MAX_WAIT_SECONDS + PRUNE_EVERY_SECONDS;
+        drop(limiter.attempt(Subject::Username("late"), AWAY, quiet));
+        assert_eq!(
+            limiter.tries.lock().unwrap().len(),
+            2,
+            "only the late try's keys"
+        );
+        assert_eq!(limiter.pruned_at.load(Ordering::Relaxed), quiet);
     }
 
     /// A client id is counted per address: guessing its secret from one address does not lock
