@@ -221,6 +221,8 @@ struct Conn<'a> {
     shared: &'a Shared,
     jobs: &'a Sender<Job>,
     peer: IpAddr,
+    /// The client of the request under way: the peer, or whom a trusted proxy forwarded.
+    client: IpAddr,
     /// Set while a request is under way: a stop then lets it finish.
     busy: &'a AtomicBool,
 }
@@ -236,16 +238,9 @@ impl<'a> Conn<'a> {
             shared,
             jobs,
             peer,
+            client: peer,
             busy,
         }
-    }
-
-    fn client(&self, head: Option<&Head>) -> IpAddr {
-        let forwarded_for = head.and_then(|h| h.forwarded_for.as_deref());
-        self.shared
-            .settings
-            .trusted_proxies
-            .client(self.peer, forwarded_for)
     }
 }
 
@@ -253,6 +248,7 @@ impl Service for Conn<'_> {
     fn answer(&mut self, head: &Head, body: Result<Vec<u8>, RequestError>) -> Resp {
         let (path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
         let proxies = &self.shared.settings.trusted_proxies;
+        self.client = proxies.client(self.peer, head.forwarded_for.as_deref());
         let req = Req {
             method: head.method.clone(),
             path: path.to_owned(),
@@ -261,7 +257,7 @@ impl Service for Conn<'_> {
             authorization: head.authorization.clone(),
             cookie: head.cookie.clone(),
             body,
-            remote: Some(self.client(Some(head))),
+            remote: Some(self.client),
             forwarded_https: proxies.forwarded_https(self.peer, head.forwarded_proto.as_deref()),
         };
         // A channel of its own per request: should a worker ever drop one unanswered, the
@@ -276,7 +272,8 @@ impl Service for Conn<'_> {
 
     fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant) {
         self.shared.log.write(&Entry {
-            client: self.client(head),
+            // A request refused before it had a head is logged under the peer.
+            client: head.map_or(self.peer, |_| self.client),
             method: head.map_or("-", |h| h.method.as_str()),
             target: head.map_or("-", |h| h.target.as_str()),
             status,
