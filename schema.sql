@@ -130,3 +130,48 @@ BEGIN
 END;
 
 PRAGMA user_version = 4;
+
+-- version 5: OpenID Connect.
+-- Every user gets a subject (the id_token's `sub`): random, unique and never reassigned, unlike
+-- the username (which can change) and the row id (which SQLite may reuse after a delete).
+ALTER TABLE users ADD COLUMN subject TEXT;
+UPDATE users SET subject = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX users_subject ON users (subject);
+CREATE TRIGGER users_new_subject AFTER INSERT ON users
+WHEN NEW.subject IS NULL
+BEGIN
+    UPDATE users SET subject = lower(hex(randomblob(16))) WHERE id = NEW.id;
+END;
+-- The display name for the `profile` scope's `name` claim; empty when unknown.
+ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT '';
+-- Whether `email` was set by an administrator or the CLI (the `email_verified` claim).
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET email_verified = 1 WHERE email <> '';
+
+-- When the session's user last proved who they are (password), for max_age and `auth_time`.
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER;
+UPDATE sessions SET auth_time = created WHERE user_id IS NOT NULL;
+
+-- The OpenID parts of an authorization request, kept with its code until the exchange.
+ALTER TABLE authorization_codes ADD COLUMN nonce TEXT;
+ALTER TABLE authorization_codes ADD COLUMN auth_time INTEGER;
+-- ... and with the grant, so that a refresh's id_token carries the original auth_time.
+ALTER TABLE grants ADD COLUMN auth_time INTEGER;
+
+-- RP-initiated logout: where an app may send the browser after logout, space-separated.
+ALTER TABLE applications ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '';
+
+-- The public halves of the id_token signing keys. The private halves are never stored here:
+-- they live in the key file next to the database (mode 0600). The current key (retired NULL)
+-- signs; a retired key stays published in the JWKS until the id_tokens it signed expired.
+CREATE TABLE signing_keys (
+    kid        TEXT    PRIMARY KEY,
+    alg        TEXT    NOT NULL,
+    public_jwk TEXT    NOT NULL,              -- the JWK as the JWKS serves it
+    created    INTEGER NOT NULL,
+    retired    INTEGER                        -- unix seconds; NULL for the current key
+);
+CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys ((retired IS NULL))
+    WHERE retired IS NULL;
+
+PRAGMA user_version = 5;
