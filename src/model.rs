@@ -55,8 +55,8 @@ impl GrantType {
         GrantType::ClientCredentials,
     ];
 
-    /// The name used on the command line and in the database (DOT's choice values).
-    pub fn as_str(self) -> &'static str {
+    /// The name used on the command line, in forms and in the database (DOT's choice values).
+    pub fn cli_name(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization-code",
             GrantType::Implicit => "implicit",
@@ -65,15 +65,31 @@ impl GrantType {
         }
     }
 
+    /// The name on the wire: the token request's `grant_type` and the metadata's
+    /// `grant_types_supported` (RFC 6749 §4, RFC 7591 §2).
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
     /// Parses the command-line and database name.
-    pub fn parse(text: &str) -> Option<GrantType> {
-        GrantType::ALL.into_iter().find(|g| g.as_str() == text)
+    pub fn from_cli_name(text: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.cli_name() == text)
+    }
+
+    /// Parses the wire name.
+    pub fn from_wire_name(text: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.wire_name() == text)
     }
 }
 
 impl fmt::Display for GrantType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.cli_name())
     }
 }
 

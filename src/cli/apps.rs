@@ -115,7 +115,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "client_id": a.client_id,
                     "name": a.fields.name,
                     "client_type": a.fields.client_type.as_str(),
-                    "grant_types": a.fields.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                    "grant_types": a.fields.grant_types.iter().map(|g| g.cli_name()).collect::<Vec<_>>(),
                     "redirect_uris": a.fields.redirect_uris,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
@@ -126,7 +126,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
         writeln!(out, "{}", serde_json::Value::Array(list))?;
     } else {
         for a in &apps {
-            let grants: Vec<_> = a.fields.grant_types.iter().map(|g| g.as_str()).collect();
+            let grants: Vec<_> = a.fields.grant_types.iter().map(|g| g.cli_name()).collect();
             writeln!(
                 out,
                 "{}  {}  {}  {}",

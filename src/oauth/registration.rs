@@ -36,7 +36,7 @@ impl<'a> AppForm<'a> {
         AppForm {
             name: &fields.name,
             client_type: fields.client_type.as_str(),
-            grant_types: fields.grant_types.iter().map(|g| g.as_str()).collect(),
+            grant_types: fields.grant_types.iter().map(|g| g.cli_name()).collect(),
             redirect_uris,
             allowed_scopes: fields
                 .allowed_scopes
@@ -106,7 +106,7 @@ pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, Fiel
     }
     let mut grant_types = Vec::new();
     for text in &form.grant_types {
-        match GrantType::parse(text) {
+        match GrantType::from_cli_name(text) {
             Some(grant) if !grant_types.contains(&grant) => grant_types.push(grant),
             Some(_) => {}
             None => errors.add("grant_types", format!("{text:?} is not a grant type.")),

@@ -56,23 +56,36 @@ pub fn parse_request<'a>(
             .map(str::to_owned)
             .ok_or_else(|| OAuthError::missing(name))
     };
-    match param("grant_type") {
-        None => Err(OAuthError::missing("grant_type")),
-        Some("password") => Ok(TokenRequest::Password {
+    let grant_type = param("grant_type").ok_or_else(|| OAuthError::missing("grant_type"))?;
+    if grant_type == REFRESH_TOKEN {
+        return Ok(TokenRequest::RefreshToken {
+            refresh_token: required("refresh_token")?,
+        });
+    }
+    match GrantType::from_wire_name(grant_type) {
+        Some(GrantType::Password) => Ok(TokenRequest::Password {
             username: required("username")?,
             password: required("password")?,
         }),
-        Some("client_credentials") => Ok(TokenRequest::ClientCredentials),
-        Some("refresh_token") => Ok(TokenRequest::RefreshToken {
-            refresh_token: required("refresh_token")?,
-        }),
-        Some("authorization_code") => Ok(TokenRequest::AuthorizationCode {
+        Some(GrantType::ClientCredentials) => Ok(TokenRequest::ClientCredentials),
+        Some(GrantType::AuthorizationCode) => Ok(TokenRequest::AuthorizationCode {
             code: required("code")?,
             redirect_uri: param("redirect_uri").map(str::to_owned),
             code_verifier: param("code_verifier").map(str::to_owned),
         }),
-        Some(_) => Err(OAuthError::UnsupportedGrantType),
+        // The implicit grant has no token request (RFC 6749 §4.2).
+        Some(GrantType::Implicit) | None => Err(OAuthError::UnsupportedGrantType),
     }
+}
+
+/// The refresh grant's wire name (RFC 6749 §6): a grant every client with a refresh token may
+/// use, not one an application is registered for.
+pub const REFRESH_TOKEN: &str = "refresh_token";
+
+/// The metadata's `grant_types_supported` (RFC 8414 §2): the registrable grants and refresh.
+pub fn grant_types_supported() -> Vec<&'static str> {
+    let registrable = GrantType::ALL.into_iter().map(GrantType::wire_name);
+    registrable.chain([REFRESH_TOKEN]).collect()
 }
 
 /// What a successful grant issues.
@@ -312,10 +325,12 @@ mod tests {
     fn parse_grant_types() {
         let parse = |pairs: &[(&str, &str)]| parse_request(params(pairs)).map_err(|e| e.code());
         assert_eq!(parse(&[]), Err("invalid_request"));
-        assert_eq!(
-            parse(&[("grant_type", "magic")]),
-            Err("unsupported_grant_type")
-        );
+        for unsupported in ["magic", "implicit", "authorization-code"] {
+            assert_eq!(
+                parse(&[("grant_type", unsupported)]),
+                Err("unsupported_grant_type")
+            );
+        }
         assert_eq!(
             parse(&[("grant_type", "password"), ("username", "u")]),
             Err("invalid_request")
@@ -339,6 +354,25 @@ mod tests {
             )
             .contains("hunter2")
         );
+    }
+
+    #[test]
+    fn every_supported_grant_type_parses() {
+        for grant_type in grant_types_supported() {
+            let pairs = [
+                ("grant_type", grant_type),
+                ("code", "c"),
+                ("username", "u"),
+                ("password", "p"),
+                ("refresh_token", "r"),
+            ];
+            let parsed = parse_request(params(&pairs));
+            assert_eq!(
+                parsed.is_ok(),
+                grant_type != "implicit",
+                "{grant_type}: {parsed:?}"
+            );
+        }
     }
 
     #[test]

@@ -104,8 +104,8 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                         legend { "Authorization grant types" }
                         @for grant in GrantType::ALL {
                             label.check {
-                                input type="checkbox" name="grant_types" value=(grant.as_str())
-                                    checked[form.grant_types.contains(&grant.as_str())];
+                                input type="checkbox" name="grant_types" value=(grant.cli_name())
+                                    checked[form.grant_types.contains(&grant.cli_name())];
                                 (grant_label(grant))
                             }
                         }

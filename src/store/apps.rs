@@ -39,7 +39,7 @@ fn field_values(fields: &AppFields) -> [Value; 7] {
     [
         Value::Text(fields.name.clone()),
         Value::Text(fields.client_type.as_str().into()),
-        Value::Text(join(fields.grant_types.iter().map(|g| g.as_str()))),
+        Value::Text(join(fields.grant_types.iter().map(|g| g.cli_name()))),
         Value::Text(join(&fields.redirect_uris)),
         fields
             .allowed_scopes
@@ -64,7 +64,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
             client_type: parsed(4, &client_type, ClientType::parse)?,
             grant_types: grants
                 .split(' ')
-                .map(|g| parsed(5, g, GrantType::parse))
+                .map(|g| parsed(5, g, GrantType::from_cli_name))
                 .collect::<Result<_, _>>()?,
             redirect_uris: redirect_uris
                 .split(' ')
