@@ -63,6 +63,7 @@ pub fn start(app: &App, req: &Req, user: Option<&User>, now: i64) -> Result<NewS
         id: u.id,
         username: u.username.clone(),
         is_admin: u.is_admin,
+        auth_time: now,
     });
     Ok(NewSession {
         session: Session {

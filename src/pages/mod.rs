@@ -191,6 +191,7 @@ mod tests {
             id: 1,
             username: "<script>x</script>".into(),
             is_admin: false,
+            auth_time: 0,
         };
         let frame = Frame {
             site_name: "A & <B>",

@@ -33,10 +33,14 @@ pub struct SessionUser {
     pub username: String,
     /// May use the admin pages.
     pub is_admin: bool,
+    /// When they last proved who they are (signed in with their password), unix seconds:
+    /// OpenID Connect's `auth_time`, which `max_age` is measured against.
+    pub auth_time: i64,
 }
 
 impl Store {
-    /// Records a session under the digest of its cookie value; returns its row id.
+    /// Records a session under the digest of its cookie value; returns its row id. A session
+    /// with a user starts at the moment they authenticated (`now`).
     pub fn create_session(
         &self,
         id_digest: &Digest32,
@@ -48,8 +52,9 @@ impl Store {
         let id = self
             .conn
             .prepare_cached(
-                "INSERT INTO sessions (id_hash, user_id, csrf_token, created, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created, expires, auth_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?2 IS NULL THEN NULL ELSE ?4 END)
+                 RETURNING id",
             )?
             .query_row(params![id_digest, user_id, csrf_token, now, expires], |r| {
                 r.get(0)
@@ -64,7 +69,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<Session>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, s.csrf_token, u.id, u.username, u.is_admin
+            "SELECT s.id, s.csrf_token, u.id, u.username, u.is_admin, s.auth_time
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.is_active
              WHERE s.id_hash = ?1 AND s.expires > ?2",
         )?;
@@ -76,6 +81,7 @@ impl Store {
                         id,
                         username: row.get(3)?,
                         is_admin: row.get(4)?,
+                        auth_time: row.get::<_, Option<i64>>(5)?.unwrap_or(0),
                     }),
                     None => None,
                 };
@@ -123,7 +129,8 @@ mod tests {
         let anon = store.find_session(&digest("anon"), 50).unwrap().unwrap();
         assert_eq!((anon.user, anon.csrf_token.as_str()), (None, "c1"));
         let signed_in = store.find_session(&digest("bob"), 50).unwrap().unwrap();
-        assert_eq!(signed_in.user.unwrap().username, "bob");
+        let user = signed_in.user.unwrap();
+        assert_eq!((user.username.as_str(), user.auth_time), ("bob", 10));
         assert_eq!(
             store.find_session(&digest("bob"), 100).unwrap(),
             None,
