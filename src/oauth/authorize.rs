@@ -2,12 +2,13 @@
 //! the client it names, the signed-in user and the settings give the next step.
 
 use crate::model::{Application, ClientType, GrantType};
+use crate::oauth::error::OAuthError;
 use crate::oauth::pkce::{self, Challenge, Method};
 use crate::oauth::redirect::resolve_redirect_uri;
 use crate::oauth::scope::{self, Scopes};
 use crate::settings::{ApprovalPrompt, PkceRequired, Settings};
 
-/// The two response types (RFC 6749 §3.1.1).
+/// The response types (RFC 6749 §3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseType {
     /// `code`: the authorization code flow.
@@ -17,11 +18,59 @@ pub enum ResponseType {
 }
 
 impl ResponseType {
+    /// Every response type, as `response_types_supported` lists them.
+    pub const ALL: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             ResponseType::Code => "code",
             ResponseType::Token => "token",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<ResponseType> {
+        ResponseType::ALL.into_iter().find(|rt| rt.as_str() == text)
+    }
+
+    /// The grant an application must be registered for to use it.
+    pub fn grant(self) -> GrantType {
+        match self {
+            ResponseType::Code => GrantType::AuthorizationCode,
+            ResponseType::Token => GrantType::Implicit,
+        }
+    }
+
+    /// Where its answer goes (OAuth 2.0 Multiple Response Type Encoding Practices §2.1): a
+    /// code in the query; anything with a token in the fragment, which never reaches a server
+    /// log or a Referer (RFC 6749 §4.2.2).
+    pub fn response_mode(self) -> ResponseMode {
+        match self {
+            ResponseType::Code => ResponseMode::Query,
+            ResponseType::Token => ResponseMode::Fragment,
+        }
+    }
+}
+
+/// Where an authorization response's parameters go on the redirect URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// In the query string.
+    Query,
+    /// In the fragment.
+    Fragment,
+}
+
+impl ResponseMode {
+    /// Every mode, as `response_modes_supported` lists them.
+    pub const ALL: [ResponseMode; 2] = [ResponseMode::Query, ResponseMode::Fragment];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
         }
     }
 }
@@ -48,11 +97,30 @@ pub struct AuthorizationParams<'a> {
     pub approval_prompt: Option<&'a str>,
 }
 
-/// A request that passed every check.
+impl<'a> AuthorizationParams<'a> {
+    /// Reads the parameters by name from a query or a form.
+    pub fn read(get: impl Fn(&str) -> Option<&'a str>) -> AuthorizationParams<'a> {
+        AuthorizationParams {
+            response_type: get("response_type"),
+            client_id: get("client_id"),
+            redirect_uri: get("redirect_uri"),
+            scope: get("scope"),
+            state: get("state"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+            approval_prompt: get("approval_prompt"),
+        }
+    }
+}
+
+/// A request that passed every check: what the consent page carries (as its hidden fields),
+/// the code keeps until its exchange, and the answer is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidRequest {
+pub struct AuthorizationRequest {
     /// Code or implicit.
     pub response_type: ResponseType,
+    /// The client's public id.
+    pub client_id: String,
     /// The client's row id.
     pub application_id: i64,
     /// Where the answer goes.
@@ -67,17 +135,51 @@ pub struct ValidRequest {
     pub challenge: Option<Challenge>,
 }
 
-/// An error to send back to the client's redirect URI (RFC 6749 §4.1.2.1).
+impl AuthorizationRequest {
+    /// The consent form's hidden fields: the request as [`AuthorizationParams::read`] reads it
+    /// back (DOT's AllowForm), checked again in full when the form comes back.
+    pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("response_type", self.response_type.as_str().to_owned()),
+            ("client_id", self.client_id.clone()),
+            ("scope", self.scope.to_string()),
+        ];
+        if self.redirect_uri_given {
+            fields.push(("redirect_uri", self.redirect_uri.clone()));
+        }
+        if let Some(state) = &self.state {
+            fields.push(("state", state.clone()));
+        }
+        if let Some(challenge) = &self.challenge {
+            fields.push(("code_challenge", challenge.challenge.clone()));
+            fields.push((
+                "code_challenge_method",
+                challenge.method.as_str().to_owned(),
+            ));
+        }
+        fields
+    }
+
+    /// `error`, to be sent back to this request's client.
+    pub fn error(&self, error: OAuthError) -> RedirectError {
+        RedirectError {
+            redirect_uri: self.redirect_uri.clone(),
+            mode: self.response_type.response_mode(),
+            error,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// An error to send back to the client's verified redirect URI (RFC 6749 §4.1.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectError {
     /// The verified redirect URI.
     pub redirect_uri: String,
-    /// In the fragment (implicit) rather than the query.
-    pub in_fragment: bool,
-    /// The error code.
-    pub error: &'static str,
-    /// Its description.
-    pub description: String,
+    /// Query or fragment.
+    pub mode: ResponseMode,
+    /// The error.
+    pub error: OAuthError,
     /// `state`, to hand back.
     pub state: Option<String>,
 }
@@ -94,9 +196,9 @@ pub enum AuthorizeStep {
     /// Send an error back to the client.
     Redirect(RedirectError),
     /// Ask the user.
-    Consent(ValidRequest),
+    Consent(AuthorizationRequest),
     /// No need to ask (skip_authorization, or approval_prompt=auto with a covering token).
-    Grant(ValidRequest),
+    Grant(AuthorizationRequest),
 }
 
 /// Decides the next step. `app` is the client named by client_id (if any), `signed_in` whether
@@ -125,56 +227,38 @@ pub fn decide(
     if !signed_in {
         return AuthorizeStep::Login;
     }
-    let response_type = match params.response_type {
-        Some("code") => Some(ResponseType::Code),
-        Some("token") => Some(ResponseType::Token),
-        _ => None,
-    };
-    let fail = |error, description: &str| {
+    let response_type = params.response_type.and_then(ResponseType::parse);
+    let fail = |error| {
         AuthorizeStep::Redirect(RedirectError {
             redirect_uri: redirect_uri.clone(),
-            in_fragment: response_type == Some(ResponseType::Token),
+            mode: response_type.map_or(ResponseMode::Query, ResponseType::response_mode),
             error,
-            description: description.into(),
             state: params.state.map(str::to_owned),
         })
     };
+    let invalid = |description: &str| fail(OAuthError::InvalidRequest(description.into()));
     let response_type = match (params.response_type, response_type) {
-        (None, _) => {
-            return fail(
-                "invalid_request",
-                "Missing required parameter: response_type.",
-            );
-        }
-        (Some(_), None) => {
-            return fail(
-                "unsupported_response_type",
-                "The response_type is not supported.",
-            );
-        }
+        (None, _) => return fail(OAuthError::missing("response_type")),
+        (Some(_), None) => return fail(OAuthError::UnsupportedResponseType),
         (_, Some(rt)) => rt,
     };
-    let grant = match response_type {
-        ResponseType::Code => GrantType::AuthorizationCode,
-        ResponseType::Token => GrantType::Implicit,
-    };
+    let grant = response_type.grant();
     if !app.allows(grant) {
-        return fail(
-            "unauthorized_client",
-            &format!("This client may not use the {grant} grant."),
-        );
+        return fail(OAuthError::UnauthorizedClient(format!(
+            "This client may not use the {grant} grant."
+        )));
     }
     let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
     let scope = match scope::resolve_requested(params.scope, &allowed, &settings.default_scopes) {
         Ok(scope) => scope,
-        Err(e) => return fail("invalid_scope", &e.description()),
+        Err(e) => return fail(e),
     };
     let challenge = match response_type {
         ResponseType::Token => None,
         ResponseType::Code => {
             match pkce::parse_challenge(params.code_challenge, params.code_challenge_method) {
                 Ok(challenge) => challenge,
-                Err(why) => return fail("invalid_request", why),
+                Err(why) => return invalid(why),
             }
         }
     };
@@ -185,18 +269,16 @@ pub fn decide(
             PkceRequired::None => false,
         };
     if must_use_pkce && challenge.as_ref().is_none_or(|c| c.method != Method::S256) {
-        return fail(
-            "invalid_request",
-            "This client must send an S256 code_challenge (PKCE).",
-        );
+        return invalid("This client must send an S256 code_challenge (PKCE).");
     }
     let prompt = match params.approval_prompt {
         Some("auto") => ApprovalPrompt::Auto,
         Some("force") => ApprovalPrompt::Force,
         _ => settings.request_approval_prompt,
     };
-    let request = ValidRequest {
+    let request = AuthorizationRequest {
         response_type,
+        client_id: app.client_id.clone(),
         application_id: app.id,
         redirect_uri_given: params.redirect_uri.is_some(),
         redirect_uri,
@@ -251,7 +333,7 @@ mod tests {
 
     fn redirected_error(step: AuthorizeStep) -> Option<&'static str> {
         match step {
-            AuthorizeStep::Redirect(e) => Some(e.error),
+            AuthorizeStep::Redirect(e) => Some(e.error.code()),
             _ => None,
         }
     }
@@ -268,6 +350,33 @@ mod tests {
         );
         assert_eq!(request.challenge.unwrap().method, Method::S256);
         assert_eq!(request.state.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn the_hidden_fields_read_back_as_the_same_request() {
+        for params in [
+            valid_params(),
+            AuthorizationParams {
+                redirect_uri: None,
+                state: None,
+                code_challenge: None,
+                code_challenge_method: None,
+                scope: None,
+                ..valid_params()
+            },
+        ] {
+            let AuthorizeStep::Consent(request) = step(&params, &valid_app()) else {
+                panic!("expected consent")
+            };
+            let fields = request.hidden_fields();
+            let echoed = AuthorizationParams::read(|name| {
+                fields
+                    .iter()
+                    .find(|(field, _)| *field == name)
+                    .map(|(_, value)| value.as_str())
+            });
+            assert_eq!(step(&echoed, &valid_app()), AuthorizeStep::Consent(request));
+        }
     }
 
     #[test]
@@ -478,7 +587,7 @@ mod tests {
         let AuthorizeStep::Redirect(error) = step(&params, &app) else {
             panic!("expected a redirect")
         };
-        assert!(error.in_fragment);
+        assert_eq!(error.mode, ResponseMode::Fragment);
         let ok = AuthorizationParams {
             response_type: Some("token"),
             code_challenge: None,

@@ -1,5 +1,5 @@
-//! The OAuth 2.0 error codes (RFC 6749 §5.2, RFC 7009 §2.2.1): wire string, HTTP status and
-//! header in one place.
+//! The OAuth 2.0 and OpenID Connect error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1,
+//! OIDC Core §3.1.2.6): wire string, description, HTTP status and header in one place.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -25,6 +25,20 @@ pub enum OAuthError {
     InvalidScope(String),
     /// RFC 7009 §2.2.1: the token_type_hint names a type the server cannot revoke.
     UnsupportedTokenType,
+    /// The authorization endpoint does not support this response_type (RFC 6749 §4.1.2.1).
+    UnsupportedResponseType,
+    /// The resource owner (or the server on their behalf) denied the request.
+    AccessDenied(String),
+    /// OIDC Core §3.1.2.6: prompt=none, but the user must sign in first.
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: prompt=none, but the user must consent first.
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6: prompt=none, but the user must interact with a page.
+    InteractionRequired,
+    /// OIDC Core §6: a `request` object was sent; oauthd does not accept request objects.
+    RequestNotSupported,
+    /// OIDC Core §6: a `request_uri` was sent; oauthd does not fetch request objects.
+    RequestUriNotSupported,
     /// Too many failed password or client-secret checks (SECURITY 30): answered 429 with
     /// Retry-After (RFC 6585 §4) before any secret is compared. The code is RFC 6749
     /// §4.1.2.1's "try again later", the one the RFC has for a refusal that passes with time.
@@ -45,6 +59,13 @@ impl OAuthError {
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::UnsupportedTokenType => "unsupported_token_type",
+            OAuthError::UnsupportedResponseType => "unsupported_response_type",
+            OAuthError::AccessDenied(_) => "access_denied",
+            OAuthError::LoginRequired => "login_required",
+            OAuthError::ConsentRequired => "consent_required",
+            OAuthError::InteractionRequired => "interaction_required",
+            OAuthError::RequestNotSupported => "request_not_supported",
+            OAuthError::RequestUriNotSupported => "request_uri_not_supported",
             OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
         }
     }
@@ -55,10 +76,21 @@ impl OAuthError {
             OAuthError::InvalidRequest(d)
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
-            | OAuthError::InvalidScope(d) => Cow::Borrowed(d),
+            | OAuthError::InvalidScope(d)
+            | OAuthError::AccessDenied(d) => Cow::Borrowed(d),
             OAuthError::InvalidClient { .. } => "Client authentication failed.".into(),
             OAuthError::UnsupportedGrantType => "The grant_type is not supported.".into(),
             OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.".into(),
+            OAuthError::UnsupportedResponseType => "The response_type is not supported.".into(),
+            OAuthError::LoginRequired => "The user must sign in (prompt=none).".into(),
+            OAuthError::ConsentRequired => {
+                "The user must approve the request (prompt=none).".into()
+            }
+            OAuthError::InteractionRequired => {
+                "The user must interact with a page (prompt=none).".into()
+            }
+            OAuthError::RequestNotSupported => "Request objects are not supported.".into(),
+            OAuthError::RequestUriNotSupported => "request_uri is not supported.".into(),
             OAuthError::TemporarilyUnavailable { retry_after } => try_again_in(*retry_after).into(),
         }
     }
@@ -138,6 +170,25 @@ mod tests {
             (
                 OAuthError::UnsupportedTokenType,
                 "unsupported_token_type",
+                400,
+            ),
+            (
+                OAuthError::UnsupportedResponseType,
+                "unsupported_response_type",
+                400,
+            ),
+            (OAuthError::AccessDenied("x".into()), "access_denied", 400),
+            (OAuthError::LoginRequired, "login_required", 400),
+            (OAuthError::ConsentRequired, "consent_required", 400),
+            (OAuthError::InteractionRequired, "interaction_required", 400),
+            (
+                OAuthError::RequestNotSupported,
+                "request_not_supported",
+                400,
+            ),
+            (
+                OAuthError::RequestUriNotSupported,
+                "request_uri_not_supported",
                 400,
             ),
             (

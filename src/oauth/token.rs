@@ -162,13 +162,8 @@ pub fn client_credentials_grant(
 /// The outcome of a code exchange, decided inside the transaction that will carry it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeDecision {
-    /// Issue tokens (with a refresh token) for this user and scope.
-    Issue {
-        /// The approving user.
-        user_id: i64,
-        /// The approved scope.
-        scope: Scopes,
-    },
+    /// Issue tokens (with a refresh token) for what the code records: its user and scope.
+    Issue,
     /// RFC 6749 §4.1.2: a used code came back; revoke what it was exchanged for, then fail.
     RevokeFamily(OAuthError),
     /// Fail and change nothing.
@@ -209,10 +204,7 @@ pub fn code_grant(
     if !pkce::verify(code.challenge.as_ref(), verifier) {
         return invalid("The code_verifier does not match the code_challenge.");
     }
-    CodeDecision::Issue {
-        user_id: code.user_id,
-        scope: code.scope.clone(),
-    }
+    CodeDecision::Issue
 }
 
 /// The answer for an unknown code.
@@ -505,11 +497,10 @@ mod tests {
         let decide = |code: &AuthorizationCode, uri, verifier, now| {
             code_grant(&app, code, uri, verifier, now)
         };
-        let issue = CodeDecision::Issue {
-            user_id: 3,
-            scope: Scopes::parse("read").unwrap(),
-        };
-        assert_eq!(decide(&valid_code(), uri, verifier, 1000), issue);
+        assert_eq!(
+            decide(&valid_code(), uri, verifier, 1000),
+            CodeDecision::Issue
+        );
         let rejected =
             |d: CodeDecision| matches!(d, CodeDecision::Reject(e) if e.code() == "invalid_grant");
         assert!(
@@ -547,7 +538,7 @@ mod tests {
             challenge: None,
             ..valid_code()
         };
-        assert_eq!(decide(&implied, None, None, 1000), issue);
+        assert_eq!(decide(&implied, None, None, 1000), CodeDecision::Issue);
         let foreign = AuthorizationCode {
             application_id: 8,
             ..valid_code()

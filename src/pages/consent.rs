@@ -12,7 +12,7 @@ pub struct ConsentForm<'a> {
     /// Each requested scope with its description.
     pub scopes: Vec<(&'a str, &'a str)>,
     /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
-    pub hidden: Vec<(&'static str, &'a str)>,
+    pub hidden: &'a [(&'static str, String)],
 }
 
 /// The consent page: who asks, for what, and where the answer goes; Allow or Deny.
@@ -32,7 +32,7 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                 p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
                 form method="post" action="/o/authorize/" {
                     (frame.csrf_field())
-                    @for (name, value) in &form.hidden {
+                    @for (name, value) in form.hidden {
                         input type="hidden" name=(name) value=(value);
                     }
                     div.actions {

@@ -2,6 +2,7 @@
 
 use super::{Store, StoreError, parsed};
 use crate::model::AuthorizationCode;
+use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::pkce::{Challenge, Method};
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
@@ -12,18 +13,10 @@ use rusqlite::{OptionalExtension, params};
 pub struct NewCode<'a> {
     /// Digest of the code.
     pub digest: Digest32,
-    /// The client.
-    pub application_id: i64,
+    /// The approved request: client, redirect URI, scope, PKCE challenge.
+    pub request: &'a AuthorizationRequest,
     /// The approving user.
     pub user_id: i64,
-    /// Where the code goes.
-    pub redirect_uri: &'a str,
-    /// The request named the redirect URI.
-    pub redirect_uri_given: bool,
-    /// The approved scope.
-    pub scope: &'a Scopes,
-    /// The PKCE challenge, if any.
-    pub challenge: Option<&'a Challenge>,
     /// Issued at.
     pub now: i64,
     /// Expires at.
@@ -33,6 +26,7 @@ pub struct NewCode<'a> {
 impl Store {
     /// Stores a new code.
     pub fn create_code(&self, code: &NewCode<'_>) -> Result<(), StoreError> {
+        let (request, challenge) = (code.request, code.request.challenge.as_ref());
         self.conn
             .prepare_cached(
                 "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
@@ -41,13 +35,13 @@ impl Store {
             )?
             .execute(params![
                 code.digest,
-                code.application_id,
+                request.application_id,
                 code.user_id,
-                code.redirect_uri,
-                code.redirect_uri_given,
-                code.scope.to_string(),
-                code.challenge.map(|c| c.challenge.as_str()),
-                code.challenge.map(|c| c.method.as_str()),
+                request.redirect_uri,
+                request.redirect_uri_given,
+                request.scope.to_string(),
+                challenge.map(|c| c.challenge.as_str()),
+                challenge.map(|c| c.method.as_str()),
                 code.now,
                 code.expires
             ])?;

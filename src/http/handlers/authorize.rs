@@ -8,8 +8,10 @@ use crate::http::response::{HttpError, Resp};
 use crate::http::session;
 use crate::model::Application;
 use crate::oauth::authorize::{
-    self, AuthorizationParams, AuthorizeStep, RedirectError, ResponseType, ValidRequest,
+    self, AuthorizationParams, AuthorizationRequest, AuthorizeStep, RedirectError, ResponseMode,
+    ResponseType,
 };
+use crate::oauth::error::OAuthError;
 use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session};
@@ -33,7 +35,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
             };
             Ok(Resp::page(
                 200,
-                consent_page(app, session, client, &request, &query),
+                consent_page(app, session, client, &request),
             ))
         }
         AuthorizeStep::Grant(request) => answer(app, session.as_ref(), &request, now),
@@ -56,13 +58,8 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
             if form.get("allow").is_some() {
                 answer(app, session.as_ref(), &request, now)
             } else {
-                Ok(redirect_error(&RedirectError {
-                    in_fragment: request.response_type == ResponseType::Token,
-                    redirect_uri: request.redirect_uri,
-                    error: "access_denied",
-                    description: "The user denied the request.".into(),
-                    state: request.state,
-                }))
+                let denied = OAuthError::AccessDenied("The user denied the request.".into());
+                Ok(redirect_error(&request.error(denied)))
             }
         }
         other => follow(other, req),
@@ -76,16 +73,7 @@ fn decide(
     session: Option<&Session>,
     now: i64,
 ) -> Result<(AuthorizeStep, Option<Application>), HttpError> {
-    let request = AuthorizationParams {
-        response_type: params.get("response_type"),
-        client_id: params.get("client_id"),
-        redirect_uri: params.get("redirect_uri"),
-        scope: params.get("scope"),
-        state: params.get("state"),
-        code_challenge: params.get("code_challenge"),
-        code_challenge_method: params.get("code_challenge_method"),
-        approval_prompt: params.get("approval_prompt"),
-    };
+    let request = AuthorizationParams::read(|name| params.get(name));
     let client = match request.client_id {
         Some(id) => app.store.find_app_by_client_id(id)?,
         None => None,
@@ -126,7 +114,7 @@ fn follow(step: AuthorizeStep, req: &Req) -> Result<Resp, HttpError> {
 fn answer(
     app: &App,
     session: Option<&Session>,
-    request: &ValidRequest,
+    request: &AuthorizationRequest,
     now: i64,
 ) -> Result<Resp, HttpError> {
     let Some(user) = session.and_then(|s| s.user.as_ref()) else {
@@ -138,17 +126,17 @@ fn answer(
             let code = secret::random_token()?;
             app.store.create_code(&NewCode {
                 digest: code.digest(),
-                application_id: request.application_id,
+                request,
                 user_id: user.id,
-                redirect_uri: &request.redirect_uri,
-                redirect_uri_given: request.redirect_uri_given,
-                scope: &request.scope,
-                challenge: request.challenge.as_ref(),
                 now,
                 expires: now + app.settings.authorization_code_expire_seconds,
             })?;
             let pairs = [("code", Some(code.expose())), ("state", state)];
-            with_params(&request.redirect_uri, &pairs, false)
+            response_location(
+                &request.redirect_uri,
+                request.response_type.response_mode(),
+                &pairs,
+            )
         }
         ResponseType::Token => {
             let token = secret::random_token()?;
@@ -176,7 +164,11 @@ fn answer(
                 ("scope", Some(scope.as_str())),
                 ("state", state),
             ];
-            with_params(&request.redirect_uri, &pairs, true)
+            response_location(
+                &request.redirect_uri,
+                request.response_type.response_mode(),
+                &pairs,
+            )
         }
     };
     Ok(Resp::redirect(&location))
@@ -184,31 +176,35 @@ fn answer(
 
 fn redirect_error(error: &RedirectError) -> Resp {
     let pairs = [
-        ("error", Some(error.error)),
-        ("error_description", Some(error.description.as_str())),
+        ("error", Some(error.error.code())),
+        ("error_description", Some(&*error.error.description())),
         ("state", error.state.as_deref()),
     ];
-    Resp::redirect(&with_params(&error.redirect_uri, &pairs, error.in_fragment))
+    Resp::redirect(&response_location(&error.redirect_uri, error.mode, &pairs))
 }
 
-/// The verified redirect URI with parameters added to its query (code flow) or put in its
-/// fragment (implicit, RFC 6749 §4.2.2).
-fn with_params(redirect_uri: &str, pairs: &[(&str, Option<&str>)], in_fragment: bool) -> String {
+/// The one place an authorization response is put on the verified redirect URI: its
+/// parameters added to the query, or (RFC 6749 §4.2.2) put in the fragment.
+fn response_location(
+    redirect_uri: &str,
+    mode: ResponseMode,
+    pairs: &[(&str, Option<&str>)],
+) -> String {
     let present = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v)));
-    match Url::parse(redirect_uri) {
-        Ok(mut url) if in_fragment => {
+    match (Url::parse(redirect_uri), mode) {
+        (Ok(mut url), ResponseMode::Fragment) => {
             let encoded =
                 serde_urlencoded::to_string(present.collect::<Vec<_>>()).unwrap_or_default();
             url.set_fragment(Some(&encoded));
             url.into()
         }
-        Ok(mut url) => {
+        (Ok(mut url), ResponseMode::Query) => {
             url.query_pairs_mut().extend_pairs(present);
             url.into()
         }
         // Registered URIs were validated as absolute; a stored one that no longer parses
         // cannot be answered safely.
-        Err(_) => "/".into(),
+        (Err(_), _) => "/".into(),
     }
 }
 
@@ -216,26 +212,9 @@ fn consent_page(
     app: &App,
     session: &Session,
     client: &Application,
-    request: &ValidRequest,
-    params: &Params,
+    request: &AuthorizationRequest,
 ) -> maud::Markup {
-    let scope = request.scope.to_string();
-    let response_type = request.response_type.as_str();
-    let mut hidden = vec![
-        ("client_id", client.client_id.as_str()),
-        ("response_type", response_type),
-        ("scope", scope.as_str()),
-    ];
-    for name in [
-        "redirect_uri",
-        "state",
-        "code_challenge",
-        "code_challenge_method",
-    ] {
-        if let Some(value) = params.get(name) {
-            hidden.push((name, value));
-        }
-    }
+    let hidden = request.hidden_fields();
     let host = Url::parse(&request.redirect_uri)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -257,7 +236,7 @@ fn consent_page(
             app_name: &client.fields.name,
             redirect_host: &host,
             scopes,
-            hidden,
+            hidden: &hidden,
         },
     )
 }

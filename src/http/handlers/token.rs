@@ -192,15 +192,16 @@ fn exchange_code(
             return Ok(Err(token::invalid_code()));
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
-            CodeDecision::Issue { user_id, scope } => {
+            CodeDecision::Issue => {
                 let grant = GrantRef::New {
                     application_id: client.id,
-                    user_id: Some(user_id),
-                    scope: &scope,
+                    user_id: Some(code.user_id),
+                    scope: &code.scope,
                 };
-                let issued = store.issue_tokens(&fresh.stored(grant, &scope, now, lifetime))?;
+                let issued =
+                    store.issue_tokens(&fresh.stored(grant, &code.scope, now, lifetime))?;
                 store.mark_code_used(code.id, now, issued.grant_id)?;
-                Ok(Ok(scope))
+                Ok(Ok(code.scope))
             }
             CodeDecision::RevokeFamily(error) => {
                 if let Some(grant_id) = code.grant_id {
