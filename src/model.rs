@@ -203,6 +203,9 @@ pub struct Grant {
     pub user_id: Option<i64>,
     /// The scope the resource owner granted.
     pub scope: Scopes,
+    /// When the user authenticated to grant it (an interactive grant), for the `auth_time`
+    /// of id_tokens issued on refresh.
+    pub auth_time: Option<i64>,
 }
 
 /// An access token as loaded for validation, with what it was issued to.
@@ -297,4 +300,9 @@ pub struct AuthorizationCode {
     pub used: Option<i64>,
     /// The grant it was exchanged for.
     pub grant_id: Option<i64>,
+    /// The request's `nonce`, for the id_token.
+    pub nonce: Option<String>,
+    /// When the user last authenticated before approving (`None` for codes from before
+    /// OpenID Connect).
+    pub auth_time: Option<i64>,
 }

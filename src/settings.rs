@@ -114,6 +114,9 @@ pub struct Settings {
     /// The URL users reach oauthd at; when it is https, the session cookie is `Secure` and
     /// takes the `__Host-` prefix.
     pub public_url: Option<url::Url>,
+    /// The OpenID issuer: `public_url` exactly as configured, less a trailing slash. `None`
+    /// when unset: the server then uses `http://<its address>`.
+    pub issuer: Option<String>,
     /// Which clients must send an S256 PKCE challenge.
     pub pkce_required: PkceRequired,
     /// The name the pages show (title and header), standing in for DOT's template overrides.
@@ -151,6 +154,18 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+/// The OpenID Connect scopes (Core §5.4, §11), known without configuration, with the words the
+/// consent page uses for them; a `scopes` entry of the same name replaces the words.
+pub const OPENID_SCOPES: [(&str, &str); 4] = [
+    ("openid", "Sign you in to it with your account here"),
+    ("profile", "See your username and your name"),
+    ("email", "See your email address"),
+    (
+        "offline_access",
+        "Keep its access while you are away (it may renew it without asking you again)",
+    ),
+];
 
 /// The shortest client secret accepted: 27 URL-safe characters carry 162 bits.
 const MIN_CLIENT_SECRET_LENGTH: usize = 27;
@@ -201,7 +216,7 @@ impl Settings {
     }
 
     fn from_raw(raw: RawSettings, base: &Path) -> Result<Settings, SettingsError> {
-        let scopes = raw.scopes.unwrap_or_else(|| {
+        let mut scopes = raw.scopes.unwrap_or_else(|| {
             BTreeMap::from([
                 ("read".to_string(), "Reading scope".to_string()),
                 ("write".to_string(), "Writing scope".to_string()),
@@ -213,18 +228,24 @@ impl Settings {
                 &format!("{bad:?} is not a valid scope name"),
             ));
         }
+        // "__all__" and the default are the configured scopes: OpenID's are only ever granted
+        // when a client asks for them (or `default_scopes` names them).
+        let all_configured: Vec<String> = scopes.keys().cloned().collect();
+        for (name, description) in OPENID_SCOPES {
+            scopes
+                .entry(name.to_owned())
+                .or_insert_with(|| description.to_owned());
+        }
         let default_scopes = match raw.default_scopes {
-            None => scopes.keys().cloned().collect(),
-            Some(DefaultScopes::One(s)) if s == "__all__" => scopes.keys().cloned().collect(),
+            None => all_configured,
+            Some(DefaultScopes::One(s)) if s == "__all__" => all_configured,
             Some(DefaultScopes::One(s)) => {
                 return Err(bad_value(
                     "default_scopes",
                     &format!("expected a list or \"__all__\", got {s:?}"),
                 ));
             }
-            Some(DefaultScopes::List(list)) if list == ["__all__"] => {
-                scopes.keys().cloned().collect()
-            }
+            Some(DefaultScopes::List(list)) if list == ["__all__"] => all_configured,
             Some(DefaultScopes::List(list)) => {
                 known_scopes("default_scopes", &scopes, &list)?;
                 list
@@ -313,6 +334,10 @@ impl Settings {
                 .as_deref()
                 .map(parse_public_url)
                 .transpose()?,
+            issuer: raw
+                .public_url
+                .as_deref()
+                .map(|url| url.trim_end_matches('/').to_owned()),
             pkce_required: raw.pkce_required.unwrap_or(PkceRequired::Public),
             admin_scopes,
             site_name: site_name(raw.site_name)?,
@@ -423,9 +448,32 @@ mod tests {
     }
 
     #[test]
+    fn the_openid_scopes_are_built_in_and_never_granted_unasked() {
+        let s = Settings::from_toml(
+            "scopes = { read = \"R\", email = \"Your mail\" }\ndefault_scopes = \"__all__\"",
+        )
+        .unwrap();
+        assert_eq!(s.scopes["email"], "Your mail", "configured words win");
+        assert_eq!(s.scopes["openid"], OPENID_SCOPES[0].1);
+        assert_eq!(s.default_scopes, ["email", "read"]);
+        let asked = Settings::from_toml("default_scopes = [\"openid\", \"read\"]").unwrap();
+        assert_eq!(asked.default_scopes, ["openid", "read"]);
+    }
+
+    #[test]
     fn defaults_follow_dot() {
         let s = Settings::from_toml("").unwrap();
-        assert_eq!(s.scopes.keys().collect::<Vec<_>>(), ["read", "write"]);
+        assert_eq!(
+            s.scopes.keys().collect::<Vec<_>>(),
+            [
+                "email",
+                "offline_access",
+                "openid",
+                "profile",
+                "read",
+                "write"
+            ]
+        );
         assert_eq!(s.default_scopes, ["read", "write"]);
         assert_eq!(s.access_token_expire_seconds, 36000);
         assert_eq!(s.authorization_code_expire_seconds, 60);

@@ -172,6 +172,7 @@ fn serve(
             settings.max_connections
         );
     }
+    let issuer_configured = settings.issuer.is_some();
     let server = RunningServer::start(ServerConfig {
         addr,
         threads,
@@ -182,8 +183,13 @@ fn serve(
     ctrlc::set_handler(move || stopper.stop())?;
     writeln!(
         out,
-        "oauthd listening on http://{} with {threads} workers",
-        server.addr()
+        "oauthd listening on http://{} with {threads} workers; issuer {}{}",
+        server.addr(),
+        server.issuer(),
+        match issuer_configured {
+            true => "",
+            false => " (set public_url to the address users reach)",
+        }
     )?;
     out.flush()?;
     server.wait();

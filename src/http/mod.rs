@@ -26,4 +26,7 @@ pub struct App {
     pub store: Store,
     /// Failed-login counts, shared by all workers.
     pub limiter: Arc<LoginLimiter>,
+    /// The OpenID issuer (and OAuth authorization server identifier, RFC 8414 §2): the
+    /// `public_url` setting as configured, else `http://<the address served>`.
+    pub issuer: String,
 }

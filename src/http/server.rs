@@ -60,6 +60,7 @@ impl std::error::Error for StartError {}
 /// A running server. Dropping it without [`RunningServer::shutdown`] leaves it running.
 pub struct RunningServer {
     addr: SocketAddr,
+    issuer: String,
     stopper: Stopper,
     acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
@@ -98,6 +99,10 @@ impl RunningServer {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let limiter = Arc::new(LoginLimiter::default());
+        let issuer = settings
+            .issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let workers = stores
             .into_iter()
             .map(|store| {
@@ -105,6 +110,7 @@ impl RunningServer {
                     settings: Arc::clone(&settings),
                     store,
                     limiter: Arc::clone(&limiter),
+                    issuer: issuer.clone(),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))
@@ -136,6 +142,7 @@ impl RunningServer {
             .map_err(|e| StartError::Bind(e.to_string()))?;
         Ok(RunningServer {
             addr,
+            issuer,
             stopper,
             acceptor,
             workers,
@@ -145,6 +152,11 @@ impl RunningServer {
     /// The bound address (learn the port after binding port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The OpenID issuer every relying party sees.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// A handle that can ask the server to stop from another thread (a signal handler).

@@ -1,82 +1,22 @@
-//! The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1) as a pure decision: a request,
-//! the client it names, the signed-in user and the settings give the next step.
+//! The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1; OIDC Core §3.1.2, §3.2.2) as a
+//! pure decision: a request, the client it names, who is signed in since when, and the
+//! settings give the next step.
 
-use crate::model::{Application, ClientType, GrantType};
+use crate::model::{Application, ClientType};
 use crate::oauth::error::OAuthError;
 use crate::oauth::pkce::{self, Challenge, Method};
+use crate::oauth::prompt::{self, Prompt};
 use crate::oauth::redirect::resolve_redirect_uri;
+pub use crate::oauth::response_type::{ResponseMode, ResponseType};
 use crate::oauth::scope::{self, Scopes};
 use crate::settings::{ApprovalPrompt, PkceRequired, Settings};
 
-/// The response types (RFC 6749 §3.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    /// `code`: the authorization code flow.
-    Code,
-    /// `token`: the implicit flow.
-    Token,
-}
-
-impl ResponseType {
-    /// Every response type, as `response_types_supported` lists them.
-    pub const ALL: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseType::Code => "code",
-            ResponseType::Token => "token",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<ResponseType> {
-        ResponseType::ALL.into_iter().find(|rt| rt.as_str() == text)
-    }
-
-    /// The grant an application must be registered for to use it.
-    pub fn grant(self) -> GrantType {
-        match self {
-            ResponseType::Code => GrantType::AuthorizationCode,
-            ResponseType::Token => GrantType::Implicit,
-        }
-    }
-
-    /// Where its answer goes (OAuth 2.0 Multiple Response Type Encoding Practices §2.1): a
-    /// code in the query; anything with a token in the fragment, which never reaches a server
-    /// log or a Referer (RFC 6749 §4.2.2).
-    pub fn response_mode(self) -> ResponseMode {
-        match self {
-            ResponseType::Code => ResponseMode::Query,
-            ResponseType::Token => ResponseMode::Fragment,
-        }
-    }
-}
-
-/// Where an authorization response's parameters go on the redirect URI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
-    /// In the query string.
-    Query,
-    /// In the fragment.
-    Fragment,
-}
-
-impl ResponseMode {
-    /// Every mode, as `response_modes_supported` lists them.
-    pub const ALL: [ResponseMode; 2] = [ResponseMode::Query, ResponseMode::Fragment];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseMode::Query => "query",
-            ResponseMode::Fragment => "fragment",
-        }
-    }
-}
+/// The longest `nonce` accepted: it is echoed in every id_token of the grant.
+pub const MAX_NONCE_LENGTH: usize = 512;
 
 /// The raw parameters of an authorization request (query of the GET, hidden fields of the
-/// consent POST — checked again in full either way).
+/// consent POST — checked again in full either way). `display` and `ui_locales` are accepted
+/// and ignored (OIDC Core §3.1.2.1 lets a provider do so).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorizationParams<'a> {
     /// `response_type`.
@@ -95,6 +35,20 @@ pub struct AuthorizationParams<'a> {
     pub code_challenge_method: Option<&'a str>,
     /// `approval_prompt`: `auto` or `force` (DOT).
     pub approval_prompt: Option<&'a str>,
+    /// `response_mode`: `query` or `fragment`.
+    pub response_mode: Option<&'a str>,
+    /// `nonce`, echoed in the id_token.
+    pub nonce: Option<&'a str>,
+    /// `prompt`: none, login, consent, select_account.
+    pub prompt: Option<&'a str>,
+    /// `max_age`: the oldest sign-in accepted, in seconds.
+    pub max_age: Option<&'a str>,
+    /// `login_hint`: the username the login form starts with.
+    pub login_hint: Option<&'a str>,
+    /// `request`: a request object, which oauthd does not accept.
+    pub request: Option<&'a str>,
+    /// `request_uri`: a request object by reference, which oauthd does not fetch.
+    pub request_uri: Option<&'a str>,
 }
 
 impl<'a> AuthorizationParams<'a> {
@@ -109,6 +63,46 @@ impl<'a> AuthorizationParams<'a> {
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             approval_prompt: get("approval_prompt"),
+            response_mode: get("response_mode"),
+            nonce: get("nonce"),
+            prompt: get("prompt"),
+            max_age: get("max_age"),
+            login_hint: get("login_hint"),
+            request: get("request"),
+            request_uri: get("request_uri"),
+        }
+    }
+
+    /// The parameters by name, as [`AuthorizationParams::read`] reads them.
+    pub fn pairs(&self) -> [(&'static str, Option<&'a str>); 15] {
+        [
+            ("response_type", self.response_type),
+            ("client_id", self.client_id),
+            ("redirect_uri", self.redirect_uri),
+            ("scope", self.scope),
+            ("state", self.state),
+            ("code_challenge", self.code_challenge),
+            ("code_challenge_method", self.code_challenge_method),
+            ("approval_prompt", self.approval_prompt),
+            ("response_mode", self.response_mode),
+            ("nonce", self.nonce),
+            ("prompt", self.prompt),
+            ("max_age", self.max_age),
+            ("login_hint", self.login_hint),
+            ("request", self.request),
+            ("request_uri", self.request_uri),
+        ]
+    }
+
+    /// The request to come back to once the user has signed in: the same, less what asked
+    /// for the sign-in (`prompt=login`, `max_age`), which the fresh sign-in has answered —
+    /// else it would ask again, for ever. `prompt=consent` stays.
+    pub fn after_login(&self) -> AuthorizationParams<'a> {
+        let consent = Prompt::parse(self.prompt).is_ok_and(|p| p.consent);
+        AuthorizationParams {
+            prompt: consent.then_some("consent"),
+            max_age: None,
+            ..self.clone()
         }
     }
 }
@@ -117,8 +111,10 @@ impl<'a> AuthorizationParams<'a> {
 /// the code keeps until its exchange, and the answer is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationRequest {
-    /// Code or implicit.
+    /// What comes back: a code, tokens, an id_token.
     pub response_type: ResponseType,
+    /// The `response_mode` the request named, if any.
+    pub response_mode: Option<ResponseMode>,
     /// The client's public id.
     pub client_id: String,
     /// The client's row id.
@@ -133,22 +129,35 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     /// The PKCE challenge for the code.
     pub challenge: Option<Challenge>,
+    /// `nonce`, for the id_token.
+    pub nonce: Option<String>,
 }
 
 impl AuthorizationRequest {
     /// The consent form's hidden fields: the request as [`AuthorizationParams::read`] reads it
-    /// back (DOT's AllowForm), checked again in full when the form comes back.
+    /// back (DOT's AllowForm), checked again in full when the form comes back. `prompt` and
+    /// `max_age` are not among them: they were answered before the page was shown.
     pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
             ("response_type", self.response_type.as_str().to_owned()),
             ("client_id", self.client_id.clone()),
             ("scope", self.scope.to_string()),
         ];
-        if self.redirect_uri_given {
-            fields.push(("redirect_uri", self.redirect_uri.clone()));
+        let optional = [
+            (
+                "redirect_uri",
+                Some(&self.redirect_uri).filter(|_| self.redirect_uri_given),
+            ),
+            ("state", self.state.as_ref()),
+            ("nonce", self.nonce.as_ref()),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                fields.push((name, value.clone()));
+            }
         }
-        if let Some(state) = &self.state {
-            fields.push(("state", state.clone()));
+        if let Some(mode) = self.response_mode {
+            fields.push(("response_mode", mode.as_str().to_owned()));
         }
         if let Some(challenge) = &self.challenge {
             fields.push(("code_challenge", challenge.challenge.clone()));
@@ -160,11 +169,23 @@ impl AuthorizationRequest {
         fields
     }
 
+    /// Where the answer's parameters go: the mode the request named, else its response
+    /// type's default.
+    pub fn mode(&self) -> ResponseMode {
+        self.response_mode
+            .unwrap_or(self.response_type.default_mode())
+    }
+
+    /// Whether the answer includes an id_token (now, or at the code's exchange).
+    pub fn is_openid(&self) -> bool {
+        self.scope.contains("openid")
+    }
+
     /// `error`, to be sent back to this request's client.
     pub fn error(&self, error: OAuthError) -> RedirectError {
         RedirectError {
             redirect_uri: self.redirect_uri.clone(),
-            mode: self.response_type.response_mode(),
+            mode: self.mode(),
             error,
             state: self.state.clone(),
         }
@@ -190,8 +211,9 @@ pub enum AuthorizeStep {
     /// The client or the redirect URI cannot be trusted: show this on an error page and never
     /// redirect (RFC 6749 §4.1.2.1).
     ErrorPage(String),
-    /// Nobody is signed in: send the user to the login page and back (before any error is
-    /// redirected, RFC 9700 §4.11.2).
+    /// The user must sign in (nobody is, or prompt=login or max_age asks again): to the login
+    /// page and back. Comes before any error is redirected (RFC 9700 §4.11.2), unless the
+    /// request said prompt=none.
     Login,
     /// Send an error back to the client.
     Redirect(RedirectError),
@@ -201,15 +223,17 @@ pub enum AuthorizeStep {
     Grant(AuthorizationRequest),
 }
 
-/// Decides the next step. `app` is the client named by client_id (if any), `signed_in` whether
-/// a user is, and `held` the scopes of the valid tokens that user already holds from this
-/// client (approval_prompt=auto skips the page when one covers the request).
+/// Decides the next step. `app` is the client named by client_id (if any), `auth_time` when
+/// the signed-in user (if any) last authenticated, and `held` the scopes of the valid tokens
+/// that user already holds from this client (approval_prompt=auto skips the page when one
+/// covers the request; so does prompt=none).
 pub fn decide(
     params: &AuthorizationParams<'_>,
     app: Option<&Application>,
-    signed_in: bool,
+    auth_time: Option<i64>,
     held: &[Scopes],
     settings: &Settings,
+    now: i64,
 ) -> AuthorizeStep {
     let Some(app) = app.filter(|a| a.usable) else {
         return AuthorizeStep::ErrorPage(match params.client_id {
@@ -224,43 +248,111 @@ pub fn decide(
             Some(_) => "The redirect_uri is not one this client registered.".into(),
         });
     };
-    if !signed_in {
+    if auth_time.is_none() && !Prompt::asks_none(params.prompt) {
         return AuthorizeStep::Login;
     }
     let response_type = params.response_type.and_then(ResponseType::parse);
     let fail = |error| {
         AuthorizeStep::Redirect(RedirectError {
             redirect_uri: redirect_uri.clone(),
-            mode: response_type.map_or(ResponseMode::Query, ResponseType::response_mode),
+            mode: response_type.map_or(ResponseMode::Query, ResponseType::default_mode),
             error,
             state: params.state.map(str::to_owned),
         })
     };
-    let invalid = |description: &str| fail(OAuthError::InvalidRequest(description.into()));
-    let response_type = match (params.response_type, response_type) {
-        (None, _) => return fail(OAuthError::missing("response_type")),
-        (Some(_), None) => return fail(OAuthError::UnsupportedResponseType),
-        (_, Some(rt)) => rt,
+    let request = match check(params, app, &redirect_uri, settings) {
+        Ok(request) => request,
+        Err(error) => return fail(error),
     };
+    let (Ok(prompt), Ok(max_age)) = (
+        Prompt::parse(params.prompt),
+        prompt::parse_max_age(params.max_age),
+    ) else {
+        return AuthorizeStep::Redirect(request.error(OAuthError::InvalidRequest(
+            "The prompt or max_age is malformed.".into(),
+        )));
+    };
+    let signed_in_enough =
+        auth_time.is_some_and(|at| !prompt.login && !prompt::too_old(at, max_age, now));
+    if !signed_in_enough {
+        return match prompt.none {
+            true => AuthorizeStep::Redirect(request.error(OAuthError::LoginRequired)),
+            false => AuthorizeStep::Login,
+        };
+    }
+    let approval = match params.approval_prompt {
+        Some("auto") => ApprovalPrompt::Auto,
+        Some("force") => ApprovalPrompt::Force,
+        _ => settings.request_approval_prompt,
+    };
+    let covered = held.iter().any(|h| request.scope.is_subset(h));
+    let may_skip = app.fields.skip_authorization
+        || (covered && (approval == ApprovalPrompt::Auto || prompt.none));
+    match (prompt.none, may_skip && !prompt.consent) {
+        (_, true) => AuthorizeStep::Grant(request),
+        (true, false) => AuthorizeStep::Redirect(request.error(OAuthError::ConsentRequired)),
+        (false, false) => AuthorizeStep::Consent(request),
+    }
+}
+
+/// Every check of the request itself, once its client and redirect URI are trusted.
+fn check(
+    params: &AuthorizationParams<'_>,
+    app: &Application,
+    redirect_uri: &str,
+    settings: &Settings,
+) -> Result<AuthorizationRequest, OAuthError> {
+    let invalid = |description: &str| OAuthError::InvalidRequest(description.into());
+    if params.request.is_some() {
+        return Err(OAuthError::RequestNotSupported);
+    }
+    if params.request_uri.is_some() {
+        return Err(OAuthError::RequestUriNotSupported);
+    }
+    let response_type = params
+        .response_type
+        .ok_or_else(|| OAuthError::missing("response_type"))?;
+    let response_type =
+        ResponseType::parse(response_type).ok_or(OAuthError::UnsupportedResponseType)?;
     let grant = response_type.grant();
     if !app.allows(grant) {
-        return fail(OAuthError::UnauthorizedClient(format!(
+        return Err(OAuthError::UnauthorizedClient(format!(
             "This client may not use the {grant} grant."
         )));
     }
-    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
-    let scope = match scope::resolve_requested(params.scope, &allowed, &settings.default_scopes) {
-        Ok(scope) => scope,
-        Err(e) => return fail(e),
-    };
-    let challenge = match response_type {
-        ResponseType::Token => None,
-        ResponseType::Code => {
-            match pkce::parse_challenge(params.code_challenge, params.code_challenge_method) {
-                Ok(challenge) => challenge,
-                Err(why) => return invalid(why),
-            }
+    let response_mode = match params.response_mode.map(ResponseMode::parse) {
+        None => None,
+        Some(Some(mode)) if response_type.allows_mode(mode) => Some(mode),
+        Some(_) => {
+            return Err(invalid(
+                "The response_mode is not supported for this response_type.",
+            ));
         }
+    };
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
+    let scope = scope::resolve_requested(params.scope, &allowed, &settings.default_scopes)?;
+    if response_type.issues_id_token() && !scope.contains("openid") {
+        return Err(OAuthError::InvalidScope(
+            "An id_token response needs the openid scope.".into(),
+        ));
+    }
+    match params.nonce {
+        None if response_type.issues_id_token() => {
+            return Err(invalid(
+                "An id_token response needs a nonce (OIDC Core 3.2.2.1).",
+            ));
+        }
+        Some(nonce) if nonce.is_empty() || nonce.len() > MAX_NONCE_LENGTH => {
+            return Err(invalid("The nonce is empty or longer than 512 characters."));
+        }
+        _ => {}
+    }
+    let challenge = match response_type {
+        ResponseType::Code => {
+            pkce::parse_challenge(params.code_challenge, params.code_challenge_method)
+                .map_err(invalid)?
+        }
+        _ => None,
     };
     let must_use_pkce = response_type == ResponseType::Code
         && match settings.pkce_required {
@@ -269,36 +361,33 @@ pub fn decide(
             PkceRequired::None => false,
         };
     if must_use_pkce && challenge.as_ref().is_none_or(|c| c.method != Method::S256) {
-        return invalid("This client must send an S256 code_challenge (PKCE).");
+        return Err(invalid(
+            "This client must send an S256 code_challenge (PKCE).",
+        ));
     }
-    let prompt = match params.approval_prompt {
-        Some("auto") => ApprovalPrompt::Auto,
-        Some("force") => ApprovalPrompt::Force,
-        _ => settings.request_approval_prompt,
-    };
-    let request = AuthorizationRequest {
+    Ok(AuthorizationRequest {
         response_type,
+        response_mode,
         client_id: app.client_id.clone(),
         application_id: app.id,
         redirect_uri_given: params.redirect_uri.is_some(),
-        redirect_uri,
+        redirect_uri: redirect_uri.to_owned(),
         scope,
         state: params.state.map(str::to_owned),
         challenge,
-    };
-    let covered = held.iter().any(|h| request.scope.is_subset(h));
-    if app.fields.skip_authorization || (prompt == ApprovalPrompt::Auto && covered) {
-        AuthorizeStep::Grant(request)
-    } else {
-        AuthorizeStep::Consent(request)
-    }
+        nonce: params.nonce.map(str::to_owned),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::GrantType;
     use crate::oauth::fixtures::{self, with_fields};
 
+    /// The fixed clock of these tests, and a user who signed in a minute before.
+    const NOW: i64 = 10_000;
+    const SIGNED_IN: Option<i64> = Some(NOW - 60);
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn settings() -> Settings {
@@ -323,12 +412,12 @@ mod tests {
             state: Some("xyz"),
             code_challenge: Some(CHALLENGE),
             code_challenge_method: Some("S256"),
-            approval_prompt: None,
+            ..Default::default()
         }
     }
 
     fn step(params: &AuthorizationParams<'_>, app: &Application) -> AuthorizeStep {
-        decide(params, Some(app), true, &[], &settings())
+        decide(params, Some(app), SIGNED_IN, &[], &settings(), NOW)
     }
 
     fn redirected_error(step: AuthorizeStep) -> Option<&'static str> {
@@ -357,6 +446,10 @@ mod tests {
         for params in [
             valid_params(),
             AuthorizationParams {
+                response_mode: Some("fragment"),
+                ..openid_params()
+            },
+            AuthorizationParams {
                 redirect_uri: None,
                 state: None,
                 code_challenge: None,
@@ -377,6 +470,192 @@ mod tests {
             });
             assert_eq!(step(&echoed, &valid_app()), AuthorizeStep::Consent(request));
         }
+    }
+
+    fn openid_app() -> Application {
+        with_fields(valid_app(), |f| {
+            f.grant_types = vec![GrantType::AuthorizationCode, GrantType::Implicit]
+        })
+    }
+
+    fn openid_params() -> AuthorizationParams<'static> {
+        AuthorizationParams {
+            scope: Some("openid read"),
+            nonce: Some("n-0S6_WzA2Mj"),
+            ..valid_params()
+        }
+    }
+
+    #[test]
+    fn prompt_none_never_shows_a_page() {
+        let none = AuthorizationParams {
+            prompt: Some("none"),
+            ..openid_params()
+        };
+        let s = settings();
+        let app = openid_app();
+        let error = |step| redirected_error(step);
+        assert_eq!(
+            error(decide(&none, Some(&app), None, &[], &s, NOW)),
+            Some("login_required"),
+            "nobody signed in"
+        );
+        assert_eq!(
+            error(decide(&none, Some(&app), SIGNED_IN, &[], &s, NOW)),
+            Some("consent_required"),
+            "never approved"
+        );
+        let held = [Scopes::parse("openid read write").unwrap()];
+        assert!(matches!(
+            decide(&none, Some(&app), SIGNED_IN, &held, &s, NOW),
+            AuthorizeStep::Grant(_)
+        ));
+        let too_old = AuthorizationParams {
+            max_age: Some("30"),
+            ..none.clone()
+        };
+        assert_eq!(
+            error(decide(&too_old, Some(&app), SIGNED_IN, &held, &s, NOW)),
+            Some("login_required")
+        );
+        let trusted = with_fields(openid_app(), |f| f.skip_authorization = true);
+        assert!(matches!(
+            decide(&none, Some(&trusted), SIGNED_IN, &[], &s, NOW),
+            AuthorizeStep::Grant(_)
+        ));
+        for bad in ["none login", "none magic"] {
+            let malformed = AuthorizationParams {
+                prompt: Some(bad),
+                ..openid_params()
+            };
+            assert_eq!(
+                error(decide(&malformed, Some(&app), None, &[], &s, NOW)),
+                Some("invalid_request"),
+                "{bad}: an error for the client, not the login page"
+            );
+        }
+    }
+
+    #[test]
+    fn prompt_login_and_max_age_ask_for_the_password_again() {
+        let s = settings();
+        let app = openid_app();
+        let ask =
+            |params: &AuthorizationParams<'_>| decide(params, Some(&app), SIGNED_IN, &[], &s, NOW);
+        let with = |prompt, max_age| AuthorizationParams {
+            prompt,
+            max_age,
+            ..openid_params()
+        };
+        assert_eq!(ask(&with(Some("login"), None)), AuthorizeStep::Login);
+        assert_eq!(
+            ask(&with(Some("select_account"), None)),
+            AuthorizeStep::Login
+        );
+        assert_eq!(ask(&with(None, Some("59"))), AuthorizeStep::Login);
+        assert!(matches!(
+            ask(&with(None, Some("60"))),
+            AuthorizeStep::Consent(_)
+        ));
+        assert_eq!(
+            redirected_error(ask(&with(None, Some("-1")))),
+            Some("invalid_request")
+        );
+        let back = with(Some("login consent"), Some("0")).after_login();
+        assert_eq!((back.prompt, back.max_age), (Some("consent"), None));
+        assert!(
+            matches!(ask(&back), AuthorizeStep::Consent(_)),
+            "no second login after the first"
+        );
+        let trusted = with_fields(openid_app(), |f| f.skip_authorization = true);
+        let consent = with(Some("consent"), None);
+        assert!(matches!(
+            decide(&consent, Some(&trusted), SIGNED_IN, &[], &s, NOW),
+            AuthorizeStep::Consent(_)
+        ));
+    }
+
+    #[test]
+    fn openid_request_rules() {
+        let app = openid_app();
+        let table: [(AuthorizationParams<'_>, Option<&str>); 9] = [
+            (openid_params(), None),
+            (
+                AuthorizationParams {
+                    response_type: Some("id_token"),
+                    ..openid_params()
+                },
+                None,
+            ),
+            (
+                AuthorizationParams {
+                    response_type: Some("token id_token"),
+                    nonce: None,
+                    ..openid_params()
+                },
+                Some("invalid_request"),
+            ),
+            (
+                AuthorizationParams {
+                    response_type: Some("id_token"),
+                    scope: Some("read"),
+                    ..openid_params()
+                },
+                Some("invalid_scope"),
+            ),
+            (
+                AuthorizationParams {
+                    nonce: Some(&"n".repeat(10_000)),
+                    ..openid_params()
+                },
+                Some("invalid_request"),
+            ),
+            (
+                AuthorizationParams {
+                    request: Some("eyJhbGciOiJub25lIn0.e30."),
+                    ..openid_params()
+                },
+                Some("request_not_supported"),
+            ),
+            (
+                AuthorizationParams {
+                    request_uri: Some("https://app.example/r"),
+                    ..openid_params()
+                },
+                Some("request_uri_not_supported"),
+            ),
+            (
+                AuthorizationParams {
+                    response_type: Some("token"),
+                    response_mode: Some("query"),
+                    ..openid_params()
+                },
+                Some("invalid_request"),
+            ),
+            (
+                AuthorizationParams {
+                    response_mode: Some("form_post"),
+                    ..openid_params()
+                },
+                Some("invalid_request"),
+            ),
+        ];
+        for (params, expected) in table {
+            let decided = step(&params, &app);
+            match expected {
+                None => assert!(matches!(decided, AuthorizeStep::Consent(_)), "{params:?}"),
+                Some(code) => assert_eq!(redirected_error(decided), Some(code), "{params:?}"),
+            }
+        }
+        let fragment = AuthorizationParams {
+            response_mode: Some("fragment"),
+            ..openid_params()
+        };
+        let AuthorizeStep::Consent(request) = step(&fragment, &app) else {
+            panic!("expected consent")
+        };
+        assert_eq!(request.mode(), ResponseMode::Fragment);
+        assert_eq!(request.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
     }
 
     #[test]
@@ -403,9 +682,9 @@ mod tests {
             (&bad_uri, Some(&valid_app())),
             (&no_uri, Some(&two)),
         ] {
-            for signed_in in [false, true] {
+            for signed_in in [None, SIGNED_IN] {
                 assert!(matches!(
-                    decide(params, app, signed_in, &[], &s),
+                    decide(params, app, signed_in, &[], &s, NOW),
                     AuthorizeStep::ErrorPage(_)
                 ));
             }
@@ -419,7 +698,7 @@ mod tests {
             ..valid_params()
         };
         assert_eq!(
-            decide(&broken, Some(&valid_app()), false, &[], &settings()),
+            decide(&broken, Some(&valid_app()), None, &[], &settings(), NOW),
             AuthorizeStep::Login
         );
     }
@@ -437,7 +716,7 @@ mod tests {
             ),
             (
                 AuthorizationParams {
-                    response_type: Some("id_token"),
+                    response_type: Some("code id_token"),
                     ..valid_params()
                 },
                 "unsupported_response_type",
@@ -522,7 +801,7 @@ mod tests {
             ..settings()
         };
         assert!(matches!(
-            decide(&without, Some(&confidential), true, &[], &all),
+            decide(&without, Some(&confidential), SIGNED_IN, &[], &all, NOW),
             AuthorizeStep::Redirect(_)
         ));
         let none = Settings {
@@ -530,7 +809,7 @@ mod tests {
             ..settings()
         };
         assert!(matches!(
-            decide(&without, Some(&public), true, &[], &none),
+            decide(&without, Some(&public), SIGNED_IN, &[], &none, NOW),
             AuthorizeStep::Consent(_)
         ));
     }
@@ -546,14 +825,15 @@ mod tests {
             decide(
                 &auto,
                 Some(&valid_app()),
-                true,
+                SIGNED_IN,
                 &[Scopes::parse("read write groups").unwrap()],
-                &s
+                &s,
+                NOW
             ),
             AuthorizeStep::Grant(_)
         ));
         assert!(matches!(
-            decide(&auto, Some(&valid_app()), true, &[], &s),
+            decide(&auto, Some(&valid_app()), SIGNED_IN, &[], &s, NOW),
             AuthorizeStep::Consent(_)
         ));
         assert!(
@@ -561,9 +841,10 @@ mod tests {
                 decide(
                     &valid_params(),
                     Some(&valid_app()),
-                    true,
+                    SIGNED_IN,
                     &[Scopes::parse("read write groups").unwrap()],
-                    &s
+                    &s,
+                    NOW
                 ),
                 AuthorizeStep::Consent(_)
             ),

@@ -3,9 +3,12 @@
 pub mod authorize;
 pub mod client;
 pub mod error;
+pub mod id_token;
 pub mod pkce;
+pub mod prompt;
 pub mod redirect;
 pub mod registration;
+pub mod response_type;
 pub mod scope;
 pub mod token;
 

@@ -299,6 +299,7 @@ mod tests {
                 application_id: 7,
                 user_id: Some(3),
                 scope: Scopes::parse("read write").unwrap(),
+                auth_time: None,
             },
             access_token_id: Some(4),
             created: 1000,
@@ -485,6 +486,8 @@ mod tests {
             expires: 1060,
             used: None,
             grant_id: None,
+            nonce: None,
+            auth_time: Some(990),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct NewCode<'a> {
     pub request: &'a AuthorizationRequest,
     /// The approving user.
     pub user_id: i64,
+    /// When they last authenticated (OIDC's `auth_time`).
+    pub auth_time: i64,
     /// Issued at.
     pub now: i64,
     /// Expires at.
@@ -30,8 +32,9 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
-                     redirect_uri_given, scope, code_challenge, code_challenge_method, created, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     redirect_uri_given, scope, code_challenge, code_challenge_method, created, expires,
+                     nonce, auth_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 code.digest,
@@ -43,7 +46,9 @@ impl Store {
                 challenge.map(|c| c.challenge.as_str()),
                 challenge.map(|c| c.method.as_str()),
                 code.now,
-                code.expires
+                code.expires,
+                request.nonce,
+                code.auth_time
             ])?;
         Ok(())
     }
@@ -52,7 +57,8 @@ impl Store {
     pub fn find_code(&self, digest: &Digest32) -> Result<Option<AuthorizationCode>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, c.application_id, c.user_id, u.is_active, c.redirect_uri, c.redirect_uri_given,
-                    c.scope, c.code_challenge, c.code_challenge_method, c.expires, c.used, c.grant_id
+                    c.scope, c.code_challenge, c.code_challenge_method, c.expires, c.used, c.grant_id,
+                    c.nonce, c.auth_time
              FROM authorization_codes c JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?1",
         )?;
         let code = stmt
@@ -79,6 +85,8 @@ impl Store {
                     expires: row.get(9)?,
                     used: row.get(10)?,
                     grant_id: row.get(11)?,
+                    nonce: row.get(12)?,
+                    auth_time: row.get(13)?,
                 })
             })
             .optional()?;

@@ -107,6 +107,7 @@ mod tests {
                     application_id: app,
                     user_id: user,
                     scope: &scope,
+                    auth_time: None,
                 },
                 access_digest: crate::secret::digest(hash),
                 refresh_digest: refresh.then(|| crate::secret::digest(&format!("r{hash}"))),

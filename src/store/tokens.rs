@@ -34,6 +34,8 @@ pub enum GrantRef<'a> {
         user_id: Option<i64>,
         /// The scope the owner granted.
         scope: &'a Scopes,
+        /// When the owner authenticated to grant it, if interactively.
+        auth_time: Option<i64>,
     },
     /// An existing grant (its family continues).
     Existing(i64),
@@ -59,7 +61,9 @@ pub struct Cleared {
     pub grants: usize,
 }
 
-const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope";
+const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope, g.auth_time";
+/// How many columns [`GRANT_COLUMNS`] takes: the next column's index.
+const G: usize = 5;
 
 fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
     let scope: String = row.get(at + 3)?;
@@ -68,6 +72,7 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
         application_id: row.get(at + 1)?,
         user_id: row.get(at + 2)?,
         scope: parsed(at + 3, &scope, Scopes::parse)?,
+        auth_time: row.get(at + 4)?,
     })
 }
 
@@ -76,12 +81,27 @@ impl Store {
     pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<Issued, StoreError> {
         let grant_id = match new.grant {
             GrantRef::Existing(id) => id,
-            GrantRef::New { application_id, user_id, scope } => self
+            GrantRef::New {
+                application_id,
+                user_id,
+                scope,
+                auth_time,
+            } => self
                 .conn
                 .prepare_cached(
-                    "INSERT INTO grants (application_id, user_id, scope, created) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                    "INSERT INTO grants (application_id, user_id, scope, created, auth_time)
+                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
                 )?
-                .query_row(params![application_id, user_id, scope.to_string(), new.now], |r| r.get(0))?,
+                .query_row(
+                    params![
+                        application_id,
+                        user_id,
+                        scope.to_string(),
+                        new.now,
+                        auth_time
+                    ],
+                    |r| r.get(0),
+                )?,
         };
         let access_id: i64 = self
             .conn
@@ -145,18 +165,18 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let token = stmt
             .query_row([digest], |row| {
-                let scope: String = row.get(5)?;
+                let scope: String = row.get(G + 1)?;
                 Ok(AccessToken {
                     grant: grant_from_row(row, 0)?,
-                    id: row.get(4)?,
-                    scope: parsed(5, &scope, Scopes::parse)?,
-                    created: row.get(6)?,
-                    expires: row.get(7)?,
-                    client_id: row.get(8)?,
-                    app_usable: row.get(9)?,
-                    username: row.get(10)?,
-                    user_is_admin: row.get(11)?,
-                    user_is_active: row.get(12)?,
+                    id: row.get(G)?,
+                    scope: parsed(G + 1, &scope, Scopes::parse)?,
+                    created: row.get(G + 2)?,
+                    expires: row.get(G + 3)?,
+                    client_id: row.get(G + 4)?,
+                    app_usable: row.get(G + 5)?,
+                    username: row.get(G + 6)?,
+                    user_is_admin: row.get(G + 7)?,
+                    user_is_active: row.get(G + 8)?,
                 })
             })
             .optional()?;
@@ -181,13 +201,13 @@ impl Store {
             .query_row([digest], |row| {
                 Ok(RefreshToken {
                     grant: grant_from_row(row, 0)?,
-                    id: row.get(4)?,
-                    access_token_id: row.get(5)?,
-                    created: row.get(6)?,
-                    revoked: row.get(7)?,
-                    client_id: row.get(8)?,
-                    holders_active: row.get(9)?,
-                    username: row.get(10)?,
+                    id: row.get(G)?,
+                    access_token_id: row.get(G + 1)?,
+                    created: row.get(G + 2)?,
+                    revoked: row.get(G + 3)?,
+                    client_id: row.get(G + 4)?,
+                    holders_active: row.get(G + 5)?,
+                    username: row.get(G + 6)?,
                 })
             })
             .optional()?;

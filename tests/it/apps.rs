@@ -749,7 +749,19 @@ fn only_administrators_allow_admin_scopes_and_an_owner_keeps_what_they_set() {
         .unwrap()
         .id;
     let every_offered = with(
-        with(valid_form(), "allowed_scopes", &["read", "write", "groups"]),
+        with(
+            valid_form(),
+            "allowed_scopes",
+            &[
+                "read",
+                "write",
+                "groups",
+                "openid",
+                "profile",
+                "email",
+                "offline_access",
+            ],
+        ),
         "grant_types",
         &["client-credentials"],
     );

@@ -1,5 +1,6 @@
-//! `GET` and `POST /o/authorize/` (RFC 6749 §4.1, §4.2): login, consent, and the answer sent
-//! back to the client's verified redirect URI.
+//! `GET` and `POST /o/authorize/` (RFC 6749 §4.1, §4.2; OIDC Core §3.1.2, §3.2.2): login,
+//! consent, and the answer sent back to the client's verified redirect URI — every answer with
+//! the issuer as `iss` (RFC 9207).
 
 use crate::clock::now;
 use crate::http::App;
@@ -14,7 +15,8 @@ use crate::oauth::authorize::{
 use crate::oauth::error::OAuthError;
 use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
-use crate::store::{GrantRef, NewCode, NewTokens, Session};
+use crate::secret::Secret;
+use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser};
 use url::Url;
 
 /// The authorization endpoint's path.
@@ -39,7 +41,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
             ))
         }
         AuthorizeStep::Grant(request) => answer(app, session.as_ref(), &request, now),
-        other => follow(other, req),
+        other => follow(app, other, &query),
     }
 }
 
@@ -59,10 +61,10 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 answer(app, session.as_ref(), &request, now)
             } else {
                 let denied = OAuthError::AccessDenied("The user denied the request.".into());
-                Ok(redirect_error(&request.error(denied)))
+                Ok(redirect_error(app, &request.error(denied)))
             }
         }
-        other => follow(other, req),
+        other => follow(app, other, &form),
     }
 }
 
@@ -86,31 +88,41 @@ fn decide(
     let step = authorize::decide(
         &request,
         client.as_ref(),
-        user.is_some(),
+        user.map(|u| u.auth_time),
         &held,
         &app.settings,
+        now,
     );
     Ok((step, client))
 }
 
 /// The steps that do not issue anything.
-fn follow(step: AuthorizeStep, req: &Req) -> Result<Resp, HttpError> {
+fn follow(app: &App, step: AuthorizeStep, params: &Params) -> Result<Resp, HttpError> {
     match step {
         AuthorizeStep::ErrorPage(message) => Err(HttpError::Page {
             status: 400,
             title: "Authorization error",
             message,
         }),
-        AuthorizeStep::Redirect(error) => Ok(redirect_error(&error)),
-        // Back here after login: the GET with its query (a POST came from a page that had it).
-        _ => Err(HttpError::LoginRequired(format!(
-            "{AUTHORIZE_PATH}?{}",
-            req.query
-        ))),
+        AuthorizeStep::Redirect(error) => Ok(redirect_error(app, &error)),
+        // Back here after login, with what asked for the login taken out.
+        _ => {
+            let request = AuthorizationParams::read(|name| params.get(name)).after_login();
+            let present = request
+                .pairs()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)));
+            let query = serde_urlencoded::to_string(present.collect::<Vec<_>>())
+                .map_err(|_| HttpError::bad_request("The request could not be read."))?;
+            Err(HttpError::LoginRequired(format!(
+                "{AUTHORIZE_PATH}?{query}"
+            )))
+        }
     }
 }
 
-/// Issues a code or (implicit) an access token for the signed-in user and redirects.
+/// Issues what the request asks for the signed-in user — a code; or (implicit) an access
+/// token, an id_token or both — and redirects.
 fn answer(
     app: &App,
     session: Option<&Session>,
@@ -120,31 +132,29 @@ fn answer(
     let Some(user) = session.and_then(|s| s.user.as_ref()) else {
         return Err(HttpError::bad_request("The session ended; try again."));
     };
-    let state = request.state.as_deref();
-    let location = match request.response_type {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let access_token = match request.response_type {
         ResponseType::Code => {
             let code = secret::random_token()?;
             app.store.create_code(&NewCode {
                 digest: code.digest(),
                 request,
                 user_id: user.id,
+                auth_time: user.auth_time,
                 now,
                 expires: now + app.settings.authorization_code_expire_seconds,
             })?;
-            let pairs = [("code", Some(code.expose())), ("state", state)];
-            response_location(
-                &request.redirect_uri,
-                request.response_type.response_mode(),
-                &pairs,
-            )
+            pairs.push(("code", code.expose().to_owned()));
+            None
         }
-        ResponseType::Token => {
+        rt if rt.issues_access_token() => {
             let token = secret::random_token()?;
             let lifetime = app.settings.access_token_expire_seconds;
             let grant = GrantRef::New {
                 application_id: request.application_id,
                 user_id: Some(user.id),
                 scope: &request.scope,
+                auth_time: Some(user.auth_time),
             };
             app.store.immediate(|store| {
                 store.issue_tokens(&NewTokens {
@@ -156,41 +166,59 @@ fn answer(
                     expires: now + lifetime,
                 })
             })?;
-            let (expires_in, scope) = (lifetime.to_string(), request.scope.to_string());
-            let pairs = [
-                ("access_token", Some(token.expose())),
-                ("token_type", Some("Bearer")),
-                ("expires_in", Some(expires_in.as_str())),
-                ("scope", Some(scope.as_str())),
-                ("state", state),
-            ];
-            response_location(
-                &request.redirect_uri,
-                request.response_type.response_mode(),
-                &pairs,
-            )
+            pairs.push(("access_token", token.expose().to_owned()));
+            pairs.push(("token_type", "Bearer".into()));
+            pairs.push(("expires_in", lifetime.to_string()));
+            pairs.push(("scope", request.scope.to_string()));
+            Some(token)
         }
+        _ => None,
     };
-    Ok(Resp::redirect(&location))
+    if request.response_type.issues_id_token() {
+        let id_token = implicit_id_token(app, user, request, access_token.as_ref(), now)?;
+        pairs.push(("id_token", id_token));
+    }
+    if let Some(state) = &request.state {
+        pairs.push(("state", state.clone()));
+    }
+    let pairs: Vec<(&str, Option<&str>)> =
+        pairs.iter().map(|(k, v)| (*k, Some(v.as_str()))).collect();
+    Ok(Resp::redirect(&response_location(
+        app,
+        &request.redirect_uri,
+        request.mode(),
+        &pairs,
+    )))
 }
 
-fn redirect_error(error: &RedirectError) -> Resp {
+fn redirect_error(app: &App, error: &RedirectError) -> Resp {
     let pairs = [
         ("error", Some(error.error.code())),
         ("error_description", Some(&*error.error.description())),
         ("state", error.state.as_deref()),
     ];
-    Resp::redirect(&response_location(&error.redirect_uri, error.mode, &pairs))
+    Resp::redirect(&response_location(
+        app,
+        &error.redirect_uri,
+        error.mode,
+        &pairs,
+    ))
 }
 
 /// The one place an authorization response is put on the verified redirect URI: its
-/// parameters added to the query, or (RFC 6749 §4.2.2) put in the fragment.
+/// parameters and the issuer (`iss`, RFC 9207 §2) added to the query, or (RFC 6749 §4.2.2)
+/// put in the fragment.
 fn response_location(
+    app: &App,
     redirect_uri: &str,
     mode: ResponseMode,
     pairs: &[(&str, Option<&str>)],
 ) -> String {
-    let present = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v)));
+    let iss = [("iss", Some(app.issuer.as_str()))];
+    let present = pairs
+        .iter()
+        .chain(&iss)
+        .filter_map(|(k, v)| v.map(|v| (*k, v)));
     match (Url::parse(redirect_uri), mode) {
         (Ok(mut url), ResponseMode::Fragment) => {
             let encoded =
@@ -239,4 +267,17 @@ fn consent_page(
             hidden: &hidden,
         },
     )
+}
+
+/// The id_token of an implicit answer (OIDC Core §3.2.2.10).
+fn implicit_id_token(
+    _app: &App,
+    _user: &SessionUser,
+    _request: &AuthorizationRequest,
+    _access_token: Option<&Secret>,
+    _now: i64,
+) -> Result<String, HttpError> {
+    Err(HttpError::bad_request(
+        "id_token responses are being built.",
+    ))
 }

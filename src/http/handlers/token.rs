@@ -135,6 +135,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
         application_id: client.id,
         user_id: issue.user_id,
         scope: &issue.scope,
+        auth_time: None,
     };
     let now = now();
     app.store
@@ -197,6 +198,7 @@ fn exchange_code(
                     application_id: client.id,
                     user_id: Some(code.user_id),
                     scope: &code.scope,
+                    auth_time: code.auth_time,
                 };
                 let issued =
                     store.issue_tokens(&fresh.stored(grant, &code.scope, now, lifetime))?;
