@@ -148,6 +148,13 @@ pub struct User {
     pub username: String,
     /// Contact address, may be empty.
     pub email: String,
+    /// An administrator or the CLI set `email` (OpenID Connect's `email_verified` claim).
+    pub email_verified: bool,
+    /// Display name (the `name` claim), empty when unknown.
+    pub name: String,
+    /// The OpenID Connect subject (`sub`): random, unique and never reassigned, unlike the
+    /// username (which may change) and the row id (which SQLite may reuse).
+    pub subject: String,
     /// argon2id PHC string.
     pub password_hash: String,
     /// May use the admin pages and create users.

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
 commands:
   serve [--addr 127.0.0.1:8000] [--threads N]
-  user add USERNAME [--admin] [--email EMAIL]      (password from stdin, or prompted)
+  user add USERNAME [--admin] [--email EMAIL] [--name \"FULL NAME\"]
+                                                   (password from stdin, or prompted)
   user enable|disable USERNAME
   group add NAME [--member USERNAME]...
   app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]

@@ -230,10 +230,7 @@ pub(crate) mod tests {
     /// A store with the user bob, and an app bob owns (client id "client-2") to add.
     fn bobs_world() -> (Store, i64, NewApplication) {
         let store = Store::open_in_memory().unwrap();
-        let bob = store
-            .create_user("bob", "", "h", false, 1)
-            .unwrap()
-            .unwrap();
+        let bob = crate::store::users::tests::add_user(&store, "bob");
         let owned = NewApplication {
             owner_id: Some(bob),
             client_id: "client-2".into(),

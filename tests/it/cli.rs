@@ -38,12 +38,19 @@ fn stored_app(s: &TestServer, client_id: &str) -> Option<Application> {
 #[test]
 fn user_add_reads_one_password_line_from_stdin() {
     let s = TestServer::start();
-    let args = ["user", "add", "bob", "--email", "b@x.org"];
+    let args = [
+        "user", "add", "bob", "--email", "b@x.org", "--name", HOSTILE,
+    ];
     let (code, out, err) = s.cli(&args, "pw one ü\nnext line\n");
     assert_eq!((code, out.trim()), (0, "created user bob (id 1)"), "{err}");
     let bob = stored_user(&s, "bob").expect("stored");
     assert!(verify_password("pw one ü", &bob.password_hash));
     assert_eq!((bob.email.as_str(), bob.is_admin), ("b@x.org", false));
+    assert_eq!(
+        (bob.name.as_str(), bob.email_verified),
+        (HOSTILE, true),
+        "an address the CLI sets counts as verified"
+    );
 
     let (code, _, err) = s.cli(&["user", "add", "eve"], "\n");
     assert_eq!(code, 1, "an empty password is refused: {err}");
@@ -53,6 +60,15 @@ fn user_add_reads_one_password_line_from_stdin() {
     assert_eq!(stored_user(&s, "eve"), None);
     let (code, _, err) = s.cli(&["user", "add", "eve", "--email", "not an address"], "");
     assert_eq!(code, 2, "a bad email is a usage error: {err}");
+    let long_name = "n".repeat(151);
+    let (code, _, err) = s.cli(&["user", "add", "eve", "--name", &long_name], "");
+    assert_eq!(code, 2, "a too long name is a usage error: {err}");
+    assert_eq!(stored_user(&s, "eve"), None);
+    let (code, _, err) = s.cli(&["user", "add", "eve"], "long enough\n");
+    assert_eq!(code, 0, "{err}");
+    let eve = stored_user(&s, "eve").expect("stored");
+    assert_eq!((eve.name.as_str(), eve.email_verified), ("", false));
+    assert_ne!(eve.subject, bob.subject);
 }
 
 #[test]
