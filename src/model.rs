@@ -124,6 +124,9 @@ pub struct AppFields {
     pub grant_types: Vec<GrantType>,
     /// Registered redirect URIs, compared exactly.
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser afterwards (OpenID Connect RP-Initiated
+    /// Logout 1.0 §3.1), compared exactly; may be empty.
+    pub post_logout_redirect_uris: Vec<String>,
     /// Scopes it may request; `None`: every configured scope.
     pub allowed_scopes: Option<Scopes>,
     /// Skip the consent page (DOT's skip_authorization; set by administrators only).

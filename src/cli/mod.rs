@@ -23,7 +23,8 @@ commands:
   user enable|disable USERNAME
   group add NAME [--member USERNAME]...
   app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
-          [--redirect-uri URI]... [--scopes \"a b\"] [--skip-authorization] [--owner USERNAME] [--json]
+          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
+          [--skip-authorization] [--owner USERNAME] [--json]
           GRANT: authorization-code, implicit, password, client-credentials
   app list [--json]
   app remove CLIENT_ID

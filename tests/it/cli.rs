@@ -142,6 +142,18 @@ fn bad_app_arguments_are_usage_errors_and_store_nothing() {
             "javascript",
         ),
         (format!("{CONFIDENTIAL} password --scopes admin"), "admin"),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri javascript:alert(1)"),
+            "--post-logout-redirect-uri: \"javascript:alert(1)\" uses the scheme",
+        ),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri https://a.example/bye#x"),
+            "fragment",
+        ),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri /bye"),
+            "--post-logout-redirect-uri: \"/bye\" is not an absolute URI",
+        ),
     ];
     for (words, named) in cases {
         let (code, out, err) = app_add(&s, &words, &[]);
@@ -175,6 +187,7 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
     let expected = json!([{
         "client_id": id, "name": HOSTILE, "client_type": "confidential",
         "grant_types": ["password", "client-credentials"], "redirect_uris": [],
+        "post_logout_redirect_uris": [],
         "allowed_scopes": "read write", "skip_authorization": false, "enabled": true,
     }]);
     assert_eq!(list, expected);
@@ -185,6 +198,31 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
             "the secret is listed: {listing}"
         );
     }
+}
+
+#[test]
+fn app_add_stores_post_logout_redirect_uris_and_app_list_shows_them() {
+    let s = TestServer::start();
+    let (bye, local) = (
+        "https://app.example/bye?from=a&b=c",
+        "http://127.0.0.1:8080/bye",
+    );
+    let words = format!(
+        "{CONFIDENTIAL} authorization-code --redirect-uri https://app.example/cb \
+         --post-logout-redirect-uri {bye} --post-logout-redirect-uri={local} \
+         --post-logout-redirect-uri {bye}"
+    );
+    let app = add_app(&s, &words);
+    let stored = stored_app(&s, &app.id).expect("stored");
+    assert_eq!(
+        stored.fields.post_logout_redirect_uris,
+        vec![bye, local],
+        "in order, a repeat dropped"
+    );
+    let (code, out, err) = s.cli(&["app", "list", "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["post_logout_redirect_uris"], json!([bye, local]));
 }
 
 #[test]
