@@ -7,6 +7,8 @@ use crate::model::FieldErrors;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// The longest email address (RFC 5321 §4.5.3.1.3 path limit, as Django's EmailField).
 const MAX_EMAIL_CHARS: usize = 254;
+/// The longest display name (Django's name fields).
+pub const MAX_NAME_CHARS: usize = 150;
 
 /// Django's username rule: 1 to 150 letters, digits and `@.+-_`.
 pub fn is_valid_username(name: &str) -> bool {
@@ -32,8 +34,14 @@ pub fn is_valid_email(email: &str) -> bool {
             }))
 }
 
-/// The username's and the email's problems.
-pub fn check_new_user(username: &str, email: &str) -> FieldErrors {
+/// A display name is optional; one that is given is at most [`MAX_NAME_CHARS`] characters,
+/// none of them a control character (it becomes the id_token's `name` claim).
+pub fn is_valid_name(name: &str) -> bool {
+    name.chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control)
+}
+
+/// The username's, the email's and the display name's problems.
+pub fn check_new_user(username: &str, email: &str, name: &str) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if !is_valid_username(username) {
         errors.add(
@@ -43,6 +51,14 @@ pub fn check_new_user(username: &str, email: &str) -> FieldErrors {
     }
     if !is_valid_email(email) {
         errors.add("email", "Enter a valid email address.");
+    }
+    if !is_valid_name(name) {
+        errors.add(
+            "name",
+            format!(
+                "Enter a name of at most {MAX_NAME_CHARS} characters, without control characters."
+            ),
+        );
     }
     errors
 }
@@ -89,10 +105,24 @@ mod tests {
     }
 
     #[test]
+    fn names_are_optional_and_bounded() {
+        for ok in ["", "Bob \"e'i;--ü", &"ü".repeat(MAX_NAME_CHARS)] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in ["a\nb", "a\u{7}b", &"a".repeat(MAX_NAME_CHARS + 1)] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn each_problem_is_named_by_its_field() {
-        assert!(check_new_user("bob", "bob@example.com").is_empty());
-        let errors = check_new_user("a b", "nope");
-        assert!(errors.get("username").is_some() && errors.get("email").is_some());
+        assert!(check_new_user("bob", "bob@example.com", "Bob").is_empty());
+        let errors = check_new_user("a b", "nope", "a\tb");
+        assert!(
+            errors.get("username").is_some()
+                && errors.get("email").is_some()
+                && errors.get("name").is_some()
+        );
         assert_eq!(password_problem("long enough"), None);
         assert!(password_problem("short").unwrap().contains("at least 8"));
     }

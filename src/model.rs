@@ -124,6 +124,9 @@ pub struct AppFields {
     pub grant_types: Vec<GrantType>,
     /// Registered redirect URIs, compared exactly.
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser afterwards (OpenID Connect RP-Initiated
+    /// Logout 1.0 §3.1), compared exactly; may be empty.
+    pub post_logout_redirect_uris: Vec<String>,
     /// Scopes it may request; `None`: every configured scope.
     pub allowed_scopes: Option<Scopes>,
     /// Skip the consent page (DOT's skip_authorization; set by administrators only).
@@ -148,6 +151,13 @@ pub struct User {
     pub username: String,
     /// Contact address, may be empty.
     pub email: String,
+    /// An administrator or the CLI set `email` (OpenID Connect's `email_verified` claim).
+    pub email_verified: bool,
+    /// Display name (the `name` claim), empty when unknown.
+    pub name: String,
+    /// The OpenID Connect subject (`sub`): random, unique and never reassigned, unlike the
+    /// username (which may change) and the row id (which SQLite may reuse).
+    pub subject: String,
     /// argon2id PHC string.
     pub password_hash: String,
     /// May use the admin pages and create users.

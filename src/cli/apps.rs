@@ -25,18 +25,19 @@ pub fn add_app(
     let grants = args
         .value("--grant")?
         .ok_or_else(|| usage("--grant is required"))?;
-    let redirect_uris = args.values("--redirect-uri")?;
+    let redirect_uris = args.values("--redirect-uri")?.join(" ");
+    let post_logout_redirect_uris = args.values("--post-logout-redirect-uri")?.join(" ");
     let scopes = args.value("--scopes")?;
     let skip_authorization = args.flag("--skip-authorization");
     let owner = args.value("--owner")?;
     let json = args.flag("--json");
     args.done()?;
-    let redirect_uris = redirect_uris.join(" ");
     let form = AppForm {
         name: &name,
         client_type: &client_type,
         grant_types: grants.split(',').map(str::trim).collect(),
         redirect_uris: &redirect_uris,
+        post_logout_redirect_uris: &post_logout_redirect_uris,
         allowed_scopes: scopes.as_deref().map(|s| s.split_whitespace().collect()),
         skip_authorization,
         enabled: true,
@@ -97,6 +98,7 @@ fn flag_of(field: &str) -> &str {
         "client_type" => "--client-type",
         "grant_types" => "--grant",
         "redirect_uris" => "--redirect-uri",
+        "post_logout_redirect_uris" => "--post-logout-redirect-uri",
         "allowed_scopes" => "--scopes",
         _ => "--name",
     }
@@ -117,6 +119,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "client_type": a.fields.client_type.as_str(),
                     "grant_types": a.fields.grant_types.iter().map(|g| g.cli_name()).collect::<Vec<_>>(),
                     "redirect_uris": a.fields.redirect_uris,
+                    "post_logout_redirect_uris": a.fields.post_logout_redirect_uris,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
                     "enabled": a.fields.enabled,

@@ -18,11 +18,13 @@ use std::path::{Path, PathBuf};
 pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
 commands:
   serve [--addr 127.0.0.1:8000] [--threads N]
-  user add USERNAME [--admin] [--email EMAIL]      (password from stdin, or prompted)
+  user add USERNAME [--admin] [--email EMAIL] [--name \"FULL NAME\"]
+                                                   (password from stdin, or prompted)
   user enable|disable USERNAME
   group add NAME [--member USERNAME]...
   app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
-          [--redirect-uri URI]... [--scopes \"a b\"] [--skip-authorization] [--owner USERNAME] [--json]
+          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
+          [--skip-authorization] [--owner USERNAME] [--json]
           GRANT: authorization-code, implicit, password, client-credentials
   app list [--json]
   app remove CLIENT_ID

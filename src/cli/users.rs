@@ -4,10 +4,11 @@ use super::args::Args;
 use super::{CliError, PasswordSource, failed, usage};
 use crate::accounts;
 use crate::secret;
-use crate::store::{Store, StoreError};
+use crate::store::{NewUser, Store, StoreError};
 use std::io::Write;
 
-/// `user add USERNAME [--admin] [--email E]`: the password from `passwords`.
+/// `user add USERNAME [--admin] [--email E] [--name NAME]`: the password from `passwords`.
+/// An address the CLI sets counts as verified.
 pub fn add_user(
     mut args: Args,
     store: &Store,
@@ -16,9 +17,10 @@ pub fn add_user(
 ) -> Result<(), CliError> {
     let admin = args.flag("--admin");
     let email = args.value("--email")?.unwrap_or_default();
+    let name = args.value("--name")?.unwrap_or_default();
     let username = args.word("USERNAME")?;
     args.done()?;
-    let errors = accounts::check_new_user(&username, &email);
+    let errors = accounts::check_new_user(&username, &email, &name);
     if let Some((_, problem)) = errors.0.first() {
         return Err(usage(problem.clone()));
     }
@@ -27,7 +29,15 @@ pub fn add_user(
         return Err(failed(problem));
     }
     let hash = secret::hash_password(&password)?;
-    match store.create_user(&username, &email, &hash, admin, crate::clock::now())? {
+    let new = NewUser {
+        username: &username,
+        email: &email,
+        email_verified: !email.is_empty(),
+        name: &name,
+        password_hash: &hash,
+        is_admin: admin,
+    };
+    match store.create_user(&new, crate::clock::now())? {
         Some(id) => Ok(writeln!(
             out,
             "created user {username} (id {id}{})",

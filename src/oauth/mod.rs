@@ -28,6 +28,7 @@ pub(crate) mod fixtures {
                 client_type: ClientType::Confidential,
                 grant_types: GrantType::ALL.to_vec(),
                 redirect_uris: vec!["https://app.example/cb".into()],
+                post_logout_redirect_uris: vec![],
                 allowed_scopes: None,
                 skip_authorization: false,
                 enabled: true,

@@ -22,6 +22,8 @@ pub struct AppForm<'a> {
     pub grant_types: Vec<&'a str>,
     /// Redirect URIs separated by whitespace (one per line in the form).
     pub redirect_uris: &'a str,
+    /// Post-logout redirect URIs separated by whitespace (one per line in the form).
+    pub post_logout_redirect_uris: &'a str,
     /// Scope names; `None`: every configured scope, now and later (the CLI without --scopes).
     pub allowed_scopes: Option<Vec<&'a str>>,
     /// Skip the consent page (the caller decides who may set it).
@@ -31,19 +33,39 @@ pub struct AppForm<'a> {
 }
 
 impl<'a> AppForm<'a> {
-    /// The form that shows `fields`; `redirect_uris` is their redirect URIs one per line.
-    pub fn showing(fields: &'a AppFields, redirect_uris: &'a str) -> AppForm<'a> {
+    /// The form that shows `fields`, with their URIs as [`UriLines::of`] gives them.
+    pub fn showing(fields: &'a AppFields, uris: &'a UriLines) -> AppForm<'a> {
         AppForm {
             name: &fields.name,
             client_type: fields.client_type.as_str(),
             grant_types: fields.grant_types.iter().map(|g| g.cli_name()).collect(),
-            redirect_uris,
+            redirect_uris: &uris.redirect_uris,
+            post_logout_redirect_uris: &uris.post_logout_redirect_uris,
             allowed_scopes: fields
                 .allowed_scopes
                 .as_ref()
                 .map(|scopes| scopes.iter().collect()),
             skip_authorization: fields.skip_authorization,
             enabled: fields.enabled,
+        }
+    }
+}
+
+/// An application's URI lists as a form shows them, one per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UriLines {
+    /// The redirect URIs.
+    pub redirect_uris: String,
+    /// The post-logout redirect URIs.
+    pub post_logout_redirect_uris: String,
+}
+
+impl UriLines {
+    /// `fields`' URI lists, one per line.
+    pub fn of(fields: &AppFields) -> UriLines {
+        UriLines {
+            redirect_uris: fields.redirect_uris.join("\n"),
+            post_logout_redirect_uris: fields.post_logout_redirect_uris.join("\n"),
         }
     }
 }
@@ -87,7 +109,8 @@ impl<'a> Rules<'a> {
 
 /// Checks a form: a name; a client type; known grant types (client_credentials only for a
 /// confidential client, RFC 6749 §4.4); redirect URIs that are absolute, of an allowed scheme
-/// and without a fragment (§3.1.2), at least one for the redirecting grants; known scopes,
+/// and without a fragment (§3.1.2), at least one for the redirecting grants; post-logout
+/// redirect URIs by the same rules, none required (RP-Initiated Logout 1.0 §3.1); known scopes,
 /// at least one when a list is given. Someone other than an administrator cannot add an
 /// `admin_scopes` scope or change skip_authorization; what an administrator set stays.
 pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
@@ -123,14 +146,13 @@ pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, Fiel
             "Client credentials needs a confidential client (RFC 6749 §4.4).",
         );
     }
-    let mut redirect_uris: Vec<String> = Vec::new();
-    for uri in form.redirect_uris.split_whitespace() {
-        match validate_redirect_uri(uri, rules.schemes) {
-            Ok(()) if !redirect_uris.iter().any(|u| u == uri) => redirect_uris.push(uri.into()),
-            Ok(()) => {}
-            Err(why) => errors.add("redirect_uris", why),
-        }
-    }
+    let redirect_uris = uri_list(form.redirect_uris, "redirect_uris", rules, &mut errors);
+    let post_logout_redirect_uris = uri_list(
+        form.post_logout_redirect_uris,
+        "post_logout_redirect_uris",
+        rules,
+        &mut errors,
+    );
     let redirects = grant_types
         .iter()
         .any(|g| matches!(g, GrantType::AuthorizationCode | GrantType::Implicit));
@@ -155,12 +177,32 @@ pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, Fiel
             client_type,
             grant_types,
             redirect_uris,
+            post_logout_redirect_uris,
             allowed_scopes,
             skip_authorization,
             enabled: form.enabled,
         }),
         _ => Err(errors),
     }
+}
+
+/// The whitespace-separated URIs of `text`, each checked as a redirect URI (absolute, of an
+/// allowed scheme, no fragment), without repeats; each bad one is an error of `field`.
+fn uri_list(
+    text: &str,
+    field: &'static str,
+    rules: &Rules<'_>,
+    errors: &mut FieldErrors,
+) -> Vec<String> {
+    let mut uris: Vec<String> = Vec::new();
+    for uri in text.split_whitespace() {
+        match validate_redirect_uri(uri, rules.schemes) {
+            Ok(()) if !uris.iter().any(|u| u == uri) => uris.push(uri.into()),
+            Ok(()) => {}
+            Err(why) => errors.add(field, why),
+        }
+    }
+    uris
 }
 
 /// The scopes chosen, with the `admin_scopes` an administrator gave the app kept when someone
@@ -211,6 +253,7 @@ mod tests {
             client_type: "confidential",
             grant_types: vec!["client-credentials", "authorization-code"],
             redirect_uris: "https://app.example/cb\r\n  http://127.0.0.1/cb\n",
+            post_logout_redirect_uris: " https://app.example/bye\r\nhttps://app.example/bye \n",
             allowed_scopes: Some(vec!["read"]),
             skip_authorization: false,
             enabled: true,
@@ -245,6 +288,11 @@ mod tests {
             fields.redirect_uris,
             vec!["https://app.example/cb", "http://127.0.0.1/cb"]
         );
+        assert_eq!(
+            fields.post_logout_redirect_uris,
+            vec!["https://app.example/bye"],
+            "trimmed, a repeat dropped"
+        );
         assert_eq!(fields.allowed_scopes, Scopes::parse("read"));
         let all = AppForm {
             allowed_scopes: None,
@@ -256,7 +304,7 @@ mod tests {
     #[test]
     fn a_form_showing_valid_fields_checks_back_to_them() {
         let fields = check(&valid_form()).unwrap();
-        let uris = fields.redirect_uris.join("\n");
+        let uris = UriLines::of(&fields);
         assert_eq!(check(&AppForm::showing(&fields, &uris)).unwrap(), fields);
     }
 
@@ -350,6 +398,30 @@ mod tests {
                     ..valid_form()
                 },
                 "redirect_uris",
+                "scheme",
+            ),
+            (
+                AppForm {
+                    post_logout_redirect_uris: "https://a.example/bye#x",
+                    ..valid_form()
+                },
+                "post_logout_redirect_uris",
+                "fragment",
+            ),
+            (
+                AppForm {
+                    post_logout_redirect_uris: "bye.html",
+                    ..valid_form()
+                },
+                "post_logout_redirect_uris",
+                "absolute",
+            ),
+            (
+                AppForm {
+                    post_logout_redirect_uris: "javascript:alert(1)",
+                    ..valid_form()
+                },
+                "post_logout_redirect_uris",
                 "scheme",
             ),
             (
@@ -474,5 +546,21 @@ mod tests {
             ..form
         };
         assert!(check(&no_redirect).unwrap().redirect_uris.is_empty());
+    }
+
+    #[test]
+    fn post_logout_redirect_uris_are_optional_and_checked_on_their_own() {
+        let none = AppForm {
+            post_logout_redirect_uris: " \r\n ",
+            ..valid_form()
+        };
+        assert!(check(&none).unwrap().post_logout_redirect_uris.is_empty());
+        let one_bad = AppForm {
+            post_logout_redirect_uris: "https://a.example/bye\nhttps://a.example/x#y",
+            ..valid_form()
+        };
+        let errors = check(&one_bad).unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.0).collect();
+        assert_eq!(fields, vec!["post_logout_redirect_uris"], "{errors:?}");
     }
 }

@@ -4,6 +4,7 @@
 use super::apps::status;
 use super::tokens::token_summary;
 use super::{Frame, field_error, layout};
+use crate::accounts::MAX_NAME_CHARS;
 use crate::model::Application;
 use crate::model::FieldErrors;
 use crate::store::{TokenView, UserView};
@@ -33,6 +34,8 @@ pub struct NewUserForm<'a> {
     pub username: &'a str,
     /// Contact address.
     pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
     /// Make an administrator.
     pub is_admin: bool,
 }
@@ -100,6 +103,10 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                         label for="email" { "Email (optional)" }
                         input #email type="email" name="email" value=(page.new_user.email) autocomplete="off";
                         (field_error(page.errors, "email"))
+                        label for="name" { "Name (optional)" }
+                        input #name type="text" name="name" value=(page.new_user.name)
+                            autocomplete="off" maxlength=(MAX_NAME_CHARS);
+                        (field_error(page.errors, "name"))
                         label for="password" { "Password" }
                         input #password type="password" name="password" autocomplete="new-password" required;
                         (field_error(page.errors, "password"))

@@ -112,12 +112,11 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                         (field_error(errors, "grant_types"))
                     }
 
-                    label for="redirect_uris" { "Redirect URIs" }
-                    p.hint #redirect_uris-hint { "One per line; absolute, no fragment. Needed for authorization code and implicit." }
-                    textarea #redirect_uris name="redirect_uris" rows="3" spellcheck="false"
-                        aria-describedby="redirect_uris-hint"
-                        aria-invalid=[errors.get("redirect_uris").map(|_| "true")] { (form.redirect_uris) }
-                    (field_error(errors, "redirect_uris"))
+                    (uri_field(errors, "redirect_uris", "Redirect URIs", form.redirect_uris,
+                        "One per line; absolute, no fragment. Needed for authorization code and implicit."))
+                    (uri_field(errors, "post_logout_redirect_uris", "Post-logout redirect URIs",
+                        form.post_logout_redirect_uris,
+                        "One per line; absolute, no fragment. Optional: where the app may send users after they log out."))
 
                     fieldset #allowed_scopes {
                         legend { "Allowed scopes" }
@@ -155,6 +154,19 @@ pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
             }
         },
     )
+}
+
+/// A textarea of URIs, one per line, with its hint and its error.
+fn uri_field(errors: &FieldErrors, field: &str, label: &str, value: &str, hint: &str) -> Markup {
+    let hint_id = format!("{field}-hint");
+    html! {
+        label for=(field) { (label) }
+        p.hint id=(hint_id) { (hint) }
+        textarea id=(field) name=(field) rows="3" spellcheck="false"
+            aria-describedby=(hint_id)
+            aria-invalid=[errors.get(field).map(|_| "true")] { (value) }
+        (field_error(errors, field))
+    }
 }
 
 /// Whether the app may be used, and if not, who stopped it (the administrator first).
@@ -202,11 +214,8 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>
                     }
                     dt { "Authorization grant types" }
                     dd { @for grant in &app.fields.grant_types { span.tag { (grant_label(*grant)) } " " } }
-                    dt { "Redirect URIs" }
-                    dd {
-                        @if app.fields.redirect_uris.is_empty() { span.muted { "None" } }
-                        ul.plain { @for uri in &app.fields.redirect_uris { li { code { (uri) } } } }
-                    }
+                    dt { "Redirect URIs" } dd { (uri_list(&app.fields.redirect_uris)) }
+                    dt { "Post-logout redirect URIs" } dd { (uri_list(&app.fields.post_logout_redirect_uris)) }
                     dt { "Allowed scopes" }
                     dd {
                         @match &app.fields.allowed_scopes {
@@ -232,6 +241,14 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>
             }
         },
     )
+}
+
+/// URIs as a list, or "None".
+fn uri_list(uris: &[String]) -> Markup {
+    html! {
+        @if uris.is_empty() { span.muted { "None" } }
+        ul.plain { @for uri in uris { li { code { (uri) } } } }
+    }
 }
 
 /// "Delete this application?" with Cancel; the POST deletes it with its tokens and codes.

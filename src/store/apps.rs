@@ -25,17 +25,17 @@ fn select_apps() -> String {
     format!(
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
-                app.disabled_by_admin, {APP_USABLE}
+                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris
          FROM applications app {JOIN_APP_OWNER}"
     )
 }
 
 /// The columns an application's [`AppFields`] are stored in, in [`field_values`] order.
-const FIELD_COLUMNS: &str =
-    "name, client_type, grant_types, redirect_uris, allowed_scopes, skip_authorization, enabled";
+const FIELD_COLUMNS: &str = "name, client_type, grant_types, redirect_uris, allowed_scopes, \
+     skip_authorization, enabled, post_logout_redirect_uris";
 
 /// An application's fields as stored, in [`FIELD_COLUMNS`] order.
-fn field_values(fields: &AppFields) -> [Value; 7] {
+fn field_values(fields: &AppFields) -> [Value; 8] {
     [
         Value::Text(fields.name.clone()),
         Value::Text(fields.client_type.as_str().into()),
@@ -47,7 +47,16 @@ fn field_values(fields: &AppFields) -> [Value; 7] {
             .map_or(Value::Null, |scopes| Value::Text(scopes.to_string())),
         Value::Integer(fields.skip_authorization.into()),
         Value::Integer(fields.enabled.into()),
+        Value::Text(join(&fields.post_logout_redirect_uris)),
     ]
+}
+
+/// The URIs of a space-separated column.
+fn uri_list(text: &str) -> Vec<String> {
+    text.split(' ')
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
@@ -66,11 +75,8 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
                 .split(' ')
                 .map(|g| parsed(5, g, GrantType::from_cli_name))
                 .collect::<Result<_, _>>()?,
-            redirect_uris: redirect_uris
-                .split(' ')
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            redirect_uris: uri_list(&redirect_uris),
+            post_logout_redirect_uris: uri_list(&row.get::<_, String>(13)?),
             allowed_scopes: match allowed_scopes {
                 Some(text) => Some(parsed(7, &text, Scopes::parse)?),
                 None => None,
@@ -96,7 +102,7 @@ impl Store {
         ];
         let sql = format!(
             "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
         );
         let values = head.into_iter().chain(field_values(&app.fields));
         let id = self
@@ -109,7 +115,7 @@ impl Store {
     /// Saves an owner's changes (`enabled` is the owner's switch; an administrator's stays).
     pub fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8) WHERE id = ?1"
+            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1"
         );
         let values = std::iter::once(Value::Integer(id)).chain(field_values(fields));
         self.conn
@@ -190,6 +196,10 @@ pub(crate) mod tests {
             client_type: ClientType::Confidential,
             grant_types: vec![GrantType::Password, GrantType::ClientCredentials],
             redirect_uris: vec!["https://a.example/cb".into(), "http://127.0.0.1/cb".into()],
+            post_logout_redirect_uris: vec![
+                "https://a.example/bye?from=bob\"e'i;--ü".into(),
+                "com.example.app:/bye".into(),
+            ],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
             enabled: true,
@@ -230,10 +240,7 @@ pub(crate) mod tests {
     /// A store with the user bob, and an app bob owns (client id "client-2") to add.
     fn bobs_world() -> (Store, i64, NewApplication) {
         let store = Store::open_in_memory().unwrap();
-        let bob = store
-            .create_user("bob", "", "h", false, 1)
-            .unwrap()
-            .unwrap();
+        let bob = crate::store::users::tests::add_user(&store, "bob");
         let owned = NewApplication {
             owner_id: Some(bob),
             client_id: "client-2".into(),
@@ -254,6 +261,7 @@ pub(crate) mod tests {
             client_type: ClientType::Public,
             grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec!["https://b.example/cb".into()],
+            post_logout_redirect_uris: vec![],
             allowed_scopes: None,
             skip_authorization: true,
             enabled: false,

@@ -13,7 +13,7 @@ pub use codes::NewCode;
 pub use sessions::{Session, SessionUser};
 pub use token_views::{Holder, TokenView};
 pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
-pub use users::UserView;
+pub use users::{NewUser, UserView};
 
 use crate::settings::Durability;
 use rusqlite::config::DbConfig;
@@ -198,10 +198,7 @@ mod tests {
         {
             let store = Store::open(&path, Durability::Full).unwrap();
             assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-            store
-                .create_user("bob\"e'i;--ü", "", "hash", false, 1)
-                .unwrap()
-                .unwrap();
+            users::tests::add_user(&store, "bob\"e'i;--ü");
         }
         let store = Store::open(&path, Durability::Normal).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
@@ -285,6 +282,39 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_file_gives_its_users_subjects_and_verifies_their_emails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (_, sql) in schema_sections().take_while(|(v, _)| *v <= 4) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO users (username, email, password_hash, created)
+                 VALUES ('bob', 'b@example.com', 'h', 1), ('eve', '', 'h', 1)",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let user = |name| store.find_user_by_username(name).unwrap().unwrap();
+        let (bob, eve) = (user("bob"), user("eve"));
+        for subject in [&bob.subject, &eve.subject] {
+            assert!(users::tests::is_subject(subject), "{subject}");
+        }
+        assert_ne!(bob.subject, eve.subject);
+        assert_eq!(
+            (bob.email_verified, eve.email_verified, bob.name.as_str()),
+            (true, false, "")
+        );
+        let new = users::tests::add_user(&store, "mallory");
+        let mallory = store.find_user(new).unwrap().unwrap();
+        assert!(mallory.subject != bob.subject && mallory.subject != eve.subject);
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("newer.sqlite3");
@@ -302,7 +332,7 @@ mod tests {
     fn immediate_rolls_back_on_error() {
         let store = Store::open_in_memory().unwrap();
         let result: Result<(), StoreError> = store.immediate(|s| {
-            s.create_user("alice", "", "hash", false, 1)?;
+            s.create_user(&users::tests::valid_new_user("alice"), 1)?;
             Err(StoreError::NewerSchema(0))
         });
         assert!(result.is_err());

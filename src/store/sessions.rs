@@ -115,11 +115,12 @@ impl Store {
 mod tests {
     use super::*;
     use crate::secret::digest;
+    use crate::store::users::tests::add_user;
 
     #[test]
     fn sessions_expire_and_follow_their_user() {
         let store = Store::open_in_memory().unwrap();
-        let bob = store.create_user("bob", "", "h", true, 1).unwrap().unwrap();
+        let bob = add_user(&store, "bob");
         store
             .create_session(&digest("anon"), None, "c1", 10, 100)
             .unwrap();
@@ -143,8 +144,8 @@ mod tests {
     #[test]
     fn disabling_a_user_ends_their_sessions_for_good() {
         let store = Store::open_in_memory().unwrap();
-        let bob = store.create_user("bob", "", "h", true, 1).unwrap().unwrap();
-        let eve = store.create_user("eve", "", "h", true, 1).unwrap().unwrap();
+        let bob = add_user(&store, "bob");
+        let eve = add_user(&store, "eve");
         for (name, user) in [("bob", bob), ("eve", eve)] {
             store
                 .create_session(&digest(name), Some(user), "c", 10, 100)

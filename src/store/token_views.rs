@@ -96,6 +96,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::apps::tests::valid_new_app;
+    use crate::store::users::tests::add_user;
     use crate::store::{GrantRef, NewTokens};
 
     /// Issues a grant's first tokens; returns the grant's id and the access token's.
@@ -123,14 +124,8 @@ mod tests {
     fn each_user_sees_only_their_own_tokens_and_admins_see_all() {
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
-        let bob = store
-            .create_user("bob", "", "h", false, 1)
-            .unwrap()
-            .unwrap();
-        let eve = store
-            .create_user("eve", "", "h", false, 1)
-            .unwrap()
-            .unwrap();
+        let bob = add_user(&store, "bob");
+        let eve = add_user(&store, "eve");
         let (bobs, bobs_access) = issue(&store, app, Some(bob), "a", true);
         let (eves, _) = issue(&store, app, Some(eve), "b", false);
         let (service, _) = issue(&store, app, None, "c", false);

@@ -72,12 +72,16 @@ fn with(
     fields
 }
 
+/// The display name in [`new_user_form`].
+const CAROLS_NAME: &str = "Carol \"e'i;--ü";
+
 /// A valid "make a user" form: carol, not an administrator.
 fn new_user_form(csrf: &str) -> Vec<(&'static str, String)> {
     vec![
         ("csrfmiddlewaretoken", csrf.to_owned()),
         ("username", "carol".into()),
         ("email", "carol@example.com".into()),
+        ("name", CAROLS_NAME.into()),
         ("password", NEW_PASSWORD.into()),
         ("password2", NEW_PASSWORD.into()),
     ]
@@ -220,6 +224,11 @@ fn the_admin_makes_users_who_can_log_in() {
             (stored.email.as_str(), stored.is_admin, stored.is_active),
             ("carol@example.com", is_admin, true)
         );
+        assert_eq!(
+            (stored.name.as_str(), stored.email_verified),
+            (CAROLS_NAME, true),
+            "an address an administrator sets counts as verified"
+        );
         assert!(!stored.password_hash.contains(NEW_PASSWORD));
         let browser = sign_in(s, username, NEW_PASSWORD);
         let page = home(s, &browser.cookie);
@@ -248,11 +257,14 @@ fn a_bad_new_user_is_400_with_the_error_beside_its_field_and_nothing_made() {
     let bad_email = "x\"<b>@nowhere";
     let short = "Zq7#shr";
     let other = "carol's Päss <2>";
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    let long_name = "<ü>".repeat(51);
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (&[("username", HOSTILE)], "username"),
         (&[("username", "")], "username"),
         (&[("username", "alice")], "username"),
         (&[("email", bad_email)], "email"),
+        (&[("name", long_name.as_str())], "name"),
+        (&[("name", "a\u{7}b")], "name"),
         (&[("password", short), ("password2", short)], "password"),
         (&[("password2", other)], "password"),
     ];
@@ -275,7 +287,11 @@ fn a_bad_new_user_is_400_with_the_error_beside_its_field_and_nothing_made() {
             "{case}: the checkbox kept: {body}"
         );
         let kept = |name: &str| form.iter().find(|(k, _)| *k == name).unwrap().1.clone();
-        let (username, email) = (kept("username"), kept("email"));
+        let (username, email, name) = (kept("username"), kept("email"), kept("name"));
+        assert!(
+            body.contains(&format!("name=\"name\" value=\"{}\"", escaped(&name))),
+            "{case}: name kept: {body}"
+        );
         assert!(
             body.contains(&format!(
                 "name=\"username\" value=\"{}\"",

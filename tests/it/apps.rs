@@ -14,6 +14,8 @@ const APPS: &str = "/o/applications/";
 const REGISTER: &str = "/o/applications/register/";
 const CALLBACK: &str = "https://app.example/cb";
 const LOOPBACK: &str = "http://127.0.0.1/cb";
+/// Where the valid form's app sends users after logout.
+const GOODBYE: &str = "https://app.example/bye?from=app&x=1";
 /// RFC 7636 Appendix B.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -34,7 +36,8 @@ fn escaped(text: &str) -> String {
 }
 
 /// The one valid registration: confidential, authorization-code + client-credentials, two
-/// redirect URIs (one per line, as a browser sends a textarea), one scope, enabled.
+/// redirect URIs (one per line, as a browser sends a textarea), one post-logout redirect URI,
+/// one scope, enabled.
 fn valid_form() -> Form {
     vec![
         ("name", app_name()),
@@ -42,6 +45,7 @@ fn valid_form() -> Form {
         ("grant_types", "authorization-code".into()),
         ("grant_types", "client-credentials".into()),
         ("redirect_uris", format!("{CALLBACK}\r\n{LOOPBACK}")),
+        ("post_logout_redirect_uris", format!("{GOODBYE}\r\n")),
         ("allowed_scopes", "read".into()),
         ("enabled", "on".into()),
     ]
@@ -209,6 +213,7 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
         vec![GrantType::AuthorizationCode, GrantType::ClientCredentials]
     );
     assert_eq!(app.fields.redirect_uris, vec![CALLBACK, LOOPBACK]);
+    assert_eq!(app.fields.post_logout_redirect_uris, vec![GOODBYE]);
     assert_eq!(app.fields.allowed_scopes.unwrap().to_string(), "read");
     assert!(app.fields.enabled && !app.fields.skip_authorization && !app.disabled_by_admin);
     assert_eq!(app.owner_id, Some(user_id(s, "alice")));
@@ -225,6 +230,15 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
         );
         assert!(code_in(&later.body, "client_secret").is_none(), "{path}");
     }
+    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    assert!(
+        detail.body.contains("Post-logout redirect URIs")
+            && detail
+                .body
+                .contains(&format!("<code>{}</code>", escaped(GOODBYE))),
+        "{}",
+        detail.body
+    );
     let token = cc_token(s, &client_id, &secret);
     assert_eq!(hello(s, &token), 200);
     let issued = s.store().find_access_token(&digest(&token)).unwrap();
@@ -261,7 +275,7 @@ fn bad_forms_come_back_with_errors_beside_fields_and_input_kept() {
     let s = &t.server;
     let long = "n".repeat(256);
     // (field changed, its new values, the field whose error shows, what the error says)
-    let cases: [(&str, &[&str], &str, &str); 15] = [
+    let cases: [(&str, &[&str], &str, &str); 18] = [
         ("name", &[], "name", "Enter a name."),
         ("name", &["  "], "name", "Enter a name."),
         ("name", &[&long], "name", "at most 255"),
@@ -311,6 +325,24 @@ fn bad_forms_come_back_with_errors_beside_fields_and_input_kept() {
             "not allowed",
         ),
         (
+            "post_logout_redirect_uris",
+            &["javascript:alert(1)"],
+            "post_logout_redirect_uris",
+            "not allowed",
+        ),
+        (
+            "post_logout_redirect_uris",
+            &["https://app.example/bye#x"],
+            "post_logout_redirect_uris",
+            "fragment",
+        ),
+        (
+            "post_logout_redirect_uris",
+            &["bye.html"],
+            "post_logout_redirect_uris",
+            "not an absolute URI",
+        ),
+        (
             "allowed_scopes",
             &[],
             "allowed_scopes",
@@ -354,16 +386,20 @@ fn bad_forms_come_back_with_errors_beside_fields_and_input_kept() {
             let shown = format!("name=\"name\" value=\"{}\"", escaped(name));
             assert!(reply.body.contains(&shown), "{label}: name lost");
         }
-        let uris = value("redirect_uris").unwrap_or("");
-        let textarea = format!("\">{}</textarea>", escaped(uris));
-        assert!(
-            reply.body.contains(&textarea),
-            "{label}: redirect URIs lost"
-        );
+        for textarea in ["redirect_uris", "post_logout_redirect_uris"] {
+            let uris = value(textarea).unwrap_or("");
+            let shown = format!("name=\"{textarea}\" rows=\"3\"");
+            let at = reply.body.find(&shown).expect("the textarea");
+            let content = format!("\">{}</textarea>", escaped(uris));
+            assert!(
+                reply.body[at..].contains(&content),
+                "{label}: {textarea} lost"
+            );
+        }
         let mut kept = 0;
         for (key, value) in form
             .iter()
-            .filter(|(k, _)| !["name", "redirect_uris"].contains(k))
+            .filter(|(k, _)| !["name", "redirect_uris", "post_logout_redirect_uris"].contains(k))
         {
             let input = format!("name=\"{key}\" value=\"{value}\"");
             if reply.body.contains(&input) {
@@ -459,6 +495,12 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
         form.body
             .contains(&format!("value=\"{}\"", escaped(&app_name())))
     );
+    assert!(
+        form.body
+            .contains(&format!(">{}</textarea>", escaped(GOODBYE))),
+        "the post-logout URI is in its textarea: {}",
+        form.body
+    );
     let new_name = format!("{HOSTILE} v2");
     let changed = with(
         with(
@@ -475,8 +517,9 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
     let after = stored(s, app.id);
     assert_eq!(after.fields.name, new_name);
     assert_eq!(after.fields.redirect_uris, vec!["https://new.example/cb"]);
+    assert_eq!(after.fields.post_logout_redirect_uris, vec![GOODBYE]);
     assert_eq!(
-        after.fields.allowed_scopes.unwrap().to_string(),
+        after.fields.allowed_scopes.as_ref().unwrap().to_string(),
         "read write"
     );
     assert_eq!(after.secret_digest, app.secret_digest, "the secret is kept");
@@ -484,27 +527,42 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
     assert!(detail.body.contains(&escaped(&new_name)), "{}", detail.body);
     assert!(detail.body.contains("https://new.example/cb"));
 
-    let bad = with(changed, "redirect_uris", &["https://new.example/cb#frag"]);
-    let reply = submit(s, &alice, &page(app.id, "update"), &bad);
-    assert_eq!(reply.status, 400, "{}", reply.body);
-    assert!(
-        reply.body.contains("id=\"redirect_uris-error\""),
-        "{}",
-        reply.body
+    for (field, bad_uri) in [
+        ("redirect_uris", "https://new.example/cb#frag"),
+        ("post_logout_redirect_uris", "javascript:alert(1)"),
+    ] {
+        let bad = with(changed.clone(), field, &[bad_uri]);
+        let reply = submit(s, &alice, &page(app.id, "update"), &bad);
+        assert_eq!(reply.status, 400, "{field}: {}", reply.body);
+        let body = &reply.body;
+        assert!(body.contains(&format!("id=\"{field}-error\"")), "{body}");
+        assert!(body.contains(&format!(">{bad_uri}</textarea>")), "{body}");
+        assert!(body.contains(&format!("action=\"{}\"", page(app.id, "update"))));
+        assert!(body.contains(&format!("value=\"{}\"", escaped(&new_name))));
+        assert_eq!(stored(s, app.id), after, "{field}: nothing stored");
+    }
+
+    let two = with(
+        changed.clone(),
+        "post_logout_redirect_uris",
+        &["https://new.example/bye\r\nhttp://127.0.0.1/bye"],
     );
-    assert!(
-        reply
-            .body
-            .contains(&format!("action=\"{}\"", page(app.id, "update")))
-    );
-    assert!(
-        reply
-            .body
-            .contains(&format!("value=\"{}\"", escaped(&new_name)))
-    );
+    assert_eq!(submit(s, &alice, &page(app.id, "update"), &two).status, 303);
     assert_eq!(
-        stored(s, app.id).fields.redirect_uris,
-        vec!["https://new.example/cb"]
+        stored(s, app.id).fields.post_logout_redirect_uris,
+        vec!["https://new.example/bye", "http://127.0.0.1/bye"]
+    );
+    let none = with(changed, "post_logout_redirect_uris", &[]);
+    assert_eq!(
+        submit(s, &alice, &page(app.id, "update"), &none).status,
+        303
+    );
+    assert!(
+        stored(s, app.id)
+            .fields
+            .post_logout_redirect_uris
+            .is_empty(),
+        "they are optional"
     );
 }
 
@@ -689,7 +747,13 @@ fn only_checkbox_groups_may_repeat() {
     let (t, alice) = world();
     let s = &t.server;
     let (app, _) = register(s, &alice, &valid_form());
-    for key in ["name", "client_type", "redirect_uris", "enabled"] {
+    for key in [
+        "name",
+        "client_type",
+        "redirect_uris",
+        "post_logout_redirect_uris",
+        "enabled",
+    ] {
         let value = valid_form().into_iter().find(|(k, _)| *k == key).unwrap().1;
         let mut twice = with(valid_form(), key, &[&value, "other"]);
         twice.sort_by_key(|(k, _)| *k);

@@ -38,12 +38,19 @@ fn stored_app(s: &TestServer, client_id: &str) -> Option<Application> {
 #[test]
 fn user_add_reads_one_password_line_from_stdin() {
     let s = TestServer::start();
-    let args = ["user", "add", "bob", "--email", "b@x.org"];
+    let args = [
+        "user", "add", "bob", "--email", "b@x.org", "--name", HOSTILE,
+    ];
     let (code, out, err) = s.cli(&args, "pw one ü\nnext line\n");
     assert_eq!((code, out.trim()), (0, "created user bob (id 1)"), "{err}");
     let bob = stored_user(&s, "bob").expect("stored");
     assert!(verify_password("pw one ü", &bob.password_hash));
     assert_eq!((bob.email.as_str(), bob.is_admin), ("b@x.org", false));
+    assert_eq!(
+        (bob.name.as_str(), bob.email_verified),
+        (HOSTILE, true),
+        "an address the CLI sets counts as verified"
+    );
 
     let (code, _, err) = s.cli(&["user", "add", "eve"], "\n");
     assert_eq!(code, 1, "an empty password is refused: {err}");
@@ -53,6 +60,15 @@ fn user_add_reads_one_password_line_from_stdin() {
     assert_eq!(stored_user(&s, "eve"), None);
     let (code, _, err) = s.cli(&["user", "add", "eve", "--email", "not an address"], "");
     assert_eq!(code, 2, "a bad email is a usage error: {err}");
+    let long_name = "n".repeat(151);
+    let (code, _, err) = s.cli(&["user", "add", "eve", "--name", &long_name], "");
+    assert_eq!(code, 2, "a too long name is a usage error: {err}");
+    assert_eq!(stored_user(&s, "eve"), None);
+    let (code, _, err) = s.cli(&["user", "add", "eve"], "long enough\n");
+    assert_eq!(code, 0, "{err}");
+    let eve = stored_user(&s, "eve").expect("stored");
+    assert_eq!((eve.name.as_str(), eve.email_verified), ("", false));
+    assert_ne!(eve.subject, bob.subject);
 }
 
 #[test]
@@ -126,6 +142,18 @@ fn bad_app_arguments_are_usage_errors_and_store_nothing() {
             "javascript",
         ),
         (format!("{CONFIDENTIAL} password --scopes admin"), "admin"),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri javascript:alert(1)"),
+            "--post-logout-redirect-uri: \"javascript:alert(1)\" uses the scheme",
+        ),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri https://a.example/bye#x"),
+            "fragment",
+        ),
+        (
+            format!("{CONFIDENTIAL} password --post-logout-redirect-uri /bye"),
+            "--post-logout-redirect-uri: \"/bye\" is not an absolute URI",
+        ),
     ];
     for (words, named) in cases {
         let (code, out, err) = app_add(&s, &words, &[]);
@@ -159,6 +187,7 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
     let expected = json!([{
         "client_id": id, "name": HOSTILE, "client_type": "confidential",
         "grant_types": ["password", "client-credentials"], "redirect_uris": [],
+        "post_logout_redirect_uris": [],
         "allowed_scopes": "read write", "skip_authorization": false, "enabled": true,
     }]);
     assert_eq!(list, expected);
@@ -169,6 +198,31 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
             "the secret is listed: {listing}"
         );
     }
+}
+
+#[test]
+fn app_add_stores_post_logout_redirect_uris_and_app_list_shows_them() {
+    let s = TestServer::start();
+    let (bye, local) = (
+        "https://app.example/bye?from=a&b=c",
+        "http://127.0.0.1:8080/bye",
+    );
+    let words = format!(
+        "{CONFIDENTIAL} authorization-code --redirect-uri https://app.example/cb \
+         --post-logout-redirect-uri {bye} --post-logout-redirect-uri={local} \
+         --post-logout-redirect-uri {bye}"
+    );
+    let app = add_app(&s, &words);
+    let stored = stored_app(&s, &app.id).expect("stored");
+    assert_eq!(
+        stored.fields.post_logout_redirect_uris,
+        vec![bye, local],
+        "in order, a repeat dropped"
+    );
+    let (code, out, err) = s.cli(&["app", "list", "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["post_logout_redirect_uris"], json!([bye, local]));
 }
 
 #[test]

@@ -254,6 +254,10 @@ fn a_json_body_creates_a_user() {
     let jay = stored_user(&t.server, "jay").expect("stored");
     assert!(verify_password(password, &jay.password_hash));
     assert_eq!((jay.email.as_str(), jay.is_admin), ("j@example.org", false));
+    assert!(
+        !jay.email_verified,
+        "an address the API caller gives is not verified"
+    );
 }
 
 #[test]

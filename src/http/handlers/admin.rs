@@ -11,7 +11,7 @@ use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::pages::{self, AdminPage, NewUserForm, paths};
 use crate::secret;
-use crate::store::Holder;
+use crate::store::{Holder, NewUser};
 
 /// Where the "make a user" form posts.
 pub const NEW_USER_PATH: &str = crate::pages::admin_actions::NEW_USER;
@@ -37,15 +37,23 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = NewUserForm {
         username: params.get("username").unwrap_or(""),
         email: params.get("email").unwrap_or(""),
+        name: params.get("name").unwrap_or(""),
         is_admin: params.get("is_admin").is_some(),
     };
     let password = params.get("password").unwrap_or("");
     let mut errors = check_new_user(&form, password, params.get("password2").unwrap_or(""));
     if errors.is_empty() {
         let hash = secret::hash_password(password)?;
-        let created =
-            app.store
-                .create_user(form.username, form.email, &hash, form.is_admin, now())?;
+        // An address an administrator sets counts as verified.
+        let new = NewUser {
+            username: form.username,
+            email: form.email,
+            email_verified: !form.email.is_empty(),
+            name: form.name,
+            password_hash: &hash,
+            is_admin: form.is_admin,
+        };
+        let created = app.store.create_user(&new, now())?;
         if created.is_some() {
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
@@ -103,7 +111,7 @@ fn admin_form(app: &App, req: &Req) -> Result<(SignedIn, Params), HttpError> {
 
 /// The account rules, and the password typed the same twice.
 fn check_new_user(form: &NewUserForm<'_>, password: &str, again: &str) -> FieldErrors {
-    let mut errors = accounts::check_new_user(form.username, form.email);
+    let mut errors = accounts::check_new_user(form.username, form.email, form.name);
     if let Some(problem) = accounts::password_problem(password) {
         errors.add("password", problem);
     } else if password != again {
@@ -143,6 +151,7 @@ mod tests {
         let valid = NewUserForm {
             username: "bob.e+i_ü@x",
             email: "",
+            name: "",
             is_admin: false,
         };
         assert_eq!(
@@ -151,6 +160,7 @@ mod tests {
         );
         let with_email = NewUserForm {
             email: "bob@example.com",
+            name: "Bob \"e'i;--ü",
             ..valid
         };
         assert_eq!(
@@ -202,6 +212,15 @@ mod tests {
                 "long enough",
                 "long enough",
                 "email",
+            ),
+            (
+                NewUserForm {
+                    name: "a\nb",
+                    ..valid
+                },
+                "long enough",
+                "long enough",
+                "name",
             ),
             (valid, "short", "short", "password"),
             (valid, "long enough", "long enougH", "password"),

@@ -8,7 +8,7 @@ use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::model::{AppFields, Application, ClientType};
-use crate::oauth::registration::{self, AppForm, Rules};
+use crate::oauth::registration::{self, AppForm, Rules, UriLines};
 use crate::pages::{self, AppFormPage, paths};
 use crate::secret;
 use crate::store::{NewApplication, Store};
@@ -81,7 +81,7 @@ pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = owned_app(&app.store, &user, id)?;
-    let uris = found.fields.redirect_uris.join("\n");
+    let uris = UriLines::of(&found.fields);
     let form = AppForm::showing(&found.fields, &uris);
     Ok(form_page(
         app,
@@ -183,6 +183,7 @@ fn read_form(params: &Params) -> AppForm<'_> {
         client_type: params.get("client_type").unwrap_or(""),
         grant_types: params.all("grant_types"),
         redirect_uris: params.get("redirect_uris").unwrap_or(""),
+        post_logout_redirect_uris: params.get("post_logout_redirect_uris").unwrap_or(""),
         allowed_scopes: Some(params.all("allowed_scopes")),
         skip_authorization: params.get("skip_authorization").is_some(),
         enabled: params.get("enabled").is_some(),

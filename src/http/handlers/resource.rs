@@ -10,6 +10,7 @@ use crate::http::response::{HttpError, Resp};
 use crate::model::AccessToken;
 use crate::oauth::scope::Requirement;
 use crate::secret;
+use crate::store::NewUser;
 use serde_json::json;
 
 /// The scope `/groups/` needs (the DRF tutorial's `required_scopes = ['groups']`).
@@ -35,14 +36,23 @@ pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let username = required(&params, "username")?;
     let email = params.get("email").unwrap_or("");
     // The DRF tutorial's serializer sets no password rule; the account rules still hold.
-    if let Some((field, message)) = accounts::check_new_user(username, email).0.first() {
+    if let Some((field, message)) = accounts::check_new_user(username, email, "").0.first() {
         return Err(field_error(field, message));
     }
     let password = required(&params, "password")?;
     let hash = secret::hash_password(password)?;
+    // The address is the API caller's word, not an administrator's: unverified.
+    let new = NewUser {
+        username,
+        email,
+        email_verified: false,
+        name: "",
+        password_hash: &hash,
+        is_admin: false,
+    };
     let id = app
         .store
-        .create_user(username, email, &hash, false, now())?
+        .create_user(&new, now())?
         .ok_or_else(|| field_error("username", "A user with that username already exists."))?;
     let created = app.store.user_views(Some(id))?;
     created
