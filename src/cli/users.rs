@@ -3,6 +3,7 @@
 use super::args::Args;
 use super::{CliError, PasswordSource, failed, usage};
 use crate::accounts;
+use crate::clock::Clock;
 use crate::secret;
 use crate::store::{Store, StoreError};
 use std::io::Write;
@@ -27,7 +28,7 @@ pub fn add_user(
         return Err(failed(problem));
     }
     let hash = secret::hash_password(&password)?;
-    match store.create_user(&username, &email, &hash, admin, crate::clock::now())? {
+    match store.create_user(&username, &email, &hash, admin, Clock::system().now())? {
         Some(id) => Ok(writeln!(
             out,
             "created user {username} (id {id}{})",

@@ -2,7 +2,6 @@
 //! disable or enable a user or an app; revoke a token; make a user.
 
 use crate::accounts;
-use crate::clock::now;
 use crate::http::App;
 use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
 use crate::http::request::{Params, Req};
@@ -43,9 +42,10 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let mut errors = check_new_user(&form, password, params.get("password2").unwrap_or(""));
     if errors.is_empty() {
         let hash = secret::hash_password(password)?;
+        let now = app.clock.now();
         let created =
             app.store
-                .create_user(form.username, form.email, &hash, form.is_admin, now())?;
+                .create_user(form.username, form.email, &hash, form.is_admin, now)?;
         if created.is_some() {
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
@@ -128,7 +128,7 @@ fn render(
         token_limit: LIST_LIMIT,
         new_user,
         errors,
-        now: now(),
+        now: app.clock.now(),
     };
     let frame = admin.frame(&app.settings);
     Ok(Resp::page(form_status(errors), pages::admin(&frame, &page)))

@@ -1,7 +1,6 @@
 //! `GET` and `POST /o/authorize/` (RFC 6749 §4.1, §4.2): login, consent, and the answer sent
 //! back to the client's verified redirect URI.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
@@ -23,7 +22,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let query = req
         .query_params()
         .map_err(|_| HttpError::bad_request("The request could not be read."))?;
-    let now = now();
+    let now = app.clock.now();
     let session = session::current(app, req, now)?;
     let (step, client) = decide(app, &query, session.as_ref(), now)?;
     match step {
@@ -47,7 +46,7 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = req
         .params(false)
         .map_err(|_| HttpError::bad_request("The form could not be read."))?;
-    let now = now();
+    let now = app.clock.now();
     let session = session::current(app, req, now)?;
     session::check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
     let (step, _) = decide(app, &form, session.as_ref(), now)?;
