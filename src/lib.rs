@@ -7,7 +7,7 @@
 //! ([`oauth::scope::Requirement`]).
 //!
 //! ```
-//! use oauthd::{RunningServer, ServerConfig, Settings};
+//! use oauthd::{Clock, RunningServer, ServerConfig, Settings};
 //!
 //! let dir = std::env::temp_dir().join(format!("oauthd-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir)?;
@@ -16,6 +16,7 @@
 //!     threads: 2,
 //!     db_path: dir.join("oauthd.sqlite3"),
 //!     settings: Settings::from_toml("")?,
+//!     clock: Clock::system(),
 //! })?;
 //! assert!(server.addr().port() > 0);
 //! server.shutdown();
@@ -46,5 +47,6 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 
+pub use clock::Clock;
 pub use http::server::{RunningServer, ServerConfig, StartError, Stopper};
 pub use settings::Settings;

@@ -2,6 +2,7 @@
 
 use super::args::Args;
 use super::{CliError, failed, usage};
+use crate::clock::Clock;
 use crate::oauth::registration::{self, AppForm, Rules};
 use crate::oauth::scope::Scopes;
 use crate::secret;
@@ -67,7 +68,7 @@ pub fn add_app(
         owner_id,
         fields,
     };
-    store.create_app(&app, crate::clock::now())?;
+    store.create_app(&app, Clock::system().now())?;
     let shown = client_secret.as_ref().map(secret::Secret::expose);
     if json {
         writeln!(

@@ -6,6 +6,7 @@ mod apps;
 mod args;
 mod users;
 
+use crate::clock::Clock;
 use crate::http::edge::acceptor::raise_descriptor_limit;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
@@ -127,7 +128,7 @@ pub fn run(
         "cleartokens" => {
             args.done()?;
             let store = open(&db, &settings)?;
-            let now = crate::clock::now();
+            let now = Clock::system().now();
             let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
                 let codes = s.clear_expired_codes(now)?;
                 let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
@@ -180,6 +181,7 @@ fn serve(
         threads,
         db_path: db,
         settings,
+        clock: Clock::system(),
     })?;
     let stopper = server.stopper();
     ctrlc::set_handler(move || stopper.stop())?;

@@ -3,6 +3,7 @@
 use super::args::Args;
 use super::{CliError, PasswordSource, failed, usage};
 use crate::accounts;
+use crate::clock::Clock;
 use crate::secret;
 use crate::store::{NewUser, Store, StoreError};
 use std::io::Write;
@@ -37,7 +38,7 @@ pub fn add_user(
         password_hash: &hash,
         is_admin: admin,
     };
-    match store.create_user(&new, crate::clock::now())? {
+    match store.create_user(&new, Clock::system().now())? {
         Some(id) => Ok(writeln!(
             out,
             "created user {username} (id {id}{})",

@@ -13,12 +13,14 @@ pub mod routes;
 pub mod server;
 pub mod session;
 
+use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
 
-/// What a handler works with: the settings and this worker's own database connection.
+/// What a handler works with: the settings, this worker's own database connection and the
+/// clock.
 pub struct App {
     /// Validated settings, shared by all workers.
     pub settings: Arc<Settings>,
@@ -29,4 +31,6 @@ pub struct App {
     /// The OpenID issuer (and OAuth authorization server identifier, RFC 8414 §2): the
     /// `public_url` setting as configured, else `http://<the address served>`.
     pub issuer: String,
+    /// Where handlers read the time, once per request.
+    pub clock: Clock,
 }

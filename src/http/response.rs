@@ -1,6 +1,5 @@
 //! Responses: JSON, the OAuth error format, the API error format, and the headers every answer carries.
 
-use crate::clock::now;
 use crate::http::handlers::accounts::LOGIN_PATH;
 use crate::http::request::{Req, RequestError};
 use crate::http::{App, session};
@@ -216,7 +215,7 @@ impl HttpError {
                 message,
             } => {
                 // A database failure here only costs the page its navigation.
-                let session = session::current(app, req, now()).ok().flatten();
+                let session = session::current(app, req, app.clock.now()).ok().flatten();
                 let frame = session::frame(&app.settings, session.as_ref());
                 Resp::page(status, crate::pages::error(&frame, title, &message))
             }

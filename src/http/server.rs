@@ -3,6 +3,7 @@
 //! queue and give back answers. A panic costs one 500, not a worker; shutdown lets requests
 //! in flight finish.
 
+use crate::clock::Clock;
 use crate::http::App;
 use crate::http::access_log::{AccessLog, Entry};
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
@@ -35,6 +36,8 @@ pub struct ServerConfig {
     pub db_path: PathBuf,
     /// Validated settings.
     pub settings: Settings,
+    /// Where the server reads the time: [`Clock::system`], or a manual clock in tests.
+    pub clock: Clock,
 }
 
 /// Why a server could not start.
@@ -111,6 +114,7 @@ impl RunningServer {
                     store,
                     limiter: Arc::clone(&limiter),
                     issuer: issuer.clone(),
+                    clock: config.clock.clone(),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))

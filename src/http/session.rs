@@ -143,7 +143,7 @@ impl SignedIn {
 
 /// The signed-in user of a page request; otherwise a trip to the login page and back.
 pub fn signed_in(app: &App, req: &Req) -> Result<SignedIn, HttpError> {
-    as_signed_in(current(app, req, crate::clock::now())?).ok_or_else(|| {
+    as_signed_in(current(app, req, app.clock.now())?).ok_or_else(|| {
         let back = match req.query.as_str() {
             "" => req.path.clone(),
             query => format!("{}?{query}", req.path),
@@ -164,7 +164,7 @@ pub fn signed_in_form(
         title: "Bad request",
         message: e.description(),
     })?;
-    let session = current(app, req, crate::clock::now())?;
+    let session = current(app, req, app.clock.now())?;
     check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
     let signed_in = as_signed_in(session).ok_or(HttpError::LoginRequired("/".into()))?;
     Ok((signed_in, form))

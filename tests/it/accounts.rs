@@ -37,19 +37,14 @@ fn logging_in_issues_a_new_session_and_follows_a_local_next() {
         "a new session id at login (no fixation)"
     );
     let value = cookie.split_once('=').unwrap().1;
-    let stored = s
-        .store()
-        .find_session(&digest(value), oauthd::clock::now())
-        .unwrap();
+    let stored = s.store().find_session(&digest(value), s.now()).unwrap();
     assert_eq!(
         stored.expect("stored by digest").user.unwrap().username,
         "admin"
     );
     let old_value = anonymous.cookie.split_once('=').unwrap().1;
     assert_eq!(
-        s.store()
-            .find_session(&digest(old_value), oauthd::clock::now())
-            .unwrap(),
+        s.store().find_session(&digest(old_value), s.now()).unwrap(),
         None
     );
 
@@ -207,16 +202,17 @@ fn failed_logins_are_slowed_per_username() {
         &login_form(&browser.csrf, "admin", ADMIN_PASSWORD, "/"),
     );
     assert_eq!(right.status, 429, "even the right password waits");
-    assert!(right.header("Retry-After").is_some());
+    assert_eq!(right.header("Retry-After"), Some("2"));
     assert!(right.body.contains("Too many failed attempts"));
     assert_eq!(home(s, &browser.cookie).status, 303);
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    let later = post_as(
-        s,
-        &browser,
-        LOGIN,
-        &login_form(&browser.csrf, "admin", ADMIN_PASSWORD, "/"),
-    );
+    let right_again = || {
+        let form = login_form(&browser.csrf, "admin", ADMIN_PASSWORD, "/");
+        post_as(s, &browser, LOGIN, &form)
+    };
+    s.advance(1);
+    assert_eq!(right_again().status, 429, "a second to go");
+    s.advance(1);
+    let later = right_again();
     assert_eq!(later.status, 303, "{}", later.body);
 }
 
@@ -258,11 +254,18 @@ fn behind_a_trusted_https_proxy_the_cookie_is_secure() {
 
 #[test]
 fn sessions_expire_and_cleartokens_removes_them() {
-    let t = Tutorial::with_server(TestServer::with_settings(&format!(
+    // In the past: the sessions have expired for `cleartokens` too.
+    let t = Tutorial::with_server(TestServer::in_the_past(&format!(
         "{TUTORIAL_SETTINGS}\nsession_expire_seconds = 2"
     )));
     let browser = signed_in(&t.server);
-    std::thread::sleep(std::time::Duration::from_millis(3100));
+    t.server.advance(1);
+    assert_eq!(
+        home(&t.server, &browser.cookie).status,
+        200,
+        "its last second"
+    );
+    t.server.advance(1);
     assert_eq!(
         home(&t.server, &browser.cookie).status,
         303,

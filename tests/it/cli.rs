@@ -6,7 +6,6 @@ use oauthd::secret::{digest, verify_password};
 use oauthd::settings::Durability;
 use oauthd::store::{SCHEMA_VERSION, Store};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Arguments for `app add`: a name and a confidential client for these grants.
 const CONFIDENTIAL: &str = "--name x --client-type confidential --grant";
@@ -246,14 +245,15 @@ fn app_remove_deletes_the_app_and_its_tokens() {
 
 #[test]
 fn cleartokens_removes_expired_access_tokens_but_keeps_valid_ones() {
-    let mut s = TestServer::start();
+    // The server's clock is in the past: the short-lived token it issues has expired for
+    // `cleartokens`, which reads the system clock, and the default-lived one has not.
+    let mut s = TestServer::in_the_past(TUTORIAL_SETTINGS);
     let app = add_app(&s, &format!("{CONFIDENTIAL} client-credentials"));
     let valid = s.client_token(&app);
     let short = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 1\n");
     std::fs::write(s.config_path(), short).unwrap();
     s.restart();
     let expired = s.client_token(&app);
-    std::thread::sleep(Duration::from_millis(2100));
 
     let (code, out, err) = s.cli(&["cleartokens"], "");
     assert_eq!(code, 0, "{err}");

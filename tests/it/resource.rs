@@ -6,7 +6,6 @@ use crate::support::{TestServer, Tutorial, field, form_encode};
 use oauthd::model::{AccessToken, User};
 use oauthd::secret::{digest, verify_password};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const REALM: &str = "Bearer realm=\"oauthd\"";
 const NO_PERMISSION: &str = "You do not have permission to perform this action.";
@@ -138,15 +137,16 @@ fn a_revoked_token_is_refused_at_once() {
 
 #[test]
 fn an_expired_token_is_invalid_token() {
-    // Two seconds: with whole-second clocks, one could end a moment after issuance.
     let settings = format!("{TUTORIAL_SETTINGS}\naccess_token_expire_seconds = 2\n");
     let t = Tutorial::with_server(TestServer::with_settings(&settings));
     let token = admin_token(&t, "");
     assert_eq!(hello(&t.server, &token).status, 200);
-    std::thread::sleep(Duration::from_millis(3100));
+    t.server.advance(1);
+    assert_eq!(hello(&t.server, &token).status, 200, "its last second");
+    t.server.advance(1);
     assert_invalid_token(&hello(&t.server, &token));
     let stored = stored_token(&t.server, &token).expect("kept until cleartokens");
-    assert!(stored.expires <= oauthd::clock::now());
+    assert_eq!(stored.expires, t.server.now());
 }
 
 #[test]

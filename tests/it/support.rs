@@ -1,8 +1,9 @@
-//! Test support: an in-process server on 127.0.0.1:0 over a temporary database, provisioned
-//! through the real `oauthd` binary; an HTTP client; and the DRF tutorial's fixture.
+//! Test support: an in-process server on 127.0.0.1:0 over a temporary database and a manual
+//! clock, provisioned through the real `oauthd` binary; an HTTP client; and the DRF tutorial's
+//! fixture.
 
 use oauthd::store::Store;
-use oauthd::{RunningServer, ServerConfig, Settings};
+use oauthd::{Clock, RunningServer, ServerConfig, Settings};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,16 @@ pub const WORKERS: usize = 4;
 /// A hostile string used wherever user-controlled text is stored.
 pub const HOSTILE: &str = "bob\"e'i;--ü";
 
-/// A running test server with its own directory, database and settings file.
+/// How far behind real time [`TestServer::in_the_past`] sets its clock: longer than the short
+/// lives tests give tokens, codes and sessions, shorter than the defaults and the hour of an
+/// anonymous session.
+pub const PAST_SECONDS: i64 = 60;
+
+/// A running test server with its own directory, database, settings file and clock.
 pub struct TestServer {
     running: Option<RunningServer>,
+    /// The server's manual clock; it survives [`TestServer::restart`].
+    clock: Clock,
     /// The temporary directory holding oauthd.sqlite3 and oauthd.toml.
     pub dir: TempDir,
     /// A client for the running server.
@@ -92,12 +100,25 @@ impl TestServer {
         TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{extra}\n"))
     }
 
-    /// A server with this oauthd.toml.
+    /// A server with this oauthd.toml, its clock at the real time.
     pub fn with_settings(toml: &str) -> TestServer {
+        TestServer::with_clock(toml, Clock::system().now())
+    }
+
+    /// A server with this oauthd.toml whose clock starts [`PAST_SECONDS`] behind real time:
+    /// whatever it issues with a shorter life has expired for the `oauthd` commands, which
+    /// read the system clock (`cleartokens`), while the server itself still sees it live.
+    pub fn in_the_past(toml: &str) -> TestServer {
+        TestServer::with_clock(toml, Clock::system().now() - PAST_SECONDS)
+    }
+
+    /// A server with this oauthd.toml and a manual clock that starts at `start` (unix seconds).
+    fn with_clock(toml: &str, start: i64) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("oauthd.toml"), toml).expect("write settings");
         let mut server = TestServer {
             running: None,
+            clock: Clock::manual(start),
             dir,
             http: Http::new(String::new()),
         };
@@ -115,6 +136,7 @@ impl TestServer {
             threads: WORKERS,
             db_path: self.db_path(),
             settings,
+            clock: self.clock.clone(),
         })
         .expect("server starts");
         self.http = Http::new(format!("http://{}", running.addr()));
@@ -127,6 +149,16 @@ impl TestServer {
             running.shutdown();
         }
         self.boot();
+    }
+
+    /// The server's time (unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Moves the server's clock on by `seconds`, instead of sleeping.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
     }
 
     pub fn db_path(&self) -> PathBuf {

@@ -12,7 +12,6 @@ use oauthd::http::limiter::{
     FREE_TRIES_PER_ADDRESS, FREE_TRIES_PER_CLIENT, FREE_TRIES_PER_USERNAME,
 };
 use oauthd::secret::digest;
-use std::time::Duration;
 
 const TOKEN: &str = "/o/token/";
 const REVOKE: &str = "/o/revoke_token/";
@@ -28,7 +27,7 @@ fn stored(s: &TestServer) -> [i64; 3] {
 /// A throttled try: 429, RFC 6749 §5.2 JSON with temporarily_unavailable, not cached,
 /// Retry-After in whole seconds matching the description, no Basic challenge, and none of
 /// `credentials` in the body. Returns the wait.
-fn assert_throttled(reply: &Reply, credentials: &[&str]) -> u64 {
+fn assert_throttled(reply: &Reply, credentials: &[&str]) -> i64 {
     assert_error(reply, 429, "temporarily_unavailable");
     let content_type = reply.header("Content-Type").unwrap_or_default();
     assert!(
@@ -38,7 +37,7 @@ fn assert_throttled(reply: &Reply, credentials: &[&str]) -> u64 {
     let no_cache = (reply.header("Cache-Control"), reply.header("Pragma"));
     assert_eq!(no_cache, (Some("no-store"), Some("no-cache")));
     assert_eq!(reply.header("WWW-Authenticate"), None);
-    let wait: u64 = reply
+    let wait: i64 = reply
         .header("Retry-After")
         .expect("Retry-After")
         .parse()
@@ -55,11 +54,6 @@ fn assert_throttled(reply: &Reply, credentials: &[&str]) -> u64 {
         );
     }
     wait
-}
-
-/// Sleeps until a wait announced by Retry-After has passed (the limiter counts whole seconds).
-fn wait_out(seconds: u64) {
-    std::thread::sleep(Duration::from_millis(seconds * 1000 + 100));
 }
 
 /// A request `endpoint` answers 200 when the client authenticates: a client_credentials grant,
@@ -96,7 +90,10 @@ fn wrong_passwords_for_one_username_get_429_and_then_even_the_right_one_waits() 
     let admin = t.password_grant("admin", ADMIN_PASSWORD, "");
     assert_eq!(admin.status, 200, "{}", admin.body);
     assert_eq!(stored(s), [1, 1, 1]);
-    wait_out(wait);
+    s.advance(wait - 1);
+    let last_second = t.password_grant("alice", ALICE_PASSWORD, "");
+    assert_throttled(&last_second, &credentials);
+    s.advance(1);
     let later = t.password_grant("alice", ALICE_PASSWORD, "");
     assert_eq!(later.status, 200, "{}", later.body);
     let access = later.json()["access_token"].as_str().unwrap().to_owned();

@@ -1,6 +1,5 @@
 //! `/accounts/login/`, `/accounts/logout/` and the signed-in home page: Django's auth views.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::limiter::Subject;
 use crate::http::request::Req;
@@ -18,7 +17,7 @@ const BAD_CREDENTIALS: &str =
 /// `GET /accounts/login/?next=/path`: the form, in a session (anonymous until login) whose
 /// CSRF token it carries.
 pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    let now = now();
+    let now = app.clock.now();
     let query = req.query_params().map_err(bad_form)?;
     let next = local_path(query.get("next"));
     let (session, set_cookie) = match session::current(app, req, now)? {
@@ -44,7 +43,7 @@ pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /accounts/login/`: CSRF, the failed-login limiter, the password (against a decoy for
 /// an unknown user), then a new session (no fixation) and a 303 to a local `next`.
 pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    let now = now();
+    let now = app.clock.now();
     let params = req.params(false).map_err(bad_form)?;
     let session = session::current(app, req, now)?;
     session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
@@ -89,7 +88,7 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /accounts/logout/`: ends the session (CSRF-checked) and returns to the login page.
 pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let params = req.params(false).map_err(bad_form)?;
-    let session = session::current(app, req, now())?;
+    let session = session::current(app, req, app.clock.now())?;
     session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
     if let Some(session) = session {
         app.store.delete_session(session.id)?;

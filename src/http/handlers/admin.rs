@@ -2,7 +2,6 @@
 //! disable or enable a user or an app; revoke a token; make a user.
 
 use crate::accounts;
-use crate::clock::now;
 use crate::http::App;
 use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
 use crate::http::request::{Params, Req};
@@ -53,7 +52,7 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
             password_hash: &hash,
             is_admin: form.is_admin,
         };
-        let created = app.store.create_user(&new, now())?;
+        let created = app.store.create_user(&new, app.clock.now())?;
         if created.is_some() {
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
@@ -136,7 +135,7 @@ fn render(
         token_limit: LIST_LIMIT,
         new_user,
         errors,
-        now: now(),
+        now: app.clock.now(),
     };
     let frame = admin.frame(&app.settings);
     Ok(Resp::page(form_status(errors), pages::admin(&frame, &page)))

@@ -1,7 +1,6 @@
 //! `/o/applications/...`: DOT's application views for the signed-in user's own apps. Someone
 //! else's app answers 404, as one that does not exist.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
@@ -64,7 +63,7 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
             owner_id: Some(user.user.id),
             fields,
         },
-        now(),
+        app.clock.now(),
     )?;
     show_secret(app, &user, id, client_secret.as_ref())
 }

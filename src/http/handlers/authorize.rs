@@ -2,7 +2,6 @@
 //! consent, and the answer sent back to the client's verified redirect URI — every answer with
 //! the issuer as `iss` (RFC 9207).
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
@@ -27,7 +26,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let query = req
         .query_params()
         .map_err(|_| HttpError::bad_request("The request could not be read."))?;
-    let now = now();
+    let now = app.clock.now();
     let session = session::current(app, req, now)?;
     let (step, client) = decide(app, &query, session.as_ref(), now)?;
     match step {
@@ -51,7 +50,7 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = req
         .params(false)
         .map_err(|_| HttpError::bad_request("The form could not be read."))?;
-    let now = now();
+    let now = app.clock.now();
     let session = session::current(app, req, now)?;
     session::check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
     let (step, _) = decide(app, &form, session.as_ref(), now)?;

@@ -1,6 +1,5 @@
 //! `POST /o/introspect/` (RFC 7662): token metadata for resource servers and clients.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::bearer;
 use crate::http::handlers::{authenticate_client, oauth_params};
@@ -43,7 +42,7 @@ struct Introspection {
 /// authenticated with its secret sees only tokens issued to itself, anyone else's reads as
 /// inactive. Public clients cannot introspect: their client_id is no secret.
 pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    let now = now();
+    let now = app.clock.now();
     let params = oauth_params(app, req)?;
     let only_client = match req.bearer_token() {
         BearerHeader::Token(_) | BearerHeader::Malformed => {

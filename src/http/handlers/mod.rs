@@ -10,7 +10,6 @@ pub mod revoke;
 pub mod token;
 pub mod tokens;
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::limiter::{Attempt, Subject};
 use crate::http::request::{Params, Req};
@@ -93,6 +92,6 @@ pub fn secret_try<'a>(
     subject: Subject<'a>,
 ) -> Result<Attempt<'a>, OAuthError> {
     app.limiter
-        .attempt(subject, req.remote, now())
+        .attempt(subject, req.remote, app.clock.now())
         .map_err(|retry_after| OAuthError::TemporarilyUnavailable { retry_after })
 }

@@ -2,7 +2,6 @@
 //! by bearer tokens with DOT's permission classes; JSON shaped like Django REST Framework's.
 
 use crate::accounts;
-use crate::clock::now;
 use crate::http::App;
 use crate::http::bearer;
 use crate::http::request::{Params, Req};
@@ -18,19 +17,20 @@ pub const GROUPS_SCOPE: &str = "groups";
 
 /// `GET /api/hello`: any valid token.
 pub fn hello(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    bearer::authorize(app, req, &Requirement::Authenticated, now())?;
+    bearer::authorize(app, req, &Requirement::Authenticated, app.clock.now())?;
     Ok(Resp::text(200, "Hello, OAuth2!"))
 }
 
 /// `GET /users/` and `GET /users/<id>/`: TokenHasReadWriteScope (read for GET).
 pub fn read_users(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
-    bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now())?;
+    bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), app.clock.now())?;
     list_or_one(app.store.user_views(only)?, only)
 }
 
 /// `POST /users/`: TokenHasReadWriteScope (write) and a token whose user is an admin.
 pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    let token = bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now())?;
+    let now = app.clock.now();
+    let token = bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now)?;
     require_admin(&token)?;
     let params = api_params(req)?;
     let username = required(&params, "username")?;
@@ -52,7 +52,7 @@ pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     let id = app
         .store
-        .create_user(&new, now())?
+        .create_user(&new, now)?
         .ok_or_else(|| field_error("username", "A user with that username already exists."))?;
     let created = app.store.user_views(Some(id))?;
     created
@@ -63,7 +63,7 @@ pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 /// `GET /groups/` and `GET /groups/<id>/`: TokenHasScope(groups).
 pub fn read_groups(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
-    bearer::authorize(app, req, &groups_requirement(), now())?;
+    bearer::authorize(app, req, &groups_requirement(), app.clock.now())?;
     let groups: Vec<_> = app
         .store
         .groups(only)?
@@ -86,7 +86,7 @@ fn list_or_one<T: serde::Serialize>(items: Vec<T>, only: Option<i64>) -> Result<
 
 /// `POST /groups/`: TokenHasScope(groups) and a token whose user is an admin.
 pub fn create_group(app: &App, req: &Req) -> Result<Resp, HttpError> {
-    let token = bearer::authorize(app, req, &groups_requirement(), now())?;
+    let token = bearer::authorize(app, req, &groups_requirement(), app.clock.now())?;
     require_admin(&token)?;
     let params = api_params(req)?;
     let name = required(&params, "name")?;

@@ -1,6 +1,5 @@
 //! `POST /o/revoke_token/` (RFC 7009): a client revokes its own access or refresh tokens.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::handlers::{authenticate_client, oauth_params};
 use crate::http::request::Req;
@@ -24,7 +23,7 @@ pub fn revoke(app: &App, req: &Req) -> Result<Resp, HttpError> {
         return Err(OAuthError::UnsupportedTokenType.into());
     }
     let digest = secret::digest(token);
-    let now = now();
+    let now = app.clock.now();
     app.store.immediate(|store| -> Result<(), HttpError> {
         if let Some(access) = store.find_access_token(&digest)? {
             if access.grant.application_id == client.id {

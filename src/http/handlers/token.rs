@@ -1,6 +1,5 @@
 //! `POST /o/token/`: the password, client_credentials and refresh_token grants (RFC 6749 §4.3, §4.4, §6).
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::handlers::{authenticate_client, oauth_params, secret_try};
 use crate::http::limiter::Subject;
@@ -137,7 +136,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
         scope: &issue.scope,
         auth_time: None,
     };
-    let now = now();
+    let now = app.clock.now();
     app.store
         .immediate(|store| store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime)))?;
     Ok(fresh.response(&issue.scope, lifetime))
@@ -154,7 +153,7 @@ fn refresh(
     let settings = &app.settings;
     let lifetime = settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(settings.rotate_refresh_token)?;
-    let now = now();
+    let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(token) = store.find_refresh_token(&secret::digest(presented))? else {
             return Ok(Err(token::invalid_refresh_token()));
@@ -187,7 +186,7 @@ fn exchange_code(
 ) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(true)?;
-    let now = now();
+    let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(code) = store.find_code(&secret::digest(presented))? else {
             return Ok(Err(token::invalid_code()));

@@ -1,7 +1,6 @@
 //! `/o/authorized_tokens/...`: DOT's granted-token views, one entry per grant a client can
 //! still use (`<id>` is the grant's). Someone else's answers 404.
 
-use crate::clock::now;
 use crate::http::App;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
@@ -19,7 +18,8 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
         .store
         .token_views(Holder::User(user.user.id), LIST_LIMIT)?;
     let frame = user.frame(&app.settings);
-    Ok(Resp::page(200, pages::tokens_list(&frame, &tokens, now())))
+    let now = app.clock.now();
+    Ok(Resp::page(200, pages::tokens_list(&frame, &tokens, now)))
 }
 
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
@@ -32,7 +32,7 @@ pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let frame = user.frame(&app.settings);
     Ok(Resp::page(
         200,
-        pages::confirm_revoke(&frame, &token, now()),
+        pages::confirm_revoke(&frame, &token, app.clock.now()),
     ))
 }
 
@@ -50,7 +50,7 @@ pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> 
         let grant = store
             .find_token_view(id, holder)?
             .ok_or_else(HttpError::not_found)?;
-        store.revoke_grant(grant.id, now())?;
+        store.revoke_grant(grant.id, app.clock.now())?;
         Ok(())
     })
 }

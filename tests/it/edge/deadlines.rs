@@ -191,6 +191,7 @@ fn a_stop_finishes_the_request_in_flight_and_ends_idle_connections() {
         threads: 2,
         db_path: dir.path().join("oauthd.sqlite3"),
         settings: oauthd::Settings::from_toml("access_log = false").unwrap(),
+        clock: oauthd::Clock::system(),
     })
     .unwrap();
     let addr = server.addr().to_string();
