@@ -3,6 +3,7 @@
 
 use crate::clock::now;
 use crate::http::App;
+use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
@@ -14,9 +15,6 @@ use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session};
 use url::Url;
-
-/// The authorization endpoint's path.
-pub const AUTHORIZE_PATH: &str = "/o/authorize/";
 
 /// `GET /o/authorize/?...`: check the request; sign in, ask, or answer.
 pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -116,7 +114,8 @@ fn follow(step: AuthorizeStep, req: &Req) -> Result<Resp, HttpError> {
         AuthorizeStep::Redirect(error) => Ok(redirect_error(&error)),
         // Back here after login: the GET with its query (a POST came from a page that had it).
         _ => Err(HttpError::LoginRequired(format!(
-            "{AUTHORIZE_PATH}?{}",
+            "{}?{}",
+            paths::AUTHORIZE,
             req.query
         ))),
     }
@@ -208,7 +207,7 @@ fn with_params(redirect_uri: &str, pairs: &[(&str, Option<&str>)], in_fragment: 
         }
         // Registered URIs were validated as absolute; a stored one that no longer parses
         // cannot be answered safely.
-        Err(_) => "/".into(),
+        Err(_) => paths::HOME.into(),
     }
 }
 
