@@ -14,6 +14,7 @@ pub mod server;
 pub mod session;
 
 use crate::http::limiter::LoginLimiter;
+use crate::oidc::keys::SigningKeys;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
@@ -26,4 +27,6 @@ pub struct App {
     pub store: Store,
     /// Failed-login counts, shared by all workers.
     pub limiter: Arc<LoginLimiter>,
+    /// The id_token signing keys, shared by all workers.
+    pub signing_keys: Arc<SigningKeys>,
 }

@@ -13,6 +13,7 @@ use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::route;
+use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -44,6 +45,9 @@ pub enum StartError {
     Bind(String),
     /// The database could not be opened or migrated.
     Store(StoreError),
+    /// The id_token signing key could not be made, or its private half is missing, exposed
+    /// or wrong in the key file; the message names the file and what to do.
+    SigningKeys(KeyError),
 }
 
 impl std::fmt::Display for StartError {
@@ -51,6 +55,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Bind(e) => write!(f, "cannot listen: {e}"),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::SigningKeys(e) => write!(f, "{e}"),
         }
     }
 }
@@ -63,6 +68,7 @@ pub struct RunningServer {
     stopper: Stopper,
     acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    signing_keys: Arc<SigningKeys>,
 }
 
 /// A complete request on its way to a worker, with where its answer goes.
@@ -89,6 +95,7 @@ impl RunningServer {
             .map(|_| Store::open(&config.db_path, settings.durability))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Store)?;
+        let signing_keys = Arc::new(open_signing_keys(&stores, &config.db_path, &settings)?);
         let listener =
             TcpListener::bind(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?;
         widen_backlog(&listener, settings.max_connections);
@@ -105,6 +112,7 @@ impl RunningServer {
                     settings: Arc::clone(&settings),
                     store,
                     limiter: Arc::clone(&limiter),
+                    signing_keys: Arc::clone(&signing_keys),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))
@@ -139,12 +147,19 @@ impl RunningServer {
             stopper,
             acceptor,
             workers,
+            signing_keys,
         })
     }
 
     /// The bound address (learn the port after binding port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The id_token signing keys the workers share, for an embedding program that signs or
+    /// checks tokens of its own with them.
+    pub fn signing_keys(&self) -> Arc<SigningKeys> {
+        Arc::clone(&self.signing_keys)
     }
 
     /// A handle that can ask the server to stop from another thread (a signal handler).
@@ -168,6 +183,25 @@ impl RunningServer {
             let _ = worker.join();
         }
     }
+}
+
+/// The signing keys, made at first start; a key file that cannot serve stops start-up here.
+fn open_signing_keys(
+    stores: &[Store],
+    db_path: &std::path::Path,
+    settings: &Settings,
+) -> Result<SigningKeys, StartError> {
+    let store = stores
+        .first()
+        .ok_or(StartError::SigningKeys(KeyError::NoCurrentKey))?;
+    let file = key_file_path(db_path, settings);
+    SigningKeys::open(
+        store,
+        file,
+        settings.id_token_expire_seconds,
+        crate::clock::now(),
+    )
+    .map_err(StartError::SigningKeys)
 }
 
 /// Asks a running server to stop; cheap to clone into a signal handler.
