@@ -86,8 +86,10 @@ struct Shared {
 }
 
 impl RunningServer {
-    /// Opens the database once per worker (creating and migrating it if needed), binds, and
-    /// starts the workers and the acceptor.
+    /// Opens the database once per worker (creating and migrating it if needed), sets up the
+    /// id_token signing keys (the first key at first start; the key file next to the database
+    /// must serve the current key, see [`SigningKeys::open`]), binds, and starts the workers
+    /// and the acceptor.
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);

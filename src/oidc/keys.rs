@@ -181,7 +181,15 @@ impl SigningKeys {
             return Err(KeyError::NotAnObject);
         }
         let row = store.current_signing_key()?.ok_or(KeyError::NoCurrentKey)?;
-        let key = self.key_for(&row)?;
+        let key = match self.key_for(&row) {
+            Ok(key) => key,
+            // A rotation may have ended between reading the row and the file, which then holds
+            // the new key only: once more with the row as it is now.
+            Err(first) => match store.current_signing_key()? {
+                Some(newer) if newer.kid != row.kid => self.key_for(&newer)?,
+                _ => return Err(first),
+            },
+        };
         jws::sign(&key.key, &key.kid, claims).map_err(KeyError::Crypto)
     }
 
