@@ -36,6 +36,9 @@ mod edge;
 #[path = "it/cli.rs"]
 mod cli;
 
+#[path = "it/signing_keys.rs"]
+mod signing_keys;
+
 #[path = "it/client_lib.rs"]
 mod client_lib;
 
