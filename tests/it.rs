@@ -68,3 +68,9 @@ mod admin;
 
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
+
+// OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
+#[path = "it/oidc.rs"]
+mod oidc;
+#[path = "it/oidc_logout.rs"]
+mod oidc_logout;

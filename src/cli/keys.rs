@@ -20,7 +20,7 @@ pub fn rotate(
 ) -> Result<(), CliError> {
     args.done()?;
     let file = keys::key_file_path(db, settings);
-    let now = crate::clock::now();
+    let now = crate::clock::Clock::system().now();
     let window = settings.id_token_expire_seconds;
     let rotation = rotation::rotate(store, &file, window, now)?;
     for warning in &rotation.warnings {
@@ -50,7 +50,7 @@ pub fn list(
 ) -> Result<(), CliError> {
     let json = args.flag("--json");
     args.done()?;
-    let now = crate::clock::now();
+    let now = crate::clock::Clock::system().now();
     let window = settings.id_token_expire_seconds;
     let rows = store.list_signing_keys()?;
     if json {

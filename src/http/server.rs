@@ -101,7 +101,12 @@ impl RunningServer {
             .map(|_| Store::open(&config.db_path, settings.durability))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Store)?;
-        let signing_keys = Arc::new(open_signing_keys(&stores, &config.db_path, &settings)?);
+        let signing_keys = Arc::new(open_signing_keys(
+            &stores,
+            &config.db_path,
+            &settings,
+            config.clock.now(),
+        )?);
         let listener =
             TcpListener::bind(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?;
         widen_backlog(&listener, settings.max_connections);
@@ -208,18 +213,14 @@ fn open_signing_keys(
     stores: &[Store],
     db_path: &std::path::Path,
     settings: &Settings,
+    now: i64,
 ) -> Result<SigningKeys, StartError> {
     let store = stores
         .first()
         .ok_or(StartError::SigningKeys(KeyError::NoCurrentKey))?;
     let file = key_file_path(db_path, settings);
-    SigningKeys::open(
-        store,
-        file,
-        settings.id_token_expire_seconds,
-        crate::clock::now(),
-    )
-    .map_err(StartError::SigningKeys)
+    SigningKeys::open(store, file, settings.id_token_expire_seconds, now)
+        .map_err(StartError::SigningKeys)
 }
 
 /// Asks a running server to stop; cheap to clone into a signal handler.

@@ -28,6 +28,7 @@ fn start(dir: &Path) -> Result<RunningServer, StartError> {
         threads: 2,
         db_path: db(dir),
         settings: Settings::from_toml("access_log = false").unwrap(),
+        clock: oauthd::Clock::system(),
     })
 }
 
@@ -201,7 +202,7 @@ fn a_running_server_follows_a_rotation_by_the_cli() {
     assert_eq!(kid_of(&after), new);
     assert!(keys.verify(&store, &after).is_some());
     assert!(keys.verify(&store, &before).is_some());
-    let jwks = keys.jwks(&store, oauthd::clock::now()).unwrap();
+    let jwks = keys.jwks(&store, s.now()).unwrap();
     assert_eq!(kids(&jwks), [new.as_str(), old.as_str()]);
     assert_eq!(mode(&s.key_file_path()), 0o600);
 }

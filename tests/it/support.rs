@@ -802,13 +802,19 @@ pub fn sign_in(s: &TestServer, username: &str, password: &str) -> Browser {
 
 /// The consent form's hidden fields, as the page carries them, plus the CSRF token.
 pub fn consent_fields(page: &Reply) -> Vec<(String, String)> {
+    form_fields(page, "/o/authorize/")
+}
+
+/// The hidden fields of the form that posts to `action`, as the page carries them (the
+/// header's logout form comes first and is left out).
+pub fn form_fields(page: &Reply, action: &str) -> Vec<(String, String)> {
     let mut fields = Vec::new();
-    // Only the consent form's own fields (the header's logout form comes first).
     let form = page
         .body
-        .split("action=\"/o/authorize/\"")
+        .split(&format!("action=\"{action}\""))
         .nth(1)
-        .expect("the consent form");
+        .unwrap_or_else(|| panic!("a form posting to {action}"));
+    let form = form.split("</form>").next().unwrap();
     for input in form.split("<input type=\"hidden\" ").skip(1) {
         let attr = |name: &str| {
             let marker = format!("{name}=\"");
