@@ -11,6 +11,8 @@ pub struct LogoutTarget {
     pub client_id: Option<String>,
     /// A `post_logout_redirect_uri` registered for that client, to send the browser to.
     pub return_to: Option<String>,
+    /// An id_token of ours named the client (a `client_id` alone could be anyone's word).
+    pub by_hint: bool,
 }
 
 /// The client an id_token_hint names (`aud`: one string, or a one-element list), provided
@@ -73,6 +75,7 @@ pub fn check(
     Ok(LogoutTarget {
         client_id: named.map(str::to_owned),
         return_to,
+        by_hint: hint_client.is_some(),
     })
 }
 
@@ -118,11 +121,13 @@ mod tests {
         assert_eq!(ok.return_to.as_deref(), Some(URI));
         let by_hint = check(Some("c"), None, Some(&app), Some(URI)).unwrap();
         assert_eq!(by_hint.client_id.as_deref(), Some("c"));
+        assert!(by_hint.by_hint && !ok.by_hint);
         assert_eq!(
             check(None, None, None, None),
             Ok(LogoutTarget {
                 client_id: None,
-                return_to: None
+                return_to: None,
+                by_hint: false
             })
         );
         for (hint, client, app, uri) in [

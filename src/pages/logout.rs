@@ -48,14 +48,18 @@ pub fn confirm_logout(frame: &Frame<'_>, form: &LogoutForm<'_>) -> Markup {
     )
 }
 
-/// After a sign-out with nowhere registered to return to.
-pub fn signed_out(frame: &Frame<'_>) -> Markup {
+/// After a sign-out, or a logout request when nobody was signed in; `continue_to` is the
+/// host and address of a registered post-logout URI the user may follow.
+pub fn signed_out(frame: &Frame<'_>, continue_to: Option<(&str, &str)>) -> Markup {
     layout(
         frame,
         "Signed out",
         html! {
             div.card {
                 h1 { "You are signed out" }
+                @if let Some((host, uri)) = continue_to {
+                    p { a.button href=(uri) { "Continue to " (host) } }
+                }
                 p { "You can close this window, or " a href=(paths::LOGIN) { "sign in again" } "." }
             }
         },

@@ -97,19 +97,72 @@ fn an_expired_id_token_hint_still_identifies_the_client() {
 }
 
 #[test]
-fn nobody_signed_in_goes_straight_back_and_unknown_places_get_a_page() {
+fn nobody_signed_in_goes_back_at_once_only_on_the_word_of_an_id_token() {
+    let w = World::new();
+    let id_token = w.code_flow("openid")["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hinted = format!(
+        "id_token_hint={id_token}&post_logout_redirect_uri={}&state=x",
+        form_encode(BYE)
+    );
+    let reply = logout_get(&w, "", &hinted);
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("Location"), Some(&*format!("{BYE}?state=x")));
+    assert!(reply.header("Set-Cookie").is_none(), "nothing to clear");
+    // A client_id is anyone's word: a page with a link, not a bounce.
+    let by_id = format!(
+        "client_id={}&post_logout_redirect_uri={}&state=x",
+        w.client.id,
+        form_encode(BYE)
+    );
+    let page = logout_get(&w, "", &by_id);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("href=\"{BYE}?state=x\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Continue to rp.example"));
+    let nowhere = logout_get(&w, "", "");
+    assert_eq!(nowhere.status, 200);
+    assert!(nowhere.body.contains("You are signed out"));
+}
+
+#[test]
+fn only_a_confirmed_post_ends_the_session() {
     let w = World::new();
     let query = format!(
         "client_id={}&post_logout_redirect_uri={}&state=x",
         w.client.id,
         form_encode(BYE)
     );
-    let reply = logout_get(&w, "", &query);
-    assert_eq!(reply.status, 303);
-    assert_eq!(reply.header("Location"), Some(&*format!("{BYE}?state=x")));
-    let nowhere = logout_get(&w, "", "");
-    assert_eq!(nowhere.status, 200);
-    assert!(nowhere.body.contains("You are signed out"));
+    let page = logout_get(&w, &w.bob.cookie, &query);
+    let mut fields = confirmation_fields(&page);
+    fields.push(("confirm".into(), "yes".into()));
+    let as_get = serde_urlencoded::to_string(&fields).unwrap();
+    let reply = logout_get(&w, &w.bob.cookie, &as_get);
+    assert_eq!(reply.status, 200, "a GET only asks");
+    assert!(signed_in(&w.server, &w.bob.cookie));
+    // A relying party's POST comes without the Lax cookie: asked again as a GET, nothing ends.
+    let cross_site = w.server.request(
+        "POST",
+        "/o/logout/",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        query.as_bytes(),
+    );
+    assert_eq!(cross_site.status, 303);
+    assert_eq!(
+        cross_site.header("Location"),
+        Some(&*format!("/o/logout/?{query}"))
+    );
+    assert!(cross_site.header("Set-Cookie").is_none());
+    assert!(signed_in(&w.server, &w.bob.cookie));
+    let with_cookie = post_as(&w.server, &w.bob, "/o/logout/", &query);
+    assert_eq!(with_cookie.status, 200, "the confirmation");
+    assert!(with_cookie.body.contains("Sign out?"));
+    assert!(signed_in(&w.server, &w.bob.cookie));
 }
 
 #[test]
