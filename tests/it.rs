@@ -65,3 +65,6 @@ mod admin;
 
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
+
+#[path = "it/oidc_rp.rs"]
+mod oidc_rp;
