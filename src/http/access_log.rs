@@ -151,14 +151,15 @@ mod tests {
 
     #[test]
     fn text_lines_leave_out_the_query() {
+        let authorize = crate::http::paths::AUTHORIZE;
         let line = format_line(
             LogFormat::Text,
-            &entry("/o/authorize/?code=secret-code&state=s"),
+            &entry(&format!("{authorize}?code=secret-code&state=s")),
             SystemTime::UNIX_EPOCH + NOW,
         );
         assert_eq!(
             line,
-            "2025-11-30T05:23:10.000Z 203.0.113.7 \"GET /o/authorize/\" 302 0 1.500ms\n"
+            format!("2025-11-30T05:23:10.000Z 203.0.113.7 \"GET {authorize}\" 302 0 1.500ms\n")
         );
     }
 

@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod edge;
 pub mod handlers;
 pub mod limiter;
+pub mod paths;
 pub mod proxy;
 pub mod request;
 pub mod response;

@@ -308,7 +308,7 @@ mod tests {
     fn req(content_type: Option<&str>, body: &[u8], authorization: Option<&str>) -> Req {
         Req {
             method: "POST".into(),
-            path: "/o/token/".into(),
+            path: crate::http::paths::TOKEN.into(),
             query: String::new(),
             cookie: None,
             remote: None,

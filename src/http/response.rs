@@ -1,6 +1,6 @@
 //! Responses: JSON, the OAuth error format, the API error format, and the headers every answer carries.
 
-use crate::http::handlers::accounts::LOGIN_PATH;
+use crate::http::paths;
 use crate::http::request::{Req, RequestError};
 use crate::http::{App, session};
 use crate::model::FieldErrors;
@@ -228,7 +228,7 @@ impl HttpError {
             .with_header("Allow", allow),
             HttpError::LoginRequired(next) => {
                 let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-                Resp::redirect(&format!("{LOGIN_PATH}?{query}"))
+                Resp::redirect(&format!("{}?{query}", paths::LOGIN))
             }
             HttpError::Store(e) => internal(&e.to_string()),
             HttpError::Random(e) => internal(&e.to_string()),

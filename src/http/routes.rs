@@ -1,69 +1,71 @@
 //! THE route table: one match on (method, path). DOT's paths, so its tutorials carry over.
 
 use crate::http::App;
-use crate::http::handlers::accounts::{self, LOGIN_PATH};
 use crate::http::handlers::admin::{self, Target};
-use crate::http::handlers::authorize::{self, AUTHORIZE_PATH};
-use crate::http::handlers::{apps, introspect, resource, revoke, token, tokens};
+use crate::http::handlers::{
+    accounts, apps, authorize, introspect, resource, revoke, token, tokens,
+};
+use crate::http::paths::{self, action};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::pages::{CUSTOM_STYLESHEET_PATH, STYLESHEET, STYLESHEET_PATH, paths};
+use crate::pages::STYLESHEET;
 
 /// Dispatches a request to its handler.
 pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let method = req.method.as_str();
     let path = req.path.as_str();
     match (method, path) {
-        ("POST", "/o/token/") => token::token(app, req),
-        ("POST", "/o/revoke_token/" | "/o/revoke-token/") => revoke::revoke(app, req),
-        ("POST", "/o/introspect/") => introspect::introspect(app, req),
-        (_, "/o/token/" | "/o/revoke_token/" | "/o/revoke-token/" | "/o/introspect/") => {
-            Err(HttpError::OAuthMethodNotAllowed("POST"))
-        }
+        ("POST", paths::TOKEN) => token::token(app, req),
+        ("POST", paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN) => revoke::revoke(app, req),
+        ("POST", paths::INTROSPECT) => introspect::introspect(app, req),
+        (
+            _,
+            paths::TOKEN | paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN | paths::INTROSPECT,
+        ) => Err(HttpError::OAuthMethodNotAllowed("POST")),
 
-        ("OPTIONS", "/api/hello") => Ok(resource::options(READ_ONLY)),
-        ("GET" | "HEAD", "/api/hello") => resource::hello(app, req),
-        (_, "/api/hello") => Err(HttpError::MethodNotAllowed(READ_ONLY)),
+        ("OPTIONS", paths::API_HELLO) => Ok(resource::options(READ_ONLY)),
+        ("GET" | "HEAD", paths::API_HELLO) => resource::hello(app, req),
+        (_, paths::API_HELLO) => Err(HttpError::MethodNotAllowed(READ_ONLY)),
 
-        ("OPTIONS", "/users/" | "/groups/") => Ok(resource::options(COLLECTION)),
-        ("GET" | "HEAD", "/users/") => resource::read_users(app, req, None),
-        ("POST", "/users/") => resource::create_user(app, req),
-        ("GET" | "HEAD", "/groups/") => resource::read_groups(app, req, None),
-        ("POST", "/groups/") => resource::create_group(app, req),
-        (_, "/users/" | "/groups/") => Err(HttpError::MethodNotAllowed(COLLECTION)),
+        ("OPTIONS", paths::USERS | paths::GROUPS) => Ok(resource::options(COLLECTION)),
+        ("GET" | "HEAD", paths::USERS) => resource::read_users(app, req, None),
+        ("POST", paths::USERS) => resource::create_user(app, req),
+        ("GET" | "HEAD", paths::GROUPS) => resource::read_groups(app, req, None),
+        ("POST", paths::GROUPS) => resource::create_group(app, req),
+        (_, paths::USERS | paths::GROUPS) => Err(HttpError::MethodNotAllowed(COLLECTION)),
 
         // GET only, not HEAD: a skipped consent issues a code, which a HEAD must not do.
-        ("GET", AUTHORIZE_PATH) => authorize::authorize_page(app, req),
-        ("POST", AUTHORIZE_PATH) => authorize::authorize_decision(app, req),
-        (_, AUTHORIZE_PATH) => Err(HttpError::MethodNotAllowed("GET, POST")),
-        ("GET" | "HEAD", "/") => accounts::home(app, req),
-        ("GET" | "HEAD", LOGIN_PATH) => accounts::login_page(app, req),
-        ("POST", LOGIN_PATH) => accounts::login(app, req),
-        ("POST", "/accounts/logout/") => accounts::logout(app, req),
-        (_, LOGIN_PATH) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
-        (_, "/accounts/logout/") => Err(HttpError::MethodNotAllowed("POST")),
-        ("GET" | "HEAD", STYLESHEET_PATH) => Ok(accounts::stylesheet(STYLESHEET)),
-        ("GET" | "HEAD", CUSTOM_STYLESHEET_PATH) => match &app.settings.custom_css {
+        ("GET", paths::AUTHORIZE) => authorize::authorize_page(app, req),
+        ("POST", paths::AUTHORIZE) => authorize::authorize_decision(app, req),
+        (_, paths::AUTHORIZE) => Err(HttpError::MethodNotAllowed("GET, POST")),
+        ("GET" | "HEAD", paths::HOME) => accounts::home(app, req),
+        ("GET" | "HEAD", paths::LOGIN) => accounts::login_page(app, req),
+        ("POST", paths::LOGIN) => accounts::login(app, req),
+        ("POST", paths::LOGOUT) => accounts::logout(app, req),
+        (_, paths::LOGIN) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
+        (_, paths::LOGOUT) => Err(HttpError::MethodNotAllowed("POST")),
+        ("GET" | "HEAD", paths::STYLESHEET) => Ok(accounts::stylesheet(STYLESHEET)),
+        ("GET" | "HEAD", paths::CUSTOM_STYLESHEET) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),
             None => Ok(Resp::text(404, "No custom stylesheet is configured.")),
         },
         // Liveness for load balancers and supervisors; touches nothing, so it is also the
         // benchmark's ceiling (the stack's cost with no work).
-        ("GET" | "HEAD", "/health") => Ok(Resp::text(200, "ok")),
-        (_, "/health") => Err(HttpError::MethodNotAllowed("GET, HEAD")),
+        ("GET" | "HEAD", paths::HEALTH) => Ok(Resp::text(200, "ok")),
+        (_, paths::HEALTH) => Err(HttpError::MethodNotAllowed("GET, HEAD")),
 
         ("GET" | "HEAD", paths::APPLICATIONS) => apps::list(app, req),
         ("GET" | "HEAD", paths::REGISTER) => apps::register_page(app, req),
         ("POST", paths::REGISTER) => apps::register(app, req),
         (_, paths::REGISTER) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
-        ("GET" | "HEAD", paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN) => {
+        ("GET" | "HEAD", paths::AUTHORIZED_TOKENS | paths::AUTHORIZED_TOKENS_HYPHEN) => {
             tokens::list(app, req)
         }
         ("GET" | "HEAD", paths::ADMIN) => admin::page(app, req),
-        ("POST", admin::NEW_USER_PATH) => admin::new_user(app, req),
-        (_, paths::APPLICATIONS | paths::AUTHORIZED_TOKENS | AUTHORIZED_TOKENS_HYPHEN)
+        ("POST", paths::ADMIN_USERS) => admin::new_user(app, req),
+        (_, paths::APPLICATIONS | paths::AUTHORIZED_TOKENS | paths::AUTHORIZED_TOKENS_HYPHEN)
         | (_, paths::ADMIN) => Err(HttpError::PageMethodNotAllowed(PAGE)),
-        (_, admin::NEW_USER_PATH) => Err(HttpError::PageMethodNotAllowed("POST")),
+        (_, paths::ADMIN_USERS) => Err(HttpError::PageMethodNotAllowed("POST")),
 
         _ => route_by_id(app, req),
     }
@@ -71,12 +73,11 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 const PAGE: &str = "GET, HEAD";
 const PAGE_FORM: &str = "GET, HEAD, POST";
-const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
 /// Where every path is a page: an unknown one gets the HTML 404.
 const PAGE_PREFIXES: [&str; 4] = [
     paths::APPLICATIONS,
     paths::AUTHORIZED_TOKENS,
-    AUTHORIZED_TOKENS_HYPHEN,
+    paths::AUTHORIZED_TOKENS_HYPHEN,
     paths::ADMIN,
 ];
 
@@ -85,27 +86,27 @@ const PAGE_PREFIXES: [&str; 4] = [
 fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let path = req.path.as_str();
     let method = req.method.as_str();
-    if let Some((id, action)) = id_and_action(path, paths::APPLICATIONS) {
-        return match (method, action) {
+    if let Some((id, segment)) = id_and_action(path, paths::APPLICATIONS) {
+        return match (method, segment) {
             ("GET" | "HEAD", "") => apps::detail(app, req, id),
-            ("GET" | "HEAD", "update") => apps::update_page(app, req, id),
-            ("POST", "update") => apps::update(app, req, id),
-            ("GET" | "HEAD", "delete") => apps::delete_page(app, req, id),
-            ("POST", "delete") => apps::delete(app, req, id),
-            ("POST", "secret") => apps::regenerate_secret(app, req, id),
+            ("GET" | "HEAD", action::UPDATE) => apps::update_page(app, req, id),
+            ("POST", action::UPDATE) => apps::update(app, req, id),
+            ("GET" | "HEAD", action::DELETE) => apps::delete_page(app, req, id),
+            ("POST", action::DELETE) => apps::delete(app, req, id),
+            ("POST", action::SECRET) => apps::regenerate_secret(app, req, id),
             (_, "") => Err(HttpError::PageMethodNotAllowed(PAGE)),
-            (_, "update" | "delete") => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
-            (_, "secret") => Err(HttpError::PageMethodNotAllowed("POST")),
+            (_, action::UPDATE | action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+            (_, action::SECRET) => Err(HttpError::PageMethodNotAllowed("POST")),
             _ => Err(HttpError::not_found()),
         };
     }
     let token_page = id_and_action(path, paths::AUTHORIZED_TOKENS)
-        .or_else(|| id_and_action(path, AUTHORIZED_TOKENS_HYPHEN));
-    if let Some((id, action)) = token_page {
-        return match (method, action) {
-            ("GET" | "HEAD", "delete") => tokens::revoke_page(app, req, id),
-            ("POST", "delete") => tokens::revoke(app, req, id),
-            (_, "delete") => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+        .or_else(|| id_and_action(path, paths::AUTHORIZED_TOKENS_HYPHEN));
+    if let Some((id, segment)) = token_page {
+        return match (method, segment) {
+            ("GET" | "HEAD", action::DELETE) => tokens::revoke_page(app, req, id),
+            ("POST", action::DELETE) => tokens::revoke(app, req, id),
+            (_, action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
             _ => Err(HttpError::not_found()),
         };
     }
@@ -132,19 +133,19 @@ enum AdminTarget {
 
 /// `/o/admin/users/<id>/enable/` and the like; the bool is "enable".
 fn admin_target(path: &str) -> Option<(AdminTarget, bool)> {
-    let toggle = |action: &str| match action {
-        "enable" => Some(true),
-        "disable" => Some(false),
+    let toggle = |segment: &str| match segment {
+        action::ENABLE => Some(true),
+        action::DISABLE => Some(false),
         _ => None,
     };
-    if let Some((id, action)) = id_and_action(path, "/o/admin/users/") {
-        return Some((AdminTarget::Toggle(Target::User(id)), toggle(action)?));
+    if let Some((id, segment)) = id_and_action(path, paths::ADMIN_USERS) {
+        return Some((AdminTarget::Toggle(Target::User(id)), toggle(segment)?));
     }
-    if let Some((id, action)) = id_and_action(path, "/o/admin/apps/") {
-        return Some((AdminTarget::Toggle(Target::App(id)), toggle(action)?));
+    if let Some((id, segment)) = id_and_action(path, paths::ADMIN_APPS) {
+        return Some((AdminTarget::Toggle(Target::App(id)), toggle(segment)?));
     }
-    match id_and_action(path, "/o/admin/tokens/")? {
-        (id, "revoke") => Some((AdminTarget::Revoke(id), false)),
+    match id_and_action(path, paths::ADMIN_TOKENS)? {
+        (id, action::REVOKE) => Some((AdminTarget::Revoke(id), false)),
         _ => None,
     }
 }
@@ -175,18 +176,20 @@ fn route_items(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     match (req.method.as_str(), collection) {
         ("OPTIONS", _) => Ok(resource::options(READ_ONLY)),
-        ("GET" | "HEAD", "users") => resource::read_users(app, req, Some(id)),
+        ("GET" | "HEAD", paths::USERS) => resource::read_users(app, req, Some(id)),
         ("GET" | "HEAD", _) => resource::read_groups(app, req, Some(id)),
         _ => Err(HttpError::MethodNotAllowed(READ_ONLY)),
     }
 }
 
-/// Splits `/users/42/` into ("users", 42).
-fn item_path(path: &str) -> Option<(&str, i64)> {
-    let rest = path.strip_prefix('/')?.strip_suffix('/')?;
-    let (collection, segment) = rest.split_once('/')?;
-    let id = parse_id(segment)?;
-    matches!(collection, "users" | "groups").then_some((collection, id))
+/// Splits `/users/42/` into (`/users/`, 42).
+fn item_path(path: &str) -> Option<(&'static str, i64)> {
+    [paths::USERS, paths::GROUPS]
+        .into_iter()
+        .find_map(|collection| match id_and_action(path, collection)? {
+            (id, "") => Some((collection, id)),
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -195,59 +198,73 @@ mod tests {
 
     #[test]
     fn item_paths() {
-        assert_eq!(item_path("/users/42/"), Some(("users", 42)));
-        assert_eq!(item_path("/groups/1/"), Some(("groups", 1)));
-        for bad in [
-            "/users/42",
-            "/users/+42/",
-            "/users/042/",
-            "/users/0/",
-            "/users/x/",
-            "/apps/1/",
-            "/users/1/2/",
-        ] {
-            assert_eq!(item_path(bad), None, "{bad}");
+        let users = paths::USERS;
+        assert_eq!(item_path(&format!("{users}42/")), Some((users, 42)));
+        let groups = paths::GROUPS;
+        assert_eq!(item_path(&format!("{groups}1/")), Some((groups, 1)));
+        for bad in ["42", "+42/", "042/", "0/", "x/", "1/2/"] {
+            let path = format!("{users}{bad}");
+            assert_eq!(item_path(&path), None, "{path}");
         }
+        assert_eq!(item_path(&paths::application(1)), None);
     }
 
     #[test]
     fn ids_and_actions() {
         let apps = paths::APPLICATIONS;
-        assert_eq!(id_and_action("/o/applications/3/", apps), Some((3, "")));
-        assert_eq!(
-            id_and_action("/o/applications/3/update/", apps),
-            Some((3, "update"))
-        );
         for bad in [
-            "/o/applications/",
-            "/o/applications/3",
-            "/o/applications/03/",
-            "/o/applications/-3/",
-            "/o/applications/x/",
-            "/o/applications/3/update",
-            "/o/applications/3/a/b/",
-            "/o/applications/99999999999999999999/",
+            "",
+            "3",
+            "03/",
+            "-3/",
+            "x/",
+            "3/update",
+            "3/a/b/",
+            "99999999999999999999/",
         ] {
-            assert_eq!(id_and_action(bad, apps), None, "{bad}");
+            let path = format!("{apps}{bad}");
+            assert_eq!(id_and_action(&path, apps), None, "{path}");
         }
+        for bad in [
+            format!("{}2/", paths::ADMIN_USERS),
+            format!("{}2/drop/", paths::ADMIN_USERS),
+            format!("{}9/", paths::ADMIN_TOKENS),
+        ] {
+            assert!(admin_target(&bad).is_none(), "{bad}");
+        }
+    }
+
+    /// Every link `paths` builds reaches the route that serves it.
+    #[test]
+    fn built_paths_route_back() {
+        for (path, expected) in [
+            (paths::application(3), (3, "")),
+            (paths::application_update(3), (3, action::UPDATE)),
+            (paths::application_delete(4), (4, action::DELETE)),
+            (paths::application_secret(5), (5, action::SECRET)),
+        ] {
+            let found = id_and_action(&path, paths::APPLICATIONS);
+            assert_eq!(found, Some(expected), "{path}");
+        }
+        assert_eq!(
+            id_and_action(&paths::revoke_token(6), paths::AUTHORIZED_TOKENS),
+            Some((6, action::DELETE))
+        );
         assert!(matches!(
-            admin_target("/o/admin/users/2/disable/"),
+            admin_target(&paths::admin_user_switch(2, false)),
             Some((AdminTarget::Toggle(Target::User(2)), false))
         ));
         assert!(matches!(
-            admin_target("/o/admin/apps/5/enable/"),
+            admin_target(&paths::admin_user_switch(2, true)),
+            Some((AdminTarget::Toggle(Target::User(2)), true))
+        ));
+        assert!(matches!(
+            admin_target(&paths::admin_app_switch(5, true)),
             Some((AdminTarget::Toggle(Target::App(5)), true))
         ));
         assert!(matches!(
-            admin_target("/o/admin/tokens/9/revoke/"),
+            admin_target(&paths::admin_token_revoke(9)),
             Some((AdminTarget::Revoke(9), _))
         ));
-        for bad in [
-            "/o/admin/users/2/",
-            "/o/admin/users/2/drop/",
-            "/o/admin/tokens/9/",
-        ] {
-            assert!(admin_target(bad).is_none(), "{bad}");
-        }
     }
 }

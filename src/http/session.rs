@@ -3,6 +3,7 @@
 //! session that every state-changing form carries.
 
 use crate::http::App;
+use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::HttpError;
 use crate::model::User;
@@ -166,7 +167,7 @@ pub fn signed_in_form(
     })?;
     let session = current(app, req, app.clock.now())?;
     check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
-    let signed_in = as_signed_in(session).ok_or(HttpError::LoginRequired("/".into()))?;
+    let signed_in = as_signed_in(session).ok_or(HttpError::LoginRequired(paths::HOME.into()))?;
     Ok((signed_in, form))
 }
 

@@ -1,6 +1,7 @@
 //! The login page and the signed-in home page.
 
-use super::{Frame, layout, paths};
+use super::{Frame, layout};
+use crate::http::paths;
 use maud::{Markup, html};
 
 /// What the login form shows.
@@ -24,7 +25,7 @@ pub fn login(frame: &Frame<'_>, form: &LoginForm<'_>) -> Markup {
                 @if let Some(error) = form.error {
                     p.error role="alert" { (error) }
                 }
-                form method="post" action="/accounts/login/" {
+                form method="post" action=(paths::LOGIN) {
                     (frame.csrf_field())
                     input type="hidden" name="next" value=(form.next);
                     label for="username" { "Username" }

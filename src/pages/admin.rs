@@ -5,27 +5,11 @@ use super::apps::status;
 use super::tokens::token_summary;
 use super::{Frame, field_error, layout};
 use crate::accounts::MAX_NAME_CHARS;
+use crate::http::paths;
 use crate::model::Application;
 use crate::model::FieldErrors;
 use crate::store::{TokenView, UserView};
 use maud::{Markup, html};
-
-/// Where the admin's actions post.
-pub mod actions {
-    /// Making a user.
-    pub const NEW_USER: &str = "/o/admin/users/";
-
-    /// Enabling or disabling a user or an app: `kind` is "users" or "apps", `action` is
-    /// "enable" or "disable".
-    pub fn toggle(kind: &str, id: i64, action: &str) -> String {
-        format!("/o/admin/{kind}/{id}/{action}/")
-    }
-
-    /// Revoking a token.
-    pub fn revoke(id: i64) -> String {
-        format!("/o/admin/tokens/{id}/revoke/")
-    }
-}
 
 /// The "make a user" form's values, kept after an error (never the password).
 #[derive(Debug, Clone, Copy, Default)]
@@ -83,7 +67,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 @if !user.is_active { span.badge { "disabled" } }
                                 span.muted { (user.email) }
                                 @if Some(user.id) != me {
-                                    (toggle(frame, "users", user.id, user.is_active, &user.username))
+                                    (toggle(frame, paths::admin_user_switch, user.id, user.is_active, &user.username))
                                 }
                             }
                         }
@@ -94,7 +78,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     @if !page.errors.0.is_empty() {
                         p.error role="alert" { "Please correct the errors below." }
                     }
-                    form method="post" action=(actions::NEW_USER) novalidate {
+                    form method="post" action=(paths::ADMIN_USERS) novalidate {
                         (frame.csrf_field())
                         label for="username" { "Username" }
                         input #username type="text" name="username" value=(page.new_user.username)
@@ -132,7 +116,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
                                 @if !app.usable { span.badge { (status(app)) } }
-                                (toggle(frame, "apps", app.id, !app.disabled_by_admin, &app.fields.name))
+                                (toggle(frame, paths::admin_app_switch, app.id, !app.disabled_by_admin, &app.fields.name))
                             }
                         }
                     }
@@ -149,7 +133,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 strong { (token.app_name) }
                                 span { (token.username.as_deref().unwrap_or("(client credentials)")) }
                                 (token_summary(token, page.now))
-                                form.inline method="post" action=(actions::revoke(token.id)) {
+                                form.inline method="post" action=(paths::admin_token_revoke(token.id)) {
                                     (frame.csrf_field())
                                     button.small.danger type="submit" aria-label=(format!("Revoke token {} of {}", token.id, token.app_name)) { "Revoke" }
                                 }
@@ -162,15 +146,18 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
     )
 }
 
-/// An Enable or Disable button for a user or an app (for an app, the administrator's switch).
-fn toggle(frame: &Frame<'_>, kind: &str, id: i64, enabled: bool, name: &str) -> Markup {
-    let (action, label) = if enabled {
-        ("disable", "Disable")
-    } else {
-        ("enable", "Enable")
-    };
+/// An Enable or Disable button for a user or an app (for an app, the administrator's switch);
+/// `switch` is the path that enables or disables it.
+fn toggle(
+    frame: &Frame<'_>,
+    switch: fn(i64, bool) -> String,
+    id: i64,
+    enabled: bool,
+    name: &str,
+) -> Markup {
+    let label = if enabled { "Disable" } else { "Enable" };
     html! {
-        form.inline method="post" action=(actions::toggle(kind, id, action)) {
+        form.inline method="post" action=(switch(id, !enabled)) {
             (frame.csrf_field())
             button.small.secondary type="submit" aria-label=(format!("{label} {name}")) { (label) }
         }

@@ -1,7 +1,8 @@
 //! The application pages (DOT's "Application Views"): list, register and update form, detail,
 //! delete confirmation.
 
-use super::{Frame, field_error, layout, paths};
+use super::{Frame, field_error, layout};
+use crate::http::paths;
 use crate::model::FieldErrors;
 use crate::model::{Application, ClientType, GrantType};
 use crate::oauth::registration::AppForm;
@@ -228,11 +229,11 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>
                 }
                 div.actions {
                     a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
-                    a.button href=(paths::application_action(app.id, "update")) { "Edit" }
-                    a.button.danger href=(paths::application_action(app.id, "delete")) { "Delete" }
+                    a.button href=(paths::application_update(app.id)) { "Edit" }
+                    a.button.danger href=(paths::application_delete(app.id)) { "Delete" }
                 }
                 @if app.fields.client_type == ClientType::Confidential {
-                    form method="post" action=(paths::application_action(app.id, "secret")) {
+                    form method="post" action=(paths::application_secret(app.id)) {
                         (frame.csrf_field())
                         p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
                         button.secondary type="submit" { "Regenerate secret" }
@@ -260,7 +261,7 @@ pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
             div.card {
                 h1 { "Delete " (app.fields.name) "?" }
                 p { "This removes the application and every token and code issued to it. Clients using it stop working." }
-                form method="post" action=(paths::application_action(app.id, "delete")) {
+                form method="post" action=(paths::application_delete(app.id)) {
                     (frame.csrf_field())
                     div.actions {
                         button.danger type="submit" { "Delete" }

@@ -1,6 +1,7 @@
 //! The consent page of the authorization endpoint.
 
 use super::{Frame, layout};
+use crate::http::paths;
 use maud::{Markup, html};
 
 /// What the consent page shows and carries.
@@ -30,7 +31,7 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                     }
                 }
                 p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
-                form method="post" action="/o/authorize/" {
+                form method="post" action=(paths::AUTHORIZE) {
                     (frame.csrf_field())
                     @for (name, value) in form.hidden {
                         input type="hidden" name=(name) value=(value);

@@ -9,52 +9,20 @@ mod consent;
 mod tokens;
 
 pub use accounts::{LoginForm, home, login};
-pub use admin::{AdminPage, NewUserForm, actions as admin_actions, admin};
+pub use admin::{AdminPage, NewUserForm, admin};
 pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
 pub use tokens::{confirm_revoke, tokens_list};
 
+use crate::http::paths;
 use crate::model::FieldErrors;
 use crate::store::SessionUser;
 use maud::{DOCTYPE, Markup, html};
 
-/// oauthd's stylesheet, served at [`STYLESHEET_PATH`].
+/// oauthd's stylesheet, served at [`paths::STYLESHEET`].
 pub const STYLESHEET: &str = include_str!("style.css");
-/// Where oauthd's stylesheet is served.
-pub const STYLESHEET_PATH: &str = "/static/oauthd.css";
-/// Where a deployment's `custom_css` is served.
-pub const CUSTOM_STYLESHEET_PATH: &str = "/static/custom.css";
 /// The name of the CSRF field in every state-changing form (Django's).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
-
-/// Where the self-service pages live (DOT's paths).
-pub mod paths {
-    /// The user's applications.
-    pub const APPLICATIONS: &str = "/o/applications/";
-    /// Registering an application.
-    pub const REGISTER: &str = "/o/applications/register/";
-    /// The tokens the user granted.
-    pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
-    /// The admin page.
-    pub const ADMIN: &str = "/o/admin/";
-    /// Logging out (POST).
-    pub const LOGOUT: &str = "/accounts/logout/";
-
-    /// An application's detail page.
-    pub fn application(id: i64) -> String {
-        format!("{APPLICATIONS}{id}/")
-    }
-
-    /// One of an application's action pages: update, delete, secret.
-    pub fn application_action(id: i64, action: &str) -> String {
-        format!("{APPLICATIONS}{id}/{action}/")
-    }
-
-    /// A granted token's revoke confirmation.
-    pub fn revoke_token(id: i64) -> String {
-        format!("{AUTHORIZED_TOKENS}{id}/delete/")
-    }
-}
 
 /// What every page's frame shows: the site, and who is signed in.
 #[derive(Debug, Clone, Copy)]
@@ -85,9 +53,9 @@ pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (frame.site_name) }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="stylesheet" href=(paths::STYLESHEET);
                 @if frame.custom_css {
-                    link rel="stylesheet" href=(CUSTOM_STYLESHEET_PATH);
+                    link rel="stylesheet" href=(paths::CUSTOM_STYLESHEET);
                 }
             }
             body {
@@ -104,7 +72,7 @@ pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
 fn navigation(frame: &Frame<'_>) -> Markup {
     html! {
         nav aria-label="Main" {
-            a.site href="/" { (frame.site_name) }
+            a.site href=(paths::HOME) { (frame.site_name) }
             @if let Some(user) = frame.user {
                 a href=(paths::APPLICATIONS) { "Applications" }
                 a href=(paths::AUTHORIZED_TOKENS) { "Authorized tokens" }
@@ -204,7 +172,10 @@ mod tests {
         assert!(page.contains("A &amp; &lt;B&gt;"));
         assert!(page.contains("&lt;b&gt;m&lt;/b&gt;"));
         assert!(page.contains("value=\"t&quot;\""));
-        assert!(!page.contains("/o/admin/"), "no Admin link for a non-admin");
-        assert!(!page.contains(CUSTOM_STYLESHEET_PATH));
+        assert!(
+            !page.contains(paths::ADMIN),
+            "no Admin link for a non-admin"
+        );
+        assert!(!page.contains(paths::CUSTOM_STYLESHEET));
     }
 }

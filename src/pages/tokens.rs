@@ -1,7 +1,8 @@
 //! The granted-tokens pages (DOT's "Granted Tokens Views"): the list, grouped by application,
 //! and the revoke confirmation.
 
-use super::{Frame, layout, paths, relative_time};
+use super::{Frame, layout, relative_time};
+use crate::http::paths;
 use crate::store::TokenView;
 use maud::{Markup, html};
 

@@ -2,6 +2,7 @@
 
 use crate::http::App;
 use crate::http::limiter::Subject;
+use crate::http::paths;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
@@ -9,8 +10,6 @@ use crate::oauth::error::try_again_in;
 use crate::pages::{self, CSRF_FIELD, LoginForm};
 use crate::secret::{self, DECOY_PASSWORD_HASH};
 
-/// Where the login page lives.
-pub const LOGIN_PATH: &str = "/accounts/login/";
 const BAD_CREDENTIALS: &str =
     "Please enter a correct username and password. Note that both fields may be case-sensitive.";
 
@@ -93,7 +92,7 @@ pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
     if let Some(session) = session {
         app.store.delete_session(session.id)?;
     }
-    Ok(Resp::redirect(LOGIN_PATH)
+    Ok(Resp::redirect(paths::LOGIN)
         .with_header("Set-Cookie", session::clear_cookie(&app.settings, req)))
 }
 
@@ -129,7 +128,7 @@ pub fn local_path(next: Option<&str>) -> &str {
         {
             path
         }
-        _ => "/",
+        _ => paths::HOME,
     }
 }
 
@@ -143,7 +142,8 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        for ok in ["/", "/o/authorize/?client_id=x&state=y", "/o/applications/"] {
+        let authorize = format!("{}?client_id=x&state=y", paths::AUTHORIZE);
+        for ok in [paths::HOME, &authorize, paths::APPLICATIONS] {
             assert_eq!(local_path(Some(ok)), ok);
         }
         for bad in [
@@ -158,8 +158,8 @@ mod tests {
             "/é",
             "",
         ] {
-            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+            assert_eq!(local_path(Some(bad)), paths::HOME, "{bad:?}");
         }
-        assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(None), paths::HOME);
     }
 }

@@ -4,16 +4,14 @@
 use crate::accounts;
 use crate::http::App;
 use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
+use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::pages::{self, AdminPage, NewUserForm, paths};
+use crate::pages::{self, AdminPage, NewUserForm};
 use crate::secret;
 use crate::store::{Holder, NewUser};
-
-/// Where the "make a user" form posts.
-pub const NEW_USER_PATH: &str = crate::pages::admin_actions::NEW_USER;
 
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

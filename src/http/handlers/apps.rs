@@ -2,13 +2,14 @@
 //! else's app answers 404, as one that does not exist.
 
 use crate::http::App;
+use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::model::{AppFields, Application, ClientType};
 use crate::oauth::registration::{self, AppForm, Rules, UriLines};
-use crate::pages::{self, AppFormPage, paths};
+use crate::pages::{self, AppFormPage};
 use crate::secret;
 use crate::store::{NewApplication, Store};
 
@@ -205,7 +206,7 @@ fn form_page(
         ),
         Some(found) => (
             format!("Edit {}", found.fields.name),
-            paths::application_action(found.id, "update"),
+            paths::application_update(found.id),
             paths::application(found.id),
         ),
     };

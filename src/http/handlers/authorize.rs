@@ -3,6 +3,7 @@
 //! the issuer as `iss` (RFC 9207).
 
 use crate::http::App;
+use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
@@ -17,9 +18,6 @@ use crate::secret;
 use crate::secret::Secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser};
 use url::Url;
-
-/// The authorization endpoint's path.
-pub const AUTHORIZE_PATH: &str = "/o/authorize/";
 
 /// `GET /o/authorize/?...`: check the request; sign in, ask, or answer.
 pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -114,7 +112,8 @@ fn follow(app: &App, step: AuthorizeStep, params: &Params) -> Result<Resp, HttpE
             let query = serde_urlencoded::to_string(present.collect::<Vec<_>>())
                 .map_err(|_| HttpError::bad_request("The request could not be read."))?;
             Err(HttpError::LoginRequired(format!(
-                "{AUTHORIZE_PATH}?{query}"
+                "{}?{query}",
+                paths::AUTHORIZE
             )))
         }
     }
@@ -231,7 +230,7 @@ fn response_location(
         }
         // Registered URIs were validated as absolute; a stored one that no longer parses
         // cannot be answered safely.
-        (Err(_), _) => "/".into(),
+        (Err(_), _) => paths::HOME.into(),
     }
 }
 

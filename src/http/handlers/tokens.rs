@@ -2,10 +2,11 @@
 //! still use (`<id>` is the grant's). Someone else's answers 404.
 
 use crate::http::App;
+use crate::http::paths;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::http::session;
-use crate::pages::{self, paths};
+use crate::pages;
 use crate::store::Holder;
 
 /// The most tokens one page lists.

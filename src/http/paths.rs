@@ -1,0 +1,162 @@
+//! Every path the server answers or links to (DOT's, so its tutorials carry over). The route
+//! table, the pages' links and forms, the redirects and the metadata documents all read them
+//! here; the paths that carry a row id are built by the functions below from the same prefixes
+//! and [`action`] segments the route table parses, so a link and its route cannot drift apart.
+
+// The OAuth 2.0 endpoints.
+
+/// The authorization endpoint (RFC 6749 §3.1): the consent page and its decision.
+pub const AUTHORIZE: &str = "/o/authorize/";
+/// The token endpoint (RFC 6749 §3.2).
+pub const TOKEN: &str = "/o/token/";
+/// The revocation endpoint (RFC 7009).
+pub const REVOKE_TOKEN: &str = "/o/revoke_token/";
+/// The revocation endpoint under its hyphenated name, which DOT also answers.
+pub const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
+/// The introspection endpoint (RFC 7662).
+pub const INTROSPECT: &str = "/o/introspect/";
+
+// OpenID Connect and server metadata: named here for the discovery document and the routes
+// about to serve them; not routed yet.
+
+/// OpenID Connect Discovery 1.0 §4: the provider's configuration for an issuer at the root.
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+/// DOT's path for the same configuration (`oidc-connect-discovery-info`), with its trailing
+/// slash.
+pub const DOT_OPENID_CONFIGURATION: &str = "/o/.well-known/openid-configuration/";
+/// RFC 8414 §3: the authorization server's metadata.
+pub const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
+/// The public signing keys as a JWK Set (RFC 7517 §5; DOT's `jwks-info`).
+pub const JWKS: &str = "/o/.well-known/jwks.json";
+/// The UserInfo endpoint (OpenID Connect Core 1.0 §5.3; DOT's `user-info`).
+pub const USERINFO: &str = "/o/userinfo/";
+/// RP-Initiated Logout 1.0: a client sends the user here to end their session (DOT's
+/// `rp-initiated-logout`).
+pub const RP_INITIATED_LOGOUT: &str = "/o/logout/";
+
+// Django's accounts pages and the site.
+
+/// The signed-in home page; where a `next` that is not a local path leads.
+pub const HOME: &str = "/";
+/// The login page; pages send anonymous users here with `next=`.
+pub const LOGIN: &str = "/accounts/login/";
+/// Logging out (POST); it leads back to [`LOGIN`].
+pub const LOGOUT: &str = "/accounts/logout/";
+/// oauthd's stylesheet.
+pub const STYLESHEET: &str = "/static/oauthd.css";
+/// A deployment's `custom_css`, linked after oauthd's stylesheet.
+pub const CUSTOM_STYLESHEET: &str = "/static/custom.css";
+/// Liveness for load balancers and supervisors.
+pub const HEALTH: &str = "/health";
+
+// The self-service pages (DOT's application and granted-token views) and the admin.
+
+/// The user's applications; `<id>/` below it is one app's page, `<id>/<action>/` its actions.
+pub const APPLICATIONS: &str = "/o/applications/";
+/// Registering an application.
+pub const REGISTER: &str = "/o/applications/register/";
+/// The tokens the user granted; `<id>/delete/` below it revokes one.
+pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
+/// The granted tokens under the hyphenated name, which DOT also answers.
+pub const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
+/// The admin page.
+pub const ADMIN: &str = "/o/admin/";
+/// The "make a user" form posts here; `<id>/enable/` and `<id>/disable/` below it.
+pub const ADMIN_USERS: &str = "/o/admin/users/";
+/// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
+pub const ADMIN_APPS: &str = "/o/admin/apps/";
+/// `<id>/revoke/` below it revokes anyone's token.
+pub const ADMIN_TOKENS: &str = "/o/admin/tokens/";
+
+// The resource API of DOT's DRF tutorial.
+
+/// The API's greeting for any valid token.
+pub const API_HELLO: &str = "/api/hello";
+/// The users; `<id>/` below it is one user.
+pub const USERS: &str = "/users/";
+/// The groups; `<id>/` below it is one group.
+pub const GROUPS: &str = "/groups/";
+
+/// The last segment of a path that carries an id: what it does to the row.
+pub mod action {
+    /// An application's update form.
+    pub const UPDATE: &str = "update";
+    /// An application's delete confirmation, or a granted token's revoke confirmation.
+    pub const DELETE: &str = "delete";
+    /// A new secret for an application.
+    pub const SECRET: &str = "secret";
+    /// The admin enables a user or an app.
+    pub const ENABLE: &str = "enable";
+    /// The admin disables a user or an app.
+    pub const DISABLE: &str = "disable";
+    /// The admin revokes a token.
+    pub const REVOKE: &str = "revoke";
+}
+
+/// An application's page.
+pub fn application(id: i64) -> String {
+    format!("{APPLICATIONS}{id}/")
+}
+
+/// An application's update form.
+pub fn application_update(id: i64) -> String {
+    with_id(APPLICATIONS, id, action::UPDATE)
+}
+
+/// An application's delete confirmation (GET) and deletion (POST).
+pub fn application_delete(id: i64) -> String {
+    with_id(APPLICATIONS, id, action::DELETE)
+}
+
+/// A new secret for an application (POST).
+pub fn application_secret(id: i64) -> String {
+    with_id(APPLICATIONS, id, action::SECRET)
+}
+
+/// A granted token's revoke confirmation (GET) and revocation (POST).
+pub fn revoke_token(id: i64) -> String {
+    with_id(AUTHORIZED_TOKENS, id, action::DELETE)
+}
+
+/// The admin enables (`enable`) or disables a user (POST).
+pub fn admin_user_switch(id: i64, enable: bool) -> String {
+    with_id(ADMIN_USERS, id, switch(enable))
+}
+
+/// The admin enables (`enable`) or disables an app (POST).
+pub fn admin_app_switch(id: i64, enable: bool) -> String {
+    with_id(ADMIN_APPS, id, switch(enable))
+}
+
+/// The admin revokes a token (POST).
+pub fn admin_token_revoke(id: i64) -> String {
+    with_id(ADMIN_TOKENS, id, action::REVOKE)
+}
+
+fn switch(enable: bool) -> &'static str {
+    if enable {
+        action::ENABLE
+    } else {
+        action::DISABLE
+    }
+}
+
+/// `{prefix}<id>/<action>/`.
+fn with_id(prefix: &str, id: i64, action: &str) -> String {
+    format!("{prefix}{id}/{action}/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_below_a_prefix_start_with_it() {
+        assert!(REGISTER.starts_with(APPLICATIONS));
+        for below in [ADMIN_USERS, ADMIN_APPS, ADMIN_TOKENS] {
+            assert!(below.starts_with(ADMIN), "{below}");
+        }
+        assert_eq!(application(7), "/o/applications/7/");
+        assert_eq!(admin_app_switch(7, false), "/o/admin/apps/7/disable/");
+    }
+}
