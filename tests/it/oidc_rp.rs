@@ -464,6 +464,112 @@ fn openidconnect_code_flow_for_a_public_client_needs_the_right_verifier() {
     assert_eq!(renewed_claims.subject(), claims.subject());
 }
 
+/// A response in a URL's fragment, as pairs.
+fn fragment_of(url: &url::Url) -> Vec<(String, String)> {
+    let fragment = url
+        .fragment()
+        .unwrap_or_else(|| panic!("the response in the fragment: {url}"));
+    serde_urlencoded::from_str(fragment).unwrap()
+}
+
+fn pair<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn openidconnect_implicit_flow_id_token_with_and_without_an_access_token() {
+    let (s, carol) = world();
+    let client = s.add_app(&[
+        "--name",
+        "Carol's widget",
+        "--client-type",
+        "public",
+        "--grant",
+        "implicit",
+        "--redirect-uri",
+        REGISTERED_REDIRECT,
+    ]);
+    let rp = relying_party(&s, &client, REDIRECT);
+    let agent = UserAgent::new(&s.http);
+    let mut signed_in = false;
+    for with_token in [true, false] {
+        let (url, state, nonce) = rp
+            .authorize_url(
+                CoreAuthenticationFlow::Implicit(with_token),
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("profile".into()))
+            .url();
+        let approval = if signed_in {
+            agent.approve(url.as_str())
+        } else {
+            agent.authorize(url.as_str(), USERNAME, PASSWORD)
+        };
+        signed_in = true;
+        assert_eq!(approval.callback.query(), None, "nothing in the query");
+        let answer = fragment_of(&approval.callback);
+        assert_eq!(pair(&answer, "state"), Some(state.secret().as_str()));
+        assert_eq!(pair(&answer, "iss"), Some(s.base.as_str()), "RFC 9207 §2");
+        let id_token: CoreIdToken = pair(&answer, "id_token")
+            .expect("an id_token")
+            .parse()
+            .unwrap();
+        let verifier = rs256_verifier(&rp);
+        let claims = id_token
+            .claims(&verifier, &nonce)
+            .expect("the library verifies the id_token");
+        assert_eq!(claims.subject().as_str(), carol.subject);
+        let access = pair(&answer, "access_token");
+        if with_token {
+            // OIDC Core §3.2.2.10: at_hash is REQUIRED beside an access token.
+            let access = openidconnect::AccessToken::new(access.expect("an access token").into());
+            let alg = id_token.signing_alg().unwrap();
+            let key = id_token.signing_key(&verifier).unwrap();
+            let expected = AccessTokenHash::from_token(&access, alg, key).unwrap();
+            assert_eq!(claims.access_token_hash(), Some(&expected));
+            let info: CoreUserInfoClaims = rp
+                .user_info(access, Some(claims.subject().clone()))
+                .unwrap()
+                .request(&library_http())
+                .expect("userinfo with the implicit access token");
+            assert_eq!(info.subject().as_str(), carol.subject);
+        } else {
+            assert_eq!(
+                access, None,
+                "response_type=id_token issues no access token"
+            );
+            assert_eq!(claims.access_token_hash(), None);
+        }
+    }
+
+    // OIDC Core §3.2.2.1: nonce is REQUIRED in the implicit flow; the error goes back in the
+    // fragment, since the client and its redirect URI are valid.
+    let (url, _, _) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::Implicit(true),
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .url();
+    let mut without_nonce = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "nonce")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    without_nonce.query_pairs_mut().clear().extend_pairs(kept);
+    let refused = agent.get(without_nonce.as_str());
+    assert_eq!(refused.status, 303, "{}", refused.body);
+    let back = url::Url::parse(&agent.location(&refused)).unwrap();
+    let answer = fragment_of(&back);
+    assert_eq!(pair(&answer, "error"), Some("invalid_request"), "{back}");
+    assert_eq!(pair(&answer, "access_token"), None);
+}
+
 /// `tests/rp/`, where the Node relying party lives.
 fn node_rp_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
