@@ -42,6 +42,7 @@ pub mod clock;
 pub mod http;
 pub mod model;
 pub mod oauth;
+pub mod oidc;
 pub mod pages;
 pub mod secret;
 pub mod settings;

@@ -78,6 +78,8 @@ struct RawSettings {
     trusted_proxies: Option<Vec<String>>,
     log_format: Option<LogFormat>,
     access_log: Option<bool>,
+    signing_key_file: Option<PathBuf>,
+    id_token_expire_seconds: Option<i64>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -141,6 +143,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether the access log is written at all (off when a proxy in front keeps one).
     pub access_log: bool,
+    /// The file holding the private halves of the id_token signing keys, resolved against the
+    /// config file's directory; `None`: the database path with `.keys` appended.
+    pub signing_key_file: Option<PathBuf>,
+    /// Lifetime of an id_token; a retired signing key stays published this long after its
+    /// retirement, so that every id_token it signed can still be checked until it expires.
+    pub id_token_expire_seconds: i64,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -181,6 +189,8 @@ const MAX_TIMEOUT_SECONDS: u64 = 3600;
 const MAX_CONNECTIONS: usize = 65_536;
 /// The largest custom stylesheet read.
 const MAX_CUSTOM_CSS_BYTES: u64 = 256 * 1024;
+/// The longest id_token lifetime accepted: a day (a retired signing key is published this long).
+const MAX_ID_TOKEN_LIFETIME: i64 = 86_400;
 
 impl Settings {
     /// Whether users reach oauthd over https (cookies are then `Secure`).
@@ -360,6 +370,16 @@ impl Settings {
                 .map_err(|why| bad_value("trusted_proxies", &why))?,
             log_format: raw.log_format.unwrap_or(LogFormat::Text),
             access_log: raw.access_log.unwrap_or(true),
+            signing_key_file: raw.signing_key_file.map(|file| base.join(file)),
+            id_token_expire_seconds: match raw.id_token_expire_seconds.unwrap_or(3600) {
+                n @ 1..=MAX_ID_TOKEN_LIFETIME => n,
+                _ => {
+                    return Err(bad_value(
+                        "id_token_expire_seconds",
+                        "must be between 1 and 86400 seconds",
+                    ));
+                }
+            },
         })
     }
 }
@@ -499,6 +519,10 @@ mod tests {
         assert_eq!(s.trusted_proxies, TrustedProxies::default());
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(s.access_log);
+        assert_eq!(
+            (s.signing_key_file, s.id_token_expire_seconds),
+            (None, 3600)
+        );
         assert!(s.admin_scopes.is_empty(), "introspection is not configured");
         let with = Settings::from_toml("scopes = { read = \"R\", introspection = \"I\" }").unwrap();
         assert_eq!(with.admin_scopes, ["introspection"]);
@@ -520,6 +544,20 @@ mod tests {
     }
 
     #[test]
+    fn signing_key_file_is_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("oauthd.toml");
+        std::fs::write(&config, "signing_key_file = \"keys/id.jwks\"").unwrap();
+        let s = Settings::load(Some(&config)).unwrap();
+        assert_eq!(s.signing_key_file, Some(dir.path().join("keys/id.jwks")));
+        let absolute = Settings::from_toml("signing_key_file = \"/etc/oauthd/keys\"").unwrap();
+        assert_eq!(
+            absolute.signing_key_file,
+            Some(PathBuf::from("/etc/oauthd/keys"))
+        );
+    }
+
+    #[test]
     fn a_full_file_is_read() {
         let s = Settings::from_toml(
             r#"
@@ -532,6 +570,7 @@ mod tests {
             max_connections = 8
             trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
             log_format = "json"
+            id_token_expire_seconds = 600
             "#,
         )
         .unwrap();
@@ -545,6 +584,7 @@ mod tests {
             TrustedProxies::parse(&["127.0.0.1".into(), "10.0.0.0/8".into()]).unwrap()
         );
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.id_token_expire_seconds, 600);
     }
 
     #[test]
@@ -596,6 +636,9 @@ mod tests {
             ("trusted_proxies = \"10.0.0.1\"", "trusted_proxies"),
             ("log_format = \"xml\"", "log_format"),
             ("access_log = \"yes\"", "access_log"),
+            ("id_token_expire_seconds = 0", "id_token_expire_seconds"),
+            ("id_token_expire_seconds = 86401", "id_token_expire_seconds"),
+            ("signing_key_file = 7", "signing_key_file"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

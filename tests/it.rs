@@ -36,6 +36,9 @@ mod edge;
 #[path = "it/cli.rs"]
 mod cli;
 
+#[path = "it/signing_keys.rs"]
+mod signing_keys;
+
 #[path = "it/client_lib.rs"]
 mod client_lib;
 
@@ -65,6 +68,12 @@ mod admin;
 
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
+
+// OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
+#[path = "it/oidc.rs"]
+mod oidc;
+#[path = "it/oidc_logout.rs"]
+mod oidc_logout;
 
 #[path = "it/oidc_rp.rs"]
 mod oidc_rp;

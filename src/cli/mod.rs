@@ -1,9 +1,10 @@
 //! The command line: `oauthd [--db PATH] [--config PATH] <command>`. Parsing is separate from
 //! running so that both are testable; `main` maps [`CliError`] to exit codes. This module
-//! dispatches; `args` reads arguments, `users` and `apps` carry out those commands.
+//! dispatches; `args` reads arguments, `users`, `apps` and `keys` carry out those commands.
 
 mod apps;
 mod args;
+mod keys;
 mod users;
 
 use crate::clock::Clock;
@@ -30,6 +31,8 @@ commands:
   app list [--json]
   app remove CLIENT_ID
   app enable|disable CLIENT_ID
+  keys rotate                                      (a new id_token signing key)
+  keys list [--json]
   cleartokens";
 
 /// Why a command failed: a usage error (exit 2) or a failure while running (exit 1).
@@ -123,6 +126,15 @@ pub fn run(
                     out,
                 ),
                 other => Err(usage(format!("unknown app command {other:?}"))),
+            }
+        }
+        "keys" => {
+            let sub = args.word("a keys command")?;
+            let store = open(&db, &settings)?;
+            match sub.as_str() {
+                "rotate" => keys::rotate(args, &store, &db, &settings, out),
+                "list" => keys::list(args, &store, &settings, out),
+                other => Err(usage(format!("unknown keys command {other:?}"))),
             }
         }
         "cleartokens" => {

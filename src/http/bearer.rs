@@ -50,7 +50,8 @@ pub fn authorize(
     }
 }
 
-fn invalid_token(description: &str) -> HttpError {
+/// 401 with `error="invalid_token"` and `description` (RFC 6750 §3.1).
+pub fn invalid_token(description: &str) -> HttpError {
     HttpError::Bearer {
         status: 401,
         challenge: format!("{REALM}, error=\"invalid_token\", error_description=\"{description}\""),

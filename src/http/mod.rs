@@ -16,6 +16,7 @@ pub mod session;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
+use crate::oidc::keys::SigningKeys;
 use crate::settings::Settings;
 use crate::store::Store;
 use std::sync::Arc;
@@ -34,4 +35,6 @@ pub struct App {
     pub issuer: String,
     /// Where handlers read the time, once per request.
     pub clock: Clock,
+    /// The id_token signing keys, shared by all workers.
+    pub signing_keys: Arc<SigningKeys>,
 }

@@ -135,6 +135,15 @@ pub enum HttpError {
     Store(StoreError),
     /// The OS random source failed: logged, answered 500.
     Random(crate::secret::RandomError),
+    /// An id_token could not be signed (the key file went missing since start-up): logged,
+    /// answered 500. Its message names the file and the fix, never key material.
+    Signing(crate::oidc::keys::KeyError),
+}
+
+impl From<crate::oidc::keys::KeyError> for HttpError {
+    fn from(e: crate::oidc::keys::KeyError) -> Self {
+        HttpError::Signing(e)
+    }
 }
 
 impl From<StoreError> for HttpError {
@@ -232,6 +241,7 @@ impl HttpError {
             }
             HttpError::Store(e) => internal(&e.to_string()),
             HttpError::Random(e) => internal(&e.to_string()),
+            HttpError::Signing(e) => internal(&e.to_string()),
         }
     }
 }

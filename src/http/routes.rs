@@ -3,7 +3,8 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, introspect, resource, revoke, token, tokens,
+    accounts, apps, authorize, discovery, introspect, logout, resource, revoke, token, tokens,
+    userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
@@ -22,6 +23,25 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
             _,
             paths::TOKEN | paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN | paths::INTROSPECT,
         ) => Err(HttpError::OAuthMethodNotAllowed("POST")),
+
+        (
+            "GET" | "HEAD",
+            paths::OPENID_CONFIGURATION
+            | paths::DOT_OPENID_CONFIGURATION
+            | paths::OAUTH_AUTHORIZATION_SERVER,
+        ) => Ok(discovery::metadata(app)),
+        (
+            _,
+            paths::OPENID_CONFIGURATION
+            | paths::DOT_OPENID_CONFIGURATION
+            | paths::OAUTH_AUTHORIZATION_SERVER,
+        ) => Err(HttpError::MethodNotAllowed("GET, HEAD")),
+        ("GET" | "HEAD", paths::JWKS) => discovery::jwks(app),
+        (_, paths::JWKS) => Err(HttpError::MethodNotAllowed("GET, HEAD")),
+        ("GET" | "POST", paths::RP_INITIATED_LOGOUT) => logout::logout(app, req),
+        (_, paths::RP_INITIATED_LOGOUT) => Err(HttpError::PageMethodNotAllowed("GET, POST")),
+        ("GET" | "POST", paths::USERINFO) => userinfo::userinfo(app, req),
+        (_, paths::USERINFO) => Err(HttpError::MethodNotAllowed("GET, POST")),
 
         ("OPTIONS", paths::API_HELLO) => Ok(resource::options(READ_ONLY)),
         ("GET" | "HEAD", paths::API_HELLO) => resource::hello(app, req),

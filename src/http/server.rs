@@ -14,6 +14,7 @@ use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::route;
+use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -47,6 +48,9 @@ pub enum StartError {
     Bind(String),
     /// The database could not be opened or migrated.
     Store(StoreError),
+    /// The id_token signing key could not be made, or its private half is missing, exposed
+    /// or wrong in the key file; the message names the file and what to do.
+    SigningKeys(KeyError),
 }
 
 impl std::fmt::Display for StartError {
@@ -54,6 +58,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Bind(e) => write!(f, "cannot listen: {e}"),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::SigningKeys(e) => write!(f, "{e}"),
         }
     }
 }
@@ -67,6 +72,7 @@ pub struct RunningServer {
     stopper: Stopper,
     acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    signing_keys: Arc<SigningKeys>,
 }
 
 /// A complete request on its way to a worker, with where its answer goes.
@@ -84,8 +90,10 @@ struct Shared {
 }
 
 impl RunningServer {
-    /// Opens the database once per worker (creating and migrating it if needed), binds, and
-    /// starts the workers and the acceptor.
+    /// Opens the database once per worker (creating and migrating it if needed), sets up the
+    /// id_token signing keys (the first key at first start; the key file next to the database
+    /// must serve the current key, see [`SigningKeys::open`]), binds, and starts the workers
+    /// and the acceptor.
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
@@ -93,6 +101,12 @@ impl RunningServer {
             .map(|_| Store::open(&config.db_path, settings.durability))
             .collect::<Result<Vec<_>, _>>()
             .map_err(StartError::Store)?;
+        let signing_keys = Arc::new(open_signing_keys(
+            &stores,
+            &config.db_path,
+            &settings,
+            config.clock.now(),
+        )?);
         let listener =
             TcpListener::bind(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?;
         widen_backlog(&listener, settings.max_connections);
@@ -115,6 +129,7 @@ impl RunningServer {
                     limiter: Arc::clone(&limiter),
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
+                    signing_keys: Arc::clone(&signing_keys),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))
@@ -150,6 +165,7 @@ impl RunningServer {
             stopper,
             acceptor,
             workers,
+            signing_keys,
         })
     }
 
@@ -161,6 +177,12 @@ impl RunningServer {
     /// The OpenID issuer every relying party sees.
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// The id_token signing keys the workers share, for an embedding program that signs or
+    /// checks tokens of its own with them.
+    pub fn signing_keys(&self) -> Arc<SigningKeys> {
+        Arc::clone(&self.signing_keys)
     }
 
     /// A handle that can ask the server to stop from another thread (a signal handler).
@@ -184,6 +206,21 @@ impl RunningServer {
             let _ = worker.join();
         }
     }
+}
+
+/// The signing keys, made at first start; a key file that cannot serve stops start-up here.
+fn open_signing_keys(
+    stores: &[Store],
+    db_path: &std::path::Path,
+    settings: &Settings,
+    now: i64,
+) -> Result<SigningKeys, StartError> {
+    let store = stores
+        .first()
+        .ok_or(StartError::SigningKeys(KeyError::NoCurrentKey))?;
+    let file = key_file_path(db_path, settings);
+    SigningKeys::open(store, file, settings.id_token_expire_seconds, now)
+        .map_err(StartError::SigningKeys)
 }
 
 /// Asks a running server to stop; cheap to clone into a signal handler.

@@ -5,6 +5,36 @@ use crate::oauth::error::OAuthError;
 use crate::secret;
 use std::fmt;
 
+/// How a client may authenticate (RFC 6749 §2.3.1, OIDC Core §9): the metadata's
+/// `token_endpoint_auth_methods_supported` and its revocation and introspection twins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// The client_id and secret in an HTTP Basic header.
+    ClientSecretBasic,
+    /// The client_id and secret in the form body.
+    ClientSecretPost,
+    /// A public client: its client_id alone.
+    None,
+}
+
+impl AuthMethod {
+    /// Every method [`authenticate`] accepts.
+    pub const ALL: [AuthMethod; 3] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::None,
+    ];
+
+    /// The registered name (RFC 7591 §2).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
 /// What the client presented: from HTTP Basic or from the body, never both.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientCredentials {

@@ -7,6 +7,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+/// Every claim an id_token or userinfo may hold: the metadata's `claims_supported`.
+pub const CLAIMS_SUPPORTED: [&str; 12] = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "preferred_username",
+    "name",
+    "email",
+    "email_verified",
+];
+
 /// Who the claims are about, as far as the scopes may tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person<'a> {

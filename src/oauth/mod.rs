@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod client;
 pub mod error;
 pub mod id_token;
+pub mod logout;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect;

@@ -16,6 +16,9 @@ pub enum Method {
 }
 
 impl Method {
+    /// Both methods, strongest first.
+    pub const ALL: [Method; 2] = [Method::S256, Method::Plain];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,5 +1,8 @@
 //! OpenID Connect's `prompt` and `max_age` (Core §3.1.2.1): when the user must be asked again.
 
+/// The `prompt` values understood: the metadata's `prompt_values_supported`.
+pub const PROMPT_VALUES: [&str; 4] = ["none", "login", "consent", "select_account"];
+
 /// What `prompt` asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prompt {

@@ -6,12 +6,14 @@ mod accounts;
 mod admin;
 mod apps;
 mod consent;
+mod logout;
 mod tokens;
 
 pub use accounts::{LoginForm, home, login};
 pub use admin::{AdminPage, NewUserForm, admin};
 pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
+pub use logout::{LogoutForm, confirm_logout, signed_out};
 pub use tokens::{confirm_revoke, tokens_list};
 
 use crate::http::paths;

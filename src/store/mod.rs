@@ -4,6 +4,7 @@
 mod apps;
 mod codes;
 mod sessions;
+mod signing_keys;
 mod token_views;
 mod tokens;
 mod users;
@@ -11,6 +12,7 @@ mod users;
 pub use apps::NewApplication;
 pub use codes::NewCode;
 pub use sessions::{Session, SessionUser};
+pub use signing_keys::SigningKeyRow;
 pub use token_views::{Holder, TokenView};
 pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
 pub use users::{NewUser, UserView};

@@ -1,6 +1,9 @@
-//! The `oauthd` command line, run as the real binary: users, apps, cleartokens, settings, serve.
+//! The `oauthd` command line, run as the real binary: users, apps, keys, cleartokens, settings,
+//! serve.
 
-use crate::support::{Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, exchange, field};
+use crate::support::{
+    Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, exchange, field, kids,
+};
 use oauthd::model::{AccessToken, Application, User};
 use oauthd::secret::{digest, verify_password};
 use oauthd::settings::Durability;
@@ -300,4 +303,85 @@ fn serve_creates_a_new_database_and_stops_on_sigterm() {
     assert_eq!(code, Some(0), "{rest}");
     assert!(rest.contains("oauthd stopped"), "{rest:?}");
     assert!(!serving.is_running());
+}
+
+#[test]
+fn keys_rotate_and_list_show_the_current_and_the_retired_key() {
+    let s = TestServer::start();
+    let list = |s: &TestServer| -> Value {
+        let (code, out, err) = s.cli(&["keys", "list", "--json"], "");
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("keys list --json prints JSON")
+    };
+    let first = list(&s);
+    let old = field(&first[0], "kid");
+    assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(
+        (first[0]["alg"].clone(), first[0]["state"].clone()),
+        (json!("RS256"), json!("current"))
+    );
+    assert_eq!(first[0]["retired"], Value::Null);
+
+    let (code, out, err) = s.cli(&["keys", "rotate"], "");
+    assert_eq!(code, 0, "{err}");
+    let keys = list(&s);
+    let new = field(&keys[0], "kid");
+    assert!(
+        out.contains(&format!("new signing key {new} is current")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("retired {old}: published until")),
+        "{out}"
+    );
+    assert_eq!(keys[0]["state"], "current");
+    assert_eq!(
+        (field(&keys[1], "kid"), field(&keys[1], "state")),
+        (old.clone(), "retired".into())
+    );
+    let retired = keys[1]["retired"].as_i64().expect("retired at");
+    assert_eq!(
+        keys[1]["published_until"].as_i64(),
+        Some(retired + 3600),
+        "id_token_expire_seconds"
+    );
+
+    let (code, table, err) = s.cli(&["keys", "list"], "");
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "a heading and two keys: {table}");
+    assert!(
+        lines[0].starts_with("KID") && lines[0].contains("STATE"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with(&new) && lines[1].ends_with("current"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with(&old) && lines[2].contains("RS256"),
+        "{table}"
+    );
+    assert!(
+        lines[2].contains("retired at") && lines[2].contains("published until"),
+        "{table}"
+    );
+
+    // Only the current key's private half stays in the key file.
+    let file: Value = serde_json::from_slice(&std::fs::read(s.key_file_path()).unwrap()).unwrap();
+    assert_eq!(kids(&file), [new.as_str()]);
+    for listing in [table, s.cli(&["keys", "list", "--json"], "").1] {
+        let d = file["keys"][0]["d"].as_str().unwrap();
+        assert!(!listing.contains(d), "key material listed: {listing}");
+    }
+
+    for bad in [
+        &["keys"][..],
+        &["keys", "frob"],
+        &["keys", "rotate", "now"],
+        &["keys", "list", "--yaml"],
+    ] {
+        let (code, _, err) = s.cli(bad, "");
+        assert_eq!(code, 2, "{bad:?}: {err}");
+    }
 }

@@ -30,9 +30,16 @@ pub fn encode(resp: &Resp, head_only: bool, persistence: Persistence) -> Vec<u8>
         reason(resp.status),
         httpdate::fmt_http_date(SystemTime::now())
     );
+    // A header the answer sets itself (a public document's Cache-Control) replaces the common one.
+    let own = |name: &str| {
+        resp.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
     let headers = COMMON_HEADERS
         .iter()
         .copied()
+        .filter(|(name, _)| !own(name))
         .chain(resp.headers.iter().map(|(k, v)| (*k, v.as_str())));
     for (name, value) in headers {
         if is_safe(name) && is_safe(value) {
@@ -105,6 +112,22 @@ mod tests {
         assert!(out.contains("\r\nCache-Control: no-store\r\n"), "{out}");
         assert!(out.ends_with("\r\nContent-Length: 5\r\n\r\nhello"), "{out}");
         assert!(!out.contains("Connection"), "{out}");
+    }
+
+    #[test]
+    fn an_answer_s_own_header_replaces_the_common_one() {
+        let public = Resp::text(200, "{}").with_header("cache-control", "public, max-age=60");
+        let out = text(&public, false, Persistence::KeepAlive);
+        assert_eq!(
+            out.to_ascii_lowercase().matches("cache-control").count(),
+            1,
+            "{out}"
+        );
+        assert!(
+            out.contains("\r\ncache-control: public, max-age=60\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("\r\nX-Frame-Options: DENY\r\n"), "{out}");
     }
 
     #[test]

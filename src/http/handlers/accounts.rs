@@ -26,9 +26,10 @@ pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
             (new.session, Some(new.set_cookie))
         }
     };
+    let hint = login_hint(next);
     let form = LoginForm {
         next,
-        username: "",
+        username: hint.as_deref().unwrap_or(""),
         error: None,
     };
     let frame = session::frame(&app.settings, Some(&session));
@@ -114,6 +115,18 @@ pub fn stylesheet(css: &str) -> Resp {
     }
 }
 
+/// OIDC Core §3.1.2.1's `login_hint`: the username the form starts with, when the sign-in is
+/// for an authorization request that names one.
+fn login_hint(next: &str) -> Option<String> {
+    let query = next.strip_prefix(paths::AUTHORIZE)?.strip_prefix('?')?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let (_, hint) = pairs.into_iter().find(|(name, _)| name == "login_hint")?;
+    (hint.chars().count() <= MAX_HINT_CHARS).then_some(hint)
+}
+
+/// The longest login_hint shown (Django's username limit).
+const MAX_HINT_CHARS: usize = 150;
+
 /// `next` if it is a path on this server; otherwise `/` (RFC 9700 §4.11: no open redirector).
 /// Refused: absolute URLs, scheme-relative `//host`, `/\host` (browsers read `\` as `/`), and
 /// anything with control characters, whitespace or non-ASCII (no Location header holds it).
@@ -139,6 +152,16 @@ fn bad_form<E>(_: E) -> HttpError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_hint_fills_in_the_username() {
+        let next = "/o/authorize/?client_id=c&login_hint=bob%22e%27i&scope=openid";
+        assert_eq!(login_hint(next).as_deref(), Some("bob\"e'i"));
+        assert_eq!(login_hint("/o/applications/?login_hint=bob"), None);
+        assert_eq!(login_hint("/o/authorize/?client_id=c"), None);
+        let long = format!("/o/authorize/?login_hint={}", "b".repeat(151));
+        assert_eq!(login_hint(&long), None);
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -3,6 +3,7 @@
 //! the issuer as `iss` (RFC 9207).
 
 use crate::http::App;
+use crate::http::handlers::id_tokens::{self, IdTokenFor};
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
@@ -267,15 +268,24 @@ fn consent_page(
     )
 }
 
-/// The id_token of an implicit answer (OIDC Core §3.2.2.10).
+/// The id_token of an implicit answer (OIDC Core §3.2.2.10), with `at_hash` when an access
+/// token comes with it.
 fn implicit_id_token(
-    _app: &App,
-    _user: &SessionUser,
-    _request: &AuthorizationRequest,
-    _access_token: Option<&Secret>,
-    _now: i64,
+    app: &App,
+    user: &SessionUser,
+    request: &AuthorizationRequest,
+    access_token: Option<&Secret>,
+    now: i64,
 ) -> Result<String, HttpError> {
-    Err(HttpError::bad_request(
-        "id_token responses are being built.",
-    ))
+    let what = IdTokenFor {
+        user_id: user.id,
+        client_id: &request.client_id,
+        scope: &request.scope,
+        auth_time: Some(user.auth_time),
+        nonce: request.nonce.as_deref(),
+        access_token: access_token.map(Secret::expose),
+    };
+    // The request was checked to hold `openid` (the id_token response types need it).
+    id_tokens::issue(app, &app.store, &what, now)?
+        .ok_or_else(|| HttpError::bad_request("An id_token response needs the openid scope."))
 }

@@ -4,11 +4,15 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod authorize;
+pub mod discovery;
+pub mod id_tokens;
 pub mod introspect;
+pub mod logout;
 pub mod resource;
 pub mod revoke;
 pub mod token;
 pub mod tokens;
+pub mod userinfo;
 
 use crate::http::App;
 use crate::http::limiter::{Attempt, Subject};

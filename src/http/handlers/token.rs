@@ -1,6 +1,9 @@
-//! `POST /o/token/`: the password, client_credentials and refresh_token grants (RFC 6749 §4.3, §4.4, §6).
+//! `POST /o/token/`: the authorization_code, password, client_credentials and refresh_token
+//! grants (RFC 6749 §4.1.3, §4.3, §4.4, §6), with an id_token for `openid` grants (OIDC Core
+//! §3.1.3.3, §12.2).
 
 use crate::http::App;
+use crate::http::handlers::id_tokens::{self, IdTokenFor};
 use crate::http::handlers::{authenticate_client, oauth_params, secret_try};
 use crate::http::limiter::Subject;
 use crate::http::request::Req;
@@ -21,6 +24,8 @@ struct TokenResponse<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
     scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 /// Freshly generated credentials for one response.
@@ -57,7 +62,7 @@ impl FreshTokens {
         }
     }
 
-    fn response(&self, scope: &Scopes, lifetime: i64) -> Resp {
+    fn response(&self, scope: &Scopes, lifetime: i64, id_token: Option<String>) -> Resp {
         Resp::json_no_store(
             200,
             &TokenResponse {
@@ -66,6 +71,7 @@ impl FreshTokens {
                 expires_in: lifetime,
                 refresh_token: self.refresh.as_ref().map(Secret::expose),
                 scope: scope.to_string(),
+                id_token,
             },
         )
     }
@@ -139,7 +145,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
     let now = app.clock.now();
     app.store
         .immediate(|store| store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime)))?;
-    Ok(fresh.response(&issue.scope, lifetime))
+    Ok(fresh.response(&issue.scope, lifetime, None))
 }
 
 /// Check and rotation run in one IMMEDIATE transaction, so of concurrent requests presenting
@@ -162,7 +168,24 @@ fn refresh(
             RefreshDecision::Refresh { scope, rotate } => {
                 let new = fresh.stored(GrantRef::Existing(token.grant.id), &scope, now, lifetime);
                 store.refresh_tokens(&token, rotate, &new)?;
-                Ok(Ok(scope))
+                // Core §12.2: the same iss, sub and aud; the original auth_time; no nonce.
+                let id_token = match token.grant.user_id {
+                    Some(user_id) => id_tokens::issue(
+                        app,
+                        store,
+                        &IdTokenFor {
+                            user_id,
+                            client_id: &client.client_id,
+                            scope: &scope,
+                            auth_time: token.grant.auth_time,
+                            nonce: None,
+                            access_token: Some(fresh.access.expose()),
+                        },
+                        now,
+                    )?,
+                    None => None,
+                };
+                Ok(Ok((scope, id_token)))
             }
             RefreshDecision::RevokeFamily(error) => {
                 store.revoke_grant(token.grant.id, now)?;
@@ -171,7 +194,8 @@ fn refresh(
             RefreshDecision::Reject(error) => Ok(Err(error)),
         }
     })?;
-    Ok(fresh.response(&outcome?, lifetime))
+    let (scope, id_token) = outcome?;
+    Ok(fresh.response(&scope, lifetime, id_token))
 }
 
 /// RFC 6749 §4.1.3: the check, the single use and the issuance run in one IMMEDIATE
@@ -202,7 +226,20 @@ fn exchange_code(
                 let issued =
                     store.issue_tokens(&fresh.stored(grant, &code.scope, now, lifetime))?;
                 store.mark_code_used(code.id, now, issued.grant_id)?;
-                Ok(Ok(code.scope))
+                let id_token = id_tokens::issue(
+                    app,
+                    store,
+                    &IdTokenFor {
+                        user_id: code.user_id,
+                        client_id: &client.client_id,
+                        scope: &code.scope,
+                        auth_time: code.auth_time,
+                        nonce: code.nonce.as_deref(),
+                        access_token: Some(fresh.access.expose()),
+                    },
+                    now,
+                )?;
+                Ok(Ok((code.scope, id_token)))
             }
             CodeDecision::RevokeFamily(error) => {
                 if let Some(grant_id) = code.grant_id {
@@ -213,5 +250,6 @@ fn exchange_code(
             CodeDecision::Reject(error) => Ok(Err(error)),
         }
     })?;
-    Ok(fresh.response(&outcome?, lifetime))
+    let (scope, id_token) = outcome?;
+    Ok(fresh.response(&scope, lifetime, id_token))
 }
