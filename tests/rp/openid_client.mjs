@@ -32,8 +32,9 @@ function firstLine() {
   const lines = createInterface({ input: process.stdin });
   return new Promise((resolve, reject) => {
     lines.once('line', (line) => {
-      lines.close();
+      // Settled first: close() emits 'close' at once.
       resolve(line.trim());
+      lines.close();
     });
     lines.once('close', () => reject(new Error('standard input closed before the callback URL')));
   });
