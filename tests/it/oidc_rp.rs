@@ -348,7 +348,9 @@ fn openidconnect_code_flow_for_a_confidential_client_verifies_everything() {
         "{mismatch:?}"
     );
 
-    // A refresh returns a new id_token about the same person (OIDC Core §12.2).
+    // A refresh, two minutes later, returns a new id_token about the same person, issued
+    // now, about the original authentication (OIDC Core §12.2).
+    s.advance(120);
     let refresh = token.refresh_token().expect("a refresh token");
     let renewed = rp
         .exchange_refresh_token(refresh)
@@ -373,6 +375,11 @@ fn openidconnect_code_flow_for_a_confidential_client_verifies_everything() {
         renewed_claims.auth_time(),
         claims.auth_time(),
         "§12.2: auth_time is the original authentication's"
+    );
+    assert_eq!(
+        renewed_claims.issue_time().timestamp(),
+        s.now(),
+        "§12.2: iat is now"
     );
     if let Some(hash) = renewed_claims.access_token_hash() {
         assert_eq!(hash, &expected_at_hash(&rp, &renewed));
@@ -709,6 +716,12 @@ fn openid_client_for_node_signs_in_refreshes_introspects_revokes_and_logs_out() 
         assert!(scope.split(' ').any(|s| s == wanted), "{scope}");
     }
     assert_eq!(saw["after_revocation"]["active"], false);
+    let challenged = &saw["revoked_userinfo"];
+    assert_eq!(challenged["status"], 401, "{challenged}");
+    assert_eq!(challenged["code"], "OAUTH_WWW_AUTHENTICATE_CHALLENGE");
+    assert_eq!(challenged["challenges"][0]["scheme"], "bearer");
+    let error = &challenged["challenges"][0]["parameters"]["error"];
+    assert_eq!(error, "invalid_token", "RFC 6750 §3.1");
     // The revoked token is dead for everyone, not only in openid-client's eyes.
     let revoked = field(refreshed, "access_token");
     let form = format!("token={revoked}");

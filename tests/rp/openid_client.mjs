@@ -93,6 +93,14 @@ async function main() {
   const introspection = await oidc.tokenIntrospection(config, refreshed.access_token);
   await oidc.tokenRevocation(config, refreshed.access_token);
   const afterRevocation = await oidc.tokenIntrospection(config, refreshed.access_token);
+  // The revoked token at userinfo: RFC 6750 §3.1's challenge, as the library reads it.
+  let revokedUserinfo;
+  try {
+    await oidc.fetchUserInfo(config, refreshed.access_token, claims.sub);
+    revokedUserinfo = { accepted: true };
+  } catch (error) {
+    revokedUserinfo = { code: error.code, status: error.status, challenges: error.cause };
+  }
 
   const logoutState = oidc.randomState();
   const endSessionUrl = oidc.buildEndSessionUrl(config, {
@@ -122,6 +130,7 @@ async function main() {
     },
     introspection,
     after_revocation: afterRevocation,
+    revoked_userinfo: revokedUserinfo,
     logout_state: logoutState,
     end_session_url: endSessionUrl.href,
   };
