@@ -417,6 +417,32 @@ fn openidconnect_code_flow_for_a_public_client_needs_the_right_verifier() {
     let rp = relying_party(&s, &client, REDIRECT);
     let agent = UserAgent::new(&s.http);
 
+    // Nobody signed in and prompt=none: login_required, back at the client with state and
+    // iss (OIDC Core §3.1.2.6, RFC 9207 §2), no login page.
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, _) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_prompt(openidconnect::core::CoreAuthPrompt::None)
+        .set_pkce_challenge(challenge)
+        .url();
+    let silent = agent.get(url.as_str());
+    assert_eq!(silent.status, 303, "{}", silent.body);
+    let back = url::Url::parse(&agent.location(&silent)).expect("back at the client");
+    assert_eq!(back.as_str().split('?').next(), Some(REDIRECT));
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(
+        query_param(&back, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    assert_eq!(query_param(&back, "iss"), Some(s.base.clone()));
+
     // A code exchanged with another verifier is refused (RFC 7636 §4.6).
     let first = request(&rp, &["profile"]);
     let approval = agent.authorize(first.url.as_str(), USERNAME, PASSWORD);
@@ -674,6 +700,7 @@ fn openid_client_for_node_signs_in_refreshes_introspects_revokes_and_logs_out() 
             query_param(&url, "code_challenge_method").as_deref(),
             Some("S256")
         );
+        assert_eq!(query_param(&url, "max_age").as_deref(), Some("300"));
         nonce_asked = query_param(&url, "nonce");
         let approval = agent.authorize(url.as_str(), USERNAME, PASSWORD);
         assert!(approval.consent.body.contains("offline_access"));

@@ -27,6 +27,9 @@ if (!postLogoutUri) {
   process.exit(2);
 }
 
+/** The max_age of the authorization request, in seconds. */
+const MAX_AGE = 300;
+
 /** The first line of standard input. */
 function firstLine() {
   const lines = createInterface({ input: process.stdin });
@@ -72,6 +75,7 @@ async function main() {
     code_challenge_method: 'S256',
     nonce,
     state,
+    max_age: String(MAX_AGE),
   });
   console.log(`authorize ${authorizationUrl.href}`);
 
@@ -82,6 +86,8 @@ async function main() {
     pkceCodeVerifier: codeVerifier,
     expectedNonce: nonce,
     expectedState: state,
+    // With max_age, auth_time is required and must be recent enough (OIDC Core §3.1.2.1).
+    maxAge: MAX_AGE,
     idTokenExpected: true,
   });
   const claims = tokens.claims();
