@@ -629,3 +629,37 @@ fn after_a_key_rotation_new_id_tokens_use_the_new_key_and_old_ones_still_verify(
         assert!(key.get("d").is_none(), "no private member is published");
     }
 }
+
+#[test]
+fn the_password_grant_with_openid_gives_an_id_token_from_that_moment() {
+    let w = World::new();
+    let client = w.server.add_client("confidential", "password", &[]);
+    let now = w.server.now();
+    let reply = w.server.post_form(
+        "/o/token/",
+        &format!(
+            "grant_type=password&username=bob&password={}&scope=openid+profile",
+            form_encode(PASSWORD)
+        ),
+        Some(client.basic()),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let claims = w.verified(reply.json()["id_token"].as_str().expect("an id_token"));
+    assert_eq!(claims["auth_time"], now);
+    assert_eq!(claims["aud"], client.id.as_str());
+    assert_eq!(claims["preferred_username"], "bob");
+    assert!(!claims.contains_key("nonce"));
+    let cc = w
+        .server
+        .add_client("confidential", "client-credentials", &[]);
+    let reply = w.server.post_form(
+        "/o/token/",
+        "grant_type=client_credentials&scope=openid",
+        Some(cc.basic()),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.json().get("id_token").is_none(),
+        "no user, no id_token"
+    );
+}

@@ -133,19 +133,36 @@ fn password_grant(
     issue_new_grant(app, client, &issue)
 }
 
+/// A new grant without a code: client_credentials (no user), or the password grant, whose
+/// user has just proved who they are — so an `openid` scope gets an id_token with that moment
+/// as its `auth_time`, as a code would have.
 fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(issue.with_refresh_token)?;
+    let now = app.clock.now();
+    let auth_time = issue.user_id.map(|_| now);
     let grant = GrantRef::New {
         application_id: client.id,
         user_id: issue.user_id,
         scope: &issue.scope,
-        auth_time: None,
+        auth_time,
     };
-    let now = app.clock.now();
-    app.store
-        .immediate(|store| store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime)))?;
-    Ok(fresh.response(&issue.scope, lifetime, None))
+    let id_token = app.store.immediate(|store| -> Result<_, HttpError> {
+        store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime))?;
+        let Some(user_id) = issue.user_id else {
+            return Ok(None);
+        };
+        let what = IdTokenFor {
+            user_id,
+            client_id: &client.client_id,
+            scope: &issue.scope,
+            auth_time,
+            nonce: None,
+            access_token: Some(fresh.access.expose()),
+        };
+        id_tokens::issue(app, store, &what, now)
+    })?;
+    Ok(fresh.response(&issue.scope, lifetime, id_token))
 }
 
 /// Check and rotation run in one IMMEDIATE transaction, so of concurrent requests presenting
