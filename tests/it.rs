@@ -74,3 +74,6 @@ mod browser_pages;
 mod oidc;
 #[path = "it/oidc_logout.rs"]
 mod oidc_logout;
+
+#[path = "it/oidc_rp.rs"]
+mod oidc_rp;

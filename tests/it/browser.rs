@@ -175,3 +175,135 @@ fn part_1_in_a_real_browser_login_allow_and_exchange() {
     );
     screenshot(&tab, "error");
 }
+
+/// Opens `url` and waits for it to load.
+pub fn open(tab: &Tab, url: &str) {
+    tab.navigate_to(url)
+        .expect("navigate")
+        .wait_until_navigated()
+        .expect("loaded");
+}
+
+/// The text of the page's `main` once `selector` is on the page.
+pub fn main_text_once(tab: &Tab, selector: &str) -> String {
+    tab.wait_for_element(selector)
+        .and_then(|_| tab.find_element("main"))
+        .and_then(|main| main.get_inner_text())
+        .unwrap_or_else(|e| panic!("{selector}: {e}"))
+}
+
+/// The query of a path the callback listener received.
+fn query_of(path: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(path.split_once('?').map_or("", |(_, q)| q)).expect("query")
+}
+
+#[test]
+fn oidc_sign_in_and_sign_out_in_a_real_browser() {
+    use crate::oidc_rp::{self, PASSWORD, USERNAME};
+    use openidconnect::core::CoreIdToken;
+    use openidconnect::{ClientId, CsrfToken, LogoutRequest, PostLogoutRedirectUrl};
+
+    let (s, carol) = oidc_rp::world();
+    let (port, arrivals) = callback_listener();
+    let redirect_uri = format!("http://127.0.0.1:{port}/cb");
+    let post_logout = format!("http://127.0.0.1:{port}/cb/signed-out");
+    let client = s.add_app(&[
+        "--name",
+        "Carol's notes",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "authorization-code",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--post-logout-redirect-uri",
+        &post_logout,
+    ]);
+    let rp = oidc_rp::relying_party(&s, &client, &redirect_uri);
+    let request = oidc_rp::request(&rp, &["profile", "email"]);
+
+    let browser = launch();
+    let tab = browser.new_tab().expect("tab");
+    open(&tab, request.url.as_str());
+    assert!(tab.get_url().contains("/accounts/login/?next="));
+    type_into(&tab, "#username", USERNAME);
+    type_into(&tab, "#password", PASSWORD);
+    tab.wait_for_element("main button[type=submit]")
+        .expect("log in button")
+        .click()
+        .expect("log in");
+    let consent = main_text_once(&tab, "button[name=allow]");
+    for words in [
+        "Authorize Carol's notes?",
+        "openid: Sign you in to it with your account here",
+        "profile: See your username and your name",
+        "email: See your email address",
+    ] {
+        assert!(consent.contains(words), "{words:?} in {consent}");
+    }
+    screenshot(&tab, "oidc-consent");
+    tab.find_element("button[name=allow]")
+        .expect("allow")
+        .click()
+        .expect("allow");
+
+    // At the relying party: state, iss, then the library exchanges and verifies.
+    let arrived = arrivals
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the browser reached the relying party");
+    let query = query_of(&arrived);
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("state").as_deref(),
+        Some(request.state.secret().as_str())
+    );
+    assert_eq!(get("iss"), Some(s.base.clone()), "RFC 9207 §2");
+    let token = oidc_rp::exchange(&rp, get("code").expect("a code"), request.verifier);
+    let claims = oidc_rp::verified(&rp, &token, &request.nonce);
+    oidc_rp::assert_carol(&claims, &carol);
+    let id_token: &CoreIdToken = openidconnect::TokenResponse::id_token(&token).unwrap();
+
+    // RP-initiated logout, the URL built by the library from the metadata's end_session_endpoint.
+    let document = s.request("GET", "/.well-known/openid-configuration", &[], b"");
+    let end_session = document.json()["end_session_endpoint"]
+        .as_str()
+        .expect("end_session_endpoint")
+        .to_owned();
+    let logout_url = LogoutRequest::from(openidconnect::EndSessionUrl::new(end_session).unwrap())
+        .set_id_token_hint(id_token)
+        .set_client_id(ClientId::new(client.id.clone()))
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(post_logout.clone()).unwrap())
+        .set_state(CsrfToken::new("bye ü".into()))
+        .http_get_url();
+    let sessions = format!("sessions WHERE user_id = {}", carol.id);
+    assert_eq!(crate::support::rows(&s, &sessions), 1);
+    open(&tab, logout_url.as_str());
+    let confirmation = main_text_once(&tab, "button[name=confirm]");
+    assert!(confirmation.contains("Sign out?"), "{confirmation}");
+    assert!(confirmation.contains("Carol's notes"), "{confirmation}");
+    let header = tab
+        .find_element("header")
+        .and_then(|h| h.get_inner_text())
+        .expect("header");
+    assert!(header.contains(USERNAME), "{header}");
+    screenshot(&tab, "oidc-logout");
+    let button = tab.find_element("button[name=confirm]").expect("Sign out");
+    assert_eq!(button.get_inner_text().expect("text").trim(), "Sign out");
+    button.click().expect("sign out");
+
+    let arrived = arrivals
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the browser came back to the relying party");
+    assert!(arrived.starts_with("/cb/signed-out?"), "{arrived}");
+    let state = query_of(&arrived)
+        .into_iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v);
+    assert_eq!(state.as_deref(), Some("bye ü"));
+    assert_eq!(crate::support::rows(&s, &sessions), 0, "signed out");
+}

@@ -1,31 +1,12 @@
 //! A real client library none of us wrote (the `oauth2` crate) drives the password,
 //! client-credentials and refresh grants, with both ways of sending client credentials.
 
-use crate::support::{ADMIN_PASSWORD, Tutorial};
+use crate::support::{ADMIN_PASSWORD, Tutorial, library_http as http_client};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, RefreshToken,
     ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
 };
-
-/// The library's HTTP hook, backed by ureq 3 with redirects off (as the oauth2 crate asks)
-/// and error statuses returned as responses, so the library itself parses error bodies.
-fn http_client() -> impl Fn(oauth2::HttpRequest) -> Result<oauth2::HttpResponse, ureq::Error> {
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build(),
-    );
-    move |request: oauth2::HttpRequest| {
-        let mut response = agent.run(request)?;
-        let body = response.body_mut().read_to_vec()?;
-        let mut answer = oauth2::HttpResponse::new(body);
-        *answer.status_mut() = response.status();
-        *answer.headers_mut() = response.headers().clone();
-        Ok(answer)
-    }
-}
 
 /// A client with only a token endpoint configured.
 type TokenOnlyClient =

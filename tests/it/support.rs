@@ -822,7 +822,7 @@ pub fn form_fields(page: &Reply, action: &str) -> Vec<(String, String)> {
             input[start..]
                 .split('"')
                 .next()
-                .map(|v| v.replace("&amp;", "&"))
+                .map(|v| v.replace("&quot;", "\"").replace("&amp;", "&"))
         };
         if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
             fields.push((name, value));
@@ -853,4 +853,210 @@ pub fn allow_and_get_code(s: &TestServer, browser: &Browser, query: &str) -> Str
         .find(|(k, _)| k == "code")
         .expect("a code")
         .1
+}
+
+/// The HTTP hook of the `oauth2` and `openidconnect` crates, backed by ureq 3 with redirects
+/// off (as both crates ask) and error statuses returned as responses, so that the library
+/// itself parses error bodies.
+pub fn library_http() -> impl Fn(oauth2::HttpRequest) -> Result<oauth2::HttpResponse, ureq::Error> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    );
+    move |request: oauth2::HttpRequest| {
+        let mut response = agent.run(request)?;
+        let body = response.body_mut().read_to_vec()?;
+        let mut answer = oauth2::HttpResponse::new(body);
+        *answer.status_mut() = response.status();
+        *answer.headers_mut() = response.headers().clone();
+        Ok(answer)
+    }
+}
+
+impl TestServer {
+    /// `oauthd user add USERNAME --email EMAIL --name NAME`, which must succeed; returns the
+    /// stored user (with the `sub` the server will assert).
+    pub fn add_person(
+        &self,
+        username: &str,
+        password: &str,
+        email: &str,
+        name: &str,
+    ) -> oauthd::model::User {
+        let args = ["user", "add", username, "--email", email, "--name", name];
+        let (code, out, err) = self.cli(&args, &format!("{password}\n"));
+        assert_eq!(code, 0, "user add failed: {out} {err}");
+        self.store()
+            .find_user_by_username(username)
+            .unwrap()
+            .expect("the user is stored")
+    }
+}
+
+/// A person's browser without the browser: it keeps the cookies the server sets (and drops
+/// the ones it clears), follows no redirect by itself, and plays the user through login and
+/// consent. URLs may be absolute (on this server) or paths.
+pub struct UserAgent<'a> {
+    http: &'a Http,
+    cookies: std::cell::RefCell<std::collections::BTreeMap<String, String>>,
+}
+
+/// What a user saw on the way through an authorization request.
+pub struct Approval {
+    /// The consent page.
+    pub consent: Reply,
+    /// Where the server sent the browser after Allow: the client's redirect URI with the
+    /// response in its query.
+    pub callback: url::Url,
+}
+
+impl Approval {
+    /// One parameter of the callback's query.
+    pub fn param(&self, name: &str) -> Option<String> {
+        query_param(&self.callback, name)
+    }
+}
+
+/// One parameter of a URL's query.
+pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+impl<'a> UserAgent<'a> {
+    pub fn new(http: &'a Http) -> UserAgent<'a> {
+        UserAgent {
+            http,
+            cookies: Default::default(),
+        }
+    }
+
+    /// The value of the cookie `name`, if the agent holds it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.borrow().get(name).cloned()
+    }
+
+    /// A GET of `url` with the agent's cookies.
+    pub fn get(&self, url: &str) -> Reply {
+        let path = self.path_of(url);
+        let cookie = self.cookie_header();
+        let reply = self.http.request("GET", &path, &[("Cookie", &cookie)], b"");
+        self.remember(&reply);
+        reply
+    }
+
+    /// A form POST to `url` with the agent's cookies.
+    pub fn post(&self, url: &str, fields: &[(String, String)]) -> Reply {
+        let path = self.path_of(url);
+        let cookie = self.cookie_header();
+        let headers = [
+            ("Cookie", cookie.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let reply = self.http.request("POST", &path, &headers, body.as_bytes());
+        self.remember(&reply);
+        reply
+    }
+
+    /// Opens an authorization URL, signs in on the login page it is sent to, and allows on
+    /// the consent page; asserts each step's status.
+    pub fn authorize(&self, url: &str, username: &str, password: &str) -> Approval {
+        let first = self.get(url);
+        assert_eq!(first.status, 303, "to the login page: {first:?}");
+        let login_url = self.location(&first);
+        assert!(login_url.starts_with(LOGIN), "{login_url}");
+        let login = self.get(&login_url);
+        assert_eq!(login.status, 200, "{}", login.body);
+        let next = query_param(&self.absolute(&login_url), "next").expect("next");
+        let form = [
+            ("csrfmiddlewaretoken", csrf_in(&login.body)),
+            ("username", username.to_owned()),
+            ("password", password.to_owned()),
+            ("next", next.clone()),
+        ];
+        let signed_in = self.post(LOGIN, &owned(&form));
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        assert_eq!(self.location(&signed_in), next, "back to the request");
+        self.approve(&next)
+    }
+
+    /// Opens an authorization URL as the signed-in user and allows on the consent page.
+    pub fn approve(&self, url: &str) -> Approval {
+        let consent = self.get(url);
+        assert_eq!(consent.status, 200, "the consent page: {}", consent.body);
+        let mut fields = consent_fields(&consent);
+        fields.push(("allow".into(), "Authorize".into()));
+        let answer = self.post("/o/authorize/", &fields);
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let callback = url::Url::parse(&self.location(&answer)).expect("an absolute URL");
+        Approval { consent, callback }
+    }
+
+    /// The Location of a redirect.
+    pub fn location(&self, reply: &Reply) -> String {
+        reply
+            .header("Location")
+            .unwrap_or_else(|| panic!("no Location: {reply:?}"))
+            .to_owned()
+    }
+
+    fn absolute(&self, url: &str) -> url::Url {
+        url::Url::parse(&self.http.base)
+            .and_then(|base| base.join(url))
+            .expect("a URL")
+    }
+
+    /// The path and query of `url`, which must be on this server.
+    fn path_of(&self, url: &str) -> String {
+        if url.starts_with('/') {
+            return url.to_owned();
+        }
+        let rest = url
+            .strip_prefix(&self.http.base)
+            .unwrap_or_else(|| panic!("{url} is not on {}", self.http.base));
+        assert!(rest.starts_with('/'), "{url}");
+        rest.to_owned()
+    }
+
+    fn cookie_header(&self) -> String {
+        let jar = self.cookies.borrow();
+        let pairs: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        pairs.join("; ")
+    }
+
+    /// RFC 6265 §5.2, as far as this server goes: a `Max-Age` of 0 or less removes a cookie.
+    fn remember(&self, reply: &Reply) {
+        let mut jar = self.cookies.borrow_mut();
+        let set = reply
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"));
+        for (_, header) in set {
+            let mut parts = header.split(';').map(str::trim);
+            let (name, value) = parts.next().unwrap().split_once('=').expect("name=value");
+            let gone = parts.any(|attr| {
+                attr.to_ascii_lowercase()
+                    .strip_prefix("max-age=")
+                    .and_then(|age| age.parse::<i64>().ok())
+                    .is_some_and(|age| age <= 0)
+            });
+            if gone {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+}
+
+/// Borrowed pairs as owned ones.
+pub fn owned(pairs: &[(&str, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
