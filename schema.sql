@@ -144,9 +144,10 @@ BEGIN
 END;
 -- The display name for the `profile` scope's `name` claim; empty when unknown.
 ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT '';
--- Whether `email` was set by an administrator or the CLI (the `email_verified` claim).
+-- Whether `email` was set by an administrator or the CLI (the `email_verified` claim). An
+-- address from before cannot say who set it (POST /users/ took the caller's word), so it
+-- counts as unverified: relying parties may link accounts by a verified address.
 ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
-UPDATE users SET email_verified = 1 WHERE email <> '';
 
 -- When the session's user last proved who they are (password), for max_age and `auth_time`.
 ALTER TABLE sessions ADD COLUMN auth_time INTEGER;

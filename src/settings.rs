@@ -410,14 +410,35 @@ fn read_custom_css(path: &Path) -> Result<String, SettingsError> {
     std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))
 }
 
+/// `public_url` is also the OpenID issuer, which relying parties compare character for
+/// character (Discovery §3, RFC 8414 §2): an http(s) origin, written as the URL parser would
+/// write it, with no user, path, query or fragment — oauthd answers at the root of its address.
 fn parse_public_url(text: &str) -> Result<url::Url, SettingsError> {
-    match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
-        _ => Err(bad_value(
+    let url = url::Url::parse(text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+        .ok_or_else(|| bad_value("public_url", "expected an absolute http or https URL"))?;
+    let plain = url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if !plain {
+        return Err(bad_value(
             "public_url",
-            "expected an absolute http or https URL",
-        )),
+            "expected scheme, host and port only (no user, path, query or fragment): oauthd answers at the root of its address",
+        ));
     }
+    if text.trim_end_matches('/') != url.as_str().trim_end_matches('/') {
+        return Err(bad_value(
+            "public_url",
+            &format!(
+                "it is the OpenID issuer, compared exactly: write it as {:?}",
+                url.as_str().trim_end_matches('/')
+            ),
+        ));
+    }
+    Ok(url)
 }
 
 fn bad_value(key: &str, why: &str) -> SettingsError {
@@ -465,6 +486,18 @@ mod tests {
             .err()
             .map(|e| e.0)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn public_url_is_the_issuer_less_its_trailing_slash() {
+        for text in ["https://id.example", "https://id.example/"] {
+            let s = Settings::from_toml(&format!("public_url = {text:?}")).unwrap();
+            assert_eq!(s.issuer.as_deref(), Some("https://id.example"));
+            assert!(s.is_https());
+        }
+        let port = Settings::from_toml("public_url = \"http://127.0.0.1:8000\"").unwrap();
+        assert_eq!(port.issuer.as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(Settings::from_toml("").unwrap().issuer, None);
     }
 
     #[test]
@@ -618,6 +651,13 @@ mod tests {
             ("session_expire_seconds = 0", "session_expire_seconds"),
             ("pkce_required = \"some\"", "pkce_required"),
             ("public_url = \"example.com\"", "public_url"),
+            ("public_url = \"https://id.example/auth\"", "public_url"),
+            ("public_url = \"https://id.example/?x=1\"", "public_url"),
+            ("public_url = \"https://id.example/#f\"", "public_url"),
+            ("public_url = \"https://u@id.example\"", "public_url"),
+            ("public_url = \"https://ID.example\"", "public_url"),
+            ("public_url = \" https://id.example\"", "public_url"),
+            ("public_url = \"https://id.example:443\"", "public_url"),
             ("read_scope = \"look\"", "read_scope"),
             (
                 "allowed_redirect_uri_schemes = [\"ht tp\"]",

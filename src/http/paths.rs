@@ -16,8 +16,8 @@ pub const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
 /// The introspection endpoint (RFC 7662).
 pub const INTROSPECT: &str = "/o/introspect/";
 
-// OpenID Connect and server metadata: named here for the discovery document and the routes
-// about to serve them; not routed yet.
+// OpenID Connect and server metadata: the routes serve them and the discovery document
+// names them.
 
 /// OpenID Connect Discovery 1.0 §4: the provider's configuration for an issuer at the root.
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";

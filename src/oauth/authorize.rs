@@ -96,13 +96,19 @@ impl<'a> AuthorizationParams<'a> {
 
     /// The request to come back to once the user has signed in: the same, less what asked
     /// for the sign-in (`prompt=login`, `max_age`), which the fresh sign-in has answered —
-    /// else it would ask again, for ever. `prompt=consent` stays.
+    /// else it would ask again, for ever. `prompt=consent` stays; a malformed `prompt` or
+    /// `max_age` stays too, to be refused once the user is signed in.
     pub fn after_login(&self) -> AuthorizationParams<'a> {
-        let consent = Prompt::parse(self.prompt).is_ok_and(|p| p.consent);
-        AuthorizationParams {
-            prompt: consent.then_some("consent"),
-            max_age: None,
-            ..self.clone()
+        match (
+            Prompt::parse(self.prompt),
+            prompt::parse_max_age(self.max_age),
+        ) {
+            (Ok(prompt), Ok(_)) => AuthorizationParams {
+                prompt: prompt.consent.then_some("consent"),
+                max_age: None,
+                ..self.clone()
+            },
+            _ => self.clone(),
         }
     }
 }
@@ -248,14 +254,31 @@ pub fn decide(
             Some(_) => "The redirect_uri is not one this client registered.".into(),
         });
     };
+    let openid = params
+        .scope
+        .is_some_and(|scope| scope.split(' ').any(|s| s == "openid"));
+    if openid && params.redirect_uri.is_none() {
+        // OIDC Core §3.1.2.1: an OpenID request must name it, even for a client with one.
+        return AuthorizeStep::ErrorPage(
+            "An OpenID Connect request must name its redirect_uri.".into(),
+        );
+    }
     if auth_time.is_none() && !Prompt::asks_none(params.prompt) {
         return AuthorizeStep::Login;
     }
     let response_type = params.response_type.and_then(ResponseType::parse);
+    // Errors go where the answer would have gone: the response_mode asked, if it is one
+    // this response type may use, else the response type's default.
+    let asked_mode = params.response_mode.and_then(ResponseMode::parse);
+    let mode = match (response_type, asked_mode) {
+        (Some(rt), Some(mode)) if rt.allows_mode(mode) => mode,
+        (Some(rt), _) => rt.default_mode(),
+        (None, _) => ResponseMode::Query,
+    };
     let fail = |error| {
         AuthorizeStep::Redirect(RedirectError {
             redirect_uri: redirect_uri.clone(),
-            mode: response_type.map_or(ResponseMode::Query, ResponseType::default_mode),
+            mode,
             error,
             state: params.state.map(str::to_owned),
         })
@@ -563,6 +586,16 @@ mod tests {
         );
         let back = with(Some("login consent"), Some("0")).after_login();
         assert_eq!((back.prompt, back.max_age), (Some("consent"), None));
+        let malformed = with(Some("login bogus"), Some("-1"));
+        assert_eq!(
+            malformed.after_login(),
+            malformed,
+            "refused after the login"
+        );
+        assert_eq!(
+            redirected_error(ask(&malformed.after_login())),
+            Some("invalid_request")
+        );
         assert!(
             matches!(ask(&back), AuthorizeStep::Consent(_)),
             "no second login after the first"
@@ -656,6 +689,19 @@ mod tests {
         };
         assert_eq!(request.mode(), ResponseMode::Fragment);
         assert_eq!(request.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+        let bad_scope_in_fragment = AuthorizationParams {
+            scope: Some("openid nope"),
+            ..fragment.clone()
+        };
+        let AuthorizeStep::Redirect(error) = step(&bad_scope_in_fragment, &app) else {
+            panic!("expected a redirect")
+        };
+        assert_eq!(error.mode, ResponseMode::Fragment, "the mode asked");
+        let no_uri = AuthorizationParams {
+            redirect_uri: None,
+            ..openid_params()
+        };
+        assert!(matches!(step(&no_uri, &app), AuthorizeStep::ErrorPage(_)));
     }
 
     #[test]

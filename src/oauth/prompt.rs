@@ -63,9 +63,10 @@ pub fn parse_max_age(text: Option<&str>) -> Result<Option<i64>, &'static str> {
 }
 
 /// Whether a user who authenticated at `auth_time` must do so again now (Core §3.1.2.1:
-/// "the elapsed time is greater than" max_age).
+/// "the elapsed time is greater than" max_age; `max_age=0` means the same as
+/// `prompt=login`, per the specification's errata).
 pub fn too_old(auth_time: i64, max_age: Option<i64>, now: i64) -> bool {
-    max_age.is_some_and(|max| now.saturating_sub(auth_time) > max)
+    max_age.is_some_and(|max| max == 0 || now.saturating_sub(auth_time) > max)
 }
 
 #[cfg(test)]
@@ -103,6 +104,7 @@ mod tests {
         assert!(!too_old(100, Some(10), 110));
         assert!(too_old(100, Some(10), 111));
         assert!(too_old(100, Some(0), 101));
+        assert!(too_old(100, Some(0), 100), "max_age=0 always asks");
         assert!(!too_old(100, None, 1_000_000));
     }
 }

@@ -211,20 +211,27 @@ impl SigningKeys {
     /// its header's `kid` names, current or retired while the database still lists it (a
     /// rotation deletes keys whose publication window has passed). Nothing else is checked:
     /// expiry and audience are the caller's business (logout accepts an expired
-    /// id_token_hint). `None` for anything else.
-    pub fn verify(&self, store: &Store, token: &str) -> Option<Map<String, Value>> {
-        let unverified = jws::parse(token)?;
-        let row = match store.signing_key(unverified.kid.as_deref()?) {
-            Ok(row) => row?,
-            Err(e) => {
-                eprintln!("oauthd: internal error: checking a token's signature: {e}");
-                return None;
-            }
+    /// id_token_hint). `Ok(None)` for anything else; `Err` only when the database fails.
+    pub fn verify(
+        &self,
+        store: &Store,
+        token: &str,
+    ) -> Result<Option<Map<String, Value>>, KeyError> {
+        let Some(unverified) = jws::parse(token) else {
+            return Ok(None);
+        };
+        let Some(kid) = unverified.kid.as_deref() else {
+            return Ok(None);
+        };
+        let Some(row) = store.signing_key(kid)? else {
+            return Ok(None);
         };
         if row.alg != RS256 {
-            return None;
+            return Ok(None);
         }
-        unverified.verify(&published_key(&row).ok()?)
+        Ok(published_key(&row)
+            .ok()
+            .and_then(|key| unverified.verify(&key)))
     }
 
     /// The private key for the database's current key `row`: the cached one, or the file's.
@@ -304,7 +311,10 @@ pub(crate) mod tests {
         let claims = json!({ "iss": "https://id.example", "sub": "bob\"e'i;--ü" });
         let token = keys.sign(&store, &claims).unwrap();
         assert_eq!(jws::parse(&token).unwrap().kid.as_deref(), Some("rfc"));
-        assert_eq!(keys.verify(&store, &token).map(Value::Object), Some(claims));
+        assert_eq!(
+            keys.verify(&store, &token).unwrap().map(Value::Object),
+            Some(claims)
+        );
         assert!(matches!(
             keys.sign(&store, &json!(["not", "an", "object"])),
             Err(KeyError::NotAnObject)
@@ -407,8 +417,8 @@ pub(crate) mod tests {
             jws::parse(&new_token).unwrap().kid,
             Some(rotation.kid.clone())
         );
-        assert!(keys.verify(&store, &new_token).is_some());
-        assert!(keys.verify(&store, &old_token).is_some());
+        assert!(keys.verify(&store, &new_token).unwrap().is_some());
+        assert!(keys.verify(&store, &old_token).unwrap().is_some());
         let in_file: Vec<String> = key_file::read(&file)
             .unwrap()
             .into_iter()
@@ -424,7 +434,7 @@ pub(crate) mod tests {
         let second = rotate(&store, &file, 600, 1600).unwrap();
         assert_eq!(second.deleted, 1);
         assert_eq!(store.signing_key("rfc").unwrap(), None);
-        assert_eq!(keys.verify(&store, &old_token), None);
+        assert_eq!(keys.verify(&store, &old_token).unwrap(), None);
         assert_eq!(kids(1600), [second.kid, rotation.kid]);
     }
 
@@ -456,9 +466,9 @@ pub(crate) mod tests {
             format!("{good}x"),
         ];
         for token in &cases {
-            assert_eq!(keys.verify(&store, token), None, "{token}");
+            assert_eq!(keys.verify(&store, token).unwrap(), None, "{token}");
         }
-        assert!(keys.verify(&store, &good).is_some());
+        assert!(keys.verify(&store, &good).unwrap().is_some());
     }
 
     #[test]

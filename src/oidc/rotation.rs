@@ -148,8 +148,19 @@ pub fn rotate(store: &Store, file: &Path, window: i64, now: i64) -> Result<Rotat
         }
         Ok((retired, deleted))
     })?;
-    // Committed: the retired key's private half is needed no more.
-    if let Err(e) = write_file(file, &[&fresh]) {
+    // Committed: the retired key's private half is needed no more — unless another rotation
+    // has meanwhile made its own key current, whose file must not be overwritten; so under the
+    // write lock, and only while this key is still the current one.
+    let cleanup = store.immediate(|s| -> Result<(), KeyError> {
+        let still_current = s
+            .current_signing_key()?
+            .is_some_and(|row| row.kid == fresh.kid);
+        if still_current {
+            write_file(file, &[&fresh])?;
+        }
+        Ok(())
+    });
+    if let Err(e) = cleanup {
         warnings.push(format!("the retired key stays in the key file: {e}"));
     }
     Ok(Rotation {

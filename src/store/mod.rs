@@ -308,7 +308,8 @@ mod tests {
         assert_ne!(bob.subject, eve.subject);
         assert_eq!(
             (bob.email_verified, eve.email_verified, bob.name.as_str()),
-            (true, false, "")
+            (false, false, ""),
+            "an address from before cannot say who set it"
         );
         let new = users::tests::add_user(&store, "mallory");
         let mallory = store.find_user(new).unwrap().unwrap();

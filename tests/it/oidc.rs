@@ -220,6 +220,11 @@ fn discovery_documents_describe_this_server_from_its_own_lists() {
         list("token_endpoint_auth_methods_supported"),
         ["client_secret_basic", "client_secret_post", "none"]
     );
+    assert_eq!(
+        list("introspection_endpoint_auth_methods_supported"),
+        ["client_secret_basic", "client_secret_post"],
+        "public clients cannot introspect"
+    );
     assert_eq!(list("code_challenge_methods_supported"), ["S256", "plain"]);
     assert!(list("claims_supported").contains(&"email_verified".to_owned()));
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
@@ -227,16 +232,16 @@ fn discovery_documents_describe_this_server_from_its_own_lists() {
     assert_eq!(post.status, 405);
 
     let behind = TestServer::with_extra_settings(
-        "public_url = \"https://id.example/auth/\"\npkce_required = \"all\"",
+        "public_url = \"https://id.example:8443/\"\npkce_required = \"all\"",
     );
     let d = behind
         .request("GET", "/.well-known/openid-configuration", &[], b"")
         .json();
     assert_eq!(
-        d["issuer"], "https://id.example/auth",
+        d["issuer"], "https://id.example:8443",
         "as configured, no trailing slash"
     );
-    assert_eq!(d["token_endpoint"], "https://id.example/auth/o/token/");
+    assert_eq!(d["token_endpoint"], "https://id.example:8443/o/token/");
     assert_eq!(
         d["code_challenge_methods_supported"],
         serde_json::json!(["S256"])

@@ -80,7 +80,13 @@ fn the_first_start_makes_a_key_whose_private_half_only_the_key_file_holds() {
         .sign(&store, &json!({ "sub": "bob" }))
         .unwrap();
     assert_eq!(kid_of(&token), rows[0].kid);
-    assert!(server.signing_keys().verify(&store, &token).is_some());
+    assert!(
+        server
+            .signing_keys()
+            .verify(&store, &token)
+            .unwrap()
+            .is_some()
+    );
     drop(store);
     server.shutdown();
 
@@ -200,8 +206,8 @@ fn a_running_server_follows_a_rotation_by_the_cli() {
     // No restart: the next signature uses the new key; the old token still checks out.
     let after = keys.sign(&store, &json!({ "sub": "bob" })).unwrap();
     assert_eq!(kid_of(&after), new);
-    assert!(keys.verify(&store, &after).is_some());
-    assert!(keys.verify(&store, &before).is_some());
+    assert!(keys.verify(&store, &after).unwrap().is_some());
+    assert!(keys.verify(&store, &before).unwrap().is_some());
     let jwks = keys.jwks(&store, s.now()).unwrap();
     assert_eq!(kids(&jwks), [new.as_str(), old.as_str()]);
     assert_eq!(mode(&s.key_file_path()), 0o600);

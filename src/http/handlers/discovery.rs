@@ -37,9 +37,12 @@ pub fn metadata(app: &App) -> Resp {
 fn document(app: &App) -> Value {
     let issuer = app.issuer.as_str();
     let at = |path: &str| format!("{issuer}{path}");
-    let auth_methods: Vec<_> = AuthMethod::ALL
-        .into_iter()
-        .map(AuthMethod::as_str)
+    let auth_methods: Vec<_> = AuthMethod::ALL.map(AuthMethod::as_str).to_vec();
+    // A public client cannot introspect: it would learn about tokens with nothing to prove.
+    let introspection_methods: Vec<_> = auth_methods
+        .iter()
+        .copied()
+        .filter(|m| *m != AuthMethod::None.as_str())
         .collect();
     // plain is only accepted where S256 is not required of every client.
     let challenge_methods: Vec<_> = Method::ALL
@@ -64,7 +67,7 @@ fn document(app: &App) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": introspection_methods,
         "code_challenge_methods_supported": challenge_methods,
         "claims_supported": CLAIMS_SUPPORTED,
         "prompt_values_supported": PROMPT_VALUES,

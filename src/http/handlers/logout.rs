@@ -105,7 +105,7 @@ fn check(app: &App, params: &Params) -> Result<LogoutTarget, HttpError> {
     let hint_client = match params.get("id_token_hint") {
         None => None,
         Some(hint) => {
-            let claims = app.signing_keys.verify(&app.store, hint).ok_or_else(|| {
+            let claims = app.signing_keys.verify(&app.store, hint)?.ok_or_else(|| {
                 refuse("The id_token_hint is not an id_token this server issued.")
             })?;
             Some(
