@@ -49,6 +49,8 @@ pub struct AuthorizationParams<'a> {
     pub request: Option<&'a str>,
     /// `request_uri`: a request object by reference, which oauthd does not fetch.
     pub request_uri: Option<&'a str>,
+    /// `id_token_hint`: an id_token naming the user the client expects.
+    pub id_token_hint: Option<&'a str>,
 }
 
 impl<'a> AuthorizationParams<'a> {
@@ -70,11 +72,12 @@ impl<'a> AuthorizationParams<'a> {
             login_hint: get("login_hint"),
             request: get("request"),
             request_uri: get("request_uri"),
+            id_token_hint: get("id_token_hint"),
         }
     }
 
     /// The parameters by name, as [`AuthorizationParams::read`] reads them.
-    pub fn pairs(&self) -> [(&'static str, Option<&'a str>); 15] {
+    pub fn pairs(&self) -> [(&'static str, Option<&'a str>); 16] {
         [
             ("response_type", self.response_type),
             ("client_id", self.client_id),
@@ -91,13 +94,15 @@ impl<'a> AuthorizationParams<'a> {
             ("login_hint", self.login_hint),
             ("request", self.request),
             ("request_uri", self.request_uri),
+            ("id_token_hint", self.id_token_hint),
         ]
     }
 
     /// The request to come back to once the user has signed in: the same, less what asked
-    /// for the sign-in (`prompt=login`, `max_age`), which the fresh sign-in has answered —
-    /// else it would ask again, for ever. `prompt=consent` stays; a malformed `prompt` or
-    /// `max_age` stays too, to be refused once the user is signed in.
+    /// for the sign-in (`prompt=login`, `max_age`, an `id_token_hint` naming someone else),
+    /// which the fresh sign-in has answered — else it would ask again, for ever.
+    /// `prompt=consent` stays; a malformed `prompt` or `max_age` stays too, to be refused once
+    /// the user is signed in.
     pub fn after_login(&self) -> AuthorizationParams<'a> {
         match (
             Prompt::parse(self.prompt),
@@ -106,6 +111,7 @@ impl<'a> AuthorizationParams<'a> {
             (Ok(prompt), Ok(_)) => AuthorizationParams {
                 prompt: prompt.consent.then_some("consent"),
                 max_age: None,
+                id_token_hint: None,
                 ..self.clone()
             },
             _ => self.clone(),
@@ -211,6 +217,19 @@ pub struct RedirectError {
     pub state: Option<String>,
 }
 
+/// What an `id_token_hint` says about who is signed in (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// The request has none (or nobody is signed in to compare it with).
+    Absent,
+    /// It names the signed-in user.
+    SameUser,
+    /// It names someone else: they must sign in as the one the client expects.
+    OtherUser,
+    /// It is not an id_token this server issued.
+    Invalid,
+}
+
 /// What to do with an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeStep {
@@ -230,13 +249,15 @@ pub enum AuthorizeStep {
 }
 
 /// Decides the next step. `app` is the client named by client_id (if any), `auth_time` when
-/// the signed-in user (if any) last authenticated, and `held` the scopes of the valid tokens
+/// the signed-in user (if any) last authenticated, `hint` what the request's id_token_hint
+/// says about them, and `held` the scopes of the valid tokens
 /// that user already holds from this client (approval_prompt=auto skips the page when one
 /// covers the request; so does prompt=none).
 pub fn decide(
     params: &AuthorizationParams<'_>,
     app: Option<&Application>,
     auth_time: Option<i64>,
+    hint: Hint,
     held: &[Scopes],
     settings: &Settings,
     now: i64,
@@ -295,8 +316,14 @@ pub fn decide(
             "The prompt or max_age is malformed.".into(),
         )));
     };
-    let signed_in_enough =
-        auth_time.is_some_and(|at| !prompt.login && !prompt::too_old(at, max_age, now));
+    if hint == Hint::Invalid {
+        return AuthorizeStep::Redirect(request.error(OAuthError::InvalidRequest(
+            "The id_token_hint is not an id_token this server issued.".into(),
+        )));
+    }
+    let signed_in_enough = auth_time.is_some_and(|at| {
+        !prompt.login && !prompt::too_old(at, max_age, now) && hint != Hint::OtherUser
+    });
     if !signed_in_enough {
         return match prompt.none {
             true => AuthorizeStep::Redirect(request.error(OAuthError::LoginRequired)),
@@ -440,7 +467,15 @@ mod tests {
     }
 
     fn step(params: &AuthorizationParams<'_>, app: &Application) -> AuthorizeStep {
-        decide(params, Some(app), SIGNED_IN, &[], &settings(), NOW)
+        decide(
+            params,
+            Some(app),
+            SIGNED_IN,
+            Hint::Absent,
+            &[],
+            &settings(),
+            NOW,
+        )
     }
 
     fn redirected_error(step: AuthorizeStep) -> Option<&'static str> {
@@ -519,18 +554,26 @@ mod tests {
         let app = openid_app();
         let error = |step| redirected_error(step);
         assert_eq!(
-            error(decide(&none, Some(&app), None, &[], &s, NOW)),
+            error(decide(&none, Some(&app), None, Hint::Absent, &[], &s, NOW)),
             Some("login_required"),
             "nobody signed in"
         );
         assert_eq!(
-            error(decide(&none, Some(&app), SIGNED_IN, &[], &s, NOW)),
+            error(decide(
+                &none,
+                Some(&app),
+                SIGNED_IN,
+                Hint::Absent,
+                &[],
+                &s,
+                NOW
+            )),
             Some("consent_required"),
             "never approved"
         );
         let held = [Scopes::parse("openid read write").unwrap()];
         assert!(matches!(
-            decide(&none, Some(&app), SIGNED_IN, &held, &s, NOW),
+            decide(&none, Some(&app), SIGNED_IN, Hint::Absent, &held, &s, NOW),
             AuthorizeStep::Grant(_)
         ));
         let too_old = AuthorizationParams {
@@ -538,12 +581,20 @@ mod tests {
             ..none.clone()
         };
         assert_eq!(
-            error(decide(&too_old, Some(&app), SIGNED_IN, &held, &s, NOW)),
+            error(decide(
+                &too_old,
+                Some(&app),
+                SIGNED_IN,
+                Hint::Absent,
+                &held,
+                &s,
+                NOW
+            )),
             Some("login_required")
         );
         let trusted = with_fields(openid_app(), |f| f.skip_authorization = true);
         assert!(matches!(
-            decide(&none, Some(&trusted), SIGNED_IN, &[], &s, NOW),
+            decide(&none, Some(&trusted), SIGNED_IN, Hint::Absent, &[], &s, NOW),
             AuthorizeStep::Grant(_)
         ));
         for bad in ["none login", "none magic"] {
@@ -552,7 +603,15 @@ mod tests {
                 ..openid_params()
             };
             assert_eq!(
-                error(decide(&malformed, Some(&app), None, &[], &s, NOW)),
+                error(decide(
+                    &malformed,
+                    Some(&app),
+                    None,
+                    Hint::Absent,
+                    &[],
+                    &s,
+                    NOW
+                )),
                 Some("invalid_request"),
                 "{bad}: an error for the client, not the login page"
             );
@@ -563,8 +622,9 @@ mod tests {
     fn prompt_login_and_max_age_ask_for_the_password_again() {
         let s = settings();
         let app = openid_app();
-        let ask =
-            |params: &AuthorizationParams<'_>| decide(params, Some(&app), SIGNED_IN, &[], &s, NOW);
+        let ask = |params: &AuthorizationParams<'_>| {
+            decide(params, Some(&app), SIGNED_IN, Hint::Absent, &[], &s, NOW)
+        };
         let with = |prompt, max_age| AuthorizationParams {
             prompt,
             max_age,
@@ -603,9 +663,52 @@ mod tests {
         let trusted = with_fields(openid_app(), |f| f.skip_authorization = true);
         let consent = with(Some("consent"), None);
         assert!(matches!(
-            decide(&consent, Some(&trusted), SIGNED_IN, &[], &s, NOW),
+            decide(
+                &consent,
+                Some(&trusted),
+                SIGNED_IN,
+                Hint::Absent,
+                &[],
+                &s,
+                NOW
+            ),
             AuthorizeStep::Consent(_)
         ));
+    }
+
+    #[test]
+    fn an_id_token_hint_must_name_the_signed_in_user() {
+        let s = settings();
+        let app = openid_app();
+        let ask = |params: &AuthorizationParams<'_>, hint| {
+            decide(params, Some(&app), SIGNED_IN, hint, &[], &s, NOW)
+        };
+        let none = AuthorizationParams {
+            prompt: Some("none"),
+            ..openid_params()
+        };
+        assert!(matches!(
+            ask(&openid_params(), Hint::SameUser),
+            AuthorizeStep::Consent(_)
+        ));
+        assert_eq!(ask(&openid_params(), Hint::OtherUser), AuthorizeStep::Login);
+        assert_eq!(
+            redirected_error(ask(&none, Hint::OtherUser)),
+            Some("login_required")
+        );
+        assert_eq!(
+            redirected_error(ask(&openid_params(), Hint::Invalid)),
+            Some("invalid_request")
+        );
+        let hinted = AuthorizationParams {
+            id_token_hint: Some("eyJ..."),
+            ..openid_params()
+        };
+        assert_eq!(
+            hinted.after_login().id_token_hint,
+            None,
+            "whoever signs in now"
+        );
     }
 
     #[test]
@@ -730,7 +833,7 @@ mod tests {
         ] {
             for signed_in in [None, SIGNED_IN] {
                 assert!(matches!(
-                    decide(params, app, signed_in, &[], &s, NOW),
+                    decide(params, app, signed_in, Hint::Absent, &[], &s, NOW),
                     AuthorizeStep::ErrorPage(_)
                 ));
             }
@@ -744,7 +847,15 @@ mod tests {
             ..valid_params()
         };
         assert_eq!(
-            decide(&broken, Some(&valid_app()), None, &[], &settings(), NOW),
+            decide(
+                &broken,
+                Some(&valid_app()),
+                None,
+                Hint::Absent,
+                &[],
+                &settings(),
+                NOW
+            ),
             AuthorizeStep::Login
         );
     }
@@ -847,7 +958,15 @@ mod tests {
             ..settings()
         };
         assert!(matches!(
-            decide(&without, Some(&confidential), SIGNED_IN, &[], &all, NOW),
+            decide(
+                &without,
+                Some(&confidential),
+                SIGNED_IN,
+                Hint::Absent,
+                &[],
+                &all,
+                NOW
+            ),
             AuthorizeStep::Redirect(_)
         ));
         let none = Settings {
@@ -855,7 +974,15 @@ mod tests {
             ..settings()
         };
         assert!(matches!(
-            decide(&without, Some(&public), SIGNED_IN, &[], &none, NOW),
+            decide(
+                &without,
+                Some(&public),
+                SIGNED_IN,
+                Hint::Absent,
+                &[],
+                &none,
+                NOW
+            ),
             AuthorizeStep::Consent(_)
         ));
     }
@@ -872,6 +999,7 @@ mod tests {
                 &auto,
                 Some(&valid_app()),
                 SIGNED_IN,
+                Hint::Absent,
                 &[Scopes::parse("read write groups").unwrap()],
                 &s,
                 NOW
@@ -879,7 +1007,15 @@ mod tests {
             AuthorizeStep::Grant(_)
         ));
         assert!(matches!(
-            decide(&auto, Some(&valid_app()), SIGNED_IN, &[], &s, NOW),
+            decide(
+                &auto,
+                Some(&valid_app()),
+                SIGNED_IN,
+                Hint::Absent,
+                &[],
+                &s,
+                NOW
+            ),
             AuthorizeStep::Consent(_)
         ));
         assert!(
@@ -888,6 +1024,7 @@ mod tests {
                     &valid_params(),
                     Some(&valid_app()),
                     SIGNED_IN,
+                    Hint::Absent,
                     &[Scopes::parse("read write groups").unwrap()],
                     &s,
                     NOW

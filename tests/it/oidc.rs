@@ -668,3 +668,42 @@ fn the_password_grant_with_openid_gives_an_id_token_from_that_moment() {
         "no user, no id_token"
     );
 }
+
+#[test]
+fn an_id_token_hint_naming_someone_else_is_not_answered_silently() {
+    let w = World::new();
+    let bobs = w.code_flow("openid")["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, _, err) = w
+        .server
+        .cli(&["user", "add", "carol"], "carol's pass\ncarol's pass\n");
+    assert_eq!(code, 0, "{err}");
+    let carol = sign_in(&w.server, "carol", "carol's pass");
+    let silent = |cookie: &str, hint: &str| {
+        let query = w.query(
+            "code",
+            "openid",
+            &format!("&prompt=none&id_token_hint={hint}"),
+        );
+        let reply = get_as(&w.server, cookie, &format!("/o/authorize/?{query}"));
+        params_of(redirect(&reply), '?')
+    };
+    let for_bob = silent(&w.bob.cookie, &bobs);
+    assert!(param(&for_bob, "code").is_some(), "{for_bob:?}");
+    let for_carol = silent(&carol.cookie, &bobs);
+    assert_eq!(param(&for_carol, "error"), Some("login_required"));
+    assert!(param(&for_carol, "code").is_none());
+    let forged = silent(&w.bob.cookie, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
+    assert_eq!(param(&forged, "error"), Some("invalid_request"));
+    // Without prompt=none, carol is asked to sign in (as whoever the client expects).
+    let query = w.query("code", "openid", &format!("&id_token_hint={bobs}"));
+    let reply = get_as(&w.server, &carol.cookie, &format!("/o/authorize/?{query}"));
+    assert!(redirect(&reply).starts_with("/accounts/login/"));
+    assert_eq!(
+        rows(&w.server, "authorization_codes"),
+        2,
+        "bob's two codes only"
+    );
+}

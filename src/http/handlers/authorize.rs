@@ -10,8 +10,8 @@ use crate::http::response::{HttpError, Resp};
 use crate::http::session;
 use crate::model::Application;
 use crate::oauth::authorize::{
-    self, AuthorizationParams, AuthorizationRequest, AuthorizeStep, RedirectError, ResponseMode,
-    ResponseType,
+    self, AuthorizationParams, AuthorizationRequest, AuthorizeStep, Hint, RedirectError,
+    ResponseMode, ResponseType,
 };
 use crate::oauth::error::OAuthError;
 use crate::pages::{self, CSRF_FIELD, ConsentForm};
@@ -83,15 +83,41 @@ fn decide(
         (Some(user), Some(client)) => app.store.held_scopes(user.id, client.id, now)?,
         _ => Vec::new(),
     };
+    let hint = hint(app, &request, user)?;
     let step = authorize::decide(
         &request,
         client.as_ref(),
         user.map(|u| u.auth_time),
+        hint,
         &held,
         &app.settings,
         now,
     );
     Ok((step, client))
+}
+
+/// What the request's id_token_hint says about the signed-in user: it must be an id_token of
+/// ours (its signature and issuer; an expired one still names its user) and name them.
+fn hint(
+    app: &App,
+    request: &AuthorizationParams<'_>,
+    user: Option<&SessionUser>,
+) -> Result<Hint, HttpError> {
+    let (Some(token), Some(user)) = (request.id_token_hint, user) else {
+        return Ok(Hint::Absent);
+    };
+    let Some(claims) = app.signing_keys.verify(&app.store, token)? else {
+        return Ok(Hint::Invalid);
+    };
+    let claim = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    if claim("iss") != Some(app.issuer.as_str()) {
+        return Ok(Hint::Invalid);
+    }
+    let subject = app.store.find_user(user.id)?.map(|u| u.subject);
+    Ok(match (claim("sub"), subject) {
+        (Some(named), Some(subject)) if named == subject => Hint::SameUser,
+        _ => Hint::OtherUser,
+    })
 }
 
 /// The steps that do not issue anything.
