@@ -17,7 +17,7 @@ use crate::oauth::error::OAuthError;
 use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
 use crate::secret::Secret;
-use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser};
+use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser, Store};
 use url::Url;
 
 /// `GET /o/authorize/?...`: check the request; sign in, ask, or answer.
@@ -158,7 +158,7 @@ fn answer(
         return Err(HttpError::bad_request("The session ended; try again."));
     };
     let mut pairs: Vec<(&str, String)> = Vec::new();
-    let access_token = match request.response_type {
+    let id_token = match request.response_type {
         ResponseType::Code => {
             let code = secret::random_token()?;
             app.store.create_code(&NewCode {
@@ -181,7 +181,8 @@ fn answer(
                 scope: &request.scope,
                 auth_time: Some(user.auth_time),
             };
-            app.store.immediate(|store| {
+            // Signed in the issuing transaction: a signing failure leaves nothing issued.
+            let id_token = app.store.immediate(|store| -> Result<_, HttpError> {
                 store.issue_tokens(&NewTokens {
                     grant,
                     access_digest: token.digest(),
@@ -189,18 +190,25 @@ fn answer(
                     scope: &request.scope,
                     now,
                     expires: now + lifetime,
-                })
+                })?;
+                match rt.issues_id_token() {
+                    true => {
+                        implicit_id_token(app, store, user, request, Some(&token), now).map(Some)
+                    }
+                    false => Ok(None),
+                }
             })?;
             pairs.push(("access_token", token.expose().to_owned()));
             pairs.push(("token_type", "Bearer".into()));
             pairs.push(("expires_in", lifetime.to_string()));
             pairs.push(("scope", request.scope.to_string()));
-            Some(token)
+            id_token
         }
-        _ => None,
+        _ => Some(implicit_id_token(
+            app, &app.store, user, request, None, now,
+        )?),
     };
-    if request.response_type.issues_id_token() {
-        let id_token = implicit_id_token(app, user, request, access_token.as_ref(), now)?;
+    if let Some(id_token) = id_token {
         pairs.push(("id_token", id_token));
     }
     if let Some(state) = &request.state {
@@ -298,6 +306,7 @@ fn consent_page(
 /// token comes with it.
 fn implicit_id_token(
     app: &App,
+    store: &Store,
     user: &SessionUser,
     request: &AuthorizationRequest,
     access_token: Option<&Secret>,
@@ -312,6 +321,6 @@ fn implicit_id_token(
         access_token: access_token.map(Secret::expose),
     };
     // The request was checked to hold `openid` (the id_token response types need it).
-    id_tokens::issue(app, &app.store, &what, now)?
+    id_tokens::issue(app, store, &what, now)?
         .ok_or_else(|| HttpError::bad_request("An id_token response needs the openid scope."))
 }
