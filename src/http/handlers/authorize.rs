@@ -18,6 +18,7 @@ use crate::pages::{self, CSRF_FIELD, ConsentForm};
 use crate::secret;
 use crate::secret::Secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser, Store};
+use serde_json::{Map, Value};
 use url::Url;
 
 /// `GET /o/authorize/?...`: check the request; sign in, ask, or answer.
@@ -109,7 +110,7 @@ fn hint(
     let Some(claims) = app.signing_keys.verify(&app.store, token)? else {
         return Ok(Hint::Invalid);
     };
-    let claim = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+    let claim = |name: &str| claims.get(name).and_then(Value::as_str);
     if claim("iss") != Some(app.issuer.as_str()) {
         return Ok(Hint::Invalid);
     }
@@ -158,7 +159,7 @@ fn answer(
         return Err(HttpError::bad_request("The session ended; try again."));
     };
     let mut pairs: Vec<(&str, String)> = Vec::new();
-    let id_token = match request.response_type {
+    let claims = match request.response_type {
         ResponseType::Code => {
             let code = secret::random_token()?;
             app.store.create_code(&NewCode {
@@ -181,8 +182,7 @@ fn answer(
                 scope: &request.scope,
                 auth_time: Some(user.auth_time),
             };
-            // Signed in the issuing transaction: a signing failure leaves nothing issued.
-            let id_token = app.store.immediate(|store| -> Result<_, HttpError> {
+            let claims = app.store.immediate(|store| -> Result<_, HttpError> {
                 store.issue_tokens(&NewTokens {
                     grant,
                     access_digest: token.digest(),
@@ -192,9 +192,7 @@ fn answer(
                     expires: now + lifetime,
                 })?;
                 match rt.issues_id_token() {
-                    true => {
-                        implicit_id_token(app, store, user, request, Some(&token), now).map(Some)
-                    }
+                    true => implicit_claims(app, store, user, request, Some(&token), now),
                     false => Ok(None),
                 }
             })?;
@@ -202,13 +200,11 @@ fn answer(
             pairs.push(("token_type", "Bearer".into()));
             pairs.push(("expires_in", lifetime.to_string()));
             pairs.push(("scope", request.scope.to_string()));
-            id_token
+            claims
         }
-        _ => Some(implicit_id_token(
-            app, &app.store, user, request, None, now,
-        )?),
+        _ => implicit_claims(app, &app.store, user, request, None, now)?,
     };
-    if let Some(id_token) = id_token {
+    if let Some(id_token) = id_tokens::sign(app, claims)? {
         pairs.push(("id_token", id_token));
     }
     if let Some(state) = &request.state {
@@ -302,16 +298,16 @@ fn consent_page(
     )
 }
 
-/// The id_token of an implicit answer (OIDC Core §3.2.2.10), with `at_hash` when an access
-/// token comes with it.
-fn implicit_id_token(
+/// The claims of an implicit answer's id_token (OIDC Core §3.2.2.10), with `at_hash` when an
+/// access token comes with it. The request was checked to hold `openid`.
+fn implicit_claims(
     app: &App,
     store: &Store,
     user: &SessionUser,
     request: &AuthorizationRequest,
     access_token: Option<&Secret>,
     now: i64,
-) -> Result<String, HttpError> {
+) -> Result<Option<Map<String, Value>>, HttpError> {
     let what = IdTokenFor {
         user_id: user.id,
         client_id: &request.client_id,
@@ -320,7 +316,5 @@ fn implicit_id_token(
         nonce: request.nonce.as_deref(),
         access_token: access_token.map(Secret::expose),
     };
-    // The request was checked to hold `openid` (the id_token response types need it).
-    id_tokens::issue(app, store, &what, now)?
-        .ok_or_else(|| HttpError::bad_request("An id_token response needs the openid scope."))
+    id_tokens::claims(app, store, &what, now)
 }

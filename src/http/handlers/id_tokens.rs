@@ -1,5 +1,7 @@
-//! Signing the id_tokens the authorization and token endpoints hand out (OIDC Core §3.1.3.3,
-//! §3.2.2.5, §12.2): one place that loads the user, builds the claims and signs them.
+//! The id_tokens the authorization and token endpoints hand out (OIDC Core §3.1.3.3, §3.2.2.5,
+//! §12.2): one place that loads the user and builds the claims — inside the transaction that
+//! issues the tokens, so they describe what it issued — and one that signs them, after it
+//! commits: an RSA signature takes milliseconds, and must not hold SQLite's write lock.
 
 use crate::http::App;
 use crate::http::handlers::userinfo::{OPENID_SCOPE, person};
@@ -7,7 +9,7 @@ use crate::http::response::HttpError;
 use crate::oauth::id_token::{IdTokenFacts, id_token_claims};
 use crate::oauth::scope::Scopes;
 use crate::store::Store;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// What an id_token is issued for.
 pub struct IdTokenFor<'a> {
@@ -25,14 +27,14 @@ pub struct IdTokenFor<'a> {
     pub access_token: Option<&'a str>,
 }
 
-/// The signed id_token, or `None` when the scope has no `openid`. `store` is the connection
-/// of the transaction issuing the tokens, so that a failure leaves nothing issued.
-pub fn issue(
+/// The claims of the id_token to issue, or `None` when the scope has no `openid`. `store` is
+/// the connection of the transaction issuing the tokens.
+pub fn claims(
     app: &App,
     store: &Store,
     what: &IdTokenFor<'_>,
     now: i64,
-) -> Result<Option<String>, HttpError> {
+) -> Result<Option<Map<String, Value>>, HttpError> {
     if !what.scope.contains(OPENID_SCOPE) {
         return Ok(None);
     }
@@ -48,7 +50,15 @@ pub fn issue(
         nonce: what.nonce,
         access_token: what.access_token,
     };
-    let claims = id_token_claims(&person(&user), what.scope, &facts);
-    let signed = app.signing_keys.sign(store, &Value::Object(claims))?;
-    Ok(Some(signed))
+    Ok(Some(id_token_claims(&person(&user), what.scope, &facts)))
+}
+
+/// `claims` signed with the current key, once the tokens they describe are committed. A
+/// failure here (the key file went missing since start-up) answers 500; the tokens issued
+/// are then never handed out, and expire.
+pub fn sign(app: &App, claims: Option<Map<String, Value>>) -> Result<Option<String>, HttpError> {
+    claims
+        .map(|claims| app.signing_keys.sign(&app.store, &Value::Object(claims)))
+        .transpose()
+        .map_err(HttpError::from)
 }

@@ -147,7 +147,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
         scope: &issue.scope,
         auth_time,
     };
-    let id_token = app.store.immediate(|store| -> Result<_, HttpError> {
+    let claims = app.store.immediate(|store| -> Result<_, HttpError> {
         store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime))?;
         let Some(user_id) = issue.user_id else {
             return Ok(None);
@@ -160,8 +160,9 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
             nonce: None,
             access_token: Some(fresh.access.expose()),
         };
-        id_tokens::issue(app, store, &what, now)
+        id_tokens::claims(app, store, &what, now)
     })?;
+    let id_token = id_tokens::sign(app, claims)?;
     Ok(fresh.response(&issue.scope, lifetime, id_token))
 }
 
@@ -186,8 +187,8 @@ fn refresh(
                 let new = fresh.stored(GrantRef::Existing(token.grant.id), &scope, now, lifetime);
                 store.refresh_tokens(&token, rotate, &new)?;
                 // Core §12.2: the same iss, sub and aud; the original auth_time; no nonce.
-                let id_token = match token.grant.user_id {
-                    Some(user_id) => id_tokens::issue(
+                let claims = match token.grant.user_id {
+                    Some(user_id) => id_tokens::claims(
                         app,
                         store,
                         &IdTokenFor {
@@ -202,7 +203,7 @@ fn refresh(
                     )?,
                     None => None,
                 };
-                Ok(Ok((scope, id_token)))
+                Ok(Ok((scope, claims)))
             }
             RefreshDecision::RevokeFamily(error) => {
                 store.revoke_grant(token.grant.id, now)?;
@@ -211,8 +212,8 @@ fn refresh(
             RefreshDecision::Reject(error) => Ok(Err(error)),
         }
     })?;
-    let (scope, id_token) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_token))
+    let (scope, claims) = outcome?;
+    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
 }
 
 /// RFC 6749 §4.1.3: the check, the single use and the issuance run in one IMMEDIATE
@@ -243,7 +244,7 @@ fn exchange_code(
                 let issued =
                     store.issue_tokens(&fresh.stored(grant, &code.scope, now, lifetime))?;
                 store.mark_code_used(code.id, now, issued.grant_id)?;
-                let id_token = id_tokens::issue(
+                let claims = id_tokens::claims(
                     app,
                     store,
                     &IdTokenFor {
@@ -256,7 +257,7 @@ fn exchange_code(
                     },
                     now,
                 )?;
-                Ok(Ok((code.scope, id_token)))
+                Ok(Ok((code.scope, claims)))
             }
             CodeDecision::RevokeFamily(error) => {
                 if let Some(grant_id) = code.grant_id {
@@ -267,6 +268,6 @@ fn exchange_code(
             CodeDecision::Reject(error) => Ok(Err(error)),
         }
     })?;
-    let (scope, id_token) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_token))
+    let (scope, claims) = outcome?;
+    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
 }
