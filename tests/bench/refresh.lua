@@ -12,6 +12,8 @@
 --   BENCH_TOKENS   a file of pre-issued refresh tokens, one a line: one per connection plus
 --                  one per thread
 --   BENCH_THREADS  wrk's -t, to deal the tokens out
+--   BENCH_REQUIRE  text every answer must also contain (optional; refresh_openid: the id_token
+--                  that each refresh of an openid grant signs)
 
 dofile(os.getenv("BENCH_LUA_DIR") .. "/report.lua")
 
@@ -32,6 +34,7 @@ local headers = {
   ["Authorization"] = os.getenv("BENCH_AUTH"),
   ["Content-Type"] = "application/x-www-form-urlencoded",
 }
+local must_contain = os.getenv("BENCH_REQUIRE") or ""
 bad_status = 0
 
 function request()
@@ -45,7 +48,8 @@ function response(status, headers, body)
   local token = status == 200 and body:match('"refresh_token":"([^"]+)"')
   if token then
     table.insert(queue, token)
-  else
+  end
+  if not token or (must_contain ~= "" and not body:find(must_contain, 1, true)) then
     bad_status = bad_status + 1
     -- The first few wrong answers go to wrk's output, which the run script shows on failure.
     if bad_status <= 3 then

@@ -29,7 +29,7 @@ function done(summary, latency, requests)
     'BENCH_RESULT {"requests":%d,"duration_s":%.3f,"rps":%.1f,' ..
     '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
     -- non_2xx: wrk's own count (status > 399); bad_status: responses a script checked itself
-    -- and found wrong (not 200, or no refresh token in the body).
+    -- and found wrong (not 200, no refresh token in the body, or without BENCH_REQUIRE's text).
     '"non_2xx":%d,"bad_status":%d,' ..
     '"connect_errors":%d,"read_errors":%d,"write_errors":%d,"timeouts":%d}\n',
     summary.requests, seconds, summary.requests / seconds,

@@ -24,11 +24,15 @@ TARGETS = {
 EDGE = ("burst128", "browser48", "slow_clients", "idle1000", "weird", "bigclaim")
 WHAT = {
     "ceiling": "GET /health (no database)",
+    "discovery": "GET openid-configuration",
+    "jwks": "GET jwks.json (keys from DB)",
+    "userinfo": "GET /o/userinfo/, bearer",
     "validate": "GET /api/hello, bearer token",
     "introspect": "POST /o/introspect/, Basic",
     "cc_normal": "client_credentials, normal",
     "cc_full": "client_credentials, full",
     "refresh": "refresh_token, rotation",
+    "refresh_openid": "refresh + RS256 id_token",
     "password": "password grant (argon2id)",
 }
 
@@ -65,7 +69,7 @@ def served(s):
 
 
 def print_table(scenarios, figures, ceiling):
-    head = f"{'scenario':<11} {'what':<29} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'% ceil':>7} {'requests':>9} {'conns':>6} {'RSS MiB':>8}  target"
+    head = f"{'scenario':<14} {'what':<29} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'% ceil':>7} {'requests':>9} {'conns':>6} {'RSS MiB':>8}  target"
     print(head)
     print("-" * len(head))
     for name, s in scenarios.items():
@@ -75,7 +79,7 @@ def print_table(scenarios, figures, ceiling):
             rps, p99 = TARGETS[name]
             met = s["rps"] >= rps and (p99 is None or s["p99_us"] / 1000 < p99)
             target = f">= {rps}/s" + (f", p99 < {p99} ms" if p99 else "") + (" met" if met else " NOT met")
-        print(f"{name:<11} {WHAT.get(name, ''):<29} {s['rps']:>9.0f} {s['p50_us'] / 1000:>7.2f} "
+        print(f"{name:<14} {WHAT.get(name, ''):<29} {s['rps']:>9.0f} {s['p50_us'] / 1000:>7.2f} "
               f"{s['p99_us'] / 1000:>7.2f} {share:>7} {s['requests']:>9} {served(s):>6} "
               f"{s['server_hwm_kb'] / 1024:>8.1f}  {target}")
     print("conns: connections the server was reading, of those wrk opened (sampled halfway).\n"
@@ -86,6 +90,12 @@ def print_table(scenarios, figures, ceiling):
         print(f"WARNING: connections left unserved for the whole run ({starved}): their requests "
               "never completed, wrk counts no error for them and its latencies leave them out, "
               "so the load was less concurrent than it looks.")
+    signing = figures.get("signing_derived")
+    if signing:
+        print(f"id_token signing, derived (refresh_openid vs refresh): "
+              f"{signing['extra_ms_per_request']:.2f} ms more per request at full load (1/rate), "
+              f"p50 {signing['p50_extra_ms']:+.2f} ms with {signing['connections']} requests in "
+              "flight; signed inside the write transaction, one at a time")
     print()
     f = figures
     start_new, start_old = f["startup_new_db"], f["startup_existing_db"]
@@ -111,6 +121,20 @@ def print_table(scenarios, figures, ceiling):
          f"({mib(cleared['db_bytes'])} + {mib(cleared['wal_bytes'])} / {mib(cleared['live_bytes'])} / {mib(cleared['vacuumed_bytes'])})"),
     ]
     print_lines(lines)
+
+
+def signing_cost(scenarios):
+    """One RS256 signature's cost, derived from refresh and refresh_openid in the same run:
+    the same transaction plus the user lookup, the claims and the signature, which happen
+    inside the write transaction and so one at a time. The extra time per request at full load
+    (the difference of 1/rate) is then about one signature's wall time; the p50 difference is
+    that times the requests queued for the write lock. None without both scenarios."""
+    plain, openid = scenarios.get("refresh"), scenarios.get("refresh_openid")
+    if not plain or not openid or not plain["rps"] or not openid["rps"]:
+        return None
+    return {"extra_ms_per_request": round(1000 / openid["rps"] - 1000 / plain["rps"], 3),
+            "p50_extra_ms": (openid["p50_us"] - plain["p50_us"]) / 1000,
+            "connections": openid["connections"]}
 
 
 def print_lines(lines):
@@ -191,6 +215,7 @@ def main():
     ceiling = scenarios.get("ceiling", {}).get("rps")
     for s in scenarios.values():
         s["share_of_ceiling"] = round(s["rps"] / ceiling, 4) if ceiling else None
+    figures["signing_derived"] = signing_cost(scenarios)
     print_table(scenarios, figures, ceiling)
     print_edge(figures)
     results = {
