@@ -95,7 +95,7 @@ def print_table(scenarios, figures, ceiling):
         print(f"id_token signing, derived (refresh_openid vs refresh): "
               f"{signing['extra_ms_per_request']:.2f} ms more per request at full load (1/rate), "
               f"p50 {signing['p50_extra_ms']:+.2f} ms with {signing['connections']} requests in "
-              "flight; signed inside the write transaction, one at a time")
+              "flight; signed after the transaction commits, on every core at once")
     print()
     f = figures
     start_new, start_old = f["startup_new_db"], f["startup_existing_db"]
