@@ -219,9 +219,14 @@ fn invalid_users_are_drf_field_errors_and_not_stored() {
     let invalid = "Enter a valid username: 1-150 letters, digits and @/./+/-/_ only.";
     let cases = [
         (
-            "username=alice&password=new",
+            "username=alice&password=long+enough",
             "username",
             "A user with that username already exists.",
+        ),
+        (
+            "username=bob&password=bar",
+            "password",
+            "This password is too short. It must contain at least 8 characters.",
         ),
         ("username=bob", "password", required[0]),
         ("username=bob&password=", "password", required[0]),
@@ -242,7 +247,7 @@ fn invalid_users_are_drf_field_errors_and_not_stored() {
 fn a_json_body_creates_a_user() {
     let t = Tutorial::new();
     let token = admin_token(&t, "");
-    let password = "pw \"ü\"";
+    let password = "pw \"ü\" long";
     let body = json!({"username": "jay", "password": password, "email": "j@example.org"});
     let reply = post_json(&t.server, "/users/", &token, body);
     assert_eq!(reply.status, 201, "{}", reply.body);

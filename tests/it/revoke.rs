@@ -101,13 +101,16 @@ fn a_missing_token_is_invalid_request() {
 }
 
 #[test]
-fn another_clients_token_is_left_alone() {
+fn another_clients_token_is_refused_as_unauthorized_client_and_left_alone() {
     let t = Tutorial::new();
     let s = &t.server;
     let other = s.add_client("confidential", "password", &[]);
     let (access, refresh) = tokens(&t);
     for token in [&access, &refresh] {
-        assert_revoked_ok(&revoke_as(s, REVOKE, &other, token, ""));
+        // RFC 7009 §2.1: the server checks the token was issued to the caller, else refuses.
+        let reply = revoke_as(s, REVOKE, &other, token, "");
+        assert_error(&reply, 400, "unauthorized_client");
+        assert!(!reply.body.contains(token.as_str()));
     }
     assert!(access_stored(s, &access) && refresh_live(s, &refresh));
     assert_eq!(hello(s, &access), 200);

@@ -35,11 +35,15 @@ pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let params = api_params(req)?;
     let username = required(&params, "username")?;
     let email = params.get("email").unwrap_or("");
-    // The DRF tutorial's serializer sets no password rule; the account rules still hold.
+    // The DRF tutorial's serializer sets no password rule; the account rules of the CLI and
+    // the admin page hold here too.
     if let Some((field, message)) = accounts::check_new_user(username, email, "").0.first() {
         return Err(field_error(field, message));
     }
     let password = required(&params, "password")?;
+    if let Some(problem) = accounts::password_problem(password) {
+        return Err(field_error("password", &problem));
+    }
     let hash = secret::hash_password(password)?;
     // The address is the API caller's word, not an administrator's: unverified.
     let new = NewUser {

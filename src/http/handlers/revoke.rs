@@ -24,17 +24,26 @@ pub fn revoke(app: &App, req: &Req) -> Result<Resp, HttpError> {
     }
     let digest = secret::digest(token);
     let now = app.clock.now();
-    app.store.immediate(|store| -> Result<(), HttpError> {
-        if let Some(access) = store.find_access_token(&digest)? {
-            if access.grant.application_id == client.id {
+    // RFC 7009 §2.1: a token issued to another client is refused, and stays valid; an unknown
+    // one is answered 200 like a revoked one (§2.2).
+    let foreign =
+        || OAuthError::UnauthorizedClient("The token was not issued to this client.".into());
+    let outcome = app
+        .store
+        .immediate(|store| -> Result<Result<(), OAuthError>, HttpError> {
+            if let Some(access) = store.find_access_token(&digest)? {
+                if access.grant.application_id != client.id {
+                    return Ok(Err(foreign()));
+                }
                 store.delete_access_token(access.id)?;
+            } else if let Some(refresh) = store.find_refresh_token(&digest)? {
+                if refresh.grant.application_id != client.id {
+                    return Ok(Err(foreign()));
+                }
+                store.revoke_grant(refresh.grant.id, now)?;
             }
-        } else if let Some(refresh) = store.find_refresh_token(&digest)?
-            && refresh.grant.application_id == client.id
-        {
-            store.revoke_grant(refresh.grant.id, now)?;
-        }
-        Ok(())
-    })?;
+            Ok(Ok(()))
+        })?;
+    outcome?;
     Ok(Resp::empty(200))
 }
