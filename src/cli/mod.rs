@@ -16,8 +16,11 @@ use args::Args;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-/// Usage text, printed on a usage error.
+/// Usage text, printed on a usage error and by `--help`.
 pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
+       oauthd --help | --version
+  --db defaults to $OAUTHD_DB, else ./oauthd.sqlite3;
+  --config to $OAUTHD_CONFIG, else ./oauthd.toml when it exists
 commands:
   serve [--addr 127.0.0.1:8000] [--threads N]
   user add USERNAME [--admin] [--email EMAIL] [--name \"FULL NAME\"]
@@ -75,12 +78,25 @@ pub fn run(
     passwords: PasswordSource<'_>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
+    match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            return Ok(writeln!(out, "oauthd {}", env!("CARGO_PKG_VERSION"))?);
+        }
+        Some("--help" | "-h" | "help") => return Ok(writeln!(out, "{USAGE}")?),
+        _ => {}
+    }
     let mut args = Args(args);
+    // The environment stands in for a flag not given (systemd units, containers).
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let db = PathBuf::from(
         args.value("--db")?
+            .or_else(|| from_env("OAUTHD_DB"))
             .unwrap_or_else(|| "oauthd.sqlite3".into()),
     );
-    let config = args.value("--config")?.map(PathBuf::from);
+    let config = args
+        .value("--config")?
+        .or_else(|| from_env("OAUTHD_CONFIG"))
+        .map(PathBuf::from);
     let config = config.or_else(|| Some(PathBuf::from("oauthd.toml")).filter(|p| p.exists()));
     let settings = Settings::load(config.as_deref())?;
     let command = args.word("a command")?;

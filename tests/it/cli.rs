@@ -385,3 +385,99 @@ fn keys_rotate_and_list_show_the_current_and_the_retired_key() {
         assert_eq!(code, 2, "{bad:?}: {err}");
     }
 }
+
+/// `oauthd ARGS` in `dir` with `env` set and no flags added: (exit code, stdout, stderr).
+fn bare_oauthd(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oauthd"))
+        .current_dir(dir)
+        .env_remove("OAUTHD_DB")
+        .env_remove("OAUTHD_CONFIG")
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run oauthd");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn version_and_help_answer_on_stdout_and_touch_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--version", "-V"] {
+        let (code, out, _) = bare_oauthd(dir.path(), &[], &[flag]);
+        assert_eq!(
+            (code, out.trim()),
+            (0, concat!("oauthd ", env!("CARGO_PKG_VERSION")))
+        );
+    }
+    for flag in ["--help", "-h"] {
+        let (code, out, err) = bare_oauthd(dir.path(), &[], &[flag]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.starts_with("usage: oauthd") && out.contains("keys rotate"),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no database made"
+    );
+}
+
+#[test]
+fn oauthd_db_and_oauthd_config_stand_in_for_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.sqlite3");
+    let config = dir.path().join("env.toml");
+    std::fs::write(&config, "client_secret_length = 40\n").unwrap();
+    let env = [
+        ("OAUTHD_DB", db.to_str().unwrap()),
+        ("OAUTHD_CONFIG", config.to_str().unwrap()),
+    ];
+    let add = [
+        "app",
+        "add",
+        "--name",
+        "env",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client-credentials",
+        "--json",
+    ];
+    let (code, out, err) = bare_oauthd(dir.path(), &env, &add);
+    assert_eq!(code, 0, "{err}");
+    let printed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        printed["client_secret"].as_str().unwrap().len(),
+        40,
+        "the config was read"
+    );
+    let stored = Store::open(&db, Durability::Full).unwrap();
+    let id = printed["client_id"].as_str().unwrap();
+    assert!(
+        stored.find_app_by_client_id(id).unwrap().is_some(),
+        "stored in $OAUTHD_DB"
+    );
+    assert!(!dir.path().join("oauthd.sqlite3").exists());
+    // A flag wins over the environment.
+    let other = dir.path().join("flag.sqlite3");
+    let (code, out, err) = bare_oauthd(
+        dir.path(),
+        &env,
+        &["--db", other.to_str().unwrap(), "app", "list", "--json"],
+    );
+    assert_eq!((code, out.trim()), (0, "[]"), "{err}");
+    let missing = [("OAUTHD_CONFIG", "/nonexistent/oauthd.toml")];
+    let (code, _, err) = bare_oauthd(dir.path(), &missing, &["app", "list"]);
+    assert_eq!(code, 1, "a named config that is missing stops: {err}");
+    assert!(err.contains("/nonexistent/oauthd.toml"), "{err}");
+}
