@@ -182,6 +182,35 @@ fn another_clients_token_reads_inactive() {
 }
 
 #[test]
+fn a_resource_server_allowed_introspection_may_inspect_any_token_with_its_own_credentials() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    // RFC 7662 §2.1: the resource server authenticates as the client it is registered as.
+    let rs = s.add_client(
+        "confidential",
+        "client-credentials",
+        &["--scopes", "introspection"],
+    );
+    let everything = s.add_client("confidential", "client-credentials", &[]);
+    let narrow = s.add_client("confidential", "client-credentials", &["--scopes", "read"]);
+    let tokens = t.admin_tokens("");
+    for name in BOTH {
+        let token = field(&tokens, name);
+        let seen = answer(&as_client(s, &rs, &token));
+        assert_eq!(seen["active"], true, "{name}: {seen}");
+        assert_eq!(seen["client_id"], t.client.id.as_str());
+        assert_eq!(seen["username"], "admin");
+        for other in [&everything, &narrow] {
+            assert_eq!(
+                answer(&as_client(s, other, &token)),
+                inactive(),
+                "{name}: not allowed the scope explicitly, only its own tokens"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_bearer_with_the_introspection_scope_may_inspect_any_clients_token() {
     let t = Tutorial::new();
     let s = &t.server;

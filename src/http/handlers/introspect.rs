@@ -37,10 +37,12 @@ struct Introspection {
     iat: Option<i64>,
 }
 
-/// The introspection endpoint. A resource server — a bearer token from client_credentials
-/// holding the `introspection` scope — may inspect any token; a confidential client
-/// authenticated with its secret sees only tokens issued to itself, anyone else's reads as
-/// inactive. Public clients cannot introspect: their client_id is no secret.
+/// The introspection endpoint. A resource server may inspect any token: with a bearer token
+/// from client_credentials holding the `introspection` scope, or (RFC 7662 §2.1's usual way)
+/// with its own client credentials, when it is a confidential client explicitly allowed that
+/// scope. Any other confidential client authenticated with its secret sees only tokens issued
+/// to itself, anyone else's reads as inactive. Public clients cannot introspect: their
+/// client_id is no secret.
 pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let params = oauth_params(app, req)?;
@@ -61,7 +63,14 @@ pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 )
                 .into());
             }
-            Some(client.id)
+            // Only an explicit allowance counts: an app allowed "every scope" (no list) was
+            // not made a resource server by anyone.
+            let resource_server = client
+                .fields
+                .allowed_scopes
+                .as_ref()
+                .is_some_and(|scopes| scopes.contains(INTROSPECTION_SCOPE));
+            (!resource_server).then_some(client.id)
         }
     };
     let token = params
