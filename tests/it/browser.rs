@@ -14,7 +14,18 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// Debian's Chromium (.ci/run installs it).
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// The browser: `$CHROME` when set, else the first of Chromium's usual names on `PATH`.
+fn chromium() -> PathBuf {
+    if let Some(chrome) = std::env::var_os("CHROME").filter(|c| !c.is_empty()) {
+        return PathBuf::from(chrome);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+        .expect("Chromium on PATH (Debian's chromium package), or its path in $CHROME")
+}
 
 pub fn launch() -> Browser {
     // The flags keep a sandboxed CI machine's Chromium from reaching for the network.
@@ -30,7 +41,7 @@ pub fn launch() -> Browser {
     .map(OsStr::new)
     .collect();
     let options = LaunchOptions::default_builder()
-        .path(Some(PathBuf::from(CHROMIUM)))
+        .path(Some(chromium()))
         .headless(true)
         .sandbox(false)
         .window_size(Some((900, 900)))
