@@ -57,13 +57,13 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         // GET only, not HEAD: a skipped consent issues a code, which a HEAD must not do.
         ("GET", paths::AUTHORIZE) => authorize::authorize_page(app, req),
         ("POST", paths::AUTHORIZE) => authorize::authorize_decision(app, req),
-        (_, paths::AUTHORIZE) => Err(HttpError::MethodNotAllowed("GET, POST")),
+        (_, paths::AUTHORIZE) => Err(HttpError::PageMethodNotAllowed("GET, POST")),
         ("GET" | "HEAD", paths::HOME) => accounts::home(app, req),
         ("GET" | "HEAD", paths::LOGIN) => accounts::login_page(app, req),
         ("POST", paths::LOGIN) => accounts::login(app, req),
         ("POST", paths::LOGOUT) => accounts::logout(app, req),
-        (_, paths::LOGIN) => Err(HttpError::MethodNotAllowed("GET, HEAD, POST")),
-        (_, paths::LOGOUT) => Err(HttpError::MethodNotAllowed("POST")),
+        (_, paths::LOGIN) => Err(HttpError::PageMethodNotAllowed("GET, HEAD, POST")),
+        (_, paths::LOGOUT) => Err(HttpError::PageMethodNotAllowed("POST")),
         ("GET" | "HEAD", paths::STYLESHEET) => Ok(accounts::stylesheet(STYLESHEET)),
         ("GET" | "HEAD", paths::CUSTOM_STYLESHEET) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),

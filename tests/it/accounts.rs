@@ -300,3 +300,23 @@ fn pages_forbid_framing_referrers_and_caching() {
     assert_eq!(css.status, 200);
     assert!(css.header("Content-Type").unwrap().starts_with("text/css"));
 }
+
+#[test]
+fn a_browser_using_the_wrong_method_on_a_page_gets_an_html_page() {
+    let s = TestServer::start();
+    for (method, path, allow) in [
+        ("GET", "/accounts/logout/", "POST"),
+        ("PUT", "/accounts/login/", "GET, HEAD, POST"),
+        ("DELETE", "/o/authorize/", "GET, POST"),
+    ] {
+        let reply = s.request(method, path, &[], b"");
+        assert_eq!(reply.status, 405, "{method} {path}");
+        assert_eq!(reply.header("Allow"), Some(allow));
+        let content_type = reply.header("Content-Type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{method} {path}: {content_type}"
+        );
+        assert!(reply.body.contains("<html"), "{}", reply.body);
+    }
+}
