@@ -101,7 +101,7 @@ pub fn run(
     let settings = Settings::load(config.as_deref())?;
     let command = args.word("a command")?;
     match command.as_str() {
-        "serve" => serve(args, db, settings, out),
+        "serve" => serve(args, db, config.as_deref(), settings, out),
         "user" => {
             let sub = args.word("a user command")?;
             let store = open(&db, &settings)?;
@@ -177,9 +177,12 @@ fn open(db: &Path, settings: &Settings) -> Result<Store, CliError> {
     Ok(Store::open(db, settings.durability)?)
 }
 
+/// `serve`: start, say what is being served and from where — so that a mistyped `--db` or a
+/// missing config file shows at once — then wait for Ctrl-C or SIGTERM.
 fn serve(
     mut args: Args,
     db: PathBuf,
+    config: Option<&Path>,
     settings: Settings,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
@@ -204,13 +207,15 @@ fn serve(
         );
     }
     let issuer_configured = settings.issuer.is_some();
+    let created = !db.exists();
     let server = RunningServer::start(ServerConfig {
         addr,
         threads,
-        db_path: db,
-        settings,
+        db_path: db.clone(),
+        settings: settings.clone(),
         clock: Clock::system(),
     })?;
+    let no_users = open(&db, &settings)?.user_views(None)?.is_empty();
     let stopper = server.stopper();
     ctrlc::set_handler(move || stopper.stop())?;
     writeln!(
@@ -223,6 +228,23 @@ fn serve(
             false => " (set public_url to the address users reach)",
         }
     )?;
+    let fresh = if created {
+        " (created a new, empty database)"
+    } else {
+        ""
+    };
+    writeln!(out, "  database: {}{fresh}", db.display())?;
+    match config {
+        Some(config) => writeln!(out, "  config: {}", config.display())?,
+        None => writeln!(out, "  config: no config file (the defaults)")?,
+    }
+    if no_users {
+        writeln!(
+            out,
+            "  no users yet: make the first administrator with `oauthd --db {} user add admin --admin`",
+            db.display()
+        )?;
+    }
     out.flush()?;
     server.wait();
     writeln!(out, "oauthd stopped")?;

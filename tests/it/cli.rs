@@ -2,7 +2,8 @@
 //! serve.
 
 use crate::support::{
-    Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, exchange, field, kids,
+    Client, HOSTILE, Serving, TUTORIAL_SETTINGS, TestServer, exchange, field, kids, path_str,
+    run_cli,
 };
 use oauthd::model::{AccessToken, Application, User};
 use oauthd::secret::{digest, verify_password};
@@ -303,6 +304,34 @@ fn serve_creates_a_new_database_and_stops_on_sigterm() {
     assert_eq!(code, Some(0), "{rest}");
     assert!(rest.contains("oauthd stopped"), "{rest:?}");
     assert!(!serving.is_running());
+    // The start-up lines say what was served from where, and how to begin.
+    let database = format!(
+        "  database: {} (created a new, empty database)\n",
+        db.display()
+    );
+    assert!(rest.contains(&database), "{rest:?}");
+    assert!(
+        rest.contains("  config: no config file (the defaults)\n"),
+        "{rest:?}"
+    );
+    assert!(
+        rest.contains("no users yet: make the first administrator with `oauthd --db"),
+        "{rest:?}"
+    );
+
+    // Again on the same database, now with a user and a config file.
+    std::fs::write(dir.path().join("oauthd.toml"), "site_name = \"again\"\n").unwrap();
+    let args = ["--db", path_str(&db), "user", "add", "ann", "--admin"];
+    let (added, _, err) = run_cli(&args, "ann's password\nann's password\n");
+    assert_eq!(added, 0, "{err}");
+    let mut again = Serving::start(&db, &[]);
+    let (_, rest) = again.terminate();
+    assert!(
+        rest.contains(&format!("  database: {}\n", db.display())),
+        "{rest:?}"
+    );
+    assert!(rest.contains("  config: oauthd.toml\n"), "{rest:?}");
+    assert!(!rest.contains("no users yet"), "{rest:?}");
 }
 
 #[test]

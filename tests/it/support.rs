@@ -196,31 +196,9 @@ impl TestServer {
 
     /// Runs the real binary with this server's --db and --config; returns (exit code, stdout, stderr).
     pub fn cli(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
-        let db = self.db_path();
-        let config = self.config_path();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oauthd"))
-            .arg("--db")
-            .arg(&db)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run oauthd");
-        // The binary may exit (usage error, bad settings) before it reads stdin.
-        let _ = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes());
-        let out = child.wait_with_output().expect("oauthd finishes");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (db, config) = (self.db_path(), self.config_path());
+        let flags = ["--db", path_str(&db), "--config", path_str(&config)];
+        run_cli(&[&flags, args].concat(), stdin)
     }
 
     /// `oauthd user add`, which must succeed.
@@ -608,6 +586,34 @@ pub fn field(value: &serde_json::Value, name: &str) -> String {
 pub fn kids(set: &serde_json::Value) -> Vec<String> {
     let keys = set["keys"].as_array().expect("a JWK Set");
     keys.iter().map(|k| field(k, "kid")).collect()
+}
+
+/// `oauthd ARGS` with `stdin`: (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oauthd"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run oauthd");
+    // The binary may exit (usage error, bad settings) before it reads stdin.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    let out = child.wait_with_output().expect("oauthd finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A test path as text (temporary directories are UTF-8).
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
 }
 
 /// `oauthd serve` as a child process, stopped (killed) when dropped.
