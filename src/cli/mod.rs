@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::http::edge::acceptor::raise_descriptor_limit;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
-use crate::{RunningServer, ServerConfig};
+use crate::{RunningServer, ServerConfig, StartError};
 use args::Args;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -214,6 +214,10 @@ fn serve(
         db_path: db.clone(),
         settings: settings.clone(),
         clock: Clock::system(),
+    })
+    .map_err(|e| match e {
+        StartError::Bind(_) => failed(format!("{e} (choose another address with --addr)")),
+        other => failed(other.to_string()),
     })?;
     let no_users = open(&db, &settings)?.user_views(None)?.is_empty();
     let stopper = server.stopper();

@@ -56,7 +56,7 @@ pub enum StartError {
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartError::Bind(e) => write!(f, "cannot listen: {e}"),
+            StartError::Bind(e) => write!(f, "cannot listen {e}"),
             StartError::Store(e) => write!(f, "{e}"),
             StartError::SigningKeys(e) => write!(f, "{e}"),
         }
@@ -107,12 +107,10 @@ impl RunningServer {
             &settings,
             config.clock.now(),
         )?);
-        let listener =
-            TcpListener::bind(&config.addr).map_err(|e| StartError::Bind(e.to_string()))?;
+        let on_addr = |e: std::io::Error| StartError::Bind(format!("on {}: {e}", config.addr));
+        let listener = TcpListener::bind(&config.addr).map_err(on_addr)?;
         widen_backlog(&listener, settings.max_connections);
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(e.to_string()))?;
+        let addr = listener.local_addr().map_err(on_addr)?;
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let limiter = Arc::new(LoginLimiter::default());
@@ -158,7 +156,7 @@ impl RunningServer {
                     };
                 accept_loop(&listener, &connections, &on_connection);
             })
-            .map_err(|e| StartError::Bind(e.to_string()))?;
+            .map_err(on_addr)?;
         Ok(RunningServer {
             addr,
             issuer,

@@ -510,3 +510,16 @@ fn oauthd_db_and_oauthd_config_stand_in_for_the_flags() {
     assert_eq!(code, 1, "a named config that is missing stops: {err}");
     assert!(err.contains("/nonexistent/oauthd.toml"), "{err}");
 }
+
+#[test]
+fn serve_on_an_address_in_use_names_it_and_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oauthd.sqlite3");
+    let (code, out, err) = run_cli(&["--db", path_str(&db), "serve", "--addr", &addr], "");
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(err.contains(&format!("cannot listen on {addr}:")), "{err}");
+    assert!(err.contains("--addr"), "{err}");
+    assert!(!out.contains("listening"), "{out}");
+}
