@@ -1,5 +1,5 @@
-//! Slowing down password guessing (SECURITY 30, RFC 6819 §5.1.4.2.3): failed checks of a
-//! secret — a login, the password grant's user password, a client secret — are counted per
+//! Slowing down password guessing (docs/security.md rule 30, RFC 6819 §5.1.4.2.3): failed checks of
+//! a secret — a login, the password grant's user password, a client secret — are counted per
 //! username, per client id from each address, and per client address; past a few free tries,
 //! each further try must wait twice as long as the last, up to a cap. In memory, shared by
 //! the workers.
@@ -232,9 +232,9 @@ fn name_hash(name: &str) -> u64 {
         .fold(0, |acc, b| (acc << 8) | u64::from(*b))
 }
 
-/// DESIGN 16: one line as a key's free tries run out (later failures are spaced by the
-/// waits, so this cannot flood the log). No name: a username field may hold a mistyped
-/// password.
+/// docs/conventions.md, convention 16: one line as a key's free tries run out (later failures are
+/// spaced by the waits, so this cannot flood the log). No name: a username field may hold a
+/// mistyped password.
 fn log_throttled(key: Key, subject: Subject<'_>, address: Option<IpAddr>, free: u32) {
     let from = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
     match key {

@@ -1,6 +1,6 @@
 //! Behind a reverse proxy: `X-Forwarded-For` and `X-Forwarded-Proto` are believed only when
-//! the peer is one of the `trusted_proxies` (SECURITY 31, 38; RFC 9700 §4.13). Anyone else
-//! could write any address there and dodge the login limiter.
+//! the peer is one of the `trusted_proxies` (docs/security.md rules 31, 38; RFC 9700 §4.13). Anyone
+//! else could write any address there and dodge the login limiter.
 
 use ipnet::IpNet;
 use std::net::IpAddr;

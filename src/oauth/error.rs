@@ -39,8 +39,8 @@ pub enum OAuthError {
     RequestNotSupported,
     /// OIDC Core §6: a `request_uri` was sent; oauthd does not fetch request objects.
     RequestUriNotSupported,
-    /// Too many failed password or client-secret checks (SECURITY 30): answered 429 with
-    /// Retry-After (RFC 6585 §4) before any secret is compared. The code is RFC 6749
+    /// Too many failed password or client-secret checks (docs/security.md rule 30): answered 429
+    /// with Retry-After (RFC 6585 §4) before any secret is compared. The code is RFC 6749
     /// §4.1.2.1's "try again later", the one the RFC has for a refusal that passes with time.
     TemporarilyUnavailable {
         /// Seconds until the next try is allowed.

@@ -17,7 +17,7 @@ pub struct LogoutForm<'a> {
     pub action: &'a str,
 }
 
-/// "Sign out?": a POST with CSRF (SECURITY 42), never a sign-out on a GET.
+/// "Sign out?": a POST with CSRF (docs/security.md rule 42), never a sign-out on a GET.
 pub fn confirm_logout(frame: &Frame<'_>, form: &LogoutForm<'_>) -> Markup {
     layout(
         frame,

@@ -1,4 +1,4 @@
-//! Login, logout, sessions and CSRF (SECURITY.md 3, 6, 20, 27, 28, 29, 30).
+//! Login, logout, sessions and CSRF (docs/security.md rules 3, 6, 20, 27, 28, 29, 30).
 
 use crate::support::{
     ADMIN_PASSWORD, LOGIN, TUTORIAL_SETTINGS, TestServer, Tutorial, home, login_form, open_login,
@@ -233,7 +233,8 @@ fn under_https_the_cookie_is_secure_and_host_prefixed() {
     );
 }
 
-/// SECURITY 31, 38: X-Forwarded-Proto makes the cookie Secure only from a trusted proxy.
+/// docs/security.md rules 31, 38: X-Forwarded-Proto makes the cookie Secure only from a trusted
+/// proxy.
 #[test]
 fn behind_a_trusted_https_proxy_the_cookie_is_secure() {
     let https = [("X-Forwarded-Proto", "https")];

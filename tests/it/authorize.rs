@@ -1,5 +1,5 @@
-//! The authorization endpoint and the code grant (SECURITY.md 1-13): login first, consent by
-//! POST only, exact redirect URIs, PKCE, single-use codes.
+//! The authorization endpoint and the code grant (docs/security.md rules 1-13): login first,
+//! consent by POST only, exact redirect URIs, PKCE, single-use codes.
 
 use crate::support::{
     Browser, Client, Reply, TestServer, Tutorial, consent_fields, field, form_encode, post_as,

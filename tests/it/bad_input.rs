@@ -1,5 +1,6 @@
-//! Bad input (SECURITY 34, 35): never a 5xx, never a state change, never a dead worker; each
-//! error in its endpoint's format (OAuth JSON on /o/*, DRF `{"detail": ...}` on the API).
+//! Bad input (docs/security.md rules 34, 35): never a 5xx, never a state change, never a dead
+//! worker; each error in its endpoint's format (OAuth JSON on /o/*, DRF `{"detail": ...}` on the
+//! API).
 
 use crate::support::{Reply, TUTORIAL_SETTINGS, TestServer, Tutorial, field};
 use crate::support::{Serving, dump, exchange, send_on};

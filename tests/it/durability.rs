@@ -1,5 +1,5 @@
 //! Durability and storage: acknowledged tokens and revocations survive kill -9; the database
-//! file never holds a credential in clear (SECURITY.md 19, 33).
+//! file never holds a credential in clear (docs/security.md rules 19, 33).
 
 use crate::support::{ADMIN_PASSWORD, HOSTILE, Reply, Serving, Tutorial, field, form_encode};
 

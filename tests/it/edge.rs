@@ -1,5 +1,5 @@
-//! The HTTP/1.1 edge over real sockets (issue 9; SECURITY 34, 35, 37, 38): crowds and slow
-//! clients, deadlines, bounded resources, an answer to every request, framing, a proxy in
+//! The HTTP/1.1 edge over real sockets (issue 9; docs/security.md rules 34, 35, 37, 38): crowds and
+//! slow clients, deadlines, bounded resources, an answer to every request, framing, a proxy in
 //! front, the access log, and a seeded fuzz of request bytes. Raw connections throughout: a
 //! client library would refuse to send most of these requests.
 

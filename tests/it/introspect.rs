@@ -1,4 +1,4 @@
-//! Token introspection (RFC 7662; SECURITY.md 25, 26): POST /o/introspect/.
+//! Token introspection (RFC 7662; docs/security.md rules 25, 26): POST /o/introspect/.
 
 use crate::support::{ADMIN_PASSWORD, ALICE_PASSWORD, Client, Reply, TUTORIAL_SETTINGS};
 use crate::support::{TestServer, Tutorial, assert_error, field, form_encode};

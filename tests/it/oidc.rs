@@ -1,5 +1,5 @@
-//! OpenID Connect over HTTP with a fixed clock (SECURITY 39, 41): discovery, the code flow's
-//! id_token checked against the served JWKS, implicit id_tokens, refresh, userinfo, prompt,
+//! OpenID Connect over HTTP with a fixed clock (docs/security.md rules 39, 41): discovery, the code
+//! flow's id_token checked against the served JWKS, implicit id_tokens, refresh, userinfo, prompt,
 //! max_age and nonce, `iss` on every authorization response, and what bad input gets.
 
 use crate::support::{

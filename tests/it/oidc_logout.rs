@@ -1,5 +1,5 @@
-//! RP-initiated logout (SECURITY 42): a confirmed POST with CSRF ends the session, and the
-//! browser goes back only to a post_logout_redirect_uri the client registered.
+//! RP-initiated logout (docs/security.md rule 42): a confirmed POST with CSRF ends the session, and
+//! the browser goes back only to a post_logout_redirect_uri the client registered.
 
 use crate::oidc::World;
 use crate::support::{Reply, TestServer, form_encode, form_fields, get_as, home, post_as};

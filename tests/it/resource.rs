@@ -1,5 +1,5 @@
-//! The resource server (RFC 6750, SECURITY 26) with DOT's permission classes on the DRF
-//! tutorial's API: /api/hello, /users/ and /groups/.
+//! The resource server (RFC 6750, docs/security.md rule 26) with DOT's permission classes on the
+//! DRF tutorial's API: /api/hello, /users/ and /groups/.
 
 use crate::support::{ALICE_PASSWORD, HOSTILE, Reply, TUTORIAL_SETTINGS};
 use crate::support::{TestServer, Tutorial, field, form_encode};

@@ -1,4 +1,5 @@
-//! Token revocation (RFC 7009; SECURITY.md 24, 26): /o/revoke_token/ and its alias /o/revoke-token/.
+//! Token revocation (RFC 7009; docs/security.md rules 24, 26): /o/revoke_token/ and its alias
+//! /o/revoke-token/.
 
 use crate::support::{
     ADMIN_PASSWORD, Client, Reply, TestServer, Tutorial, access_stored, field, form_encode,

@@ -1,6 +1,6 @@
-//! Throttled password and client-secret checks at the OAuth endpoints (SECURITY.md 30; RFC 6749
-//! §4.3.2, RFC 6819 §5.1.4.2.3): per username, per client id and per client address, through
-//! the login page's limiter; a throttled try is a 429 in the OAuth error format and changes
+//! Throttled password and client-secret checks at the OAuth endpoints (docs/security.md rule 30;
+//! RFC 6749 §4.3.2, RFC 6819 §5.1.4.2.3): per username, per client id and per client address,
+//! through the login page's limiter; a throttled try is a 429 in the OAuth error format and changes
 //! nothing.
 
 use crate::support::{

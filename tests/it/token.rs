@@ -1,4 +1,4 @@
-//! The token endpoint (RFC 6749 §2.3, §4.3, §4.4, §5; SECURITY.md 17-22).
+//! The token endpoint (RFC 6749 §2.3, §4.3, §4.4, §5; docs/security.md rules 17-22).
 
 use crate::support::{
     ADMIN_PASSWORD, ALICE_PASSWORD, HOSTILE, Reply, TUTORIAL_SETTINGS, TestServer, Tutorial,

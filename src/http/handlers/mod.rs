@@ -85,8 +85,8 @@ pub fn authenticate_client(
     Ok(client)
 }
 
-/// Asks the failed-try limiter (SECURITY 30) for one check of `subject`'s secret from the
-/// request's address, before the secret is compared: the try is counted as failed until the
+/// Asks the failed-try limiter (docs/security.md rule 30) for one check of `subject`'s secret from
+/// the request's address, before the secret is compared: the try is counted as failed until the
 /// caller says it [`Attempt::passed`]. While `subject` or the address must wait:
 /// temporarily_unavailable, 429 with Retry-After. Every OAuth endpoint's password and
 /// client-secret check comes through here.

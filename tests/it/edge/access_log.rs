@@ -1,7 +1,7 @@
-//! The access log of the real binary (issue 9, requirements 7 and 9; DESIGN 16): one line per
-//! answered request on stderr, as text or JSON, with the time, the client's address (the one
-//! a trusted proxy forwarded), method, path without its query, status, body bytes and
-//! duration; never a credential, token, code or cookie.
+//! The access log of the real binary (issue 9, requirements 7 and 9; docs/conventions.md,
+//! convention 16): one line per answered request on stderr, as text or JSON, with the time, the
+//! client's address (the one a trusted proxy forwarded), method, path without its query, status,
+//! body bytes and duration; never a credential, token, code or cookie.
 
 use super::{PROMPT, Wire, basic_field, get, token_request};
 use crate::support::{Serving, TestServer, field};

@@ -1,5 +1,5 @@
-//! Every request gets an answer (issue 9, requirement 5; SECURITY 34, 35): bytes outside
-//! ASCII where they do no harm are let through, in a credential they are refused in the
+//! Every request gets an answer (issue 9, requirement 5; docs/security.md rules 34, 35): bytes
+//! outside ASCII where they do no harm are let through, in a credential they are refused in the
 //! endpoint's own format, in the request line or as control characters they are a 400; an
 //! unserved version is a 505, TLS is refused, and oversized heads are a 431 and a close.
 

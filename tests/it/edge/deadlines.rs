@@ -1,5 +1,5 @@
-//! Deadlines and the connection cap (issue 9, requirement 3; SECURITY 35): a head or a body
-//! that does not arrive in time gets 408 and the connection closes; an idle connection is
+//! Deadlines and the connection cap (issue 9, requirement 3; docs/security.md rule 35): a head or a
+//! body that does not arrive in time gets 408 and the connection closes; an idle connection is
 //! closed without a word; past max_connections a quick 503; bad values stop `serve`.
 
 use super::{
@@ -181,8 +181,9 @@ fn bad_edge_settings_stop_serve_at_startup_and_name_the_key() {
     }
 }
 
-/// DESIGN 9: a stop ends idle connections at once and lets a request in flight finish — its
-/// body still arriving — with an answer that closes the connection; then the workers exit.
+/// docs/conventions.md, convention 9: a stop ends idle connections at once and lets a request in
+/// flight finish — its body still arriving — with an answer that closes the connection; then the
+/// workers exit.
 #[test]
 fn a_stop_finishes_the_request_in_flight_and_ends_idle_connections() {
     let dir = tempfile::tempdir().unwrap();

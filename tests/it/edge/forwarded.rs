@@ -1,5 +1,5 @@
-//! Behind a reverse proxy (issue 9, requirement 7; SECURITY 30, 31, 38): from a trusted
-//! proxy the login limiter counts the address X-Forwarded-For names; from anyone else the
+//! Behind a reverse proxy (issue 9, requirement 7; docs/security.md rules 30, 31, 38): from a
+//! trusted proxy the login limiter counts the address X-Forwarded-For names; from anyone else the
 //! header is ignored, so that writing a new address on every guess dodges nothing.
 
 use crate::support::{ALICE_PASSWORD, Browser, LOGIN, Reply, TestServer, login_form, open_login};

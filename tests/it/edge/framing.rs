@@ -1,5 +1,5 @@
-//! Framing (issue 9, requirement 6; SECURITY 37; RFC 9112 §6): a request whose length could
-//! be read two ways is answered once, with a 400 or 501, and the bytes it carried are never
+//! Framing (issue 9, requirement 6; docs/security.md rule 37; RFC 9112 §6): a request whose length
+//! could be read two ways is answered once, with a 400 or 501, and the bytes it carried are never
 //! taken for a request; pipelined requests are answered in order; 100-continue; chunked
 //! bodies work.
 

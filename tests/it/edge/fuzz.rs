@@ -1,5 +1,5 @@
-//! A seeded fuzz of the edge (issue 9; SECURITY 34, 35, 37): a few thousand requests made of
-//! random bytes or of valid requests mutated (bytes flipped, inserted and deleted; CR, LF,
+//! A seeded fuzz of the edge (issue 9; docs/security.md rules 34, 35, 37): a few thousand requests
+//! made of random bytes or of valid requests mutated (bytes flipped, inserted and deleted; CR, LF,
 //! NUL and 0x80-0xFF spliced in; field lines duplicated; odd Content-Length and
 //! Transfer-Encoding values; requests cut short or run together), each on a connection of its
 //! own. Every one gets whole answers, none a 5xx but 501, 503 and 505, or a clean close, within
