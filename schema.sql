@@ -176,3 +176,12 @@ CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys ((retired IS NULL))
     WHERE retired IS NULL;
 
 PRAGMA user_version = 5;
+
+-- version 6: a grace period for retried refreshes. A refresh token retired by rotation names
+-- the token that replaced it; one revoked (RFC 7009, a family revocation, a superseded retry)
+-- names none. Tokens retired before this version name none, so they get no grace.
+ALTER TABLE refresh_tokens ADD COLUMN successor_id INTEGER
+    REFERENCES refresh_tokens (id) ON DELETE SET NULL;
+CREATE INDEX refresh_tokens_successor ON refresh_tokens (successor_id);
+
+PRAGMA user_version = 6;

@@ -269,6 +269,9 @@ pub struct RefreshToken {
     pub username: Option<String>,
     /// The client is enabled and the owner (if any) is active.
     pub holders_active: bool,
+    /// The refresh token that replaced this one by rotation, while that one is still live
+    /// (not refreshed, not revoked): what a retry within the grace period supersedes.
+    pub live_successor: Option<i64>,
 }
 
 impl RefreshToken {
@@ -279,9 +282,12 @@ impl RefreshToken {
 
     /// Usable now: not retired, not expired, its client enabled and its user active.
     pub fn is_active(&self, now: i64, lifetime: Option<i64>) -> bool {
-        self.revoked.is_none()
-            && self.holders_active
-            && self.expires(lifetime).is_none_or(|exp| now < exp)
+        self.revoked.is_none() && self.is_unexpired_and_held(now, lifetime)
+    }
+
+    /// Not expired, its client enabled and its user active, whether retired or not.
+    pub fn is_unexpired_and_held(&self, now: i64, lifetime: Option<i64>) -> bool {
+        self.holders_active && self.expires(lifetime).is_none_or(|exp| now < exp)
     }
 }
 

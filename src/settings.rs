@@ -60,6 +60,7 @@ struct RawSettings {
     authorization_code_expire_seconds: Option<i64>,
     refresh_token_expire_seconds: Option<i64>,
     rotate_refresh_token: Option<bool>,
+    refresh_token_grace_period_seconds: Option<i64>,
     request_approval_prompt: Option<ApprovalPrompt>,
     allowed_redirect_uri_schemes: Option<Vec<String>>,
     client_secret_length: Option<usize>,
@@ -101,6 +102,9 @@ pub struct Settings {
     pub refresh_token_expire_seconds: Option<i64>,
     /// Issue a new refresh token on each refresh and retire the old one.
     pub rotate_refresh_token: bool,
+    /// How long after a rotation the retired refresh token may be presented again as a retry
+    /// (a lost response) instead of counting as a replay; 0: never.
+    pub refresh_token_grace_period_seconds: i64,
     /// Default approval prompt behaviour.
     pub request_approval_prompt: ApprovalPrompt,
     /// Schemes a redirect URI may use.
@@ -191,6 +195,9 @@ const MAX_CONNECTIONS: usize = 65_536;
 const MAX_CUSTOM_CSS_BYTES: u64 = 256 * 1024;
 /// The longest id_token lifetime accepted: a day (a retired signing key is published this long).
 const MAX_ID_TOKEN_LIFETIME: i64 = 86_400;
+/// The longest `refresh_token_grace_period_seconds`: a retry comes within moments, and every
+/// second of grace is a second in which a stolen retired token still works.
+const MAX_REFRESH_GRACE_PERIOD: i64 = 3600;
 
 impl Settings {
     /// Whether users reach oauthd over https (cookies are then `Secure`).
@@ -326,6 +333,18 @@ impl Settings {
             authorization_code_expire_seconds: code_lifetime,
             refresh_token_expire_seconds,
             rotate_refresh_token: raw.rotate_refresh_token.unwrap_or(true),
+            refresh_token_grace_period_seconds: match raw
+                .refresh_token_grace_period_seconds
+                .unwrap_or(0)
+            {
+                n @ 0..=MAX_REFRESH_GRACE_PERIOD => n,
+                _ => {
+                    return Err(bad_value(
+                        "refresh_token_grace_period_seconds",
+                        "must be between 0 and 3600 seconds",
+                    ));
+                }
+            },
             request_approval_prompt: raw.request_approval_prompt.unwrap_or(ApprovalPrompt::Force),
             allowed_redirect_uri_schemes: schemes
                 .into_iter()
@@ -532,6 +551,7 @@ mod tests {
         assert_eq!(s.authorization_code_expire_seconds, 60);
         assert_eq!(s.refresh_token_expire_seconds, None);
         assert!(s.rotate_refresh_token);
+        assert_eq!(s.refresh_token_grace_period_seconds, 0);
         assert_eq!(s.request_approval_prompt, ApprovalPrompt::Force);
         assert_eq!(s.client_secret_length, 128);
         assert!(!s.accept_json_bodies);
@@ -597,6 +617,7 @@ mod tests {
             scopes = { read = "Read", write = "Write", groups = "Groups" }
             default_scopes = ["read"]
             refresh_token_expire_seconds = 3600
+            refresh_token_grace_period_seconds = 5
             durability = "normal"
             request_approval_prompt = "auto"
             header_timeout_seconds = 2
@@ -609,6 +630,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.default_scopes, ["read"]);
         assert_eq!(s.refresh_token_expire_seconds, Some(3600));
+        assert_eq!(s.refresh_token_grace_period_seconds, 5);
         assert_eq!(s.durability, Durability::Normal);
         assert_eq!(s.request_approval_prompt, ApprovalPrompt::Auto);
         assert_eq!((s.header_timeout_seconds, s.max_connections), (2, 8));
@@ -679,6 +701,14 @@ mod tests {
             ("id_token_expire_seconds = 0", "id_token_expire_seconds"),
             ("id_token_expire_seconds = 86401", "id_token_expire_seconds"),
             ("signing_key_file = 7", "signing_key_file"),
+            (
+                "refresh_token_grace_period_seconds = -1",
+                "refresh_token_grace_period_seconds",
+            ),
+            (
+                "refresh_token_grace_period_seconds = 3601",
+                "refresh_token_grace_period_seconds",
+            ),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

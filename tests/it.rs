@@ -77,3 +77,6 @@ mod oidc_logout;
 
 #[path = "it/oidc_rp.rs"]
 mod oidc_rp;
+
+#[path = "it/refresh_grace.rs"]
+mod refresh_grace;

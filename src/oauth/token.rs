@@ -221,6 +221,9 @@ pub enum RefreshDecision {
         scope: Scopes,
         /// Retire the presented refresh token and issue a successor.
         rotate: bool,
+        /// A retry within the grace period: the live successor the presented (retired) token
+        /// was rotated to, which the new successor replaces.
+        supersedes: Option<i64>,
     },
     /// RFC 9700 §4.14.2: a retired refresh token came back; revoke the whole family, then fail.
     RevokeFamily(OAuthError),
@@ -244,12 +247,18 @@ pub fn refresh_grant(
     if token.grant.application_id != app.id {
         return RefreshDecision::Reject(invalid_refresh_token());
     }
-    if token.revoked.is_some() {
-        return RefreshDecision::RevokeFamily(OAuthError::InvalidGrant(
-            "The refresh token was already used or revoked.".into(),
-        ));
-    }
-    if !token.is_active(now, settings.refresh_token_expire_seconds) {
+    let supersedes = match token.revoked {
+        None => None,
+        Some(retired) => match retry_of(token, retired, now, settings) {
+            Some(successor) => Some(successor),
+            None => {
+                return RefreshDecision::RevokeFamily(OAuthError::InvalidGrant(
+                    "The refresh token was already used or revoked.".into(),
+                ));
+            }
+        },
+    };
+    if !token.is_unexpired_and_held(now, settings.refresh_token_expire_seconds) {
         return RefreshDecision::Reject(invalid_refresh_token());
     }
     // Settings or the app's scopes may have shrunk since the grant: never issue beyond them.
@@ -264,9 +273,22 @@ pub fn refresh_grant(
         Ok(scope) => RefreshDecision::Refresh {
             scope,
             rotate: settings.rotate_refresh_token,
+            supersedes,
         },
         Err(e) => RefreshDecision::Reject(e),
     }
+}
+
+/// DOT's `refresh_token_grace_period_seconds`: a token `retired` at that time counts as a
+/// retry after a lost response, not as a replay, when rotation retired it (it names a
+/// successor), that successor is still the family's live token (never refreshed, never
+/// revoked) and the grace period since the retirement has not run out. Returns the successor.
+/// The period runs from the first retirement, so retries cannot stretch it.
+fn retry_of(token: &RefreshToken, retired: i64, now: i64, settings: &Settings) -> Option<i64> {
+    let in_grace = now - retired < settings.refresh_token_grace_period_seconds;
+    token
+        .live_successor
+        .filter(|_| settings.rotate_refresh_token && in_grace)
 }
 
 #[cfg(test)]
@@ -310,6 +332,7 @@ mod tests {
             client_id: "c".into(),
             username: Some("bob".into()),
             holders_active: true,
+            live_successor: None,
         }
     }
 
@@ -464,7 +487,8 @@ mod tests {
             decision,
             RefreshDecision::Refresh {
                 scope: Scopes::parse("read").unwrap(),
-                rotate: true
+                rotate: true,
+                supersedes: None
             }
         );
         let none_left = with_fields(valid_app(), |f| f.allowed_scopes = Scopes::parse("groups"));
@@ -578,7 +602,8 @@ mod tests {
             decide(Some(&live), None, 1050),
             RefreshDecision::Refresh {
                 scope: Scopes::parse("read write").unwrap(),
-                rotate: true
+                rotate: true,
+                supersedes: None
             }
         );
         assert!(
@@ -616,5 +641,48 @@ mod tests {
             decide(Some(&disabled), None, 1050),
             RefreshDecision::Reject(_)
         ));
+    }
+
+    #[test]
+    fn a_retry_within_the_grace_period_supersedes_the_live_successor() {
+        let grace = |seconds: i64| {
+            let mut s = settings();
+            s.refresh_token_grace_period_seconds = seconds;
+            s
+        };
+        let retired_at_1010 = |live_successor| RefreshToken {
+            revoked: Some(1010),
+            live_successor,
+            ..valid_refresh()
+        };
+        let decide = |token: &RefreshToken, now: i64, s: &Settings| {
+            refresh_grant(&valid_app(), token, None, now, s)
+        };
+        let retry = |d: RefreshDecision| match d {
+            RefreshDecision::Refresh { supersedes, .. } => supersedes,
+            _ => None,
+        };
+        let replay = |d: RefreshDecision| matches!(d, RefreshDecision::RevokeFamily(_));
+        let rotated = retired_at_1010(Some(2));
+        assert_eq!(retry(decide(&rotated, 1014, &grace(5))), Some(2));
+        assert!(replay(decide(&rotated, 1015, &grace(5))), "grace over");
+        assert!(
+            replay(decide(&rotated, 1010, &grace(0))),
+            "no grace by default"
+        );
+        assert!(
+            replay(decide(&retired_at_1010(None), 1011, &grace(5))),
+            "the successor was refreshed or revoked, or the token was revoked"
+        );
+        let mut no_rotation = grace(5);
+        no_rotation.rotate_refresh_token = false;
+        assert!(replay(decide(&rotated, 1011, &no_rotation)));
+        let rejected = |d: RefreshDecision| matches!(d, RefreshDecision::Reject(_));
+        assert!(rejected(decide(&rotated, 1100, &grace(3600))), "expired");
+        let disabled = RefreshToken {
+            holders_active: false,
+            ..rotated
+        };
+        assert!(rejected(decide(&disabled, 1011, &grace(5))));
     }
 }

@@ -27,7 +27,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =
@@ -192,6 +192,7 @@ fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::params;
 
     #[test]
     fn schema_applies_to_an_empty_file_and_reopens() {
@@ -314,6 +315,39 @@ mod tests {
         let new = users::tests::add_user(&store, "mallory");
         let mallory = store.find_user(new).unwrap().unwrap();
         assert!(mallory.subject != bob.subject && mallory.subject != eve.subject);
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn a_version_5_file_keeps_its_refresh_tokens_and_gives_old_retirements_no_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite3");
+        let (live, retired) = (crate::secret::digest("live"), crate::secret::digest("old"));
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (_, sql) in schema_sections().take_while(|(v, _)| *v <= 5) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO applications (id, client_id, name, client_type, grant_types, created)
+                     VALUES (1, 'c', 'C', 'public', 'password', 1);
+                 INSERT INTO grants (id, application_id, scope, created) VALUES (1, 1, 'read', 1);",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO refresh_tokens (token_hash, grant_id, created, revoked)
+                 VALUES (?1, 1, 1, 2), (?2, 1, 2, NULL)",
+                params![retired, live],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let found = |digest| store.find_refresh_token(&digest).unwrap().unwrap();
+        let (old, current) = (found(retired), found(live));
+        assert_eq!((old.revoked, old.live_successor), (Some(2), None));
+        assert_eq!((current.revoked, current.live_successor), (None, None));
+        assert_eq!(store.live_refresh_tokens(1).unwrap(), 1);
         assert!(store.integrity_ok().unwrap());
     }
 

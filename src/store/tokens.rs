@@ -48,6 +48,8 @@ pub struct Issued {
     pub grant_id: i64,
     /// The new access token.
     pub access_id: i64,
+    /// The new refresh token, if one was issued.
+    pub refresh_id: Option<i64>,
 }
 
 /// What `cleartokens` removed.
@@ -110,36 +112,50 @@ impl Store {
                  RETURNING id",
             )?
             .query_row(params![new.access_digest, grant_id, new.scope.to_string(), new.now, new.expires], |r| r.get(0))?;
-        if let Some(refresh) = new.refresh_digest {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO refresh_tokens (token_hash, grant_id, access_token_id, created) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![refresh, grant_id, access_id, new.now])?;
-        }
+        let refresh_id = match new.refresh_digest {
+            Some(refresh) => Some(
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO refresh_tokens (token_hash, grant_id, access_token_id, created) VALUES (?1, ?2, ?3, ?4)
+                         RETURNING id",
+                    )?
+                    .query_row(params![refresh, grant_id, access_id, new.now], |r| r.get(0))?,
+            ),
+            None => None,
+        };
         Ok(Issued {
             grant_id,
             access_id,
+            refresh_id,
         })
     }
 
     /// Replaces a refresh token's access token: deletes the old one and issues `new` in the same
-    /// grant. With `rotate`, the presented refresh token is retired and `new` carries its
-    /// successor; without, the presented one now holds the new access token.
+    /// grant. With `rotate`, the presented refresh token is retired (it keeps the time of its
+    /// first retirement) naming `new`'s refresh token as its successor; without, the presented
+    /// one now holds the new access token. `supersedes`, a retry's earlier successor, is
+    /// revoked with its access token, so that the family keeps one live refresh token.
     pub fn refresh_tokens(
         &self,
         old: &RefreshToken,
         rotate: bool,
+        supersedes: Option<i64>,
         new: &NewTokens<'_>,
     ) -> Result<(), StoreError> {
         if let Some(access_id) = old.access_token_id {
             self.delete_access_token(access_id)?;
         }
+        if let Some(sibling) = supersedes {
+            self.revoke_refresh_token(sibling, new.now)?;
+        }
         if rotate {
+            let issued = self.issue_tokens(new)?;
             self.conn
-                .prepare_cached("UPDATE refresh_tokens SET revoked = ?2 WHERE id = ?1")?
-                .execute(params![old.id, new.now])?;
-            self.issue_tokens(new)?;
+                .prepare_cached(
+                    "UPDATE refresh_tokens SET revoked = COALESCE(revoked, ?2), successor_id = ?3
+                     WHERE id = ?1",
+                )?
+                .execute(params![old.id, new.now, issued.refresh_id])?;
         } else {
             let issued = self.issue_tokens(&NewTokens {
                 refresh_digest: None,
@@ -190,8 +206,9 @@ impl Store {
     ) -> Result<Option<RefreshToken>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS}, r.id, r.access_token_id, r.created, r.revoked, app.client_id,
-                    {APP_USABLE} AND COALESCE(u.is_active, 1), u.username
+                    {APP_USABLE} AND COALESCE(u.is_active, 1), u.username, s.id
              FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+             LEFT JOIN refresh_tokens s ON s.id = r.successor_id AND s.revoked IS NULL
              JOIN applications app ON app.id = g.application_id {JOIN_APP_OWNER}
              LEFT JOIN users u ON u.id = g.user_id
              WHERE r.token_hash = ?1"
@@ -208,6 +225,7 @@ impl Store {
                     client_id: row.get(G + 4)?,
                     holders_active: row.get(G + 5)?,
                     username: row.get(G + 6)?,
+                    live_successor: row.get(G + 7)?,
                 })
             })
             .optional()?;
@@ -237,6 +255,20 @@ impl Store {
         self.conn
             .prepare_cached("DELETE FROM access_tokens WHERE id = ?1")?
             .execute([id])?;
+        Ok(())
+    }
+
+    /// Revokes one refresh token and deletes its access token; it names no successor, so a
+    /// later presentation is a replay.
+    fn revoke_refresh_token(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "DELETE FROM access_tokens WHERE id = (SELECT access_token_id FROM refresh_tokens WHERE id = ?1)",
+            )?
+            .execute([id])?;
+        self.conn
+            .prepare_cached("UPDATE refresh_tokens SET revoked = ?2 WHERE id = ?1")?
+            .execute([id, now])?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 
 use crate::support::{TUTORIAL_SETTINGS, TestServer, Tutorial, field};
 use oauthd::secret::digest;
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 
 /// The grant id a refresh token belongs to, read from the store.
 fn grant_of(t: &Tutorial, refresh_token: &str) -> i64 {
@@ -94,18 +94,7 @@ fn sixteen_concurrent_refreshes_have_exactly_one_winner_and_never_fork() {
     let t = Arc::new(Tutorial::new());
     let refresh = field(&t.admin_tokens(""), "refresh_token");
     let grant = grant_of(&t, &refresh);
-    let barrier = Arc::new(Barrier::new(16));
-    let handles: Vec<_> = (0..16)
-        .map(|_| {
-            let (t, refresh, barrier) = (Arc::clone(&t), refresh.clone(), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                let reply = t.refresh(&refresh, "");
-                (reply.status, reply.body)
-            })
-        })
-        .collect();
-    let results: Vec<(u16, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let results = t.concurrent_refreshes(&refresh, 16);
     let winners = results.iter().filter(|(status, _)| *status == 200).count();
     assert_eq!(winners, 1, "{results:?}");
     for (status, body) in &results {

@@ -515,6 +515,32 @@ impl Tutorial {
     }
 }
 
+impl Tutorial {
+    /// `count` threads present one refresh token at once; returns each (status, body).
+    pub fn concurrent_refreshes(
+        self: &Arc<Self>,
+        refresh_token: &str,
+        count: usize,
+    ) -> Vec<(u16, String)> {
+        let barrier = Arc::new(std::sync::Barrier::new(count));
+        let handles: Vec<_> = (0..count)
+            .map(|_| {
+                let (t, token, barrier) = (
+                    Arc::clone(self),
+                    refresh_token.to_owned(),
+                    Arc::clone(&barrier),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let reply = t.refresh(&token, "");
+                    (reply.status, reply.body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    }
+}
+
 /// Rows in a table (or `table WHERE ...`), read through a separate connection.
 pub fn rows(s: &TestServer, table: &str) -> i64 {
     let conn = rusqlite::Connection::open(s.db_path()).expect("open db");

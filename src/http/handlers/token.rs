@@ -167,7 +167,9 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
 }
 
 /// Check and rotation run in one IMMEDIATE transaction, so of concurrent requests presenting
-/// one refresh token exactly one sees it live; the others see it retired and revoke the family.
+/// one refresh token exactly one sees it live; the others see it retired and revoke the family
+/// — or, within `refresh_token_grace_period_seconds`, each rotates again from it in turn, and
+/// only the last successor stays live.
 fn refresh(
     app: &App,
     client: &Application,
@@ -183,9 +185,13 @@ fn refresh(
             return Ok(Err(token::invalid_refresh_token()));
         };
         match token::refresh_grant(client, &token, scope, now, settings) {
-            RefreshDecision::Refresh { scope, rotate } => {
+            RefreshDecision::Refresh {
+                scope,
+                rotate,
+                supersedes,
+            } => {
                 let new = fresh.stored(GrantRef::Existing(token.grant.id), &scope, now, lifetime);
-                store.refresh_tokens(&token, rotate, &new)?;
+                store.refresh_tokens(&token, rotate, supersedes, &new)?;
                 // Core §12.2: the same iss, sub and aud; the original auth_time; no nonce.
                 let claims = match token.grant.user_id {
                     Some(user_id) => id_tokens::claims(
