@@ -80,3 +80,6 @@ mod oidc_rp;
 
 #[path = "it/refresh_grace.rs"]
 mod refresh_grace;
+
+#[path = "it/app_removal.rs"]
+mod app_removal;

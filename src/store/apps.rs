@@ -176,6 +176,20 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Whether the application still exists and may be used. Asked inside
+    /// [`Store::immediate`], the answer holds until the commit: an app removed or disabled
+    /// since its client authenticated gets nothing stored.
+    pub fn app_is_usable(&self, id: i64) -> Result<bool, StoreError> {
+        let sql =
+            format!("SELECT {APP_USABLE} FROM applications app {JOIN_APP_OWNER} WHERE app.id = ?1");
+        let usable = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        Ok(usable.unwrap_or(false))
+    }
+
     /// Deletes an application with its grants, tokens and codes; `false` when there was none.
     pub fn delete_app(&self, id: i64) -> Result<bool, StoreError> {
         let removed = self
@@ -283,6 +297,7 @@ pub(crate) mod tests {
         let id = store.create_app(&owned, 1).unwrap();
         let state = || {
             let app = store.find_app(id).unwrap().unwrap();
+            assert_eq!(store.app_is_usable(id).unwrap(), app.usable);
             (app.fields.enabled, app.disabled_by_admin, app.usable)
         };
         assert_eq!(state(), (true, false, true));
@@ -308,5 +323,7 @@ pub(crate) mod tests {
             "a disabled owner's apps stop"
         );
         assert!(!store.set_app_enabled(id + 1, true).unwrap());
+        assert!(store.delete_app(id).unwrap());
+        assert!(!store.app_is_usable(id).unwrap(), "a removed app");
     }
 }

@@ -121,6 +121,20 @@ fn hint(
     })
 }
 
+/// Inside an issuing transaction: the client checked with the request must still exist and be
+/// usable (an `app remove` or a disable may have raced it), else the unknown client's error
+/// page, and nothing is stored.
+fn client_still_usable(store: &Store, request: &AuthorizationRequest) -> Result<(), HttpError> {
+    if store.app_is_usable(request.application_id)? {
+        return Ok(());
+    }
+    Err(HttpError::Page {
+        status: 400,
+        title: "Authorization error",
+        message: "The client is unknown or disabled.".into(),
+    })
+}
+
 /// The steps that do not issue anything.
 fn follow(app: &App, step: AuthorizeStep, params: &Params) -> Result<Resp, HttpError> {
     match step {
@@ -162,13 +176,16 @@ fn answer(
     let claims = match request.response_type {
         ResponseType::Code => {
             let code = secret::random_token()?;
-            app.store.create_code(&NewCode {
-                digest: code.digest(),
-                request,
-                user_id: user.id,
-                auth_time: user.auth_time,
-                now,
-                expires: now + app.settings.authorization_code_expire_seconds,
+            app.store.immediate(|store| {
+                client_still_usable(store, request)?;
+                Ok::<_, HttpError>(store.create_code(&NewCode {
+                    digest: code.digest(),
+                    request,
+                    user_id: user.id,
+                    auth_time: user.auth_time,
+                    now,
+                    expires: now + app.settings.authorization_code_expire_seconds,
+                })?)
             })?;
             pairs.push(("code", code.expose().to_owned()));
             None
@@ -183,6 +200,7 @@ fn answer(
                 auth_time: Some(user.auth_time),
             };
             let claims = app.store.immediate(|store| -> Result<_, HttpError> {
+                client_still_usable(store, request)?;
                 store.issue_tokens(&NewTokens {
                     grant,
                     access_digest: token.digest(),

@@ -21,6 +21,7 @@ use crate::http::response::HttpError;
 use crate::model::Application;
 use crate::oauth::client::{self, ClientCredentials};
 use crate::oauth::error::OAuthError;
+use crate::store::Store;
 
 /// Reads an OAuth endpoint's body parameters, in that endpoint's error format.
 pub fn oauth_params(app: &App, req: &Req) -> Result<Params, HttpError> {
@@ -83,6 +84,21 @@ pub fn authenticate_client(
         attempt.passed();
     }
     Ok(client)
+}
+
+/// Inside an issuing transaction: the client authenticated a moment ago must still exist and
+/// be usable, else invalid_client, as for an unknown client (an `app remove` or a disable that
+/// raced the request); nothing is stored for it.
+pub fn client_still_usable(
+    store: &Store,
+    req: &Req,
+    client: &Application,
+) -> Result<(), HttpError> {
+    if store.app_is_usable(client.id)? {
+        return Ok(());
+    }
+    let basic = matches!(req.basic_credentials(), Ok(Some(_)));
+    Err(OAuthError::InvalidClient { basic }.into())
 }
 
 /// Asks the failed-try limiter (docs/security.md rule 30) for one check of `subject`'s secret from

@@ -4,7 +4,7 @@
 
 use crate::http::App;
 use crate::http::handlers::id_tokens::{self, IdTokenFor};
-use crate::http::handlers::{authenticate_client, oauth_params, secret_try};
+use crate::http::handlers::{authenticate_client, client_still_usable, oauth_params, secret_try};
 use crate::http::limiter::Subject;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
@@ -89,7 +89,7 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
         TokenRequest::ClientCredentials => {
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
-            issue_new_grant(app, &client, &issue)
+            issue_new_grant(app, req, &client, &issue)
         }
         TokenRequest::RefreshToken { refresh_token } => {
             refresh(app, &client, &refresh_token, scope)
@@ -100,6 +100,7 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             code_verifier,
         } => exchange_code(
             app,
+            req,
             &client,
             &code,
             redirect_uri.as_deref(),
@@ -130,13 +131,18 @@ fn password_grant(
         attempt.passed();
     }
     let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
-    issue_new_grant(app, client, &issue)
+    issue_new_grant(app, req, client, &issue)
 }
 
 /// A new grant without a code: client_credentials (no user), or the password grant, whose
 /// user has just proved who they are — so an `openid` scope gets an id_token with that moment
 /// as its `auth_time`, as a code would have.
-fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Resp, HttpError> {
+fn issue_new_grant(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    issue: &Issue,
+) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(issue.with_refresh_token)?;
     let now = app.clock.now();
@@ -148,6 +154,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
         auth_time,
     };
     let claims = app.store.immediate(|store| -> Result<_, HttpError> {
+        client_still_usable(store, req, client)?;
         store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime))?;
         let Some(user_id) = issue.user_id else {
             return Ok(None);
@@ -227,6 +234,7 @@ fn refresh(
 /// replay and revokes what the code was exchanged for (RFC 6749 §4.1.2).
 fn exchange_code(
     app: &App,
+    req: &Req,
     client: &Application,
     presented: &str,
     redirect_uri: Option<&str>,
@@ -236,6 +244,7 @@ fn exchange_code(
     let fresh = FreshTokens::generate(true)?;
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
+        client_still_usable(store, req, client)?;
         let Some(code) = store.find_code(&secret::digest(presented))? else {
             return Ok(Err(token::invalid_code()));
         };
