@@ -114,10 +114,11 @@ fn field_error(errors: &FieldErrors, field: &str) -> Markup {
     }
 }
 
-/// "in 3 h 20 min", "2 days ago": a time relative to `now`, to the minute.
+/// "in 3 h 20 min", "2 days ago": a time relative to `now`, to the minute; `now` itself is
+/// past (a token expiring at `now` has expired).
 pub fn relative_time(at: i64, now: i64) -> String {
     let span = describe_span((at - now).abs());
-    if at >= now {
+    if at > now {
         format!("in {span}")
     } else {
         format!("{span} ago")
@@ -150,6 +151,7 @@ mod tests {
             (100 + 86_400 + 7200, "in 1 day"),
             (100 + 3 * 86_400, "in 3 days"),
             (100 - 120, "2 min ago"),
+            (100, "less than a minute ago"),
         ] {
             assert_eq!(relative_time(at, 100), text, "{at}");
         }

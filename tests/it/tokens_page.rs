@@ -97,6 +97,26 @@ fn the_list_needs_a_login() {
 }
 
 #[test]
+fn the_expiry_wording_follows_the_servers_clock() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    alice_tokens(&t);
+    let browser = alice(s);
+    for (step, wording) in [
+        (0, "expires in 10 h,"),
+        (60, "expires in 9 h 59 min,"),
+        (36_000 - 60 - 59, "expires in less than a minute,"),
+        (59, "expired less than a minute ago,"),
+        (60, "expired 1 min ago,"),
+    ] {
+        s.advance(step);
+        let page = get_as(s, &browser.cookie, TOKENS);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(wording), "{wording}: {}", page.body);
+    }
+}
+
+#[test]
 fn each_user_sees_their_own_tokens_grouped_by_application() {
     let t = Tutorial::new();
     let s = &t.server;
@@ -125,7 +145,11 @@ fn each_user_sees_their_own_tokens_grouped_by_application() {
         !page.body.contains("<span class=\"tag\">groups</span>"),
         "alice's scope only"
     );
-    assert!(page.body.contains("expires in "), "{}", page.body);
+    assert!(
+        page.body.contains("expires in 10 h, refreshable"),
+        "the default lifetime, on the server's clock: {}",
+        page.body
+    );
     assert!(page.body.contains(&revoke_path(token_id(s, &alices))));
     assert!(
         !page.body.contains(&revoke_path(token_id(s, &admins))),
