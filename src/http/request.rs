@@ -59,6 +59,8 @@ pub struct Req {
     pub authorization: Option<String>,
     /// The Cookie header, if any (holds the session id: never logged).
     pub cookie: Option<String>,
+    /// The Accept header names `text/html`: a browser, which gets error pages, not JSON.
+    pub prefers_html: bool,
     /// The body, or why it was not read.
     pub body: Result<Vec<u8>, RequestError>,
     /// The client's address: the peer's, or the one a trusted proxy forwarded.
@@ -79,6 +81,7 @@ impl fmt::Debug for Req {
                 &self.authorization.as_ref().map(|_| "[redacted]"),
             )
             .field("cookie", &self.cookie.as_ref().map(|_| "[redacted]"))
+            .field("prefers_html", &self.prefers_html)
             .field(
                 "body",
                 &self.body.as_ref().map(|b| format!("[{} bytes]", b.len())),
@@ -87,6 +90,24 @@ impl fmt::Debug for Req {
             .field("forwarded_https", &self.forwarded_https)
             .finish()
     }
+}
+
+/// Whether an Accept header (RFC 9110 §12.5.1) names `text/html` with a quality above zero,
+/// as browsers' do; `*/*` alone does not count, so API clients keep their JSON.
+pub fn prefers_html(accept: Option<&str>) -> bool {
+    accept.unwrap_or_default().split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let is_html = parts
+            .next()
+            .is_some_and(|media| media.eq_ignore_ascii_case("text/html"));
+        let refused = parts.any(|param| {
+            param.split_once('=').is_some_and(|(name, q)| {
+                name.trim().eq_ignore_ascii_case("q")
+                    && q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+            })
+        });
+        is_html && !refused
+    })
 }
 
 /// What the Authorization header says about a bearer token.
@@ -311,6 +332,7 @@ mod tests {
             path: crate::http::paths::TOKEN.into(),
             query: String::new(),
             cookie: None,
+            prefers_html: false,
             remote: None,
             forwarded_https: false,
             content_type: content_type.map(Into::into),
@@ -320,6 +342,25 @@ mod tests {
     }
 
     const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=UTF-8");
+
+    #[test]
+    fn browsers_prefer_html_and_api_clients_do_not() {
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (accept, html) in [
+            (Some(firefox), true),
+            (Some("TEXT/HTML"), true),
+            (Some("application/json, text/html ; q=0.5"), true),
+            (Some("text/html;q=0"), false),
+            (Some("text/html; q=0.000"), false),
+            (Some("*/*"), false),
+            (Some("application/json"), false),
+            (Some("text/htmlx"), false),
+            (Some(""), false),
+            (None, false),
+        ] {
+            assert_eq!(prefers_html(accept), html, "{accept:?}");
+        }
+    }
 
     #[test]
     fn forms_decode_plus_and_percent() {

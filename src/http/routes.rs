@@ -192,13 +192,22 @@ const COLLECTION: &str = "GET, POST, HEAD, OPTIONS";
 /// `/users/<id>/` and `/groups/<id>/`.
 fn route_items(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let Some((collection, id)) = item_path(&req.path) else {
-        return Err(HttpError::Api(404, "Not found.".into()));
+        return Err(unknown_path(req));
     };
     match (req.method.as_str(), collection) {
         ("OPTIONS", _) => Ok(resource::options(READ_ONLY)),
         ("GET" | "HEAD", paths::USERS) => resource::read_users(app, req, Some(id)),
         ("GET" | "HEAD", _) => resource::read_groups(app, req, Some(id)),
         _ => Err(HttpError::MethodNotAllowed(READ_ONLY)),
+    }
+}
+
+/// A path nothing answers: a browser gets the HTML 404 page, anyone else DRF's JSON.
+fn unknown_path(req: &Req) -> HttpError {
+    if req.prefers_html {
+        HttpError::not_found()
+    } else {
+        HttpError::Api(404, "Not found.".into())
     }
 }
 

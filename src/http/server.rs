@@ -11,7 +11,7 @@ use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
 use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
-use crate::http::request::{Req, RequestError};
+use crate::http::request::{Req, RequestError, prefers_html};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::route;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
@@ -307,6 +307,7 @@ impl Service for Conn<'_> {
             content_type: head.content_type.clone(),
             authorization: head.authorization.clone(),
             cookie: head.cookie.clone(),
+            prefers_html: prefers_html(head.accept.as_deref()),
             body,
             remote: Some(self.client),
             forwarded_https: proxies.forwarded_https(self.peer, head.forwarded_proto.as_deref()),

@@ -86,6 +86,36 @@ fn an_unknown_path_is_404_not_found() {
 }
 
 #[test]
+fn a_browser_asking_for_an_unknown_page_gets_an_html_404_and_api_clients_keep_json() {
+    let (t, token, before) = world(TUTORIAL_SETTINGS);
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for path in ["/nope", "/o/nope/", "/users/abc/", "/accounts/"] {
+        let page = t.server.request("GET", path, &[("Accept", browser)], b"");
+        assert_eq!(page.status, 404, "{path}");
+        let content_type = page.header("Content-Type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        assert!(
+            page.body.contains("<h1>Not found</h1>") && page.body.contains("/static/oauthd.css"),
+            "the site's own page: {}",
+            page.body
+        );
+        for accept in ["application/json", "*/*", "text/html;q=0"] {
+            let reply = t.server.request("GET", path, &[("Accept", accept)], b"");
+            let body = (reply.status, reply.json());
+            assert_eq!(
+                body,
+                (404, json!({"detail": "Not found."})),
+                "{path} {accept}"
+            );
+        }
+    }
+    assert_unchanged_and_serving(&t, &token, &before);
+}
+
+#[test]
 fn broken_form_bodies_are_invalid_request_in_each_endpoints_format() {
     let (t, token, before) = world(TUTORIAL_SETTINGS);
     let (s, basic) = (&t.server, Some(t.client.basic()));

@@ -43,6 +43,8 @@ pub struct Head {
     pub authorization: Option<String>,
     /// Cookie (never logged).
     pub cookie: Option<String>,
+    /// Accept: whether the client is a browser wanting a page.
+    pub accept: Option<String>,
     /// X-Forwarded-For, believed only from a trusted proxy.
     pub forwarded_for: Option<String>,
     /// X-Forwarded-Proto, believed only from a trusted proxy.
@@ -142,6 +144,7 @@ struct Fields {
     content_type: Field,
     authorization: Field,
     cookie: Field,
+    accept: Field,
     forwarded_for: Field,
     forwarded_proto: Field,
 }
@@ -166,6 +169,7 @@ impl Fields {
                     (&mut fields.authorization, ", ")
                 }
                 _ if name.eq_ignore_ascii_case("cookie") => (&mut fields.cookie, "; "),
+                _ if name.eq_ignore_ascii_case("accept") => (&mut fields.accept, ", "),
                 _ if name.eq_ignore_ascii_case("x-forwarded-for") => {
                     (&mut fields.forwarded_for, ",")
                 }
@@ -218,6 +222,7 @@ impl Head {
             content_type: fields.content_type.get(),
             authorization: fields.authorization.get(),
             cookie: fields.cookie.get(),
+            accept: fields.accept.get(),
             forwarded_for: fields.forwarded_for.get(),
             forwarded_proto: fields.forwarded_proto.get(),
         })
