@@ -20,7 +20,7 @@ pub fn login(frame: &Frame<'_>, form: &LoginForm<'_>) -> Markup {
         frame,
         "Log in",
         html! {
-            div.card {
+            div.card.narrow {
                 h1 { "Log in" }
                 @if let Some(error) = form.error {
                     p.error role="alert" { (error) }

@@ -143,6 +143,19 @@ fn part_1_in_a_real_browser_login_allow_and_exchange() {
         tab.get_url()
     );
     screenshot(&tab, "login");
+    let card = tab
+        .evaluate(
+            "document.querySelector('main .card').getBoundingClientRect().width",
+            false,
+        )
+        .expect("evaluate")
+        .value
+        .and_then(|v| v.as_f64())
+        .expect("the login card's width");
+    assert!(
+        (300.0..=400.0).contains(&card),
+        "a narrow login card on a 900 px window: {card} px"
+    );
     type_into(&tab, "#username", "admin");
     type_into(&tab, "#password", crate::support::ADMIN_PASSWORD);
     tab.wait_for_element("button[type=submit]")

@@ -1,7 +1,8 @@
 //! The self-service pages in a real browser (Debian's headless Chromium): alice registers an
 //! app through the form, uses it in a code flow, revokes the token from her tokens page, and
-//! the token stops working; every page is checked at phone width for horizontal scrolling.
-//! Screenshots of each page go to target/screenshots/.
+//! the token stops working; every page is checked at phone width (375 px) for horizontal
+//! scrolling, words split across lines and checkboxes too small to hit. Screenshots of each
+//! page go to target/screenshots/.
 
 use crate::browser::{callback_listener, code_at_client, launch, screenshot, type_into};
 use crate::support::{ADMIN_PASSWORD, ALICE_PASSWORD, TestServer, Tutorial, field, form_encode};
@@ -45,10 +46,10 @@ fn log_in(tab: &Tab, username: &str, password: &str) {
     click(tab, "main button[type=submit]");
 }
 
-/// Emulates a 360-pixel-wide phone.
+/// Emulates a 375-pixel-wide phone.
 fn phone_width(tab: &Tab) {
     tab.call_method(SetDeviceMetricsOverride {
-        width: 360,
+        width: 375,
         height: 740,
         device_scale_factor: 2.0,
         mobile: true,
@@ -66,11 +67,43 @@ fn phone_width(tab: &Tab) {
     .expect("phone metrics");
 }
 
-/// Opens `path` and checks that nothing on it scrolls sideways; saves `phone-<name>.png`.
+/// The words outside `code` that the layout split across two lines (a break after a hyphen
+/// is not a split), as a JSON list: each word's text range must sit on one line.
+const SPLIT_WORDS: &str = r#"(() => {
+  const split = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('code, textarea, script, style')) continue;
+    for (const word of node.textContent.matchAll(/[^\s-]+-?/g)) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      if (new Set(rects.map(r => Math.round(r.bottom))).size > 1) split.push(word[0]);
+    }
+  }
+  return JSON.stringify(split);
+})()"#;
+
+/// Every checkbox and radio button is at least 24 × 24 CSS pixels (WCAG 2.2, 2.5.8).
+const TOUCH_SIZED: &str =
+    "[...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+    .every(i => { const r = i.getBoundingClientRect(); return r.width >= 24 && r.height >= 24; })";
+
+/// Opens `path` and checks that nothing on it scrolls sideways, that no word is split across
+/// lines and that its checkboxes are touch-sized; saves `phone-<name>.png`.
 fn fits_the_phone(tab: &Tab, s: &TestServer, path: &str, name: &str) {
     go(tab, &format!("{}{path}", s.base));
     let fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth";
     assert!(js_bool(tab, fits), "{path} scrolls sideways at phone width");
+    let split = tab.evaluate(SPLIT_WORDS, false).expect("evaluate").value;
+    let split = split.and_then(|v| v.as_str().map(str::to_owned));
+    assert_eq!(
+        split.as_deref(),
+        Some("[]"),
+        "{path}: words split across lines"
+    );
+    assert!(js_bool(tab, TOUCH_SIZED), "{path}: a checkbox under 24 px");
     screenshot(tab, &format!("phone-{name}"));
 }
 
@@ -173,10 +206,15 @@ fn register_an_app_use_it_and_revoke_its_token_in_a_real_browser() {
     let refused = s.with_bearer("GET", "/api/hello", &token, "");
     assert_eq!(refused.status, 401, "{}", refused.body);
 
-    // Every page at phone width, without sideways scrolling.
+    // Every page at phone width, without sideways scrolling or split words; a token listed.
+    let (access, _) = crate::tokens_page::alice_tokens(&t);
     phone_width(&tab);
     let detail = format!("/o/applications/{}/", stored.id);
     let update = format!("/o/applications/{}/update/", stored.id);
+    let consent = format!(
+        "/o/authorize/?response_type=code&client_id={client_id}&redirect_uri={}&scope=read+write&state=s5",
+        form_encode(&redirect_uri)
+    );
     for (path, name) in [
         ("/", "home"),
         ("/o/applications/", "applications"),
@@ -184,13 +222,17 @@ fn register_an_app_use_it_and_revoke_its_token_in_a_real_browser() {
         (detail.as_str(), "app"),
         (update.as_str(), "update"),
         ("/o/authorized_tokens/", "tokens"),
+        (consent.as_str(), "consent"),
+        ("/o/no-such-page/", "not-found"),
     ] {
         fits_the_phone(&tab, s, path, name);
     }
+    assert_eq!(s.with_bearer("GET", "/api/hello", &access, "").status, 200);
 
-    // The admin's page, after Log out from the header.
+    // The admin's page, after Log out from the header; the login page on the way.
     click(&tab, "header button[type=submit]");
     tab.wait_for_element("#username").expect("the login page");
+    fits_the_phone(&tab, s, "/accounts/login/", "login");
     go(&tab, &format!("{}/o/admin/", s.base));
     log_in(&tab, "admin", ADMIN_PASSWORD);
     tab.wait_for_element("#new-user").expect("the admin page");
