@@ -230,6 +230,10 @@ pub enum Hint {
     Invalid,
 }
 
+/// The error page's words for a client that is unknown, removed or disabled (RFC 6749
+/// §4.1.2.1: shown to the user, never redirected).
+pub const UNKNOWN_CLIENT: &str = "The client is unknown or disabled.";
+
 /// What to do with an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeStep {
@@ -265,7 +269,7 @@ pub fn decide(
     let Some(app) = app.filter(|a| a.usable) else {
         return AuthorizeStep::ErrorPage(match params.client_id {
             None => "The request names no client (client_id is missing).".into(),
-            Some(_) => "The client is unknown or disabled.".into(),
+            Some(_) => UNKNOWN_CLIENT.into(),
         });
     };
     let Some(redirect_uri) = resolve_redirect_uri(&app.fields.redirect_uris, params.redirect_uri)

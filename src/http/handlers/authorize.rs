@@ -124,14 +124,14 @@ fn hint(
 /// Inside an issuing transaction: the client checked with the request must still exist and be
 /// usable (an `app remove` or a disable may have raced it), else the unknown client's error
 /// page, and nothing is stored.
-fn client_still_usable(store: &Store, request: &AuthorizationRequest) -> Result<(), HttpError> {
+fn requested_client_usable(store: &Store, request: &AuthorizationRequest) -> Result<(), HttpError> {
     if store.app_is_usable(request.application_id)? {
         return Ok(());
     }
     Err(HttpError::Page {
         status: 400,
         title: "Authorization error",
-        message: "The client is unknown or disabled.".into(),
+        message: authorize::UNKNOWN_CLIENT.into(),
     })
 }
 
@@ -177,7 +177,7 @@ fn answer(
         ResponseType::Code => {
             let code = secret::random_token()?;
             app.store.immediate(|store| {
-                client_still_usable(store, request)?;
+                requested_client_usable(store, request)?;
                 Ok::<_, HttpError>(store.create_code(&NewCode {
                     digest: code.digest(),
                     request,
@@ -200,7 +200,7 @@ fn answer(
                 auth_time: Some(user.auth_time),
             };
             let claims = app.store.immediate(|store| -> Result<_, HttpError> {
-                client_still_usable(store, request)?;
+                requested_client_usable(store, request)?;
                 store.issue_tokens(&NewTokens {
                     grant,
                     access_digest: token.digest(),
