@@ -109,10 +109,8 @@ fn admin_form(app: &App, req: &Req) -> Result<(SignedIn, Params), HttpError> {
 /// The account rules, and the password typed the same twice.
 fn check_new_user(form: &NewUserForm<'_>, password: &str, again: &str) -> FieldErrors {
     let mut errors = accounts::check_new_user(form.username, form.email, form.name);
-    if let Some(problem) = accounts::password_problem(password) {
+    if let Some(problem) = accounts::new_password_problem(password, again) {
         errors.add("password", problem);
-    } else if password != again {
-        errors.add("password", "The two password fields didn't match.");
     }
     errors
 }
