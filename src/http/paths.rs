@@ -42,6 +42,8 @@ pub const HOME: &str = "/";
 pub const LOGIN: &str = "/accounts/login/";
 /// Logging out (POST); it leads back to [`LOGIN`].
 pub const LOGOUT: &str = "/accounts/logout/";
+/// A signed-in user changes their own password (Django's `password_change`).
+pub const PASSWORD_CHANGE: &str = "/accounts/password_change/";
 /// oauthd's stylesheet.
 pub const STYLESHEET: &str = "/static/oauthd.css";
 /// A deployment's `custom_css`, linked after oauthd's stylesheet.

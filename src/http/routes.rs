@@ -3,8 +3,8 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, discovery, introspect, logout, resource, revoke, token, tokens,
-    userinfo,
+    accounts, apps, authorize, discovery, introspect, logout, password_change, resource, revoke,
+    token, tokens, userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
@@ -64,6 +64,9 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", paths::LOGOUT) => accounts::logout(app, req),
         (_, paths::LOGIN) => Err(HttpError::PageMethodNotAllowed("GET, HEAD, POST")),
         (_, paths::LOGOUT) => Err(HttpError::PageMethodNotAllowed("POST")),
+        ("GET" | "HEAD", paths::PASSWORD_CHANGE) => password_change::page(app, req),
+        ("POST", paths::PASSWORD_CHANGE) => password_change::change(app, req),
+        (_, paths::PASSWORD_CHANGE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
         ("GET" | "HEAD", paths::STYLESHEET) => Ok(accounts::stylesheet(STYLESHEET)),
         ("GET" | "HEAD", paths::CUSTOM_STYLESHEET) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),

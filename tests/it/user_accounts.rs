@@ -231,3 +231,136 @@ fn old_usernames_differing_in_case_are_reported_and_log_in_by_their_exact_name()
     assert!(!err.contains("warning"), "resolved: {err}");
     assert_eq!(login_status(s, "ALICE", ALICE_PASSWORD), 303);
 }
+
+const PASSWORD_CHANGE: &str = "/accounts/password_change/";
+
+/// The password change form: the current password and the new one twice.
+fn change_form(csrf: &str, old: &str, new1: &str, new2: &str) -> String {
+    let fields = [
+        ("csrfmiddlewaretoken", csrf),
+        ("old_password", old),
+        ("new_password1", new1),
+        ("new_password2", new2),
+    ];
+    serde_urlencoded::to_string(fields).unwrap()
+}
+
+/// alice's valid change to [`NEW_PASSWORD`].
+fn valid_change(csrf: &str) -> String {
+    change_form(csrf, ALICE_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+}
+
+#[test]
+fn a_user_changes_their_password_and_is_signed_out_everywhere_else() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (here, elsewhere) = (alice(s), alice(s));
+    let admin = sign_in(s, "admin", ADMIN_PASSWORD);
+    let home = get_as(s, &here.cookie, "/");
+    assert!(home.body.contains("href=\"/accounts/password_change/\""));
+    let page = get_as(s, &here.cookie, PASSWORD_CHANGE);
+    assert_eq!(page.status, 200, "{}", page.body);
+    for name in ["old_password", "new_password1", "new_password2"] {
+        assert!(page.body.contains(&format!("name=\"{name}\"")), "{name}");
+    }
+    let csrf = crate::support::csrf_in(&page.body);
+
+    let done = post_as(s, &here, PASSWORD_CHANGE, &valid_change(&csrf));
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body.contains("Your password was changed."),
+        "{}",
+        done.body
+    );
+    let cookie = crate::support::session_cookie(&done);
+    assert_ne!(cookie, here.cookie, "a fresh session id");
+    assert!(!done.body.contains(&csrf), "and a fresh CSRF token");
+    assert!(verify_password(NEW_PASSWORD, &hash_of(s, "alice")));
+    assert_eq!(get_as(s, &cookie, "/").status, 200, "still signed in here");
+    assert_login_redirect(&get_as(s, &here.cookie, "/"), "/");
+    assert_login_redirect(&get_as(s, &elsewhere.cookie, "/"), "/");
+    assert_eq!(get_as(s, &admin.cookie, "/").status, 200, "others stay");
+    assert_eq!(rows(s, "sessions WHERE user_id IS NOT NULL"), 2);
+    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 200, "refused");
+    assert_eq!(login_status(s, "alice", NEW_PASSWORD), 303);
+}
+
+#[test]
+fn a_refused_password_change_shows_why_and_changes_nothing() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let browser = alice(s);
+    let before = crate::support::dump(s);
+    let csrf = browser.csrf.as_str();
+    let wrong = "Your old password was entered incorrectly.";
+    for (form, status, message) in [
+        (
+            change_form(csrf, "wrong pass", NEW_PASSWORD, NEW_PASSWORD),
+            400,
+            wrong,
+        ),
+        (
+            change_form(csrf, ALICE_PASSWORD, "short", "short"),
+            400,
+            "at least 8",
+        ),
+        (
+            change_form(csrf, ALICE_PASSWORD, NEW_PASSWORD, "other one"),
+            400,
+            "didn't match",
+        ),
+        (format!("csrfmiddlewaretoken={csrf}"), 400, wrong),
+        (
+            valid_change("not the token"),
+            403,
+            "CSRF verification failed",
+        ),
+        (valid_change(""), 403, "CSRF verification failed"),
+    ] {
+        let reply = post_as(s, &browser, PASSWORD_CHANGE, &form);
+        assert_eq!(reply.status, status, "{form}: {}", reply.body);
+        assert!(reply.body.contains(message), "{form}: {}", reply.body);
+        assert!(reply.header("Set-Cookie").is_none());
+        assert!(!reply.body.contains(ALICE_PASSWORD) && !reply.body.contains(NEW_PASSWORD));
+        assert_eq!(crate::support::dump(s), before, "{form}");
+    }
+    assert_eq!(
+        get_as(s, &browser.cookie, "/").status,
+        200,
+        "still signed in"
+    );
+    let anonymous = s.request("GET", PASSWORD_CHANGE, &[], b"");
+    assert_login_redirect(&anonymous, PASSWORD_CHANGE);
+    let put = s.request("PUT", PASSWORD_CHANGE, &[("Cookie", &browser.cookie)], b"");
+    assert_eq!(put.status, 405);
+    assert!(put.body.contains("<html"), "an HTML page: {}", put.body);
+}
+
+#[test]
+fn wrong_current_passwords_are_throttled_like_logins() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let browser = alice(s);
+    let wrong = change_form(&browser.csrf, "wrong pass", NEW_PASSWORD, NEW_PASSWORD);
+    for _ in 0..oauthd::http::limiter::FREE_TRIES_PER_USERNAME {
+        assert_eq!(post_as(s, &browser, PASSWORD_CHANGE, &wrong).status, 400);
+    }
+    let throttled = post_as(s, &browser, PASSWORD_CHANGE, &valid_change(&browser.csrf));
+    assert_eq!(throttled.status, 429, "{}", throttled.body);
+    let wait: i64 = throttled.header("Retry-After").unwrap().parse().unwrap();
+    assert!(
+        throttled.body.contains("Try again in"),
+        "{}",
+        throttled.body
+    );
+    assert_eq!(
+        login_status(s, "alice", ALICE_PASSWORD),
+        429,
+        "the login's count"
+    );
+    let before = hash_of(s, "alice");
+    s.advance(wait);
+    let done = post_as(s, &browser, PASSWORD_CHANGE, &valid_change(&browser.csrf));
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_ne!(hash_of(s, "alice"), before);
+}
