@@ -63,7 +63,8 @@ pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
 pub const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
 /// The admin page.
 pub const ADMIN: &str = "/o/admin/";
-/// The "make a user" form posts here; `<id>/enable/` and `<id>/disable/` below it.
+/// The "make a user" form posts here; `<id>/enable/`, `<id>/disable/` and `<id>/password/`
+/// below it.
 pub const ADMIN_USERS: &str = "/o/admin/users/";
 /// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
 pub const ADMIN_APPS: &str = "/o/admin/apps/";
@@ -93,6 +94,8 @@ pub mod action {
     pub const DISABLE: &str = "disable";
     /// The admin revokes a token.
     pub const REVOKE: &str = "revoke";
+    /// The admin sets a user's password.
+    pub const PASSWORD: &str = "password";
 }
 
 /// An application's page.
@@ -123,6 +126,11 @@ pub fn revoke_token(id: i64) -> String {
 /// The admin enables (`enable`) or disables a user (POST).
 pub fn admin_user_switch(id: i64, enable: bool) -> String {
     with_id(ADMIN_USERS, id, switch(enable))
+}
+
+/// The admin sets a user's password (POST).
+pub fn admin_user_password(id: i64) -> String {
+    with_id(ADMIN_USERS, id, action::PASSWORD)
 }
 
 /// The admin enables (`enable`) or disables an app (POST).

@@ -10,7 +10,7 @@ mod logout;
 mod tokens;
 
 pub use accounts::{LoginForm, home, login, password_change, password_changed};
-pub use admin::{AdminPage, NewUserForm, admin};
+pub use admin::{AdminPage, NewUserForm, PasswordSet, admin};
 pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
 pub use logout::{LogoutForm, confirm_logout, signed_out};

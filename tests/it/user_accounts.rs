@@ -28,6 +28,13 @@ pub fn login_status(s: &TestServer, username: &str, password: &str) -> u16 {
     post_as(s, &anonymous, LOGIN, &form).status
 }
 
+/// alice's password is now [`NEW_PASSWORD`]: stored, and the only one that logs in.
+fn assert_only_the_new_password_works(s: &TestServer) {
+    assert!(verify_password(NEW_PASSWORD, &hash_of(s, "alice")));
+    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 200, "refused");
+    assert_eq!(login_status(s, "alice", NEW_PASSWORD), 303);
+}
+
 /// Introspection of `token` by the tutorial's client.
 fn introspect(t: &Tutorial, token: &str) -> Value {
     let form = format!("token={}", form_encode(token));
@@ -66,12 +73,10 @@ fn user_passwd_sets_a_new_password_and_ends_the_users_sessions() {
         out.trim(),
         "changed the password of alice; ended 1 sessions"
     );
-    assert!(verify_password(NEW_PASSWORD, &hash_of(s, "alice")));
     assert!(!err.contains(NEW_PASSWORD) && !out.contains(NEW_PASSWORD));
     assert_login_redirect(&get_as(s, &browser.cookie, "/"), "/");
     assert_eq!(get_as(s, &admin.cookie, "/").status, 200, "others stay");
-    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 200, "refused");
-    assert_eq!(login_status(s, "alice", NEW_PASSWORD), 303);
+    assert_only_the_new_password_works(s);
 }
 
 #[test]
@@ -180,13 +185,12 @@ fn usernames_are_unique_regardless_of_case_on_every_path() {
     );
 
     let browser = sign_in(s, "admin", ADMIN_PASSWORD);
-    let fields = [
+    let form = encoded(&[
         ("csrfmiddlewaretoken", browser.csrf.as_str()),
         ("username", "aLiCe"),
         ("password", "long enough"),
         ("password2", "long enough"),
-    ];
-    let form = serde_urlencoded::to_string(fields).unwrap();
+    ]);
     let page = post_as(s, &browser, "/o/admin/users/", &form);
     assert_eq!(page.status, 400, "{}", page.body);
     assert!(page.body.contains("That username is taken."));
@@ -236,12 +240,16 @@ const PASSWORD_CHANGE: &str = "/accounts/password_change/";
 
 /// The password change form: the current password and the new one twice.
 fn change_form(csrf: &str, old: &str, new1: &str, new2: &str) -> String {
-    let fields = [
+    encoded(&[
         ("csrfmiddlewaretoken", csrf),
         ("old_password", old),
         ("new_password1", new1),
         ("new_password2", new2),
-    ];
+    ])
+}
+
+/// A form body with these fields.
+fn encoded(fields: &[(&str, &str)]) -> String {
     serde_urlencoded::to_string(fields).unwrap()
 }
 
@@ -275,14 +283,12 @@ fn a_user_changes_their_password_and_is_signed_out_everywhere_else() {
     let cookie = crate::support::session_cookie(&done);
     assert_ne!(cookie, here.cookie, "a fresh session id");
     assert!(!done.body.contains(&csrf), "and a fresh CSRF token");
-    assert!(verify_password(NEW_PASSWORD, &hash_of(s, "alice")));
     assert_eq!(get_as(s, &cookie, "/").status, 200, "still signed in here");
     assert_login_redirect(&get_as(s, &here.cookie, "/"), "/");
     assert_login_redirect(&get_as(s, &elsewhere.cookie, "/"), "/");
     assert_eq!(get_as(s, &admin.cookie, "/").status, 200, "others stay");
     assert_eq!(rows(s, "sessions WHERE user_id IS NOT NULL"), 2);
-    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 200, "refused");
-    assert_eq!(login_status(s, "alice", NEW_PASSWORD), 303);
+    assert_only_the_new_password_works(s);
 }
 
 #[test]
@@ -363,4 +369,135 @@ fn wrong_current_passwords_are_throttled_like_logins() {
     let done = post_as(s, &browser, PASSWORD_CHANGE, &valid_change(&browser.csrf));
     assert_eq!(done.status, 200, "{}", done.body);
     assert_ne!(hash_of(s, "alice"), before);
+}
+
+/// The admin's "set password" path for a user.
+fn set_password_path(s: &TestServer, username: &str) -> String {
+    let id = s
+        .store()
+        .find_user_by_username(username)
+        .unwrap()
+        .unwrap()
+        .id;
+    format!("/o/admin/users/{id}/password/")
+}
+
+/// The "set password" form: the new password twice.
+fn set_password_form(csrf: &str, password: &str, again: &str) -> String {
+    encoded(&[
+        ("csrfmiddlewaretoken", csrf),
+        ("password", password),
+        ("password2", again),
+    ])
+}
+
+#[test]
+fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let (one, two) = (alice(s), alice(s));
+    let admin = sign_in(s, "admin", ADMIN_PASSWORD);
+    let alices = set_password_path(s, "alice");
+    let page = get_as(s, &admin.cookie, "/o/admin/");
+    assert!(page.body.contains(&format!("action=\"{alices}\"")));
+    let own = set_password_path(s, "admin");
+    assert!(!page.body.contains(&own), "not for their own account");
+
+    let form = set_password_form(&admin.csrf, NEW_PASSWORD, NEW_PASSWORD);
+    let reply = post_as(s, &admin, &alices, &form);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let id = s
+        .store()
+        .find_user_by_username("alice")
+        .unwrap()
+        .unwrap()
+        .id;
+    let location = format!("/o/admin/?password_set={id}#user-{id}");
+    assert_eq!(reply.header("Location"), Some(location.as_str()));
+    let page = get_as(s, &admin.cookie, &location);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("Password set; alice is signed out everywhere.")
+    );
+    for browser in [&one, &two] {
+        assert_login_redirect(&get_as(s, &browser.cookie, "/"), "/");
+    }
+    assert_eq!(get_as(s, &admin.cookie, "/").status, 200);
+    assert_only_the_new_password_works(s);
+}
+
+#[test]
+fn a_refused_password_set_by_the_admin_changes_nothing() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let browser = alice(s);
+    let admin = sign_in(s, "admin", ADMIN_PASSWORD);
+    let alices = set_password_path(s, "alice");
+    let before = crate::support::dump(s);
+    let csrf = admin.csrf.as_str();
+    let own = set_password_path(s, "admin");
+    for (path, form, status, message) in [
+        (
+            &alices,
+            set_password_form(csrf, "short", "short"),
+            400,
+            "at least 8",
+        ),
+        (
+            &alices,
+            set_password_form(csrf, NEW_PASSWORD, "other one"),
+            400,
+            "didn't match",
+        ),
+        (
+            &alices,
+            format!("csrfmiddlewaretoken={csrf}"),
+            400,
+            "at least 8",
+        ),
+        (
+            &own,
+            set_password_form(csrf, NEW_PASSWORD, NEW_PASSWORD),
+            400,
+            "password change page",
+        ),
+        (
+            &"/o/admin/users/999/password/".to_owned(),
+            set_password_form(csrf, NEW_PASSWORD, NEW_PASSWORD),
+            404,
+            "Not found",
+        ),
+        (
+            &alices,
+            set_password_form("wrong", NEW_PASSWORD, NEW_PASSWORD),
+            403,
+            "CSRF",
+        ),
+    ] {
+        let reply = post_as(s, &admin, path, &form);
+        assert_eq!(reply.status, status, "{path} {form}: {}", reply.body);
+        assert!(reply.body.contains(message), "{form}: {}", reply.body);
+        assert!(!reply.body.contains(NEW_PASSWORD));
+        assert_eq!(crate::support::dump(s), before, "{form}");
+    }
+    let refused = post_as(
+        s,
+        &admin,
+        &alices,
+        &set_password_form(csrf, "short", "short"),
+    );
+    assert!(
+        refused.body.contains("<details class=\"reset\" open"),
+        "{}",
+        refused.body
+    );
+
+    let form = set_password_form(&browser.csrf, NEW_PASSWORD, NEW_PASSWORD);
+    let by_alice = post_as(s, &browser, &set_password_path(s, "admin"), &form);
+    assert_eq!(by_alice.status, 404, "not an administrator");
+    let get = get_as(s, &admin.cookie, &alices);
+    assert_eq!(get.status, 405);
+    assert_eq!(crate::support::dump(s), before);
+    assert_eq!(get_as(s, &browser.cookie, "/").status, 200);
 }
