@@ -82,11 +82,15 @@ pub fn password_change(frame: &Frame<'_>, errors: &FieldErrors, alert: Option<&s
                     (frame.csrf_field())
                     label for="old_password" { "Current password" }
                     input #old_password type="password" name="old_password"
-                        autocomplete="current-password" required autofocus;
+                        autocomplete="current-password" required autofocus
+                        aria-invalid=[errors.get("old_password").map(|_| "true")]
+                        aria-describedby=[errors.get("old_password").map(|_| "old_password-error")];
                     (field_error(errors, "old_password"))
                     label for="new_password1" { "New password" }
                     input #new_password1 type="password" name="new_password1"
-                        autocomplete="new-password" required;
+                        autocomplete="new-password" required
+                        aria-invalid=[errors.get("new_password1").map(|_| "true")]
+                        aria-describedby=[errors.get("new_password1").map(|_| "new_password1-error")];
                     (field_error(errors, "new_password1"))
                     label for="new_password2" { "New password again" }
                     input #new_password2 type="password" name="new_password2"

@@ -199,9 +199,10 @@ fn set_password(frame: &Frame<'_>, user: &UserView, outcome: Option<PasswordSet<
                 (frame.csrf_field())
                 label for=(first) { "New password for " (user.username) }
                 input id=(first) type="password" name="password" autocomplete="new-password"
-                    required aria-invalid=[refused.map(|_| "true")];
+                    required aria-invalid=[refused.map(|_| "true")]
+                    aria-describedby=[refused.map(|_| format!("{first}-error"))];
                 @if let Some(problem) = refused {
-                    p.field-error role="alert" { (problem) }
+                    p.field-error id=(format!("{first}-error")) role="alert" { (problem) }
                 }
                 label for=(again) { "New password again" }
                 input id=(again) type="password" name="password2" autocomplete="new-password" required;
