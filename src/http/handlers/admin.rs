@@ -28,12 +28,11 @@ const PASSWORD_SET: &str = "password_set";
 /// `GET /o/admin/` (with `?password_set=<id>` after a password was set).
 pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
-    let query = req
+    // Only a notice: an unreadable query shows none.
+    let password_set = req
         .query_params()
-        .map_err(|_| HttpError::bad_request("The address could not be read."))?;
-    let password_set = query
-        .get(PASSWORD_SET)
-        .and_then(|id| id.parse().ok())
+        .ok()
+        .and_then(|query| query.get(PASSWORD_SET)?.parse().ok())
         .map(PasswordSet::Done);
     let form = NewUserForm::default();
     render(app, &admin, form, &FieldErrors::default(), password_set)
