@@ -420,6 +420,11 @@ fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
         page.body
             .contains("Password set; alice is signed out everywhere.")
     );
+    for odd in ["?password_set=%ZZ", "?password_set=x", "?password_set=-1"] {
+        let page = get_as(s, &admin.cookie, &format!("/o/admin/{odd}"));
+        assert_eq!(page.status, 200, "{odd}");
+        assert!(!page.body.contains("Password set;"), "{odd}");
+    }
     for browser in [&one, &two] {
         assert_login_redirect(&get_as(s, &browser.cookie, "/"), "/");
     }
