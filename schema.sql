@@ -185,3 +185,21 @@ ALTER TABLE refresh_tokens ADD COLUMN successor_id INTEGER
 CREATE INDEX refresh_tokens_successor ON refresh_tokens (successor_id);
 
 PRAGMA user_version = 6;
+
+-- version 7: usernames are unique regardless of case (SQLite's NOCASE: ASCII letters), so that
+-- `alice` and `Alice` cannot both exist. A UNIQUE index would make this migration fail on a
+-- database that already holds such a pair, so triggers refuse new clashes instead and oauthd
+-- reports the old ones at start-up, for an administrator to resolve (`oauthd user remove`).
+CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
+CREATE TRIGGER users_username_unique_on_insert BEFORE INSERT ON users
+WHEN EXISTS (SELECT 1 FROM users WHERE username = NEW.username COLLATE NOCASE)
+BEGIN
+    SELECT RAISE(ABORT, 'username taken');
+END;
+CREATE TRIGGER users_username_unique_on_update BEFORE UPDATE OF username ON users
+WHEN EXISTS (SELECT 1 FROM users WHERE username = NEW.username COLLATE NOCASE AND id <> NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'username taken');
+END;
+
+PRAGMA user_version = 7;

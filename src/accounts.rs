@@ -1,5 +1,5 @@
-//! The rules for a new user account (Django's), one set for the admin page, the CLI and the
-//! `/users/` API.
+//! The rules for a user account (Django's), one set for the admin page, the CLI, the password
+//! change page and the `/users/` API.
 
 use crate::model::FieldErrors;
 
@@ -72,6 +72,13 @@ pub fn password_problem(password: &str) -> Option<String> {
     })
 }
 
+/// Why a new password, typed twice, is refused, if it is: the account rules, then the two
+/// typings must match.
+pub fn new_password_problem(password: &str, again: &str) -> Option<String> {
+    password_problem(password)
+        .or_else(|| (password != again).then(|| "The two password fields didn't match.".to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +132,16 @@ mod tests {
         );
         assert_eq!(password_problem("long enough"), None);
         assert!(password_problem("short").unwrap().contains("at least 8"));
+        assert_eq!(new_password_problem("long enough", "long enough"), None);
+        assert!(
+            new_password_problem("short", "short")
+                .unwrap()
+                .contains("at least 8")
+        );
+        assert!(
+            new_password_problem("long enough", "long enougH")
+                .unwrap()
+                .contains("didn't match")
+        );
     }
 }

@@ -66,6 +66,12 @@ mod tokens_page;
 #[path = "it/admin.rs"]
 mod admin;
 
+#[path = "it/user_accounts.rs"]
+mod user_accounts;
+
+#[path = "it/browser_accounts.rs"]
+mod browser_accounts;
+
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
 

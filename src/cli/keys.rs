@@ -131,7 +131,7 @@ impl State {
 }
 
 /// Unix seconds as RFC 3339 UTC, to the second.
-fn time(unix: i64) -> String {
+pub(super) fn time(unix: i64) -> String {
     let since_epoch = Duration::from_secs(u64::try_from(unix).unwrap_or(0));
     humantime::format_rfc3339_seconds(SystemTime::UNIX_EPOCH + since_epoch).to_string()
 }

@@ -24,7 +24,10 @@ pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
 commands:
   serve [--addr 127.0.0.1:8000] [--threads N]
   user add USERNAME [--admin] [--email EMAIL] [--name \"FULL NAME\"]
-                                                   (password from stdin, or prompted)
+                                                   (password from stdin, or prompted twice)
+  user passwd USERNAME                             (the same; ends the user's sessions)
+  user list [--json]
+  user remove USERNAME                             (their apps are kept, without owner)
   user enable|disable USERNAME
   group add NAME [--member USERNAME]...
   app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
@@ -63,7 +66,7 @@ pub(crate) fn failed(message: impl Into<String>) -> CliError {
     CliError::Failed(message.into())
 }
 
-/// Where `user add` gets a password.
+/// Where `user add` and `user passwd` get a password.
 pub enum PasswordSource<'a> {
     /// Ask on the terminal, without echo.
     Prompt,
@@ -107,6 +110,9 @@ pub fn run(
             let store = open(&db, &settings)?;
             match sub.as_str() {
                 "add" => users::add_user(args, &store, passwords, out),
+                "passwd" => users::passwd(args, &store, passwords, out),
+                "list" => users::list(args, &store, out),
+                "remove" => users::remove(args, &store, out),
                 "enable" | "disable" => users::toggle(
                     args,
                     "user",
@@ -173,8 +179,23 @@ pub fn run(
     }
 }
 
+/// Opens the database; usernames that differ only in case (left from before oauthd refused
+/// them) are reported on stderr every time, until an administrator resolves them.
 fn open(db: &Path, settings: &Settings) -> Result<Store, CliError> {
-    Ok(Store::open(db, settings.durability)?)
+    let store = Store::open(db, settings.durability)?;
+    for clash in store.username_clashes()? {
+        eprintln!("oauthd: warning: {}", clash_warning(&clash));
+    }
+    Ok(store)
+}
+
+/// What to say about usernames that differ only in case.
+fn clash_warning(names: &[String]) -> String {
+    format!(
+        "the usernames {} differ only in case; each logs in only by its exact name. \
+         Keep one: remove the others with `oauthd user remove USERNAME`",
+        names.join(", ")
+    )
 }
 
 /// `serve`: start, say what is being served and from where — so that a mistyped `--db` or a

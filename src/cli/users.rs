@@ -1,9 +1,11 @@
-//! `user add|enable|disable` and `group add`.
+//! `user add|passwd|list|remove|enable|disable` and `group add`.
 
 use super::args::Args;
+use super::keys::time;
 use super::{CliError, PasswordSource, failed, usage};
 use crate::accounts;
 use crate::clock::Clock;
+use crate::model::User;
 use crate::secret;
 use crate::store::{NewUser, Store, StoreError};
 use std::io::Write;
@@ -25,10 +27,7 @@ pub fn add_user(
     if let Some((_, problem)) = errors.0.first() {
         return Err(usage(problem.clone()));
     }
-    let password = read_password(passwords)?;
-    if let Some(problem) = accounts::password_problem(&password) {
-        return Err(failed(problem));
-    }
+    let password = read_new_password(passwords)?;
     let hash = secret::hash_password(&password)?;
     let new = NewUser {
         username: &username,
@@ -44,7 +43,9 @@ pub fn add_user(
             "created user {username} (id {id}{})",
             if admin { ", admin" } else { "" }
         )?),
-        None => Err(failed(format!("the user {username} already exists"))),
+        None => Err(failed(format!(
+            "a user named {username} already exists (usernames are unique regardless of case)"
+        ))),
     }
 }
 
@@ -70,20 +71,113 @@ pub fn toggle(
     Ok(writeln!(out, "{done} {what} {name}")?)
 }
 
-/// A prompt without echo, or one line.
-fn read_password(source: PasswordSource<'_>) -> Result<String, CliError> {
-    let password = match source {
-        PasswordSource::Prompt => rpassword::prompt_password("Password: ")?,
+/// `user passwd USERNAME`: a new password from `passwords`, under the account rules; every
+/// session of the user ends with the old password.
+pub fn passwd(
+    args: Args,
+    store: &Store,
+    passwords: PasswordSource<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let user = named_user(args, store)?;
+    let hash = secret::hash_password(&read_new_password(passwords)?)?;
+    let ended = store.immediate(|s| -> Result<_, CliError> {
+        if !s.set_password(user.id, &hash)? {
+            return Err(no_user(&user.username));
+        }
+        Ok(s.end_user_sessions(user.id, None)?)
+    })?;
+    Ok(writeln!(
+        out,
+        "changed the password of {}; ended {ended} sessions",
+        user.username
+    )?)
+}
+
+/// `user remove USERNAME`: deletes the user with their sessions, grants and tokens, in one
+/// transaction. Their applications stay, owned by nobody, so that services using them keep
+/// working; an administrator manages them from then on.
+pub fn remove(args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+    let user = named_user(args, store)?;
+    let disowned = store
+        .immediate(|s| s.remove_user(user.id))?
+        .ok_or_else(|| no_user(&user.username))?;
+    Ok(writeln!(
+        out,
+        "removed user {} with their sessions and tokens; {disowned} applications now have no owner",
+        user.username
+    )?)
+}
+
+/// `user list [--json]`: username, admin, active, created, email and name of every user;
+/// never a password hash.
+pub fn list(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+    let json = args.flag("--json");
+    args.done()?;
+    let users = store.user_listing()?;
+    if json {
+        return Ok(writeln!(out, "{}", serde_json::to_string(&users)?)?);
+    }
+    writeln!(
+        out,
+        "{:<20}  {:<5}  {:<6}  {:<20}  EMAIL  NAME",
+        "USERNAME", "ADMIN", "ACTIVE", "CREATED"
+    )?;
+    for user in &users {
+        let yes_no = |on: bool| if on { "yes" } else { "no" };
+        writeln!(
+            out,
+            "{:<20}  {:<5}  {:<6}  {:<20}  {}  {}",
+            user.username,
+            yes_no(user.admin),
+            yes_no(user.active),
+            time(user.created),
+            if user.email.is_empty() {
+                "-"
+            } else {
+                &user.email
+            },
+            user.name
+        )?;
+    }
+    Ok(())
+}
+
+/// The user the `USERNAME` argument names (the last argument).
+fn named_user(mut args: Args, store: &Store) -> Result<User, CliError> {
+    let username = args.word("USERNAME")?;
+    args.done()?;
+    store
+        .find_user_by_username(&username)?
+        .ok_or_else(|| no_user(&username))
+}
+
+fn no_user(username: &str) -> CliError {
+    failed(format!("no user {username}"))
+}
+
+/// A new password under the account rules: asked twice without echo on a terminal (the two
+/// must match), or one line of stdin.
+fn read_new_password(source: PasswordSource<'_>) -> Result<String, CliError> {
+    let (password, again) = match source {
+        PasswordSource::Prompt => (
+            rpassword::prompt_password("Password: ")?,
+            rpassword::prompt_password("Password (again): ")?,
+        ),
         PasswordSource::Line(input) => {
             let mut line = String::new();
             input.read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
+            let password = line.trim_end_matches(['\r', '\n']).to_owned();
+            (password.clone(), password)
         }
     };
     if password.is_empty() {
         return Err(failed("the password is empty"));
     }
-    Ok(password)
+    match accounts::new_password_problem(&password, &again) {
+        Some(problem) => Err(failed(problem)),
+        None => Ok(password),
+    }
 }
 
 /// `group add NAME [--member USERNAME]...`, in one transaction.

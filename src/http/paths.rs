@@ -42,6 +42,8 @@ pub const HOME: &str = "/";
 pub const LOGIN: &str = "/accounts/login/";
 /// Logging out (POST); it leads back to [`LOGIN`].
 pub const LOGOUT: &str = "/accounts/logout/";
+/// A signed-in user changes their own password (Django's `password_change`).
+pub const PASSWORD_CHANGE: &str = "/accounts/password_change/";
 /// oauthd's stylesheet.
 pub const STYLESHEET: &str = "/static/oauthd.css";
 /// A deployment's `custom_css`, linked after oauthd's stylesheet.
@@ -61,7 +63,8 @@ pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
 pub const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
 /// The admin page.
 pub const ADMIN: &str = "/o/admin/";
-/// The "make a user" form posts here; `<id>/enable/` and `<id>/disable/` below it.
+/// The "make a user" form posts here; `<id>/enable/`, `<id>/disable/` and `<id>/password/`
+/// below it.
 pub const ADMIN_USERS: &str = "/o/admin/users/";
 /// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
 pub const ADMIN_APPS: &str = "/o/admin/apps/";
@@ -91,6 +94,8 @@ pub mod action {
     pub const DISABLE: &str = "disable";
     /// The admin revokes a token.
     pub const REVOKE: &str = "revoke";
+    /// The admin sets a user's password.
+    pub const PASSWORD: &str = "password";
 }
 
 /// An application's page.
@@ -121,6 +126,11 @@ pub fn revoke_token(id: i64) -> String {
 /// The admin enables (`enable`) or disables a user (POST).
 pub fn admin_user_switch(id: i64, enable: bool) -> String {
     with_id(ADMIN_USERS, id, switch(enable))
+}
+
+/// The admin sets a user's password (POST).
+pub fn admin_user_password(id: i64) -> String {
+    with_id(ADMIN_USERS, id, action::PASSWORD)
 }
 
 /// The admin enables (`enable`) or disables an app (POST).

@@ -3,8 +3,8 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, discovery, introspect, logout, resource, revoke, token, tokens,
-    userinfo,
+    accounts, apps, authorize, discovery, introspect, logout, password_change, resource, revoke,
+    token, tokens, userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
@@ -64,6 +64,9 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", paths::LOGOUT) => accounts::logout(app, req),
         (_, paths::LOGIN) => Err(HttpError::PageMethodNotAllowed("GET, HEAD, POST")),
         (_, paths::LOGOUT) => Err(HttpError::PageMethodNotAllowed("POST")),
+        ("GET" | "HEAD", paths::PASSWORD_CHANGE) => password_change::page(app, req),
+        ("POST", paths::PASSWORD_CHANGE) => password_change::change(app, req),
+        (_, paths::PASSWORD_CHANGE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
         ("GET" | "HEAD", paths::STYLESHEET) => Ok(accounts::stylesheet(STYLESHEET)),
         ("GET" | "HEAD", paths::CUSTOM_STYLESHEET) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),
@@ -136,6 +139,7 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 admin::set_enabled(app, req, target, enabled)
             }
             ("POST", (AdminTarget::Revoke(id), _)) => admin::revoke(app, req, id),
+            ("POST", (AdminTarget::Password(id), _)) => admin::set_password(app, req, id),
             _ => Err(HttpError::PageMethodNotAllowed("POST")),
         };
     }
@@ -149,6 +153,8 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
 enum AdminTarget {
     Toggle(Target),
     Revoke(i64),
+    /// A user's new password.
+    Password(i64),
 }
 
 /// `/o/admin/users/<id>/enable/` and the like; the bool is "enable".
@@ -159,6 +165,9 @@ fn admin_target(path: &str) -> Option<(AdminTarget, bool)> {
         _ => None,
     };
     if let Some((id, segment)) = id_and_action(path, paths::ADMIN_USERS) {
+        if segment == action::PASSWORD {
+            return Some((AdminTarget::Password(id), false));
+        }
         return Some((AdminTarget::Toggle(Target::User(id)), toggle(segment)?));
     }
     if let Some((id, segment)) = id_and_action(path, paths::ADMIN_APPS) {
@@ -257,6 +266,7 @@ mod tests {
         for bad in [
             format!("{}2/", paths::ADMIN_USERS),
             format!("{}2/drop/", paths::ADMIN_USERS),
+            format!("{}2/password/x/", paths::ADMIN_USERS),
             format!("{}9/", paths::ADMIN_TOKENS),
         ] {
             assert!(admin_target(&bad).is_none(), "{bad}");
@@ -294,6 +304,10 @@ mod tests {
         assert!(matches!(
             admin_target(&paths::admin_token_revoke(9)),
             Some((AdminTarget::Revoke(9), _))
+        ));
+        assert!(matches!(
+            admin_target(&paths::admin_user_password(7)),
+            Some((AdminTarget::Password(7), _))
         ));
     }
 }

@@ -1,5 +1,5 @@
 //! The admin page: every user, application and token; disable or enable a user or an app;
-//! revoke a token; make a user. What the Django admin gives DOT's users.
+//! revoke a token; make a user; set a user's password. What the Django admin gives DOT's users.
 
 use super::apps::status;
 use super::tokens::token_summary;
@@ -24,6 +24,15 @@ pub struct NewUserForm<'a> {
     pub is_admin: bool,
 }
 
+/// How the last "set password" went, shown beside its user (by row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSet<'a> {
+    /// The password was set and the user's sessions ended.
+    Done(i64),
+    /// The password was refused, for this reason.
+    Refused(i64, &'a str),
+}
+
 /// What the admin page shows.
 pub struct AdminPage<'a> {
     /// Every user.
@@ -38,6 +47,8 @@ pub struct AdminPage<'a> {
     pub new_user: NewUserForm<'a>,
     /// Its errors.
     pub errors: &'a FieldErrors,
+    /// How the last "set password" went.
+    pub password_set: Option<PasswordSet<'a>>,
     /// Now, unix seconds.
     pub now: i64,
 }
@@ -61,13 +72,14 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     h2 { "Users" }
                     ul.rows {
                         @for user in page.users {
-                            li {
+                            li id=(format!("user-{}", user.id)) {
                                 strong { (user.username) }
                                 @if user.is_staff { span.badge { "admin" } }
                                 @if !user.is_active { span.badge { "disabled" } }
                                 span.muted { (user.email) }
                                 @if Some(user.id) != me {
                                     (toggle(frame, paths::admin_user_switch, user.id, user.is_active, &user.username))
+                                    (set_password(frame, user, page.password_set))
                                 }
                             }
                         }
@@ -160,6 +172,46 @@ fn toggle(
         form.inline method="post" action=(switch(id, !enabled)) {
             (frame.csrf_field())
             button.small.secondary type="submit" aria-label=(format!("{label} {name}")) { (label) }
+        }
+    }
+}
+
+/// A user's "Set password" form (the new password twice), folded until opened; open with the
+/// reason when the last try for this user was refused, and a notice when it worked.
+fn set_password(frame: &Frame<'_>, user: &UserView, outcome: Option<PasswordSet<'_>>) -> Markup {
+    let refused = match outcome {
+        Some(PasswordSet::Refused(id, problem)) if id == user.id => Some(problem),
+        _ => None,
+    };
+    let (first, again) = (
+        format!("password-{}", user.id),
+        format!("password2-{}", user.id),
+    );
+    html! {
+        @if outcome == Some(PasswordSet::Done(user.id)) {
+            span.notice.small role="status" {
+                "Password set; " (user.username) " is signed out everywhere."
+            }
+        }
+        details.reset open[refused.is_some()] {
+            summary { "Set password" }
+            form method="post" action=(paths::admin_user_password(user.id)) novalidate {
+                (frame.csrf_field())
+                label for=(first) { "New password for " (user.username) }
+                input id=(first) type="password" name="password" autocomplete="new-password"
+                    required aria-invalid=[refused.map(|_| "true")]
+                    aria-describedby=[refused.map(|_| format!("{first}-error"))];
+                @if let Some(problem) = refused {
+                    p.field-error id=(format!("{first}-error")) role="alert" { (problem) }
+                }
+                label for=(again) { "New password again" }
+                input id=(again) type="password" name="password2" autocomplete="new-password" required;
+                div.actions {
+                    button.small type="submit" aria-label=(format!("Set the password of {}", user.username)) {
+                        "Set password"
+                    }
+                }
+            }
         }
     }
 }

@@ -9,8 +9,8 @@ mod consent;
 mod logout;
 mod tokens;
 
-pub use accounts::{LoginForm, home, login};
-pub use admin::{AdminPage, NewUserForm, admin};
+pub use accounts::{LoginForm, home, login, password_change, password_changed};
+pub use admin::{AdminPage, NewUserForm, PasswordSet, admin};
 pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
 pub use logout::{LogoutForm, confirm_logout, signed_out};
@@ -81,7 +81,10 @@ fn navigation(frame: &Frame<'_>) -> Markup {
                 @if user.is_admin {
                     a href=(paths::ADMIN) { "Admin" }
                 }
-                span.who { "Signed in as " strong { (user.username) } }
+                span.who {
+                    "Signed in as " strong { (user.username) }
+                    " (" a href=(paths::PASSWORD_CHANGE) { "change password" } ")"
+                }
                 form.inline method="post" action=(paths::LOGOUT) {
                     (frame.csrf_field())
                     button.secondary type="submit" { "Log out" }

@@ -15,7 +15,7 @@ pub use sessions::{Session, SessionUser};
 pub use signing_keys::SigningKeyRow;
 pub use token_views::{Holder, TokenView};
 pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
-pub use users::{NewUser, UserView};
+pub use users::{NewUser, UserListing, UserView};
 
 use crate::settings::Durability;
 use rusqlite::config::DbConfig;
@@ -27,7 +27,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =
@@ -284,15 +284,21 @@ mod tests {
         assert!(store.integrity_ok().unwrap());
     }
 
+    /// A database file as an older oauthd left it: the schema up to `version`.
+    fn file_at_version(path: &Path, version: i64) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        for (_, sql) in schema_sections().take_while(|(v, _)| *v <= version) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn
+    }
+
     #[test]
     fn a_version_4_file_gives_its_users_subjects_and_verifies_their_emails() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v4.sqlite3");
         {
-            let conn = Connection::open(&path).unwrap();
-            for (_, sql) in schema_sections().take_while(|(v, _)| *v <= 4) {
-                conn.execute_batch(sql).unwrap();
-            }
+            let conn = file_at_version(&path, 4);
             conn.execute_batch(
                 "INSERT INTO users (username, email, password_hash, created)
                  VALUES ('bob', 'b@example.com', 'h', 1), ('eve', '', 'h', 1)",
@@ -319,15 +325,56 @@ mod tests {
     }
 
     #[test]
+    fn a_version_5_file_with_names_differing_in_case_migrates_and_reports_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite3");
+        {
+            let conn = file_at_version(&path, 5);
+            conn.execute_batch(
+                "INSERT INTO users (username, password_hash, created)
+                 VALUES ('alice', 'h1', 1), ('Alice', 'h2', 1), ('bob\"e''i;--ü', 'h3', 1)",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            store.username_clashes().unwrap(),
+            vec![vec!["Alice".to_owned(), "alice".to_owned()]]
+        );
+        let hash = |name| {
+            store
+                .find_user_by_username(name)
+                .unwrap()
+                .map(|u| u.password_hash)
+        };
+        assert_eq!(
+            (hash("alice"), hash("Alice"), hash("ALICE")),
+            (Some("h1".into()), Some("h2".into()), None),
+            "each by their exact name; no guess between them"
+        );
+        assert_eq!(hash("BOB\"E'I;--ü").as_deref(), Some("h3"));
+        assert_eq!(
+            store
+                .create_user(&users::tests::valid_new_user("ALICE"), 2)
+                .unwrap(),
+            None,
+            "no new clash"
+        );
+        let alice = store.find_user_by_username("alice").unwrap().unwrap();
+        store.immediate(|s| s.remove_user(alice.id)).unwrap();
+        assert_eq!(store.username_clashes().unwrap(), Vec::<Vec<String>>::new());
+        assert_eq!(hash("ALICE").as_deref(), Some("h2"), "now unambiguous");
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
     fn a_version_5_file_keeps_its_refresh_tokens_and_gives_old_retirements_no_grace() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v5.sqlite3");
         let (live, retired) = (crate::secret::digest("live"), crate::secret::digest("old"));
         {
-            let conn = Connection::open(&path).unwrap();
-            for (_, sql) in schema_sections().take_while(|(v, _)| *v <= 5) {
-                conn.execute_batch(sql).unwrap();
-            }
+            let conn = file_at_version(&path, 5);
             conn.execute_batch(
                 "INSERT INTO applications (id, client_id, name, client_type, grant_types, created)
                      VALUES (1, 'c', 'C', 'public', 'password', 1);

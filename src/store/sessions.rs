@@ -103,6 +103,14 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of a user but `keep` (after a password change); returns how many.
+    pub fn end_user_sessions(&self, user_id: i64, keep: Option<i64>) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2")?
+            .execute(params![user_id, keep])?)
+    }
+
     /// Removes expired sessions; returns how many.
     pub fn clear_expired_sessions(&self, now: i64) -> Result<usize, StoreError> {
         Ok(self
@@ -139,6 +147,28 @@ mod tests {
         );
         assert_eq!(store.clear_expired_sessions(100).unwrap(), 2);
         assert_eq!(store.find_session(&digest("anon"), 50).unwrap(), None);
+    }
+
+    #[test]
+    fn a_users_sessions_end_but_the_one_kept_and_other_users_sessions() {
+        let store = Store::open_in_memory().unwrap();
+        let (bob, eve) = (add_user(&store, "bob"), add_user(&store, "eve"));
+        let mut ids = Vec::new();
+        for (name, user) in [("bob1", bob), ("bob2", bob), ("bob3", bob), ("eve", eve)] {
+            ids.push(
+                store
+                    .create_session(&digest(name), Some(user), "c", 10, 100)
+                    .unwrap(),
+            );
+        }
+        assert_eq!(store.end_user_sessions(bob, Some(ids[1])).unwrap(), 2);
+        let alive = |name| store.find_session(&digest(name), 50).unwrap().is_some();
+        assert_eq!(
+            [alive("bob1"), alive("bob2"), alive("bob3"), alive("eve")],
+            [false, true, false, true]
+        );
+        assert_eq!(store.end_user_sessions(bob, None).unwrap(), 1);
+        assert!(!alive("bob2") && alive("eve"));
     }
 
     #[test]

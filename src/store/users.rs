@@ -2,7 +2,10 @@
 
 use super::{Store, StoreError};
 use crate::model::{Group, User};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{ErrorCode, OptionalExtension, Row, params};
+
+/// The message of the schema's triggers that refuse a username taken regardless of case.
+const USERNAME_TAKEN: &str = "username taken";
 
 /// A user as the resource API shows it (DRF's UserSerializer, without the password).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +41,23 @@ pub struct NewUser<'a> {
     pub is_admin: bool,
 }
 
+/// A user as `oauthd user list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UserListing {
+    /// Login name.
+    pub username: String,
+    /// May use the admin pages and create users.
+    pub admin: bool,
+    /// May log in.
+    pub active: bool,
+    /// Contact address, may be empty.
+    pub email: String,
+    /// Display name, may be empty.
+    pub name: String,
+    /// When the user was added, unix seconds.
+    pub created: i64,
+}
+
 const USER_COLUMNS: &str =
     "id, username, email, email_verified, name, subject, password_hash, is_admin, is_active";
 
@@ -55,6 +75,15 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+/// The schema's trigger refused the username as taken regardless of case.
+fn is_username_taken(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(code, Some(message))
+            if code.code == ErrorCode::ConstraintViolation && message == USERNAME_TAKEN
+    )
+}
+
 fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
     Ok(Group {
         id: row.get(0)?,
@@ -64,12 +93,11 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
 
 impl Store {
     /// Adds a user (the schema's trigger gives them a fresh subject); `None` when the username
-    /// is taken.
+    /// is taken, regardless of case.
     pub fn create_user(&self, user: &NewUser<'_>, now: i64) -> Result<Option<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO users (username, email, email_verified, name, password_hash, is_admin, created)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (username) DO NOTHING RETURNING id",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
         )?;
         let values = params![
             user.username,
@@ -80,7 +108,11 @@ impl Store {
             user.is_admin,
             now
         ];
-        Ok(stmt.query_row(values, |r| r.get(0)).optional()?)
+        match stmt.query_row(values, |r| r.get(0)) {
+            Ok(id) => Ok(Some(id)),
+            Err(e) if is_username_taken(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The user with this row id (for an id_token's or userinfo's claims).
@@ -93,14 +125,91 @@ impl Store {
             .optional()?)
     }
 
-    /// The user with this exact username.
+    /// The user with this username: the exact one, else the only one whose name differs in
+    /// case alone; `None` when there is none or the case leaves a choice (usernames that
+    /// clashed before version 6 of the schema).
     pub fn find_user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
-        Ok(self
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = ?1 COLLATE NOCASE
+             ORDER BY username = ?1 DESC LIMIT 2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let found = stmt
+            .query_map([username], user_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found = found.into_iter();
+        Ok(match (found.next(), found.next()) {
+            (Some(exact), _) if exact.username == username => Some(exact),
+            (only, None) => only,
+            (_, Some(_)) => None,
+        })
+    }
+
+    /// Replaces a user's password hash; `false` when there is no such user.
+    pub fn set_password(&self, id: i64, password_hash: &str) -> Result<bool, StoreError> {
+        let changed = self
             .conn
-            .prepare_cached(&sql)?
-            .query_row([username], user_from_row)
-            .optional()?)
+            .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+            .execute(params![id, password_hash])?;
+        Ok(changed > 0)
+    }
+
+    /// Deletes a user with their sessions, codes, grants and tokens (the schema cascades);
+    /// their applications are kept, owned by nobody. Returns how many applications they
+    /// owned, or `None` when there is no such user. Call it inside [`Store::immediate`].
+    pub fn remove_user(&self, id: i64) -> Result<Option<usize>, StoreError> {
+        let disowned = self
+            .conn
+            .prepare_cached("UPDATE applications SET owner_id = NULL WHERE owner_id = ?1")?
+            .execute([id])?;
+        let removed = self
+            .conn
+            .prepare_cached("DELETE FROM users WHERE id = ?1")?
+            .execute([id])?;
+        Ok((removed > 0).then_some(disowned))
+    }
+
+    /// Every user for `oauthd user list`, by username.
+    pub fn user_listing(&self) -> Result<Vec<UserListing>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT username, is_admin, is_active, email, name, created FROM users
+             ORDER BY username COLLATE NOCASE, username",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(UserListing {
+                username: row.get(0)?,
+                admin: row.get(1)?,
+                active: row.get(2)?,
+                email: row.get(3)?,
+                name: row.get(4)?,
+                created: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Usernames that differ only in case, in groups (possible only in a database from before
+    /// version 6 of the schema, which refuses new ones).
+    pub fn username_clashes(&self) -> Result<Vec<Vec<String>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT username FROM users u
+             WHERE EXISTS (SELECT 1 FROM users o WHERE o.username = u.username COLLATE NOCASE
+                           AND o.id <> u.id)
+             ORDER BY username COLLATE NOCASE, username",
+        )?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        for name in names {
+            match groups.last_mut() {
+                Some(group) if group.iter().any(|n| n.eq_ignore_ascii_case(&name)) => {
+                    group.push(name);
+                }
+                _ => groups.push(vec![name]),
+            }
+        }
+        Ok(groups)
     }
 
     /// Enables or disables a user; `false` when there is no such user. A disabled user cannot
@@ -169,6 +278,11 @@ impl Store {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::secret::digest;
+    use crate::store::NewApplication;
+    use crate::store::apps::tests::valid_new_app;
+
+    const HOSTILE_NAME: &str = "Bob \"e'i;--ü";
 
     /// A user with this name, no email and no display name, not an administrator.
     pub(crate) fn valid_new_user(username: &str) -> NewUser<'_> {
@@ -241,6 +355,135 @@ pub(crate) mod tests {
                 name: "staff".into()
             }]
         );
+    }
+
+    #[test]
+    fn usernames_are_unique_regardless_of_case_and_found_in_any_case() {
+        let store = Store::open_in_memory().unwrap();
+        let alice = add_user(&store, "alice");
+        for taken in ["alice", "Alice", "ALICE"] {
+            assert_eq!(
+                store.create_user(&valid_new_user(taken), 2).unwrap(),
+                None,
+                "{taken}"
+            );
+        }
+        let bob = add_user(&store, "bob");
+        let rename = store
+            .conn
+            .execute("UPDATE users SET username = 'ALICE' WHERE id = ?1", [bob]);
+        assert!(rename.is_err(), "a rename cannot make a clash either");
+        store
+            .conn
+            .execute("UPDATE users SET username = 'Bob' WHERE id = ?1", [bob])
+            .unwrap();
+        assert_eq!(store.user_views(None).unwrap().len(), 2);
+        let found = |name| store.find_user_by_username(name).unwrap().map(|u| u.id);
+        assert_eq!(
+            (found("alice"), found("ALICE"), found("bob")),
+            (Some(alice), Some(alice), Some(bob))
+        );
+        assert_eq!(found("alice2"), None);
+        assert_eq!(store.username_clashes().unwrap(), Vec::<Vec<String>>::new());
+    }
+
+    #[test]
+    fn old_clashes_are_reported_and_found_only_by_their_exact_name() {
+        let store = Store::open_in_memory().unwrap();
+        // As a database from before version 6 may hold them.
+        store
+            .conn
+            .execute_batch(
+                "DROP TRIGGER users_username_unique_on_insert;
+                 INSERT INTO users (username, password_hash, created)
+                 VALUES ('alice', 'h', 1), ('Alice', 'h', 1), ('ALICE', 'h', 1),
+                        ('bob', 'h', 1), ('Eve', 'h', 1), ('eve', 'h', 1)",
+            )
+            .unwrap();
+        assert_eq!(
+            store.username_clashes().unwrap(),
+            vec![vec!["ALICE", "Alice", "alice"], vec!["Eve", "eve"]]
+        );
+        let found = |name| {
+            store
+                .find_user_by_username(name)
+                .unwrap()
+                .map(|u| u.username)
+        };
+        assert_eq!(found("Alice").as_deref(), Some("Alice"));
+        assert_eq!(found("eve").as_deref(), Some("eve"));
+        assert_eq!(found("aLiCe"), None, "ambiguous");
+        assert_eq!(found("BOB").as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn a_password_is_replaced_and_a_removed_user_leaves_their_apps_without_owner() {
+        let store = Store::open_in_memory().unwrap();
+        let (bob, eve) = (add_user(&store, "bob"), add_user(&store, "eve"));
+        assert!(store.set_password(bob, "new hash").unwrap());
+        assert!(!store.set_password(bob + 99, "new hash").unwrap());
+        assert_eq!(
+            store.find_user(bob).unwrap().unwrap().password_hash,
+            "new hash"
+        );
+        assert_eq!(store.find_user(eve).unwrap().unwrap().password_hash, "h");
+
+        let owned = |client_id: &str, owner| NewApplication {
+            client_id: client_id.into(),
+            owner_id: Some(owner),
+            ..valid_new_app()
+        };
+        for (client_id, owner) in [("b1", bob), ("b2", bob), ("e1", eve)] {
+            store.create_app(&owned(client_id, owner), 1).unwrap();
+        }
+        store
+            .create_session(&digest("bob"), Some(bob), "c", 1, 100)
+            .unwrap();
+        let staff = store.create_group("staff").unwrap().unwrap();
+        store.add_group_member(staff, bob).unwrap();
+        assert_eq!(store.remove_user(bob).unwrap(), Some(2));
+        assert_eq!(store.remove_user(bob).unwrap(), None);
+        assert_eq!(store.find_user(bob).unwrap(), None);
+        let owner = |client_id| store.find_app_by_client_id(client_id).unwrap().unwrap();
+        assert_eq!((owner("b1").owner_id, owner("b2").owner_id), (None, None));
+        assert!(owner("b1").usable, "an app without owner still works");
+        assert_eq!(owner("e1").owner_id, Some(eve));
+        assert_eq!(store.find_session(&digest("bob"), 50).unwrap(), None);
+        let members: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM user_groups", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(members, 0);
+    }
+
+    #[test]
+    fn the_listing_shows_every_user_by_name() {
+        let store = Store::open_in_memory().unwrap();
+        let new = NewUser {
+            email: "b@example.com",
+            name: HOSTILE_NAME,
+            is_admin: true,
+            ..valid_new_user("bob")
+        };
+        store.create_user(&new, 7).unwrap();
+        let eve = add_user(&store, "Eve");
+        store.set_user_active(eve, false).unwrap();
+        add_user(&store, "alice");
+        let listing = store.user_listing().unwrap();
+        let names: Vec<_> = listing.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["alice", "bob", "Eve"]);
+        assert_eq!(
+            listing[1],
+            UserListing {
+                username: "bob".into(),
+                admin: true,
+                active: true,
+                email: "b@example.com".into(),
+                name: HOSTILE_NAME.into(),
+                created: 7,
+            }
+        );
+        assert!(!listing[2].active && !listing[2].admin);
     }
 
     #[test]

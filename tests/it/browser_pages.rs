@@ -18,14 +18,14 @@ fn go(tab: &Tab, url: &str) {
         .expect("loaded");
 }
 
-fn click(tab: &Tab, selector: &str) {
+pub fn click(tab: &Tab, selector: &str) {
     tab.wait_for_element(selector)
         .expect(selector)
         .click()
         .expect("click");
 }
 
-fn text_of(tab: &Tab, selector: &str) -> String {
+pub fn text_of(tab: &Tab, selector: &str) -> String {
     tab.wait_for_element(selector)
         .expect(selector)
         .get_inner_text()
@@ -40,14 +40,14 @@ fn js_bool(tab: &Tab, expression: &str) -> bool {
         .unwrap_or_else(|| panic!("{expression} is not a boolean"))
 }
 
-fn log_in(tab: &Tab, username: &str, password: &str) {
+pub fn log_in(tab: &Tab, username: &str, password: &str) {
     type_into(tab, "#username", username);
     type_into(tab, "#password", password);
     click(tab, "main button[type=submit]");
 }
 
 /// Emulates a 375-pixel-wide phone.
-fn phone_width(tab: &Tab) {
+pub fn phone_width(tab: &Tab) {
     tab.call_method(SetDeviceMetricsOverride {
         width: 375,
         height: 740,
@@ -92,7 +92,7 @@ const TOUCH_SIZED: &str =
 
 /// Opens `path` and checks that nothing on it scrolls sideways, that no word is split across
 /// lines and that its checkboxes are touch-sized; saves `phone-<name>.png`.
-fn fits_the_phone(tab: &Tab, s: &TestServer, path: &str, name: &str) {
+pub fn fits_the_phone(tab: &Tab, s: &TestServer, path: &str, name: &str) {
     go(tab, &format!("{}{path}", s.base));
     let fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth";
     assert!(js_bool(tab, fits), "{path} scrolls sideways at phone width");

@@ -1,5 +1,5 @@
 //! `/o/admin/...`: for administrators only (anyone else gets 404). Every user, app and token;
-//! disable or enable a user or an app; revoke a token; make a user.
+//! disable or enable a user or an app; revoke a token; make a user; set a user's password.
 
 use crate::accounts;
 use crate::http::App;
@@ -9,9 +9,9 @@ use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::pages::{self, AdminPage, NewUserForm};
+use crate::pages::{self, AdminPage, NewUserForm, PasswordSet};
 use crate::secret;
-use crate::store::{Holder, NewUser};
+use crate::store::{Holder, NewUser, StoreError};
 
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +22,20 @@ pub enum Target {
     App(i64),
 }
 
-/// `GET /o/admin/`.
+/// The query parameter that names the user whose password was just set, for the notice.
+const PASSWORD_SET: &str = "password_set";
+
+/// `GET /o/admin/` (with `?password_set=<id>` after a password was set).
 pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
-    render(app, &admin, NewUserForm::default(), &FieldErrors::default())
+    // Only a notice: an unreadable query shows none.
+    let password_set = req
+        .query_params()
+        .ok()
+        .and_then(|query| query.get(PASSWORD_SET)?.parse().ok())
+        .map(PasswordSet::Done);
+    let form = NewUserForm::default();
+    render(app, &admin, form, &FieldErrors::default(), password_set)
 }
 
 /// `POST /o/admin/users/`: makes a user; errors re-render the page (400) with the input kept.
@@ -58,7 +68,7 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
             .0
             .push(("username", "That username is taken.".into()));
     }
-    render(app, &admin, form, &errors)
+    render(app, &admin, form, &errors, None)
 }
 
 /// `POST /o/admin/{users|apps}/<id>/{enable|disable}/`. A disabled user cannot log in and
@@ -85,6 +95,38 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
     Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
 }
 
+/// `POST /o/admin/users/<id>/password/`: sets a user's password (the account rules, typed
+/// twice) and ends all their sessions; a refused password re-renders the page (400) with the
+/// reason beside that user, and changes nothing. Administrators change their own password on
+/// the password change page, which asks for the current one.
+pub fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let (admin, params) = admin_form(app, req)?;
+    if id == admin.user.id {
+        return Err(HttpError::bad_request(
+            "Change your own password on the password change page.",
+        ));
+    }
+    let user = app.store.find_user(id)?.ok_or_else(HttpError::not_found)?;
+    let password = params.get("password").unwrap_or("");
+    let again = params.get("password2").unwrap_or("");
+    if let Some(problem) = accounts::new_password_problem(password, again) {
+        let refused = Some(PasswordSet::Refused(id, &problem));
+        let form = NewUserForm::default();
+        return render(app, &admin, form, &FieldErrors::default(), refused);
+    }
+    let hash = secret::hash_password(password)?;
+    app.store.immediate(|store| -> Result<_, StoreError> {
+        store.set_password(user.id, &hash)?;
+        store.end_user_sessions(user.id, None)
+    })?;
+    eprintln!(
+        "oauthd: administrator {} set the password of user {}",
+        admin.user.id, user.id
+    );
+    let done = format!("{}?{PASSWORD_SET}={id}#user-{id}", paths::ADMIN);
+    Ok(Resp::redirect(&done))
+}
+
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
 pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     admin_form(app, req)?;
@@ -109,10 +151,8 @@ fn admin_form(app: &App, req: &Req) -> Result<(SignedIn, Params), HttpError> {
 /// The account rules, and the password typed the same twice.
 fn check_new_user(form: &NewUserForm<'_>, password: &str, again: &str) -> FieldErrors {
     let mut errors = accounts::check_new_user(form.username, form.email, form.name);
-    if let Some(problem) = accounts::password_problem(password) {
+    if let Some(problem) = accounts::new_password_problem(password, again) {
         errors.add("password", problem);
-    } else if password != again {
-        errors.add("password", "The two password fields didn't match.");
     }
     errors
 }
@@ -122,6 +162,7 @@ fn render(
     admin: &SignedIn,
     new_user: NewUserForm<'_>,
     errors: &FieldErrors,
+    password_set: Option<PasswordSet<'_>>,
 ) -> Result<Resp, HttpError> {
     let users = app.store.user_views(None)?;
     let apps = app.store.list_apps(None)?;
@@ -133,10 +174,15 @@ fn render(
         token_limit: LIST_LIMIT,
         new_user,
         errors,
+        password_set,
         now: app.clock.now(),
     };
+    let status = match password_set {
+        Some(PasswordSet::Refused(..)) => 400,
+        _ => form_status(errors),
+    };
     let frame = admin.frame(&app.settings);
-    Ok(Resp::page(form_status(errors), pages::admin(&frame, &page)))
+    Ok(Resp::page(status, pages::admin(&frame, &page)))
 }
 
 #[cfg(test)]
