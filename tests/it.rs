@@ -77,3 +77,7 @@ mod oidc_logout;
 
 #[path = "it/oidc_rp.rs"]
 mod oidc_rp;
+
+// Running it for real: backups, start-up checks, metrics and security events.
+#[path = "it/operations.rs"]
+mod operations;

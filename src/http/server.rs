@@ -48,6 +48,8 @@ pub enum StartError {
     Bind(String),
     /// The database could not be opened or migrated.
     Store(StoreError),
+    /// The database opened but cannot be served: it cannot be written, or it is damaged.
+    Unservable(PathBuf, StoreError),
     /// The id_token signing key could not be made, or its private half is missing, exposed
     /// or wrong in the key file; the message names the file and what to do.
     SigningKeys(KeyError),
@@ -58,6 +60,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Bind(e) => write!(f, "cannot listen {e}"),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::Unservable(path, e) => write!(f, "cannot serve {}: {e}", path.display()),
             StartError::SigningKeys(e) => write!(f, "{e}"),
         }
     }
@@ -97,10 +100,7 @@ impl RunningServer {
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
-        let stores = (0..threads)
-            .map(|_| Store::open(&config.db_path, settings.durability))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StartError::Store)?;
+        let stores = open_stores(&config.db_path, &settings, threads)?;
         let signing_keys = Arc::new(open_signing_keys(
             &stores,
             &config.db_path,
@@ -203,6 +203,40 @@ impl RunningServer {
         for worker in self.workers {
             let _ = worker.join();
         }
+    }
+}
+
+/// One connection per worker, once the first has shown that the file can be served: that it
+/// can be written (else every issuance would fail while `/health` says ok) and passes
+/// `PRAGMA quick_check`. A file too damaged to open is reported the same way.
+fn open_stores(
+    db_path: &std::path::Path,
+    settings: &Settings,
+    threads: usize,
+) -> Result<Vec<Store>, StartError> {
+    let unservable = |e| StartError::Unservable(db_path.to_owned(), damaged(e));
+    let open = || Store::open(db_path, settings.durability);
+    let first = open().map_err(unservable)?;
+    first.check_writable().map_err(unservable)?;
+    first.quick_check().map_err(unservable)?;
+    let mut stores = vec![first];
+    for _ in 1..threads {
+        stores.push(open().map_err(StartError::Store)?);
+    }
+    Ok(stores)
+}
+
+/// SQLite's "corrupt" and "not a database" as [`StoreError::Damaged`]; other errors as they are.
+fn damaged(e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let corrupt = matches!(
+        &e,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(failure.code, DatabaseCorrupt | NotADatabase)
+    );
+    match corrupt {
+        true => StoreError::Damaged(e.to_string()),
+        false => e,
     }
 }
 
