@@ -5,7 +5,7 @@
 
 use crate::clock::Clock;
 use crate::http::App;
-use crate::http::access_log::{AccessLog, Entry};
+use crate::http::access_log::Entry;
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
 use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
@@ -13,7 +13,8 @@ use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError};
 use crate::http::response::{Resp, internal};
-use crate::http::routes::route;
+use crate::http::routes::{route, route_pattern};
+use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
@@ -89,7 +90,7 @@ struct Shared {
     connections: Arc<Connections>,
     limits: Limits,
     settings: Arc<Settings>,
-    log: AccessLog,
+    telemetry: Arc<Telemetry>,
 }
 
 impl RunningServer {
@@ -113,7 +114,8 @@ impl RunningServer {
         let addr = listener.local_addr().map_err(on_addr)?;
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        let limiter = Arc::new(LoginLimiter::default());
+        let telemetry = Arc::new(Telemetry::start(&settings));
+        let limiter = Arc::new(LoginLimiter::reporting_to(Arc::clone(&telemetry)));
         let issuer = settings
             .issuer
             .clone()
@@ -128,6 +130,7 @@ impl RunningServer {
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),
+                    telemetry: Arc::clone(&telemetry),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))
@@ -136,7 +139,7 @@ impl RunningServer {
         let shared = Arc::new(Shared {
             connections: Arc::new(Connections::new(settings.max_connections)),
             limits: Limits::from_settings(&settings),
-            log: AccessLog::start(settings.access_log.then_some(settings.log_format)),
+            telemetry,
             settings,
         });
         let listener = Arc::new(listener);
@@ -151,6 +154,7 @@ impl RunningServer {
                 let connections = Arc::clone(&shared.connections);
                 let on_connection =
                     move |stream: &TcpStream, peer: SocketAddr, busy: &AtomicBool| {
+                        let _open = shared.telemetry.connection();
                         let mut conn = Conn::new(&shared, &jobs, peer.ip(), busy);
                         serve(&mut Socket::new(stream), &shared.limits, &mut conn);
                     };
@@ -356,15 +360,18 @@ impl Service for Conn<'_> {
     }
 
     fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant) {
-        self.shared.log.write(&Entry {
+        let target = head.map_or("-", |h| h.target.as_str());
+        let entry = Entry {
             // A request refused before it had a head is logged under the peer.
             client: head.map_or(self.peer, |_| self.client),
             method: head.map_or("-", |h| h.method.as_str()),
-            target: head.map_or("-", |h| h.target.as_str()),
+            target,
             status,
             bytes,
             duration: started.elapsed(),
-        });
+        };
+        let path = target.split('?').next().unwrap_or_default();
+        self.shared.telemetry.answered(&entry, &route_pattern(path));
     }
 
     fn stopping(&self) -> bool {

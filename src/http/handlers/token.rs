@@ -3,12 +3,15 @@
 //! §3.1.3.3, §12.2).
 
 use crate::http::App;
+use crate::http::events::SecurityEvent;
 use crate::http::handlers::id_tokens::{self, IdTokenFor};
 use crate::http::handlers::{authenticate_client, oauth_params, secret_try};
 use crate::http::limiter::Subject;
+use crate::http::metrics::{Issuance, Replay};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::model::{Application, GrantType};
+use crate::oauth::error::OAuthError;
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
@@ -89,10 +92,10 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
         TokenRequest::ClientCredentials => {
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
-            issue_new_grant(app, &client, &issue)
+            issue_new_grant(app, &client, &issue, Issuance::ClientCredentials)
         }
         TokenRequest::RefreshToken { refresh_token } => {
-            refresh(app, &client, &refresh_token, scope)
+            refresh(app, req, &client, &refresh_token, scope)
         }
         TokenRequest::AuthorizationCode {
             code,
@@ -100,6 +103,7 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             code_verifier,
         } => exchange_code(
             app,
+            req,
             &client,
             &code,
             redirect_uri.as_deref(),
@@ -130,13 +134,18 @@ fn password_grant(
         attempt.passed();
     }
     let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
-    issue_new_grant(app, client, &issue)
+    issue_new_grant(app, client, &issue, Issuance::Password)
 }
 
 /// A new grant without a code: client_credentials (no user), or the password grant, whose
 /// user has just proved who they are — so an `openid` scope gets an id_token with that moment
 /// as its `auth_time`, as a code would have.
-fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Resp, HttpError> {
+fn issue_new_grant(
+    app: &App,
+    client: &Application,
+    issue: &Issue,
+    by: Issuance,
+) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(issue.with_refresh_token)?;
     let now = app.clock.now();
@@ -163,6 +172,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
         id_tokens::claims(app, store, &what, now)
     })?;
     let id_token = id_tokens::sign(app, claims)?;
+    app.telemetry.issued(by);
     Ok(fresh.response(&issue.scope, lifetime, id_token))
 }
 
@@ -170,6 +180,7 @@ fn issue_new_grant(app: &App, client: &Application, issue: &Issue) -> Result<Res
 /// one refresh token exactly one sees it live; the others see it retired and revoke the family.
 fn refresh(
     app: &App,
+    req: &Req,
     client: &Application,
     presented: &str,
     scope: Option<&str>,
@@ -180,7 +191,7 @@ fn refresh(
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(token) = store.find_refresh_token(&secret::digest(presented))? else {
-            return Ok(Err(token::invalid_refresh_token()));
+            return Ok(Err((token::invalid_refresh_token(), None)));
         };
         match token::refresh_grant(client, &token, scope, now, settings) {
             RefreshDecision::Refresh { scope, rotate } => {
@@ -207,13 +218,16 @@ fn refresh(
             }
             RefreshDecision::RevokeFamily(error) => {
                 store.revoke_grant(token.grant.id, now)?;
-                Ok(Err(error))
+                Ok(Err((error, Some(Some(token.grant.id)))))
             }
-            RefreshDecision::Reject(error) => Ok(Err(error)),
+            RefreshDecision::Reject(error) => Ok(Err((error, None))),
         }
     })?;
-    let (scope, claims) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
+    let (scope, claims) =
+        outcome.map_err(|e| replayed(app, req, client, Replay::RefreshToken, e))?;
+    let resp = fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?);
+    app.telemetry.refreshed();
+    Ok(resp)
 }
 
 /// RFC 6749 §4.1.3: the check, the single use and the issuance run in one IMMEDIATE
@@ -221,6 +235,7 @@ fn refresh(
 /// replay and revokes what the code was exchanged for (RFC 6749 §4.1.2).
 fn exchange_code(
     app: &App,
+    req: &Req,
     client: &Application,
     presented: &str,
     redirect_uri: Option<&str>,
@@ -231,7 +246,7 @@ fn exchange_code(
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(code) = store.find_code(&secret::digest(presented))? else {
-            return Ok(Err(token::invalid_code()));
+            return Ok(Err((token::invalid_code(), None)));
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
@@ -263,11 +278,33 @@ fn exchange_code(
                 if let Some(grant_id) = code.grant_id {
                     store.revoke_grant(grant_id, now)?;
                 }
-                Ok(Err(error))
+                Ok(Err((error, Some(code.grant_id))))
             }
-            CodeDecision::Reject(error) => Ok(Err(error)),
+            CodeDecision::Reject(error) => Ok(Err((error, None))),
         }
     })?;
-    let (scope, claims) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
+    let (scope, claims) = outcome.map_err(|e| replayed(app, req, client, Replay::Code, e))?;
+    let resp = fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?);
+    app.telemetry.issued(Issuance::AuthorizationCode);
+    Ok(resp)
+}
+
+/// A grant refused; when for a replay (`Some` grant revoked, or `Some(None)` for a code that
+/// had given nothing yet), the security event is reported once the revocation is committed.
+fn replayed(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    of: Replay,
+    (error, revoked): (OAuthError, Option<Option<i64>>),
+) -> OAuthError {
+    if let Some(grant_id) = revoked {
+        let event = SecurityEvent::Replay {
+            of,
+            client_id: &client.client_id,
+            grant_id,
+        };
+        app.telemetry.security(&event, req.remote);
+    }
+    error
 }
