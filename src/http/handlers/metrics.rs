@@ -13,7 +13,9 @@ pub fn metrics(app: &App) -> Result<Resp, HttpError> {
         return Err(HttpError::Api(404, "Not found.".into()));
     }
     let text = app.telemetry.metrics_text(app.store.database_bytes()?);
-    let mut resp = Resp::text(200, &text);
-    resp.headers = vec![("Content-Type", CONTENT_TYPE.into())];
-    Ok(resp)
+    Ok(Resp {
+        status: 200,
+        headers: vec![("Content-Type", CONTENT_TYPE.into())],
+        body: text.into_bytes(),
+    })
 }

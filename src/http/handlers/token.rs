@@ -191,7 +191,7 @@ fn refresh(
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(token) = store.find_refresh_token(&secret::digest(presented))? else {
-            return Ok(Err((token::invalid_refresh_token(), None)));
+            return Ok(Err(Refusal::Plain(token::invalid_refresh_token())));
         };
         match token::refresh_grant(client, &token, scope, now, settings) {
             RefreshDecision::Refresh { scope, rotate } => {
@@ -218,9 +218,9 @@ fn refresh(
             }
             RefreshDecision::RevokeFamily(error) => {
                 store.revoke_grant(token.grant.id, now)?;
-                Ok(Err((error, Some(Some(token.grant.id)))))
+                Ok(Err(Refusal::Replay(error, Some(token.grant.id))))
             }
-            RefreshDecision::Reject(error) => Ok(Err((error, None))),
+            RefreshDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
         }
     })?;
     let (scope, claims) =
@@ -246,7 +246,7 @@ fn exchange_code(
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(code) = store.find_code(&secret::digest(presented))? else {
-            return Ok(Err((token::invalid_code(), None)));
+            return Ok(Err(Refusal::Plain(token::invalid_code())));
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
@@ -278,9 +278,9 @@ fn exchange_code(
                 if let Some(grant_id) = code.grant_id {
                     store.revoke_grant(grant_id, now)?;
                 }
-                Ok(Err((error, Some(code.grant_id))))
+                Ok(Err(Refusal::Replay(error, code.grant_id)))
             }
-            CodeDecision::Reject(error) => Ok(Err((error, None))),
+            CodeDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
         }
     })?;
     let (scope, claims) = outcome.map_err(|e| replayed(app, req, client, Replay::Code, e))?;
@@ -289,22 +289,34 @@ fn exchange_code(
     Ok(resp)
 }
 
-/// A grant refused; when for a replay (`Some` grant revoked, or `Some(None)` for a code that
-/// had given nothing yet), the security event is reported once the revocation is committed.
+/// Why a code or a refresh token was refused.
+enum Refusal {
+    /// Unknown, expired, another client's, a scope too wide…
+    Plain(OAuthError),
+    /// Presented again: the grant it gave (none for a code that had given nothing yet) was
+    /// revoked.
+    Replay(OAuthError, Option<i64>),
+}
+
+/// The error of a refusal; a replay's security event is reported here, once the revocation
+/// has been committed.
 fn replayed(
     app: &App,
     req: &Req,
     client: &Application,
     of: Replay,
-    (error, revoked): (OAuthError, Option<Option<i64>>),
+    refusal: Refusal,
 ) -> OAuthError {
-    if let Some(grant_id) = revoked {
-        let event = SecurityEvent::Replay {
-            of,
-            client_id: &client.client_id,
-            grant_id,
-        };
-        app.telemetry.security(&event, req.remote);
+    match refusal {
+        Refusal::Plain(error) => error,
+        Refusal::Replay(error, grant_id) => {
+            let event = SecurityEvent::Replay {
+                of,
+                client_id: &client.client_id,
+                grant_id,
+            };
+            app.telemetry.security(&event, req.remote);
+            error
+        }
     }
-    error
 }
