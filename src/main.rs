@@ -1,7 +1,7 @@
 //! The `oauthd` binary: runs the command line and maps errors to exit codes
 //! (0 success, 1 failure, 2 usage error).
 
-use oauthd::cli::{self, CliError, PasswordSource, USAGE};
+use oauthd::cli::{self, CliError, PasswordSource};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -17,7 +17,8 @@ fn main() -> ExitCode {
     match cli::run(args, passwords, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
-            eprintln!("oauthd: {message}\n{USAGE}");
+            // The message ends with the usage of the command it was made in.
+            eprintln!("oauthd: {message}");
             ExitCode::from(2)
         }
         Err(CliError::Failed(message)) => {

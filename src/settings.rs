@@ -79,6 +79,7 @@ struct RawSettings {
     trusted_proxies: Option<Vec<String>>,
     log_format: Option<LogFormat>,
     access_log: Option<bool>,
+    metrics: Option<bool>,
     signing_key_file: Option<PathBuf>,
     id_token_expire_seconds: Option<i64>,
 }
@@ -147,6 +148,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Whether the access log is written at all (off when a proxy in front keeps one).
     pub access_log: bool,
+    /// Whether `GET /metrics` answers (Prometheus text); off, it is a 404.
+    pub metrics: bool,
     /// The file holding the private halves of the id_token signing keys, resolved against the
     /// config file's directory; `None`: the database path with `.keys` appended.
     pub signing_key_file: Option<PathBuf>,
@@ -389,6 +392,7 @@ impl Settings {
                 .map_err(|why| bad_value("trusted_proxies", &why))?,
             log_format: raw.log_format.unwrap_or(LogFormat::Text),
             access_log: raw.access_log.unwrap_or(true),
+            metrics: raw.metrics.unwrap_or(false),
             signing_key_file: raw.signing_key_file.map(|file| base.join(file)),
             id_token_expire_seconds: match raw.id_token_expire_seconds.unwrap_or(3600) {
                 n @ 1..=MAX_ID_TOKEN_LIFETIME => n,
@@ -572,6 +576,7 @@ mod tests {
         assert_eq!(s.trusted_proxies, TrustedProxies::default());
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(s.access_log);
+        assert!(!s.metrics);
         assert_eq!(
             (s.signing_key_file, s.id_token_expire_seconds),
             (None, 3600)

@@ -89,3 +89,7 @@ mod refresh_grace;
 
 #[path = "it/app_removal.rs"]
 mod app_removal;
+
+// Running it for real: backups, start-up checks, metrics and security events.
+#[path = "it/operations.rs"]
+mod operations;

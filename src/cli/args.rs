@@ -55,6 +55,7 @@ impl Args {
     /// Fails on anything not consumed.
     pub fn done(self) -> Result<(), CliError> {
         match self.0.first() {
+            Some(flag) if flag.starts_with('-') => Err(usage(format!("unknown flag {flag}"))),
             Some(extra) => Err(usage(format!("unexpected argument {extra:?}"))),
             None => Ok(()),
         }

@@ -2,6 +2,7 @@
 
 use super::CliError;
 use super::args::Args;
+use crate::http::events::SecurityEvent;
 use crate::oidc::{keys, rotation};
 use crate::settings::Settings;
 use crate::store::{SigningKeyRow, Store};
@@ -26,6 +27,11 @@ pub fn rotate(
     for warning in &rotation.warnings {
         eprintln!("oauthd: warning: {warning}");
     }
+    let event = SecurityEvent::KeyRotated {
+        kid: &rotation.kid,
+        retired: rotation.retired.as_deref(),
+    };
+    event.eprint(settings.log_format);
     writeln!(out, "new signing key {} is current", rotation.kid)?;
     if let Some(old) = &rotation.retired {
         writeln!(

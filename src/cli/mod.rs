@@ -1,10 +1,13 @@
 //! The command line: `oauthd [--db PATH] [--config PATH] <command>`. Parsing is separate from
 //! running so that both are testable; `main` maps [`CliError`] to exit codes. This module
-//! dispatches; `args` reads arguments, `users`, `apps` and `keys` carry out those commands.
+//! dispatches; `args` reads arguments, `usage` holds the table of commands, and `users`,
+//! `apps`, `keys` and `backup` carry out those commands.
 
 mod apps;
 mod args;
+mod backup;
 mod keys;
+mod usage;
 mod users;
 
 use crate::clock::Clock;
@@ -15,31 +18,6 @@ use crate::{RunningServer, ServerConfig, StartError};
 use args::Args;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-
-/// Usage text, printed on a usage error and by `--help`.
-pub const USAGE: &str = "usage: oauthd [--db PATH] [--config PATH] <command>
-       oauthd --help | --version
-  --db defaults to $OAUTHD_DB, else ./oauthd.sqlite3;
-  --config to $OAUTHD_CONFIG, else ./oauthd.toml when it exists
-commands:
-  serve [--addr 127.0.0.1:8000] [--threads N]
-  user add USERNAME [--admin] [--email EMAIL] [--name \"FULL NAME\"]
-                                                   (password from stdin, or prompted twice)
-  user passwd USERNAME                             (the same; ends the user's sessions)
-  user list [--json]
-  user remove USERNAME                             (their apps are kept, without owner)
-  user enable|disable USERNAME
-  group add NAME [--member USERNAME]...
-  app add --name NAME --client-type confidential|public --grant GRANT[,GRANT...]
-          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--skip-authorization] [--owner USERNAME] [--json]
-          GRANT: authorization-code, implicit, password, client-credentials
-  app list [--json]
-  app remove CLIENT_ID
-  app enable|disable CLIENT_ID
-  keys rotate                                      (a new id_token signing key)
-  keys list [--json]
-  cleartokens";
 
 /// Why a command failed: a usage error (exit 2) or a failure while running (exit 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,108 +53,180 @@ pub enum PasswordSource<'a> {
 }
 
 /// Runs the command line `args` (without the program name). Reads a password from
-/// `passwords` where one is needed and writes results to `out`.
+/// `passwords` where one is needed and writes results to `out`. A usage error's message is
+/// one line naming the mistake, then the usage of the command it was made in.
 pub fn run(
     args: Vec<String>,
     passwords: PasswordSource<'_>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    match args.first().map(String::as_str) {
-        Some("--version" | "-V") => {
-            return Ok(writeln!(out, "oauthd {}", env!("CARGO_PKG_VERSION"))?);
-        }
-        Some("--help" | "-h" | "help") => return Ok(writeln!(out, "{USAGE}")?),
-        _ => {}
+    if let Some("--version" | "-V") = args.first().map(String::as_str) {
+        return Ok(writeln!(out, "oauthd {}", env!("CARGO_PKG_VERSION"))?);
     }
     let mut args = Args(args);
+    let help_word = args.0.first().is_some_and(|w| w == "help");
+    if help_word {
+        args.0.remove(0);
+    }
+    let help = help_word | args.flag("--help") | args.flag("-h");
     // The environment stands in for a flag not given (systemd units, containers).
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let db = args.value("--db").map_err(in_command(&[]))?;
     let db = PathBuf::from(
-        args.value("--db")?
-            .or_else(|| from_env("OAUTHD_DB"))
+        db.or_else(|| from_env("OAUTHD_DB"))
             .unwrap_or_else(|| "oauthd.sqlite3".into()),
     );
-    let config = args
-        .value("--config")?
+    let config = args.value("--config").map_err(in_command(&[]))?;
+    let config = config
         .or_else(|| from_env("OAUTHD_CONFIG"))
-        .map(PathBuf::from);
-    let config = config.or_else(|| Some(PathBuf::from("oauthd.toml")).filter(|p| p.exists()));
-    let settings = Settings::load(config.as_deref())?;
-    let command = args.word("a command")?;
-    match command.as_str() {
-        "serve" => serve(args, db, config.as_deref(), settings, out),
-        "user" => {
-            let sub = args.word("a user command")?;
-            let store = open(&db, &settings)?;
-            match sub.as_str() {
-                "add" => users::add_user(args, &store, passwords, out),
-                "passwd" => users::passwd(args, &store, passwords, out),
-                "list" => users::list(args, &store, out),
-                "remove" => users::remove(args, &store, out),
-                "enable" | "disable" => users::toggle(
-                    args,
-                    "user",
-                    sub == "enable",
-                    |name, on| match store.find_user_by_username(name)? {
-                        Some(user) => store.set_user_active(user.id, on),
-                        None => Ok(false),
-                    },
-                    out,
-                ),
-                other => Err(usage(format!("unknown user command {other:?}"))),
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("oauthd.toml")).filter(|p| p.exists()));
+    let path = command_path(&mut args);
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    if let Some(problem) = unknown_command(&path) {
+        return match (help, path.as_slice()) {
+            (true, [] | [_]) if usage::is_known(&path) => {
+                Ok(writeln!(out, "{}", usage::usage_of(&path))?)
             }
-        }
-        "group" => match args.word("a group command")?.as_str() {
-            "add" => users::add_group(args, &open(&db, &settings)?, out),
-            other => Err(usage(format!("unknown group command {other:?}"))),
-        },
-        "app" => {
-            let sub = args.word("an app command")?;
-            let store = open(&db, &settings)?;
-            match sub.as_str() {
-                "add" => apps::add_app(args, &store, &settings, out),
-                "list" => apps::list_apps(args, &store, out),
-                "remove" => apps::remove_app(args, &store, out),
-                "enable" | "disable" => users::toggle(
-                    args,
-                    "application",
-                    sub == "enable",
-                    |client_id, on| match store.find_app_by_client_id(client_id)? {
-                        Some(app) => store.set_app_enabled(app.id, on),
-                        None => Ok(false),
-                    },
-                    out,
-                ),
-                other => Err(usage(format!("unknown app command {other:?}"))),
-            }
-        }
-        "keys" => {
-            let sub = args.word("a keys command")?;
-            let store = open(&db, &settings)?;
-            match sub.as_str() {
-                "rotate" => keys::rotate(args, &store, &db, &settings, out),
-                "list" => keys::list(args, &store, &settings, out),
-                other => Err(usage(format!("unknown keys command {other:?}"))),
-            }
-        }
-        "cleartokens" => {
-            args.done()?;
-            let store = open(&db, &settings)?;
-            let now = Clock::system().now();
-            let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
-                let codes = s.clear_expired_codes(now)?;
-                let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
-                Ok((tokens, codes, s.clear_expired_sessions(now)?))
-            })?;
-            writeln!(
-                out,
-                "removed {} refresh tokens, {} access tokens, {} grants, {codes} codes, {sessions} sessions",
-                cleared.refresh_tokens, cleared.access_tokens, cleared.grants
-            )?;
-            Ok(())
-        }
-        other => Err(usage(format!("unknown command {other:?}"))),
+            _ => Err(problem),
+        };
     }
+    if help {
+        return Ok(writeln!(out, "{}", usage::usage_of(&path))?);
+    }
+    if let Some(flag) = usage::unknown_flag(&path, &args.0) {
+        return Err(in_command(&path)(usage(format!("unknown flag {flag}"))));
+    }
+    let settings = Settings::load(config.as_deref())?;
+    let context = Context {
+        db,
+        config,
+        settings,
+    };
+    dispatch(&path, args, &context, passwords, out).map_err(in_command(&path))
+}
+
+/// The command's words: the first, and a second for a command with sub-commands.
+fn command_path(args: &mut Args) -> Vec<String> {
+    let mut path: Vec<String> = args.word("a command").into_iter().collect();
+    if path.first().is_some_and(|w| usage::has_sub_commands(w)) {
+        path.extend(args.word("a sub-command"));
+    }
+    path
+}
+
+/// The usage error for a command path that names no command: missing or unknown, with the
+/// usage of the group it was looked for in; `None` for a command.
+fn unknown_command(path: &[&str]) -> Option<CliError> {
+    let (group, problem) = match path {
+        [] => (path, "missing a command".to_owned()),
+        [.., last] if !usage::is_known(path) => (
+            path.get(..path.len() - 1).unwrap_or_default(),
+            format!("unknown command {last:?}"),
+        ),
+        [first] if usage::has_sub_commands(first) => (path, "missing a command".to_owned()),
+        _ => return None,
+    };
+    Some(in_command(group)(usage(problem)))
+}
+
+/// Puts a usage error in its command: `app add: unknown flag --foo`, then that command's usage.
+fn in_command(path: &[&str]) -> impl Fn(CliError) -> CliError {
+    let prefix = path.join(" ");
+    let lines = usage::usage_of(path);
+    move |e| match e {
+        CliError::Usage(message) if prefix.is_empty() => usage(format!("{message}\n{lines}")),
+        CliError::Usage(message) => usage(format!("{prefix}: {message}\n{lines}")),
+        other => other,
+    }
+}
+
+/// What every command may need: the database path and the settings.
+struct Context {
+    db: PathBuf,
+    config: Option<PathBuf>,
+    settings: Settings,
+}
+
+/// Runs the command `path` (known to the usage table).
+fn dispatch(
+    path: &[&str],
+    args: Args,
+    context: &Context,
+    passwords: PasswordSource<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let Context {
+        db,
+        config,
+        settings,
+    } = context;
+    let store = || open(db, settings);
+    match path {
+        ["serve"] => serve(args, db.clone(), config.as_deref(), settings.clone(), out),
+        ["backup"] => backup::backup(args, db, settings, out),
+        ["user", "add"] => users::add_user(args, &store()?, passwords, out),
+        ["user", "passwd"] => users::passwd(args, &store()?, passwords, out),
+        ["user", "list"] => users::list(args, &store()?, out),
+        ["user", "remove"] => users::remove(args, &store()?, out),
+        ["user", switch @ ("enable" | "disable")] => {
+            let store = store()?;
+            users::toggle(
+                args,
+                "user",
+                *switch == "enable",
+                |name, on| match store.find_user_by_username(name)? {
+                    Some(user) => store.set_user_active(user.id, on),
+                    None => Ok(false),
+                },
+                out,
+            )
+        }
+        ["group", "add"] => users::add_group(args, &store()?, out),
+        ["app", "add"] => apps::add_app(args, &store()?, settings, out),
+        ["app", "list"] => apps::list_apps(args, &store()?, out),
+        ["app", "remove"] => apps::remove_app(args, &store()?, out),
+        ["app", switch @ ("enable" | "disable")] => {
+            let store = store()?;
+            users::toggle(
+                args,
+                "application",
+                *switch == "enable",
+                |client_id, on| match store.find_app_by_client_id(client_id)? {
+                    Some(app) => store.set_app_enabled(app.id, on),
+                    None => Ok(false),
+                },
+                out,
+            )
+        }
+        ["keys", "rotate"] => keys::rotate(args, &store()?, db, settings, out),
+        ["keys", "list"] => keys::list(args, &store()?, settings, out),
+        ["cleartokens"] => cleartokens(args, &store()?, settings, out),
+        // The usage table names a command this match does not run.
+        _ => Err(failed(format!("{} is not implemented", path.join(" ")))),
+    }
+}
+
+/// `cleartokens`: removes expired codes, tokens and sessions.
+fn cleartokens(
+    args: Args,
+    store: &Store,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    args.done()?;
+    let now = Clock::system().now();
+    let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
+        let codes = s.clear_expired_codes(now)?;
+        let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
+        Ok((tokens, codes, s.clear_expired_sessions(now)?))
+    })?;
+    writeln!(
+        out,
+        "removed {} refresh tokens, {} access tokens, {} grants, {codes} codes, {sessions} sessions",
+        cleared.refresh_tokens, cleared.access_tokens, cleared.grants
+    )?;
+    Ok(())
 }
 
 /// Opens the database; usernames that differ only in case (left from before oauthd refused
@@ -216,7 +266,7 @@ fn serve(
             .parse()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| usage("--threads needs a positive number"))?,
+            .ok_or_else(|| usage(format!("--threads: {n:?} is not a positive number")))?,
     };
     args.done()?;
     let wanted = settings.max_connections as u64 + 64;

@@ -45,7 +45,7 @@ pub struct Entry<'a> {
 }
 
 /// The log's sending side, shared by every connection of a server.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct AccessLog {
     /// The format and the writer's queue; `None` when the log is off.
     writer: Option<(LogFormat, SyncSender<String>)>,
@@ -72,10 +72,21 @@ impl AccessLog {
 
     /// Queues the line of `entry`.
     pub fn write(&self, entry: &Entry<'_>) {
-        let Some((format, queue)) = &self.writer else {
+        if let Some(format) = self.format() {
+            self.queue(format_line(format, entry, SystemTime::now()));
+        }
+    }
+
+    /// The format lines are written in; `None` when the log is off.
+    pub(crate) fn format(&self) -> Option<LogFormat> {
+        self.writer.as_ref().map(|(format, _)| *format)
+    }
+
+    /// Queues a line of any kind (security events share the sink), newline included.
+    pub(crate) fn queue(&self, line: String) {
+        let Some((_, queue)) = &self.writer else {
             return;
         };
-        let line = format_line(*format, entry, SystemTime::now());
         match queue.try_send(line) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {

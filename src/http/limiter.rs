@@ -9,11 +9,13 @@
 //! alone would let anyone lock a client out of its own endpoints and protect nothing. IPv6
 //! addresses count by their /64, which one subscriber usually holds whole.
 
+use crate::http::events::SecurityEvent;
+use crate::http::telemetry::Telemetry;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Failed tries a username gets before it is slowed.
 pub const FREE_TRIES_PER_USERNAME: u32 = 5;
@@ -90,6 +92,8 @@ pub struct LoginLimiter {
     tries: Mutex<HashMap<Key, Tries>>,
     /// When the table was last pruned.
     pruned_at: AtomicI64,
+    /// Where a key running out of free tries is reported.
+    telemetry: Arc<Telemetry>,
 }
 
 /// One try in flight. Dropped, it is counted as failed; [`Attempt::passed`] says it was not.
@@ -119,6 +123,14 @@ impl Drop for Attempt<'_> {
 }
 
 impl LoginLimiter {
+    /// An empty limiter that reports throttling to `telemetry`.
+    pub fn reporting_to(telemetry: Arc<Telemetry>) -> LoginLimiter {
+        LoginLimiter {
+            telemetry,
+            ..LoginLimiter::default()
+        }
+    }
+
     /// Asks to try `subject`'s secret from `address` at `now`: `Err` with the seconds left to
     /// wait, or `Ok` with the try, in flight until it is dropped (a failure) or passes. It is
     /// registered under the same lock as the decision, so that past the free tries parallel
@@ -186,8 +198,19 @@ impl LoginLimiter {
             }
         }
         drop(table);
+        // docs/conventions.md, convention 16: one event as a key's free tries run out (later
+        // failures are spaced by the waits, so this cannot flood the log). No name: a username
+        // field may hold a mistyped password.
         for (key, free) in ran_out.into_iter().flatten() {
-            log_throttled(key, attempt.subject, attempt.address, free);
+            let kind = match key {
+                Key::Address(_) => "address",
+                Key::Username(_) | Key::Client(..) => attempt.subject.kind(),
+            };
+            let event = SecurityEvent::Throttled {
+                kind,
+                failures: free,
+            };
+            self.telemetry.security(&event, attempt.address);
         }
     }
 }
@@ -230,20 +253,6 @@ fn name_hash(name: &str) -> u64 {
         .iter()
         .take(8)
         .fold(0, |acc, b| (acc << 8) | u64::from(*b))
-}
-
-/// docs/conventions.md, convention 16: one line as a key's free tries run out (later failures are
-/// spaced by the waits, so this cannot flood the log). No name: a username field may hold a
-/// mistyped password.
-fn log_throttled(key: Key, subject: Subject<'_>, address: Option<IpAddr>, free: u32) {
-    let from = address.map_or_else(|| "an unknown address".to_owned(), |a| a.to_string());
-    match key {
-        Key::Address(_) => eprintln!("oauthd: throttled: {from} failed {free} times"),
-        Key::Username(_) | Key::Client(..) => eprintln!(
-            "oauthd: throttled: a {} failed {free} times, the last from {from}",
-            subject.kind()
-        ),
-    }
 }
 
 /// Within its free tries a key is not slowed, and its tries in flight are not held against

@@ -4,8 +4,10 @@
 pub mod access_log;
 pub mod bearer;
 pub mod edge;
+pub mod events;
 pub mod handlers;
 pub mod limiter;
+pub mod metrics;
 pub mod paths;
 pub mod proxy;
 pub mod request;
@@ -13,9 +15,11 @@ pub mod response;
 pub mod routes;
 pub mod server;
 pub mod session;
+pub mod telemetry;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
+use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::SigningKeys;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -37,4 +41,6 @@ pub struct App {
     pub clock: Clock,
     /// The id_token signing keys, shared by all workers.
     pub signing_keys: Arc<SigningKeys>,
+    /// The log and the metrics, shared by all workers and connections.
+    pub telemetry: Arc<Telemetry>,
 }

@@ -50,6 +50,8 @@ pub const STYLESHEET: &str = "/static/oauthd.css";
 pub const CUSTOM_STYLESHEET: &str = "/static/custom.css";
 /// Liveness for load balancers and supervisors.
 pub const HEALTH: &str = "/health";
+/// The Prometheus metrics, when the `metrics` setting is on.
+pub const METRICS: &str = "/metrics";
 
 // The self-service pages (DOT's application and granted-token views) and the admin.
 

@@ -3,13 +3,14 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, discovery, introspect, logout, password_change, resource, revoke,
-    token, tokens, userinfo,
+    accounts, apps, authorize, discovery, introspect, logout, metrics, password_change, resource,
+    revoke, token, tokens, userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::pages::STYLESHEET;
+use std::borrow::Cow;
 
 /// Dispatches a request to its handler.
 pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -76,6 +77,10 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         // benchmark's ceiling (the stack's cost with no work).
         ("GET" | "HEAD", paths::HEALTH) => Ok(Resp::text(200, "ok")),
         (_, paths::HEALTH) => Err(HttpError::MethodNotAllowed("GET, HEAD")),
+        ("GET" | "HEAD", paths::METRICS) => metrics::metrics(app),
+        (_, paths::METRICS) if app.settings.metrics => {
+            Err(HttpError::MethodNotAllowed("GET, HEAD"))
+        }
 
         ("GET" | "HEAD", paths::APPLICATIONS) => apps::list(app, req),
         ("GET" | "HEAD", paths::REGISTER) => apps::register_page(app, req),
@@ -195,6 +200,78 @@ fn parse_id(segment: &str) -> Option<i64> {
         .filter(|id: &i64| *id > 0 && id.to_string() == segment)
 }
 
+/// The paths the route table answers as they are, for [`route_pattern`].
+const FIXED_PATHS: [&str; 28] = [
+    paths::AUTHORIZE,
+    paths::TOKEN,
+    paths::REVOKE_TOKEN,
+    paths::REVOKE_TOKEN_HYPHEN,
+    paths::INTROSPECT,
+    paths::OPENID_CONFIGURATION,
+    paths::DOT_OPENID_CONFIGURATION,
+    paths::OAUTH_AUTHORIZATION_SERVER,
+    paths::JWKS,
+    paths::USERINFO,
+    paths::RP_INITIATED_LOGOUT,
+    paths::HOME,
+    paths::LOGIN,
+    paths::LOGOUT,
+    paths::PASSWORD_CHANGE,
+    paths::STYLESHEET,
+    paths::CUSTOM_STYLESHEET,
+    paths::HEALTH,
+    paths::METRICS,
+    paths::APPLICATIONS,
+    paths::REGISTER,
+    paths::AUTHORIZED_TOKENS,
+    paths::AUTHORIZED_TOKENS_HYPHEN,
+    paths::ADMIN,
+    paths::ADMIN_USERS,
+    paths::API_HELLO,
+    paths::USERS,
+    paths::GROUPS,
+];
+/// The prefixes of the paths that carry an id.
+const ID_PREFIXES: [&str; 8] = [
+    paths::APPLICATIONS,
+    paths::AUTHORIZED_TOKENS,
+    paths::AUTHORIZED_TOKENS_HYPHEN,
+    paths::ADMIN_USERS,
+    paths::ADMIN_APPS,
+    paths::ADMIN_TOKENS,
+    paths::USERS,
+    paths::GROUPS,
+];
+/// The last segments of those paths.
+const ACTIONS: [&str; 7] = [
+    action::UPDATE,
+    action::DELETE,
+    action::SECRET,
+    action::ENABLE,
+    action::DISABLE,
+    action::REVOKE,
+    action::PASSWORD,
+];
+
+/// A request's route for the metrics: a path of the table as it is, a path with an id as
+/// its pattern (`/o/applications/<id>/update/`), anything else `other` — so that the labels
+/// stay few whatever clients send.
+pub(crate) fn route_pattern(path: &str) -> Cow<'static, str> {
+    if let Some(fixed) = FIXED_PATHS.iter().find(|p| **p == path) {
+        return Cow::Borrowed(fixed);
+    }
+    for prefix in ID_PREFIXES {
+        match id_and_action(path, prefix) {
+            Some((_, "")) => return Cow::Owned(format!("{prefix}<id>/")),
+            Some((_, segment)) if ACTIONS.contains(&segment) => {
+                return Cow::Owned(format!("{prefix}<id>/{segment}/"));
+            }
+            _ => {}
+        }
+    }
+    Cow::Borrowed("other")
+}
+
 const READ_ONLY: &str = "GET, HEAD, OPTIONS";
 const COLLECTION: &str = "GET, POST, HEAD, OPTIONS";
 
@@ -270,6 +347,24 @@ mod tests {
             format!("{}9/", paths::ADMIN_TOKENS),
         ] {
             assert!(admin_target(&bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn route_patterns_hide_ids_and_unknown_paths() {
+        assert_eq!(route_pattern(paths::TOKEN), paths::TOKEN);
+        assert_eq!(route_pattern(paths::REGISTER), paths::REGISTER);
+        assert_eq!(
+            route_pattern(&paths::application_update(42)),
+            "/o/applications/<id>/update/"
+        );
+        assert_eq!(
+            route_pattern(&paths::admin_token_revoke(9)),
+            "/o/admin/tokens/<id>/revoke/"
+        );
+        assert_eq!(route_pattern("/users/7/"), "/users/<id>/");
+        for unknown in ["/o/applications/3/frob/", "/wp-admin.php", "/o/token", "-"] {
+            assert_eq!(route_pattern(unknown), "other", "{unknown}");
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::clock::Clock;
 use crate::http::App;
-use crate::http::access_log::{AccessLog, Entry};
+use crate::http::access_log::Entry;
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
 use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
@@ -13,7 +13,8 @@ use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError, prefers_html};
 use crate::http::response::{Resp, internal};
-use crate::http::routes::route;
+use crate::http::routes::{route, route_pattern};
+use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
@@ -48,6 +49,8 @@ pub enum StartError {
     Bind(String),
     /// The database could not be opened or migrated.
     Store(StoreError),
+    /// The database opened but cannot be served: it cannot be written, or it is damaged.
+    Unservable(PathBuf, StoreError),
     /// The id_token signing key could not be made, or its private half is missing, exposed
     /// or wrong in the key file; the message names the file and what to do.
     SigningKeys(KeyError),
@@ -58,6 +61,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Bind(e) => write!(f, "cannot listen {e}"),
             StartError::Store(e) => write!(f, "{e}"),
+            StartError::Unservable(path, e) => write!(f, "cannot serve {}: {e}", path.display()),
             StartError::SigningKeys(e) => write!(f, "{e}"),
         }
     }
@@ -86,7 +90,7 @@ struct Shared {
     connections: Arc<Connections>,
     limits: Limits,
     settings: Arc<Settings>,
-    log: AccessLog,
+    telemetry: Arc<Telemetry>,
 }
 
 impl RunningServer {
@@ -97,10 +101,7 @@ impl RunningServer {
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
-        let stores = (0..threads)
-            .map(|_| Store::open(&config.db_path, settings.durability))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StartError::Store)?;
+        let stores = open_stores(&config.db_path, &settings, threads)?;
         let signing_keys = Arc::new(open_signing_keys(
             &stores,
             &config.db_path,
@@ -113,7 +114,8 @@ impl RunningServer {
         let addr = listener.local_addr().map_err(on_addr)?;
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        let limiter = Arc::new(LoginLimiter::default());
+        let telemetry = Arc::new(Telemetry::start(&settings));
+        let limiter = Arc::new(LoginLimiter::reporting_to(Arc::clone(&telemetry)));
         let issuer = settings
             .issuer
             .clone()
@@ -128,6 +130,7 @@ impl RunningServer {
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),
+                    telemetry: Arc::clone(&telemetry),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))
@@ -136,7 +139,7 @@ impl RunningServer {
         let shared = Arc::new(Shared {
             connections: Arc::new(Connections::new(settings.max_connections)),
             limits: Limits::from_settings(&settings),
-            log: AccessLog::start(settings.access_log.then_some(settings.log_format)),
+            telemetry,
             settings,
         });
         let listener = Arc::new(listener);
@@ -151,6 +154,7 @@ impl RunningServer {
                 let connections = Arc::clone(&shared.connections);
                 let on_connection =
                     move |stream: &TcpStream, peer: SocketAddr, busy: &AtomicBool| {
+                        let _open = shared.telemetry.connection();
                         let mut conn = Conn::new(&shared, &jobs, peer.ip(), busy);
                         serve(&mut Socket::new(stream), &shared.limits, &mut conn);
                     };
@@ -203,6 +207,40 @@ impl RunningServer {
         for worker in self.workers {
             let _ = worker.join();
         }
+    }
+}
+
+/// One connection per worker, once the first has shown that the file can be served: that it
+/// can be written (else every issuance would fail while `/health` says ok) and passes
+/// `PRAGMA quick_check`. A file too damaged to open is reported the same way.
+fn open_stores(
+    db_path: &std::path::Path,
+    settings: &Settings,
+    threads: usize,
+) -> Result<Vec<Store>, StartError> {
+    let unservable = |e| StartError::Unservable(db_path.to_owned(), damaged(e));
+    let open = || Store::open(db_path, settings.durability);
+    let first = open().map_err(unservable)?;
+    first.check_writable().map_err(unservable)?;
+    first.quick_check().map_err(unservable)?;
+    let mut stores = vec![first];
+    for _ in 1..threads {
+        stores.push(open().map_err(StartError::Store)?);
+    }
+    Ok(stores)
+}
+
+/// SQLite's "corrupt" and "not a database" as [`StoreError::Damaged`]; other errors as they are.
+fn damaged(e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let corrupt = matches!(
+        &e,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(failure.code, DatabaseCorrupt | NotADatabase)
+    );
+    match corrupt {
+        true => StoreError::Damaged(e.to_string()),
+        false => e,
     }
 }
 
@@ -323,15 +361,18 @@ impl Service for Conn<'_> {
     }
 
     fn answered(&mut self, head: Option<&Head>, status: u16, bytes: usize, started: Instant) {
-        self.shared.log.write(&Entry {
+        let target = head.map_or("-", |h| h.target.as_str());
+        let entry = Entry {
             // A request refused before it had a head is logged under the peer.
             client: head.map_or(self.peer, |_| self.client),
             method: head.map_or("-", |h| h.method.as_str()),
-            target: head.map_or("-", |h| h.target.as_str()),
+            target,
             status,
             bytes,
             duration: started.elapsed(),
-        });
+        };
+        let path = target.split('?').next().unwrap_or_default();
+        self.shared.telemetry.answered(&entry, &route_pattern(path));
     }
 
     fn stopping(&self) -> bool {

@@ -120,11 +120,17 @@ impl From<StoreError> for KeyError {
 /// The key file of a database: the `signing_key_file` setting, else the database path with
 /// `.keys` appended (`oauthd.sqlite3.keys`).
 pub fn key_file_path(db_path: &Path, settings: &Settings) -> PathBuf {
-    settings.signing_key_file.clone().unwrap_or_else(|| {
-        let mut path = db_path.as_os_str().to_owned();
-        path.push(".keys");
-        PathBuf::from(path)
-    })
+    settings
+        .signing_key_file
+        .clone()
+        .unwrap_or_else(|| key_file_beside(db_path))
+}
+
+/// `DB.keys`: where the key file of the database `db_path` goes unless configured elsewhere.
+pub(crate) fn key_file_beside(db_path: &Path) -> PathBuf {
+    let mut path = db_path.as_os_str().to_owned();
+    path.push(".keys");
+    PathBuf::from(path)
 }
 
 /// The signing keys, shared by every worker: signs id_tokens with the current key, publishes

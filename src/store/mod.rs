@@ -3,6 +3,7 @@
 
 mod apps;
 mod codes;
+mod maintenance;
 mod sessions;
 mod signing_keys;
 mod token_views;
@@ -48,6 +49,12 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     /// The file was written by a newer oauthd, whose schema this build does not know.
     NewerSchema(i64),
+    /// The file cannot be written (SQLite opened it read-only).
+    ReadOnly,
+    /// `PRAGMA quick_check` found damage; its first findings.
+    Damaged(String),
+    /// A path SQLite must be given as text is not UTF-8.
+    NotUtf8Path,
 }
 
 impl fmt::Display for StoreError {
@@ -60,6 +67,16 @@ impl fmt::Display for StoreError {
                     "the database has schema version {v}; this oauthd knows up to {SCHEMA_VERSION}"
                 )
             }
+            StoreError::ReadOnly => write!(
+                f,
+                "the database cannot be written (a write-protected file or directory, or a \
+                 read-only file system)"
+            ),
+            StoreError::Damaged(problems) => write!(
+                f,
+                "the database is damaged ({problems}); restore it from a backup"
+            ),
+            StoreError::NotUtf8Path => write!(f, "the path is not UTF-8"),
         }
     }
 }

@@ -523,3 +523,99 @@ fn serve_on_an_address_in_use_names_it_and_the_flag() {
     assert!(err.contains("--addr"), "{err}");
     assert!(!out.contains("listening"), "{out}");
 }
+
+/// Commands and what only their usage says.
+const COMMAND_HELP: [(&[&str], &str); 8] = [
+    (&["serve"], "--threads"),
+    (&["backup"], "PATH.keys"),
+    (&["user", "add"], "--email"),
+    (&["user", "disable"], "user enable|disable USERNAME"),
+    (&["group", "add"], "--member"),
+    (&["app", "add"], "--redirect-uri"),
+    (&["keys", "rotate"], "signing key"),
+    (&["cleartokens"], "cleartokens"),
+];
+
+#[test]
+fn every_command_answers_help_with_its_own_usage_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for (words, own) in COMMAND_HELP {
+        for flag in ["--help", "-h"] {
+            let args = [words, &[flag]].concat();
+            let (code, out, err) = bare_oauthd(dir.path(), &[], &args);
+            assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+            let head = format!("usage: oauthd [--db PATH] [--config PATH] {}", words[0]);
+            assert!(
+                out.starts_with(&head) && out.contains(own),
+                "{args:?}: {out}"
+            );
+            let others = COMMAND_HELP
+                .iter()
+                .filter(|(w, _)| w.first() != words.first());
+            for (other, _) in others {
+                assert!(!out.contains(&other.join(" ")), "{args:?}: {out}");
+            }
+        }
+    }
+    let (code, out, _) = bare_oauthd(dir.path(), &[], &["app", "--help"]);
+    assert_eq!(code, 0);
+    for line in ["app add", "app list", "app remove", "app enable|disable"] {
+        assert!(out.contains(line), "{out}");
+    }
+    assert!(!out.contains("keys"), "{out}");
+    let entries = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(entries, 0, "help touches no database");
+}
+
+#[test]
+fn a_mistake_is_one_line_and_its_command_usage() {
+    let s = TestServer::start();
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["app", "add", "--name", "x", "--foo"],
+            "app add: unknown flag --foo",
+            "app add",
+        ),
+        (
+            &["keys", "list", "--yaml"],
+            "keys list: unknown flag --yaml",
+            "keys list",
+        ),
+        (
+            &["keys", "frob"],
+            "keys: unknown command \"frob\"",
+            "keys rotate",
+        ),
+        (&["frob"], "unknown command \"frob\"", "commands:"),
+        (
+            &["serve", "--threads", "0"],
+            "serve: --threads: \"0\" is not a positive number",
+            "serve",
+        ),
+        (
+            &["cleartokens", "now"],
+            "cleartokens: unexpected argument \"now\"",
+            "cleartokens",
+        ),
+    ];
+    let before = crate::support::dump(&s);
+    for (args, line, usage) in cases {
+        let (code, out, err) = s.cli(args, "");
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        let (first, rest) = err.split_once('\n').unwrap();
+        assert_eq!(first, format!("oauthd: {line}"), "{args:?}");
+        assert!(
+            rest.starts_with("usage: oauthd") && rest.contains(usage),
+            "{args:?}: {rest}"
+        );
+        let wrong_group = if args[0] == "app" {
+            "keys list"
+        } else {
+            "app add"
+        };
+        if args[0] != "frob" {
+            assert!(!rest.contains(wrong_group), "{args:?}: {rest}");
+        }
+    }
+    assert_eq!(crate::support::dump(&s), before, "nothing changed");
+}

@@ -741,6 +741,24 @@ impl Drop for Serving {
     }
 }
 
+/// The lines of the log file `log` that `keep` selects, once there are `count` of them, and
+/// the whole text; waits a few seconds at most (lines go out through a writer thread).
+pub fn log_lines(log: &Path, count: usize, keep: fn(&str) -> bool) -> (Vec<String>, String) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(log).expect("read the log");
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| keep(l))
+            .map(str::to_owned)
+            .collect();
+        if lines.len() >= count || Instant::now() > deadline {
+            return (lines, text);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The login page.
 pub const LOGIN: &str = "/accounts/login/";
 
@@ -767,7 +785,7 @@ pub fn csrf_in(body: &str) -> String {
 }
 
 /// Opens the login page with `next`, as a browser without a session.
-pub fn open_login(s: &TestServer, next: &str) -> (Reply, Browser) {
+pub fn open_login(s: &Http, next: &str) -> (Reply, Browser) {
     let reply = s.request(
         "GET",
         &format!("{LOGIN}?next={}", form_encode(next)),
@@ -782,7 +800,7 @@ pub fn open_login(s: &TestServer, next: &str) -> (Reply, Browser) {
     (reply, browser)
 }
 
-pub fn post_as(s: &TestServer, browser: &Browser, path: &str, form: &str) -> Reply {
+pub fn post_as(s: &Http, browser: &Browser, path: &str, form: &str) -> Reply {
     let headers = [
         ("Cookie", browser.cookie.as_str()),
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -799,12 +817,12 @@ pub fn login_form(csrf: &str, username: &str, password: &str, next: &str) -> Str
     )
 }
 
-pub fn home(s: &TestServer, cookie: &str) -> Reply {
+pub fn home(s: &Http, cookie: &str) -> Reply {
     get_as(s, cookie, "/")
 }
 
 /// A GET with the browser's session cookie.
-pub fn get_as(s: &TestServer, cookie: &str, path: &str) -> Reply {
+pub fn get_as(s: &Http, cookie: &str, path: &str) -> Reply {
     s.request("GET", path, &[("Cookie", cookie)], b"")
 }
 
@@ -814,7 +832,7 @@ pub fn signed_in(s: &TestServer) -> Browser {
 }
 
 /// Logs `username` in; returns the signed-in browser (new cookie, the home page's CSRF token).
-pub fn sign_in(s: &TestServer, username: &str, password: &str) -> Browser {
+pub fn sign_in(s: &Http, username: &str, password: &str) -> Browser {
     let (_, anonymous) = open_login(s, "/");
     let reply = post_as(
         s,
@@ -865,7 +883,7 @@ pub fn form_fields(page: &Reply, action: &str) -> Vec<(String, String)> {
 
 /// `browser`'s user opens `/o/authorize/?{query}`, gets the consent page and allows; returns
 /// the code from the redirect.
-pub fn allow_and_get_code(s: &TestServer, browser: &Browser, query: &str) -> String {
+pub fn allow_and_get_code(s: &Http, browser: &Browser, query: &str) -> String {
     let consent = get_as(s, &browser.cookie, &format!("/o/authorize/?{query}"));
     assert_eq!(consent.status, 200, "{}", consent.body);
     let mut fields = consent_fields(&consent);

@@ -3,6 +3,7 @@
 
 use crate::accounts;
 use crate::http::App;
+use crate::http::events::SecurityEvent;
 use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
 use crate::http::paths;
 use crate::http::request::{Params, Req};
@@ -61,7 +62,8 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
             is_admin: form.is_admin,
         };
         let created = app.store.create_user(&new, app.clock.now())?;
-        if created.is_some() {
+        if let Some(id) = created {
+            report(app, req, &admin, "create_user", id);
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
         errors
@@ -88,10 +90,13 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
     if !found {
         return Err(HttpError::not_found());
     }
-    let section = match target {
-        Target::User(_) => "users",
-        Target::App(_) => "apps",
+    let (section, action, id) = match (target, enabled) {
+        (Target::User(id), true) => ("users", "enable_user", id),
+        (Target::User(id), false) => ("users", "disable_user", id),
+        (Target::App(id), true) => ("apps", "enable_app", id),
+        (Target::App(id), false) => ("apps", "disable_app", id),
     };
+    report(app, req, &admin, action, id);
     Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
 }
 
@@ -129,9 +134,20 @@ pub fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
 pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
-    admin_form(app, req)?;
+    let (admin, _) = admin_form(app, req)?;
     revoke_held(app, id, Holder::Anyone)?;
+    report(app, req, &admin, "revoke_token", id);
     Ok(Resp::redirect(&format!("{}#tokens", paths::ADMIN)))
+}
+
+/// The security event of an administrator's change (docs/conventions.md, convention 16).
+fn report(app: &App, req: &Req, admin: &SignedIn, action: &'static str, target_id: i64) {
+    let event = SecurityEvent::Admin {
+        admin_id: admin.user.id,
+        action,
+        target_id,
+    };
+    app.telemetry.security(&event, req.remote);
 }
 
 /// The signed-in user if an administrator; otherwise 404 (the admin is not advertised).

@@ -4,6 +4,7 @@
 
 use crate::http::App;
 use crate::http::handlers::id_tokens::{self, IdTokenFor};
+use crate::http::metrics::Issuance;
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp};
@@ -214,6 +215,7 @@ fn answer(
                     false => Ok(None),
                 }
             })?;
+            app.telemetry.issued(Issuance::Implicit);
             pairs.push(("access_token", token.expose().to_owned()));
             pairs.push(("token_type", "Bearer".into()));
             pairs.push(("expires_in", lifetime.to_string()));

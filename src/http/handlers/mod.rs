@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod id_tokens;
 pub mod introspect;
 pub mod logout;
+pub mod metrics;
 pub mod password_change;
 pub mod resource;
 pub mod revoke;

@@ -3,12 +3,15 @@
 //! §3.1.3.3, §12.2).
 
 use crate::http::App;
+use crate::http::events::SecurityEvent;
 use crate::http::handlers::id_tokens::{self, IdTokenFor};
 use crate::http::handlers::{authenticate_client, client_still_usable, oauth_params, secret_try};
 use crate::http::limiter::Subject;
+use crate::http::metrics::{Issuance, Replay};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::model::{Application, GrantType};
+use crate::oauth::error::OAuthError;
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
@@ -89,10 +92,10 @@ pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
         TokenRequest::ClientCredentials => {
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
-            issue_new_grant(app, req, &client, &issue)
+            issue_new_grant(app, req, &client, &issue, Issuance::ClientCredentials)
         }
         TokenRequest::RefreshToken { refresh_token } => {
-            refresh(app, &client, &refresh_token, scope)
+            refresh(app, req, &client, &refresh_token, scope)
         }
         TokenRequest::AuthorizationCode {
             code,
@@ -131,7 +134,7 @@ fn password_grant(
         attempt.passed();
     }
     let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
-    issue_new_grant(app, req, client, &issue)
+    issue_new_grant(app, req, client, &issue, Issuance::Password)
 }
 
 /// A new grant without a code: client_credentials (no user), or the password grant, whose
@@ -142,6 +145,7 @@ fn issue_new_grant(
     req: &Req,
     client: &Application,
     issue: &Issue,
+    by: Issuance,
 ) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
     let fresh = FreshTokens::generate(issue.with_refresh_token)?;
@@ -170,6 +174,7 @@ fn issue_new_grant(
         id_tokens::claims(app, store, &what, now)
     })?;
     let id_token = id_tokens::sign(app, claims)?;
+    app.telemetry.issued(by);
     Ok(fresh.response(&issue.scope, lifetime, id_token))
 }
 
@@ -179,6 +184,7 @@ fn issue_new_grant(
 /// only the last successor stays live.
 fn refresh(
     app: &App,
+    req: &Req,
     client: &Application,
     presented: &str,
     scope: Option<&str>,
@@ -189,7 +195,7 @@ fn refresh(
     let now = app.clock.now();
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         let Some(token) = store.find_refresh_token(&secret::digest(presented))? else {
-            return Ok(Err(token::invalid_refresh_token()));
+            return Ok(Err(Refusal::Plain(token::invalid_refresh_token())));
         };
         match token::refresh_grant(client, &token, scope, now, settings) {
             RefreshDecision::Refresh {
@@ -220,13 +226,16 @@ fn refresh(
             }
             RefreshDecision::RevokeFamily(error) => {
                 store.revoke_grant(token.grant.id, now)?;
-                Ok(Err(error))
+                Ok(Err(Refusal::Replay(error, Some(token.grant.id))))
             }
-            RefreshDecision::Reject(error) => Ok(Err(error)),
+            RefreshDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
         }
     })?;
-    let (scope, claims) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
+    let (scope, claims) =
+        outcome.map_err(|e| replayed(app, req, client, Replay::RefreshToken, e))?;
+    let resp = fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?);
+    app.telemetry.refreshed();
+    Ok(resp)
 }
 
 /// RFC 6749 §4.1.3: the check, the single use and the issuance run in one IMMEDIATE
@@ -246,7 +255,7 @@ fn exchange_code(
     let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
         client_still_usable(store, req, client)?;
         let Some(code) = store.find_code(&secret::digest(presented))? else {
-            return Ok(Err(token::invalid_code()));
+            return Ok(Err(Refusal::Plain(token::invalid_code())));
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
@@ -278,11 +287,45 @@ fn exchange_code(
                 if let Some(grant_id) = code.grant_id {
                     store.revoke_grant(grant_id, now)?;
                 }
-                Ok(Err(error))
+                Ok(Err(Refusal::Replay(error, code.grant_id)))
             }
-            CodeDecision::Reject(error) => Ok(Err(error)),
+            CodeDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
         }
     })?;
-    let (scope, claims) = outcome?;
-    Ok(fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?))
+    let (scope, claims) = outcome.map_err(|e| replayed(app, req, client, Replay::Code, e))?;
+    let resp = fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?);
+    app.telemetry.issued(Issuance::AuthorizationCode);
+    Ok(resp)
+}
+
+/// Why a code or a refresh token was refused.
+enum Refusal {
+    /// Unknown, expired, another client's, a scope too wide…
+    Plain(OAuthError),
+    /// Presented again: the grant it gave (none for a code that had given nothing yet) was
+    /// revoked.
+    Replay(OAuthError, Option<i64>),
+}
+
+/// The error of a refusal; a replay's security event is reported here, once the revocation
+/// has been committed.
+fn replayed(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    of: Replay,
+    refusal: Refusal,
+) -> OAuthError {
+    match refusal {
+        Refusal::Plain(error) => error,
+        Refusal::Replay(error, grant_id) => {
+            let event = SecurityEvent::Replay {
+                of,
+                client_id: &client.client_id,
+                grant_id,
+            };
+            app.telemetry.security(&event, req.remote);
+            error
+        }
+    }
 }

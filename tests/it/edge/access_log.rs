@@ -4,9 +4,9 @@
 //! body bytes and duration; never a credential, token, code or cookie.
 
 use super::{PROMPT, Wire, basic_field, get, token_request};
-use crate::support::{Serving, TestServer, field};
+use crate::support::{Serving, TestServer, field, log_lines};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const CODE: &str = "SECRETCODE-x9Qm2";
 const STATE: &str = "STATE-p4Lw7";
@@ -81,21 +81,9 @@ fn assert_recent(time: &str, millis: f64, since: SystemTime) {
 }
 
 /// The access log's lines in `log` (diagnostics start with `oauthd:`), once there are
-/// `count` of them; waits a few seconds at most (lines go out through a writer thread).
+/// `count` of them.
 fn access_lines(log: &Path, count: usize) -> (Vec<String>, String) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap();
-        let lines: Vec<_> = text
-            .lines()
-            .filter(|line| !line.starts_with("oauthd:"))
-            .map(str::to_owned)
-            .collect();
-        if lines.len() >= count || Instant::now() > deadline {
-            return (lines, text);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    log_lines(log, count, |line| !line.starts_with("oauthd:"))
 }
 
 /// Runs `oauthd serve` with this log format behind a trusted proxy, makes requests that
