@@ -65,7 +65,7 @@ pub const ADMIN: &str = "/o/admin/";
 pub const ADMIN_USERS: &str = "/o/admin/users/";
 /// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
 pub const ADMIN_APPS: &str = "/o/admin/apps/";
-/// `<id>/revoke/` below it revokes anyone's token.
+/// `<id>/revoke/` below it: the confirmation (GET) and revocation (POST) of anyone's token.
 pub const ADMIN_TOKENS: &str = "/o/admin/tokens/";
 
 // The resource API of DOT's DRF tutorial.
@@ -128,7 +128,7 @@ pub fn admin_app_switch(id: i64, enable: bool) -> String {
     with_id(ADMIN_APPS, id, switch(enable))
 }
 
-/// The admin revokes a token (POST).
+/// The admin's confirmation (GET) and revocation (POST) of a token.
 pub fn admin_token_revoke(id: i64) -> String {
     with_id(ADMIN_TOKENS, id, action::REVOKE)
 }

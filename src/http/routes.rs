@@ -135,7 +135,9 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             ("POST", (AdminTarget::Toggle(target), enabled)) => {
                 admin::set_enabled(app, req, target, enabled)
             }
+            ("GET" | "HEAD", (AdminTarget::Revoke(id), _)) => admin::revoke_page(app, req, id),
             ("POST", (AdminTarget::Revoke(id), _)) => admin::revoke(app, req, id),
+            (_, (AdminTarget::Revoke(_), _)) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
             _ => Err(HttpError::PageMethodNotAllowed("POST")),
         };
     }

@@ -1,5 +1,5 @@
 //! The admin page: every user, application and token; disable or enable a user or an app;
-//! revoke a token; make a user. What the Django admin gives DOT's users.
+//! open an app's pages (to edit it); revoke a token (after a confirmation); make a user. What the Django admin gives DOT's users.
 
 use super::apps::status;
 use super::tokens::token_summary;
@@ -109,7 +109,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     ul.rows {
                         @for app in page.apps {
                             li {
-                                strong { (app.fields.name) }
+                                a href=(paths::application(app.id)) { strong { (app.fields.name) } }
                                 code { (app.client_id) }
                                 span.muted {
                                     (app.fields.client_type.as_str())
@@ -133,10 +133,8 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 strong { (token.app_name) }
                                 span { (token.username.as_deref().unwrap_or("(client credentials)")) }
                                 (token_summary(token, page.now))
-                                form.inline method="post" action=(paths::admin_token_revoke(token.id)) {
-                                    (frame.csrf_field())
-                                    button.small.danger type="submit" aria-label=(format!("Revoke token {} of {}", token.id, token.app_name)) { "Revoke" }
-                                }
+                                a href=(paths::admin_token_revoke(token.id))
+                                    aria-label=(format!("Revoke a token of {}", token.app_name)) { "Revoke" }
                             }
                         }
                     }

@@ -14,7 +14,7 @@ pub use admin::{AdminPage, NewUserForm, admin};
 pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
 pub use logout::{LogoutForm, confirm_logout, signed_out};
-pub use tokens::{confirm_revoke, tokens_list};
+pub use tokens::{Revoker, confirm_revoke, tokens_list};
 
 use crate::http::paths;
 use crate::model::FieldErrors;

@@ -590,6 +590,34 @@ fn the_admin_revokes_anyones_token() {
     let (access, refresh) = alice_tokens(&t);
     let admin = signed_in(s);
     let id = token_id(s, &access);
+    let listed = get_as(s, &admin.cookie, ADMIN);
+    let tokens = section(&listed, "tokens", "</main>");
+    assert!(
+        tokens.contains(&format!("<a href=\"{}\"", revoke_path(id))),
+        "Revoke is a link to the confirmation, not a button that acts: {tokens}"
+    );
+    let confirm = get_as(s, &admin.cookie, &revoke_path(id));
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("Revoke access for"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm
+            .body
+            .contains(&format!("action=\"{}\"", revoke_path(id)))
+    );
+    assert!(
+        confirm.body.contains("href=\"/o/admin/#tokens\""),
+        "Cancel goes back"
+    );
+    assert!(confirm.body.contains(&admin.csrf));
+    assert_eq!(hello(s, &access), 200, "asking revokes nothing");
+    let missing = get_as(s, &admin.cookie, &revoke_path(id + 1000));
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let alices_view = get_as(s, &alice(s).cookie, &revoke_path(id));
+    assert_eq!(alices_view.status, 404, "admins only");
     let reply = post_as(s, &admin, &revoke_path(id), &csrf_form(&admin.csrf));
     assert_redirect(&reply, "/o/admin/#tokens");
     assert_eq!(hello(s, &access), 401);
@@ -607,6 +635,8 @@ fn the_admin_revokes_anyones_token() {
     );
     let again = post_as(s, &admin, &revoke_path(id), &csrf_form(&admin.csrf));
     assert_eq!(again.status, 404, "{}", again.body);
+    let gone = get_as(s, &admin.cookie, &revoke_path(id));
+    assert_eq!(gone.status, 404, "{}", gone.body);
 }
 
 #[test]

@@ -462,26 +462,89 @@ fn someone_elses_app_is_not_found_like_a_missing_one() {
     s.add_user("carol", "carol-pass", false);
     let (app, _) = register(s, &alice, &valid_form());
     let missing = app.id + 1000;
-    for other in [signed_in(s), sign_in(s, "carol", "carol-pass")] {
-        for action in ["", "update", "delete"] {
-            let foreign = get_as(s, &other.cookie, &page(app.id, action));
-            let absent = get_as(s, &other.cookie, &page(missing, action));
-            assert_eq!(foreign.status, 404, "GET {action}: {}", foreign.body);
-            assert_eq!(absent.status, 404, "GET {action}");
-            assert_eq!(foreign.body, absent.body, "GET {action}");
-            assert!(!foreign.body.contains(&app.client_id), "GET {action}");
-        }
-        let stolen = with(valid_form(), "name", &["stolen"]);
-        for (action, form) in [("update", stolen), ("delete", vec![]), ("secret", vec![])] {
-            let foreign = submit(s, &other, &page(app.id, action), &form);
-            let absent = submit(s, &other, &page(missing, action), &form);
-            assert_eq!(foreign.status, 404, "POST {action}: {}", foreign.body);
-            assert_eq!(absent.status, 404, "POST {action}");
-            assert_eq!(foreign.body, absent.body, "POST {action}");
-            assert!(!foreign.body.contains("client_secret"), "POST {action}");
-        }
+    let cli_made = s.store().find_app_by_client_id(&t.client.id).unwrap();
+    let cli_made = cli_made.expect("the tutorial's app, made with the CLI");
+    let carol = sign_in(s, "carol", "carol-pass");
+    let apps = get_as(s, &carol.cookie, APPS);
+    assert!(apps.body.contains("No applications yet."), "{}", apps.body);
+    for action in ["", "update", "delete"] {
+        let foreign = get_as(s, &carol.cookie, &page(app.id, action));
+        let absent = get_as(s, &carol.cookie, &page(missing, action));
+        assert_eq!(foreign.status, 404, "GET {action}: {}", foreign.body);
+        assert_eq!(absent.status, 404, "GET {action}");
+        assert_eq!(foreign.body, absent.body, "GET {action}");
+        assert!(!foreign.body.contains(&app.client_id), "GET {action}");
     }
+    let stolen = with(valid_form(), "name", &["stolen"]);
+    for (action, form) in [("update", stolen), ("delete", vec![]), ("secret", vec![])] {
+        let foreign = submit(s, &carol, &page(app.id, action), &form);
+        let absent = submit(s, &carol, &page(missing, action), &form);
+        assert_eq!(foreign.status, 404, "POST {action}: {}", foreign.body);
+        assert_eq!(absent.status, 404, "POST {action}");
+        assert_eq!(foreign.body, absent.body, "POST {action}");
+        assert!(!foreign.body.contains("client_secret"), "POST {action}");
+    }
+    let cli_page = get_as(s, &carol.cookie, &page(cli_made.id, "update"));
+    assert_eq!(cli_page.status, 404, "{}", cli_page.body);
     assert_eq!(stored(s, app.id), app);
+    assert_eq!(stored(s, cli_made.id), cli_made);
+}
+
+#[test]
+fn an_administrator_edits_anyones_app_and_one_the_cli_made() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (alices, _) = register(s, &alice, &valid_form());
+    let cli_made = s.store().find_app_by_client_id(&t.client.id).unwrap();
+    let cli_made = cli_made.expect("the tutorial's app, made with the CLI");
+    assert_eq!(cli_made.owner_id, None, "nobody owns it");
+    let admin = signed_in(s);
+    let admin_page = get_as(s, &admin.cookie, "/o/admin/");
+    for found in [&alices, &cli_made] {
+        let link = format!("href=\"{}\"", page(found.id, ""));
+        assert!(
+            admin_page.body.contains(&link),
+            "{link}: {}",
+            admin_page.body
+        );
+        let detail = get_as(s, &admin.cookie, &page(found.id, ""));
+        assert_eq!(detail.status, 200, "{}", detail.body);
+        assert!(detail.body.contains(&found.client_id));
+        let form = get_as(s, &admin.cookie, &page(found.id, "update"));
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.body.contains(&escaped(&found.fields.name)));
+
+        let renamed = format!("{HOSTILE} by the admin");
+        let changed = with(
+            with(valid_form(), "name", &[&renamed]),
+            "skip_authorization",
+            &["on"],
+        );
+        let reply = submit(s, &admin, &page(found.id, "update"), &changed);
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        let after = stored(s, found.id);
+        assert_eq!(after.fields.name, renamed);
+        assert!(
+            after.fields.skip_authorization,
+            "the administrator's to set"
+        );
+        assert_eq!(after.owner_id, found.owner_id, "the owner stays");
+        assert_eq!(after.secret_digest, found.secret_digest, "the secret stays");
+    }
+    // Its owner still sees it; the tutorial's client still works with its secret.
+    let mine = get_as(s, &alice.cookie, APPS);
+    assert!(mine.body.contains(&page(alices.id, "")), "{}", mine.body);
+    let secret = t.client.secret.as_deref().expect("confidential");
+    assert_eq!(client_credentials(s, &t.client.id, secret).status, 200);
+
+    let reply = press(s, &admin, &page(cli_made.id, "delete"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(stored_or_none(s, cli_made.id), None);
+    assert_eq!(client_credentials(s, &t.client.id, secret).status, 401);
+}
+
+fn stored_or_none(s: &TestServer, id: i64) -> Option<Application> {
+    s.store().find_app(id).unwrap()
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! `/o/admin/...`: for administrators only (anyone else gets 404). Every user, app and token;
-//! disable or enable a user or an app; revoke a token; make a user.
+//! disable or enable a user or an app; revoke a token, after a confirmation; make a user.
 
 use crate::accounts;
 use crate::http::App;
-use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
+use crate::http::handlers::tokens::{LIST_LIMIT, confirm_page, revoke_held};
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::pages::{self, AdminPage, NewUserForm};
+use crate::pages::{self, AdminPage, NewUserForm, Revoker};
 use crate::secret;
 use crate::store::{Holder, NewUser};
 
@@ -83,6 +83,12 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
         Target::App(_) => "apps",
     };
     Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
+}
+
+/// `GET /o/admin/tokens/<id>/revoke/`: "Revoke this token?", as the user's own tokens page asks.
+pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let admin = admin_of(session::signed_in(app, req)?)?;
+    confirm_page(app, &admin, id, Revoker::Admin)
 }
 
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.

@@ -1,5 +1,6 @@
-//! `/o/applications/...`: DOT's application views for the signed-in user's own apps. Someone
-//! else's app answers 404, as one that does not exist.
+//! `/o/applications/...`: DOT's application views for the signed-in user's own apps; an
+//! administrator opens, edits and deletes any app here, including those the CLI made. For
+//! anyone else, someone else's app answers 404, as one that does not exist.
 
 use crate::http::App;
 use crate::http::paths;
@@ -72,7 +73,7 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `GET /o/applications/<id>/`.
 pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(200, pages::app_detail(&frame, &found, None)))
 }
@@ -80,7 +81,7 @@ pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 /// `GET /o/applications/<id>/update/`: the form with the app's values.
 pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let uris = UriLines::of(&found.fields);
     let form = AppForm::showing(&found.fields, &uris);
     Ok(form_page(
@@ -100,7 +101,7 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let form = read_form(&params);
     let new_secret = secret::random_secret(app.settings.client_secret_length)?;
     let outcome = app.store.immediate(|store| {
-        let found = owned_app(store, &user, id)?;
+        let found = editable_app(store, &user, id)?;
         let fields = match registration::validate(&form, &rules(app, &user, Some(&found.fields))) {
             Ok(fields) => fields,
             Err(errors) => return Ok(Err((found, errors))),
@@ -132,7 +133,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpErro
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let secret = secret::random_secret(app.settings.client_secret_length)?;
     app.store.immediate(|store| {
-        let found = owned_app(store, &user, id)?;
+        let found = editable_app(store, &user, id)?;
         if found.fields.client_type == ClientType::Public {
             return Err(HttpError::bad_request("A public client has no secret."));
         }
@@ -144,7 +145,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpErro
 /// `GET /o/applications/<id>/delete/`: the confirmation.
 pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(200, pages::confirm_delete_app(&frame, &found)))
 }
@@ -153,17 +154,18 @@ pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub fn delete(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     app.store.immediate(|store| {
-        owned_app(store, &user, id)?;
+        editable_app(store, &user, id)?;
         Ok::<_, HttpError>(store.delete_app(id)?)
     })?;
     Ok(Resp::redirect(paths::APPLICATIONS))
 }
 
-/// The app `id` if `user` owns it; otherwise 404, whether or not it exists.
-fn owned_app(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
+/// The app `id` if `user` owns it or is an administrator; otherwise 404, whether or not it
+/// exists.
+fn editable_app(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
     store
         .find_app(id)?
-        .filter(|found| found.owner_id == Some(user.user.id))
+        .filter(|found| user.user.is_admin || found.owner_id == Some(user.user.id))
         .ok_or_else(HttpError::not_found)
 }
 
@@ -234,7 +236,7 @@ fn show_secret(
     id: i64,
     secret: Option<&secret::Secret>,
 ) -> Result<Resp, HttpError> {
-    let found = owned_app(&app.store, user, id)?;
+    let found = editable_app(&app.store, user, id)?;
     let frame = user.frame(&app.settings);
     let shown = secret.map(secret::Secret::expose);
     Ok(Resp::page(200, pages::app_detail(&frame, &found, shown)))

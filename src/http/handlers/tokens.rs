@@ -5,8 +5,8 @@ use crate::http::App;
 use crate::http::paths;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::http::session;
-use crate::pages;
+use crate::http::session::{self, SignedIn};
+use crate::pages::{self, Revoker};
 use crate::store::Holder;
 
 /// The most tokens one page lists.
@@ -26,14 +26,29 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
 pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
+    confirm_page(app, &user, id, Revoker::Holder)
+}
+
+/// The confirmation before `user` revokes the grant `id`: theirs, or, for an administrator
+/// (`Revoker::Admin`), anyone's; 404 when it is not one they may revoke.
+pub(crate) fn confirm_page(
+    app: &App,
+    user: &SignedIn,
+    id: i64,
+    by: Revoker,
+) -> Result<Resp, HttpError> {
+    let holder = match by {
+        Revoker::Holder => Holder::User(user.user.id),
+        Revoker::Admin => Holder::Anyone,
+    };
     let token = app
         .store
-        .find_token_view(id, Holder::User(user.user.id))?
+        .find_token_view(id, holder)?
         .ok_or_else(HttpError::not_found)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(
         200,
-        pages::confirm_revoke(&frame, &token, app.clock.now()),
+        pages::confirm_revoke(&frame, &token, app.clock.now(), by),
     ))
 }
 
