@@ -11,11 +11,13 @@ pub mod proxy;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod secret_handoff;
 pub mod server;
 pub mod session;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
+use crate::http::secret_handoff::SecretHandoff;
 use crate::oidc::keys::SigningKeys;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -37,4 +39,6 @@ pub struct App {
     pub clock: Clock,
     /// The id_token signing keys, shared by all workers.
     pub signing_keys: Arc<SigningKeys>,
+    /// New client secrets waiting for the page that shows them once, shared by all workers.
+    pub secret_handoff: Arc<SecretHandoff>,
 }

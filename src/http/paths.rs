@@ -83,7 +83,7 @@ pub mod action {
     pub const UPDATE: &str = "update";
     /// An application's delete confirmation, or a granted token's revoke confirmation.
     pub const DELETE: &str = "delete";
-    /// A new secret for an application.
+    /// A new secret for an application, and the page that shows it once.
     pub const SECRET: &str = "secret";
     /// The admin enables a user or an app.
     pub const ENABLE: &str = "enable";
@@ -108,10 +108,18 @@ pub fn application_delete(id: i64) -> String {
     with_id(APPLICATIONS, id, action::DELETE)
 }
 
-/// A new secret for an application (POST).
+/// A new secret for an application (POST); with a handle, the page that shows it once (GET).
 pub fn application_secret(id: i64) -> String {
     with_id(APPLICATIONS, id, action::SECRET)
 }
+
+/// The page that shows, once, the secret kept under `handle` (POST-redirect-GET).
+pub fn application_secret_shown(id: i64, handle: &str) -> String {
+    format!("{}?{SECRET_HANDLE}={handle}", application_secret(id))
+}
+
+/// The query parameter of [`application_secret_shown`].
+pub const SECRET_HANDLE: &str = "handle";
 
 /// A granted token's revoke confirmation (GET) and revocation (POST).
 pub fn revoke_token(id: i64) -> String {

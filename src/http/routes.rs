@@ -113,10 +113,11 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             ("POST", action::UPDATE) => apps::update(app, req, id),
             ("GET" | "HEAD", action::DELETE) => apps::delete_page(app, req, id),
             ("POST", action::DELETE) => apps::delete(app, req, id),
+            ("GET", action::SECRET) => apps::secret_page(app, req, id),
             ("POST", action::SECRET) => apps::regenerate_secret(app, req, id),
             (_, "") => Err(HttpError::PageMethodNotAllowed(PAGE)),
             (_, action::UPDATE | action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
-            (_, action::SECRET) => Err(HttpError::PageMethodNotAllowed("POST")),
+            (_, action::SECRET) => Err(HttpError::PageMethodNotAllowed("GET, POST")),
             _ => Err(HttpError::not_found()),
         };
     }

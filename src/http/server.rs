@@ -14,6 +14,7 @@ use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::route;
+use crate::http::secret_handoff::SecretHandoff;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
@@ -114,6 +115,7 @@ impl RunningServer {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let limiter = Arc::new(LoginLimiter::default());
+        let secret_handoff = Arc::new(SecretHandoff::default());
         let issuer = settings
             .issuer
             .clone()
@@ -128,6 +130,7 @@ impl RunningServer {
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),
+                    secret_handoff: Arc::clone(&secret_handoff),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))

@@ -11,7 +11,7 @@ mod tokens;
 
 pub use accounts::{LoginForm, home, login};
 pub use admin::{AdminPage, NewUserForm, admin};
-pub use apps::{AppFormPage, app_detail, app_form, apps_list, confirm_delete_app};
+pub use apps::{AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app};
 pub use consent::{ConsentForm, consent};
 pub use logout::{LogoutForm, confirm_logout, signed_out};
 pub use tokens::{Revoker, confirm_revoke, tokens_list};

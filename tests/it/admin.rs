@@ -499,7 +499,9 @@ fn service_app_form(owner: &Browser) -> Vec<(&'static str, String)> {
 /// `owner` registers a client_credentials app through the form; its id, client_id and secret.
 fn register_service_app(s: &TestServer, owner: &Browser) -> (i64, String, String) {
     let form = encode(&service_app_form(owner));
-    let page = post_as(s, owner, "/o/applications/register/", &form);
+    let posted = post_as(s, owner, "/o/applications/register/", &form);
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let page = get_as(s, &owner.cookie, posted.header("Location").unwrap());
     assert_eq!(page.status, 200, "{}", page.body);
     let (client_id, secret) = (
         code_text(&page, "client_id"),

@@ -4,7 +4,7 @@
 
 use crate::support::{
     ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial,
-    allow_and_get_code, field, form_encode, get_as, post_as, sign_in, signed_in,
+    allow_and_get_code, dump, field, form_encode, get_as, post_as, sign_in, signed_in,
 };
 use oauthd::model::{Application, ClientType, GrantType};
 use oauthd::secret::digest;
@@ -118,10 +118,18 @@ fn stored(s: &TestServer, id: i64) -> Application {
     s.store().find_app(id).unwrap().expect("the app")
 }
 
+/// The page a POST's 303 leads to, opened by the same browser.
+fn followed(s: &TestServer, browser: &Browser, reply: &Reply) -> Reply {
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply.header("Location").expect("a Location");
+    let page = get_as(s, &browser.cookie, location);
+    assert_eq!(page.status, 200, "{location}: {}", page.body);
+    page
+}
+
 /// Registers `form` (which must succeed); returns the stored app and the secret shown once.
 fn register(s: &TestServer, browser: &Browser, form: &Form) -> (Application, Option<String>) {
-    let reply = submit(s, browser, REGISTER, form);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(s, browser, &submit(s, browser, REGISTER, form));
     let client_id = code_in(&reply.body, "client_id").expect("the client id is shown");
     let app = s
         .store()
@@ -193,8 +201,7 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
     assert_eq!(blank.status, 200, "{}", blank.body);
     assert!(blank.body.contains(&format!("action=\"{REGISTER}\"")));
     assert!(blank.body.contains(&alice.csrf));
-    let reply = submit(s, &alice, REGISTER, &valid_form());
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(s, &alice, &submit(s, &alice, REGISTER, &valid_form()));
     assert!(reply.body.contains(&escaped(&app_name())), "{}", reply.body);
     assert!(!reply.body.contains("<script>"), "{}", reply.body);
     let client_id = code_in(&reply.body, "client_id").expect("client id shown");
@@ -245,13 +252,130 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
     assert_eq!(issued.expect("stored").client_id, client_id);
 }
 
+/// The handle in a secret page's address.
+fn handle_of(location: &str) -> &str {
+    location.split_once("?handle=").expect("a handle").1
+}
+
+#[test]
+fn the_secret_is_shown_once_after_a_redirect_and_a_reload_registers_nothing() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let before = s.store().list_apps(None).unwrap().len();
+    let posted = submit(s, &alice, REGISTER, &valid_form());
+    assert_eq!(posted.status, 303, "POST-redirect-GET: {}", posted.body);
+    let location = posted.header("Location").expect("a Location").to_owned();
+    assert!(posted.body.is_empty());
+    let apps = s.store().list_apps(None).unwrap();
+    assert_eq!(apps.len(), before + 1);
+    let app = apps.last().unwrap().clone();
+    assert_eq!(
+        location,
+        format!("{}?handle={}", page(app.id, "secret"), handle_of(&location))
+    );
+
+    // Another session of the same user, a HEAD, or another app's page cannot use it up.
+    let elsewhere = sign_in(s, "alice", ALICE_PASSWORD);
+    let stranger = get_as(s, &elsewhere.cookie, &location);
+    assert_eq!(stranger.status, 200, "{}", stranger.body);
+    assert!(
+        stranger.body.contains("id=\"secret-gone\""),
+        "{}",
+        stranger.body
+    );
+    let head = s.request("HEAD", &location, &[("Cookie", alice.cookie.as_str())], b"");
+    assert_eq!(head.status, 405);
+    let (other, _) = register(s, &alice, &public_form());
+    let wrong_app = format!(
+        "{}?handle={}",
+        page(other.id, "secret"),
+        handle_of(&location)
+    );
+    let wrong = get_as(s, &alice.cookie, &wrong_app);
+    assert!(
+        code_in(&wrong.body, "client_secret").is_none(),
+        "{}",
+        wrong.body
+    );
+
+    let shown = get_as(s, &alice.cookie, &location);
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(shown.header("Cache-Control"), Some("no-store"));
+    let secret = code_in(&shown.body, "client_secret").expect("the secret, this once");
+    assert_eq!(
+        code_in(&shown.body, "client_id").as_deref(),
+        Some(app.client_id.as_str())
+    );
+    assert_eq!(stored(s, app.id).secret_digest, Some(digest(&secret)));
+    assert!(
+        !dump(s).contains(&secret),
+        "the database holds only its digest"
+    );
+
+    let reload = get_as(s, &alice.cookie, &location);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    assert_eq!(reload.header("Cache-Control"), Some("no-store"));
+    assert!(!reload.body.contains(&secret), "never again");
+    assert!(reload.body.contains("was shown once"), "{}", reload.body);
+    assert!(
+        reload
+            .body
+            .contains(&format!("action=\"{}\"", page(app.id, "secret"))),
+        "it offers a new one: {}",
+        reload.body
+    );
+    assert_eq!(
+        s.store().list_apps(None).unwrap().len(),
+        before + 2,
+        "only the two registered"
+    );
+    assert_eq!(
+        stored(s, app.id).secret_digest,
+        Some(digest(&secret)),
+        "nothing changed"
+    );
+    assert_eq!(hello(s, &cc_token(s, &app.client_id, &secret)), 200);
+}
+
+#[test]
+fn an_unseen_secret_expires_and_someone_elses_page_stays_hidden() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let posted = press(
+        s,
+        &alice,
+        &page(register(s, &alice, &valid_form()).0.id, "secret"),
+    );
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let location = posted.header("Location").unwrap().to_owned();
+    s.add_user("carol", "carol-pass", false);
+    let carol = sign_in(s, "carol", "carol-pass");
+    assert_eq!(get_as(s, &carol.cookie, &location).status, 404);
+    s.advance(301);
+    let late = get_as(s, &alice.cookie, &location);
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert!(
+        code_in(&late.body, "client_secret").is_none(),
+        "{}",
+        late.body
+    );
+    assert!(late.body.contains("was shown once"));
+    for bad in ["?handle=", "?handle=%ZZ", "?x=1&handle=a&handle=b", ""] {
+        let path = format!("{}{bad}", location.split('?').next().unwrap());
+        let reply = get_as(s, &alice.cookie, &path);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert!(code_in(&reply.body, "client_secret").is_none(), "{path}");
+    }
+}
+
 #[test]
 fn a_public_app_gets_no_secret() {
     let (t, alice) = world();
     let s = &t.server;
     let form = public_form();
-    let reply = submit(s, &alice, REGISTER, &form);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let posted = submit(s, &alice, REGISTER, &form);
+    let location = posted.header("Location").unwrap_or_default().to_owned();
+    let reply = followed(s, &alice, &posted);
     assert!(
         code_in(&reply.body, "client_secret").is_none(),
         "{}",
@@ -267,6 +391,7 @@ fn a_public_app_gets_no_secret() {
     assert_eq!(app.fields.name, "ü".repeat(255));
     assert_eq!(app.secret_digest, None);
     assert_eq!(app.fields.grant_types, vec![GrantType::AuthorizationCode]);
+    assert_eq!(location, page(app.id, ""), "straight to its page");
 }
 
 #[test]
@@ -672,8 +797,11 @@ fn changing_the_client_type_makes_or_drops_the_secret() {
     assert_eq!((none, app.secret_digest), (None, None));
 
     let confidential = with(valid_form(), "client_type", &["confidential"]);
-    let reply = submit(s, &alice, &page(app.id, "update"), &confidential);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(
+        s,
+        &alice,
+        &submit(s, &alice, &page(app.id, "update"), &confidential),
+    );
     let secret = code_in(&reply.body, "client_secret").expect("a new secret, shown once");
     let after = stored(s, app.id);
     assert_eq!(after.fields.client_type, ClientType::Confidential);
@@ -696,8 +824,7 @@ fn a_new_secret_retires_the_old_one_at_once() {
     let s = &t.server;
     let (app, old) = register(s, &alice, &valid_form());
     let old = old.unwrap();
-    let reply = press(s, &alice, &page(app.id, "secret"));
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(s, &alice, &press(s, &alice, &page(app.id, "secret")));
     let new = code_in(&reply.body, "client_secret").expect("the new secret");
     assert_ne!(new, old);
     assert_eq!(stored(s, app.id).secret_digest, Some(digest(&new)));

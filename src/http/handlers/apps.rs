@@ -6,6 +6,7 @@ use crate::http::App;
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
+use crate::http::secret_handoff::HandoffFor;
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::model::{AppFields, Application, ClientType};
@@ -48,7 +49,8 @@ pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `POST /o/applications/register/`: checks the form (errors re-render it, 400, input kept);
-/// stores the app with a new client_id and secret, and shows the secret once.
+/// stores the app with a new client_id and secret, and redirects to the page that shows the
+/// secret once (or, for a public client, to the app's page).
 pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
@@ -67,7 +69,7 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
         },
         app.clock.now(),
     )?;
-    show_secret(app, &user, id, client_secret.as_ref())
+    after_saving(app, &user, id, client_secret)
 }
 
 /// `GET /o/applications/<id>/`.
@@ -75,7 +77,23 @@ pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
-    Ok(Resp::page(200, pages::app_detail(&frame, &found, None)))
+    Ok(Resp::page(200, pages::app_detail(&frame, &found)))
+}
+
+/// `GET /o/applications/<id>/secret/?handle=...`: shows the secret a POST just made, once; a
+/// reload (or any later visit) says it was shown and offers a new one. GET only: a HEAD must
+/// not use it up.
+pub fn secret_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let user = session::signed_in(app, req)?;
+    let found = editable_app(&app.store, &user, id)?;
+    let query = req.query_params().unwrap_or_default();
+    let handle = query.get(paths::SECRET_HANDLE).unwrap_or("");
+    let secret = app
+        .secret_handoff
+        .take(handle, handoff_for(&user, id), app.clock.now());
+    let frame = user.frame(&app.settings);
+    let shown = secret.as_ref().map(secret::Secret::expose);
+    Ok(Resp::page(200, pages::app_secret(&frame, &found, shown)))
 }
 
 /// `GET /o/applications/<id>/update/`: the form with the app's values.
@@ -95,7 +113,7 @@ pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// `POST /o/applications/<id>/update/`: saves the changes (the rules say what an owner who is
 /// not an administrator may change). Turning public drops the secret; turning confidential
-/// makes one, shown once. Read, check and write in one transaction.
+/// makes one, shown once after the redirect. Read, check and write in one transaction.
 pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
@@ -122,13 +140,13 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     })?;
     match outcome {
         Err((found, errors)) => Ok(form_page(app, &user, Some(&found), &form, &errors)),
-        Ok(true) => show_secret(app, &user, id, Some(&new_secret)),
-        Ok(false) => Ok(Resp::redirect(&paths::application(id))),
+        Ok(true) => after_saving(app, &user, id, Some(new_secret)),
+        Ok(false) => after_saving(app, &user, id, None),
     }
 }
 
-/// `POST /o/applications/<id>/secret/`: a new secret for a confidential app, shown once; the
-/// old one stops working at once.
+/// `POST /o/applications/<id>/secret/`: a new secret for a confidential app, shown once after
+/// the redirect; the old one stops working at once.
 pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let secret = secret::random_secret(app.settings.client_secret_length)?;
@@ -139,7 +157,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpErro
         }
         Ok(store.set_app_secret(id, Some(&secret.digest()))?)
     })?;
-    show_secret(app, &user, id, Some(&secret))
+    after_saving(app, &user, id, Some(secret))
 }
 
 /// `GET /o/applications/<id>/delete/`: the confirmation.
@@ -229,15 +247,32 @@ fn form_page(
     )
 }
 
-/// The app's page with a secret that was just made (if any): the one time it is shown.
-fn show_secret(
+/// The answer to a POST that saved the app `id` (POST-redirect-GET): a 303 to the page that
+/// shows the `secret` it made once, kept meanwhile in memory for this session only; without a
+/// secret, to the app's page.
+fn after_saving(
     app: &App,
     user: &SignedIn,
     id: i64,
-    secret: Option<&secret::Secret>,
+    secret: Option<secret::Secret>,
 ) -> Result<Resp, HttpError> {
-    let found = editable_app(&app.store, user, id)?;
-    let frame = user.frame(&app.settings);
-    let shown = secret.map(secret::Secret::expose);
-    Ok(Resp::page(200, pages::app_detail(&frame, &found, shown)))
+    let location = match secret {
+        None => paths::application(id),
+        Some(secret) => {
+            let now = app.clock.now();
+            let handle = app
+                .secret_handoff
+                .keep(handoff_for(user, id), secret, now)?;
+            paths::application_secret_shown(id, handle.expose())
+        }
+    };
+    Ok(Resp::redirect(&location))
+}
+
+/// Who may see a secret made for the app `id`: the session that made it.
+fn handoff_for(user: &SignedIn, id: i64) -> HandoffFor {
+    HandoffFor {
+        session_id: user.session.id,
+        app_id: id,
+    }
 }
