@@ -31,6 +31,7 @@ commands:
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
           [--skip-authorization] [--owner USERNAME] [--json]
           GRANT: authorization-code, implicit, password, client-credentials
+  app update CLIENT_ID [the flags of app add; each one given replaces its field]
   app list [--json]
   app remove CLIENT_ID
   app enable|disable CLIENT_ID
@@ -129,6 +130,7 @@ pub fn run(
             let store = open(&db, &settings)?;
             match sub.as_str() {
                 "add" => apps::add_app(args, &store, &settings, out),
+                "update" => apps::update_app(args, &store, &settings, out),
                 "list" => apps::list_apps(args, &store, out),
                 "remove" => apps::remove_app(args, &store, out),
                 "enable" | "disable" => users::toggle(

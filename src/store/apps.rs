@@ -2,6 +2,7 @@
 
 use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, join, parsed};
 use crate::model::{AppFields, Application, ClientType, GrantType};
+use crate::oauth::registration::SecretChange;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::types::Value;
@@ -121,6 +122,31 @@ impl Store {
         self.conn
             .prepare_cached(&sql)?
             .execute(params_from_iter(values))?;
+        Ok(())
+    }
+
+    /// Saves an edit of the app `id`: its fields, and its secret as `change` says (`made` is the
+    /// digest of the new secret, stored for [`SecretChange::Make`]).
+    pub fn save_app_edit(
+        &self,
+        id: i64,
+        fields: &AppFields,
+        change: SecretChange,
+        made: &Digest32,
+    ) -> Result<(), StoreError> {
+        self.update_app(id, fields)?;
+        match change {
+            SecretChange::Keep => Ok(()),
+            SecretChange::Drop => self.set_app_secret(id, None),
+            SecretChange::Make => self.set_app_secret(id, Some(made)),
+        }
+    }
+
+    /// Hands the app `id` to another owner.
+    pub fn set_app_owner(&self, id: i64, owner_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE applications SET owner_id = ?2 WHERE id = ?1")?
+            .execute(params![id, owner_id])?;
         Ok(())
     }
 

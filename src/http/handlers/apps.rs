@@ -10,7 +10,7 @@ use crate::http::secret_handoff::HandoffFor;
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::model::{AppFields, Application, ClientType};
-use crate::oauth::registration::{self, AppForm, Rules, UriLines};
+use crate::oauth::registration::{self, AppForm, Rules, SecretChange, UriLines};
 use crate::pages::{self, AppFormPage};
 use crate::secret;
 use crate::store::{NewApplication, Store};
@@ -124,24 +124,14 @@ pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
             Ok(fields) => fields,
             Err(errors) => return Ok(Err((found, errors))),
         };
-        store.update_app(id, &fields)?;
-        let made_secret = match (found.fields.client_type, fields.client_type) {
-            (_, ClientType::Public) => {
-                store.set_app_secret(id, None)?;
-                false
-            }
-            (ClientType::Public, ClientType::Confidential) => {
-                store.set_app_secret(id, Some(&new_secret.digest()))?;
-                true
-            }
-            (ClientType::Confidential, ClientType::Confidential) => false,
-        };
-        Ok::<_, HttpError>(Ok(made_secret))
+        let change = SecretChange::of(found.fields.client_type, fields.client_type);
+        store.save_app_edit(id, &fields, change, &new_secret.digest())?;
+        Ok::<_, HttpError>(Ok(change))
     })?;
     match outcome {
         Err((found, errors)) => Ok(form_page(app, &user, Some(&found), &form, &errors)),
-        Ok(true) => after_saving(app, &user, id, Some(new_secret)),
-        Ok(false) => after_saving(app, &user, id, None),
+        Ok(SecretChange::Make) => after_saving(app, &user, id, Some(new_secret)),
+        Ok(SecretChange::Keep | SecretChange::Drop) => after_saving(app, &user, id, None),
     }
 }
 
