@@ -1,7 +1,8 @@
 //! Every path the server answers or links to (DOT's, so its tutorials carry over). The route
 //! table, the pages' links and forms, the redirects and the metadata documents all read them
-//! here; the paths that carry a row id are built by the functions below from the same prefixes
-//! and [`action`] segments the route table parses, so a link and its route cannot drift apart.
+//! here; the paths that carry an id (an application's or a grant's public id, a user's row id)
+//! are built by the functions below from the same prefixes and [`action`] segments the route
+//! table parses, so a link and its route cannot drift apart.
 
 // The OAuth 2.0 endpoints.
 
@@ -94,27 +95,27 @@ pub mod action {
 }
 
 /// An application's page.
-pub fn application(id: i64) -> String {
+pub fn application(id: &str) -> String {
     format!("{APPLICATIONS}{id}/")
 }
 
 /// An application's update form.
-pub fn application_update(id: i64) -> String {
+pub fn application_update(id: &str) -> String {
     with_id(APPLICATIONS, id, action::UPDATE)
 }
 
 /// An application's delete confirmation (GET) and deletion (POST).
-pub fn application_delete(id: i64) -> String {
+pub fn application_delete(id: &str) -> String {
     with_id(APPLICATIONS, id, action::DELETE)
 }
 
 /// A new secret for an application (POST); with a handle, the page that shows it once (GET).
-pub fn application_secret(id: i64) -> String {
+pub fn application_secret(id: &str) -> String {
     with_id(APPLICATIONS, id, action::SECRET)
 }
 
 /// The page that shows, once, the secret kept under `handle` (POST-redirect-GET).
-pub fn application_secret_shown(id: i64, handle: &str) -> String {
+pub fn application_secret_shown(id: &str, handle: &str) -> String {
     format!("{}?{SECRET_HANDLE}={handle}", application_secret(id))
 }
 
@@ -122,7 +123,7 @@ pub fn application_secret_shown(id: i64, handle: &str) -> String {
 pub const SECRET_HANDLE: &str = "handle";
 
 /// A granted token's revoke confirmation (GET) and revocation (POST).
-pub fn revoke_token(id: i64) -> String {
+pub fn revoke_token(id: &str) -> String {
     with_id(AUTHORIZED_TOKENS, id, action::DELETE)
 }
 
@@ -132,12 +133,12 @@ pub fn admin_user_switch(id: i64, enable: bool) -> String {
 }
 
 /// The admin enables (`enable`) or disables an app (POST).
-pub fn admin_app_switch(id: i64, enable: bool) -> String {
+pub fn admin_app_switch(id: &str, enable: bool) -> String {
     with_id(ADMIN_APPS, id, switch(enable))
 }
 
 /// The admin's confirmation (GET) and revocation (POST) of a token.
-pub fn admin_token_revoke(id: i64) -> String {
+pub fn admin_token_revoke(id: &str) -> String {
     with_id(ADMIN_TOKENS, id, action::REVOKE)
 }
 
@@ -150,7 +151,7 @@ fn switch(enable: bool) -> &'static str {
 }
 
 /// `{prefix}<id>/<action>/`.
-fn with_id(prefix: &str, id: i64, action: &str) -> String {
+fn with_id(prefix: &str, id: impl std::fmt::Display, action: &str) -> String {
     format!("{prefix}{id}/{action}/")
 }
 
@@ -164,7 +165,8 @@ mod tests {
         for below in [ADMIN_USERS, ADMIN_APPS, ADMIN_TOKENS] {
             assert!(below.starts_with(ADMIN), "{below}");
         }
-        assert_eq!(application(7), "/o/applications/7/");
-        assert_eq!(admin_app_switch(7, false), "/o/admin/apps/7/disable/");
+        assert_eq!(application("7f"), "/o/applications/7f/");
+        assert_eq!(admin_app_switch("7f", false), "/o/admin/apps/7f/disable/");
+        assert_eq!(admin_user_switch(7, true), "/o/admin/users/7/enable/");
     }
 }

@@ -67,7 +67,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 @if !user.is_active { span.badge { "disabled" } }
                                 span.muted { (user.email) }
                                 @if Some(user.id) != me {
-                                    (toggle(frame, paths::admin_user_switch, user.id, user.is_active, &user.username))
+                                    (toggle(frame, &paths::admin_user_switch(user.id, !user.is_active), user.is_active, &user.username))
                                 }
                             }
                         }
@@ -109,14 +109,14 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     ul.rows {
                         @for app in page.apps {
                             li {
-                                a href=(paths::application(app.id)) { strong { (app.fields.name) } }
+                                a href=(paths::application(&app.public_id)) { strong { (app.fields.name) } }
                                 code { (app.client_id) }
                                 span.muted {
                                     (app.fields.client_type.as_str())
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
                                 @if !app.usable { span.badge { (status(app)) } }
-                                (toggle(frame, paths::admin_app_switch, app.id, !app.disabled_by_admin, &app.fields.name))
+                                (toggle(frame, &paths::admin_app_switch(&app.public_id, app.disabled_by_admin), !app.disabled_by_admin, &app.fields.name))
                             }
                         }
                     }
@@ -133,7 +133,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 strong { (token.app_name) }
                                 span { (token.username.as_deref().unwrap_or("(client credentials)")) }
                                 (token_summary(token, page.now))
-                                a href=(paths::admin_token_revoke(token.id))
+                                a href=(paths::admin_token_revoke(&token.public_id))
                                     aria-label=(format!("Revoke a token of {}", token.app_name)) { "Revoke" }
                             }
                         }
@@ -145,17 +145,11 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
 }
 
 /// An Enable or Disable button for a user or an app (for an app, the administrator's switch);
-/// `switch` is the path that enables or disables it.
-fn toggle(
-    frame: &Frame<'_>,
-    switch: fn(i64, bool) -> String,
-    id: i64,
-    enabled: bool,
-    name: &str,
-) -> Markup {
+/// `switch` is the path that turns it the other way.
+fn toggle(frame: &Frame<'_>, switch: &str, enabled: bool, name: &str) -> Markup {
     let label = if enabled { "Disable" } else { "Enable" };
     html! {
-        form.inline method="post" action=(switch(id, !enabled)) {
+        form.inline method="post" action=(switch) {
             (frame.csrf_field())
             button.small.secondary type="submit" aria-label=(format!("{label} {name}")) { (label) }
         }

@@ -23,7 +23,7 @@ pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
                     ul.rows {
                         @for app in apps {
                             li {
-                                a href=(paths::application(app.id)) { (app.fields.name) }
+                                a href=(paths::application(&app.public_id)) { (app.fields.name) }
                                 span.muted { (app.fields.client_type.as_str()) }
                                 @if !app.usable { span.badge { (status(app)) } }
                             }
@@ -221,8 +221,8 @@ pub fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
             }
             div.actions {
                 a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
-                a.button href=(paths::application_update(app.id)) { "Edit" }
-                a.button.danger href=(paths::application_delete(app.id)) { "Delete" }
+                a.button href=(paths::application_update(&app.public_id)) { "Edit" }
+                a.button.danger href=(paths::application_delete(&app.public_id)) { "Delete" }
             }
             (regenerate_form(frame, app))
         },
@@ -262,7 +262,7 @@ pub fn app_secret(frame: &Frame<'_>, app: &Application, secret: Option<&str>) ->
                 },
             }
             div.actions {
-                a.button href=(paths::application(app.id)) { "Go to the application" }
+                a.button href=(paths::application(&app.public_id)) { "Go to the application" }
             }
             @if secret.is_none() { (regenerate_form(frame, app)) }
         },
@@ -273,7 +273,7 @@ pub fn app_secret(frame: &Frame<'_>, app: &Application, secret: Option<&str>) ->
 fn regenerate_form(frame: &Frame<'_>, app: &Application) -> Markup {
     html! {
         @if app.fields.client_type == ClientType::Confidential {
-            form method="post" action=(paths::application_secret(app.id)) {
+            form method="post" action=(paths::application_secret(&app.public_id)) {
                 (frame.csrf_field())
                 p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
                 button.secondary type="submit" { "Regenerate secret" }
@@ -299,11 +299,11 @@ pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
             div.card {
                 h1 { "Delete " (app.fields.name) "?" }
                 p { "This removes the application and every token and code issued to it. Clients using it stop working." }
-                form method="post" action=(paths::application_delete(app.id)) {
+                form method="post" action=(paths::application_delete(&app.public_id)) {
                     (frame.csrf_field())
                     div.actions {
                         button.danger type="submit" { "Delete" }
-                        a.button.secondary href=(paths::application(app.id)) { "Cancel" }
+                        a.button.secondary href=(paths::application(&app.public_id)) { "Cancel" }
                     }
                 }
             }

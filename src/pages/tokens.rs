@@ -24,7 +24,7 @@ pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup 
                             h2 { (first.app_name) }
                             ul.rows {
                                 @for token in group {
-                                    li { (token_summary(token, now)) a href=(paths::revoke_token(token.id)) { "Revoke" } }
+                                    li { (token_summary(token, now)) a href=(paths::revoke_token(&token.public_id)) { "Revoke" } }
                                 }
                             }
                         }
@@ -65,12 +65,12 @@ pub enum Revoker {
 pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64, by: Revoker) -> Markup {
     let (action, cancel, again) = match by {
         Revoker::Holder => (
-            paths::revoke_token(token.id),
+            paths::revoke_token(&token.public_id),
             paths::AUTHORIZED_TOKENS.to_owned(),
             "It can ask you again.",
         ),
         Revoker::Admin => (
-            paths::admin_token_revoke(token.id),
+            paths::admin_token_revoke(&token.public_id),
             format!("{}#tokens", paths::ADMIN),
             "It can ask for access again.",
         ),

@@ -175,8 +175,8 @@ fn register_an_app_use_it_and_revoke_its_token_in_a_real_browser() {
 
     // Every page at phone width, without sideways scrolling.
     phone_width(&tab);
-    let detail = format!("/o/applications/{}/", stored.id);
-    let update = format!("/o/applications/{}/update/", stored.id);
+    let detail = format!("/o/applications/{}/", stored.public_id);
+    let update = format!("/o/applications/{}/update/", stored.public_id);
     for (path, name) in [
         ("/", "home"),
         ("/o/applications/", "applications"),

@@ -15,11 +15,11 @@ use crate::store::{Holder, NewUser};
 
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub enum Target<'a> {
     /// A user, by row id.
     User(i64),
-    /// An application, by row id.
-    App(i64),
+    /// An application, by public id.
+    App(&'a str),
 }
 
 /// `GET /o/admin/`.
@@ -64,7 +64,12 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /o/admin/{users|apps}/<id>/{enable|disable}/`. A disabled user cannot log in and
 /// their tokens stop working; a disabled app cannot authenticate or use its tokens, and its
 /// owner cannot enable it again. Administrators cannot disable themselves.
-pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Result<Resp, HttpError> {
+pub fn set_enabled(
+    app: &App,
+    req: &Req,
+    target: Target<'_>,
+    enabled: bool,
+) -> Result<Resp, HttpError> {
     let (admin, _) = admin_form(app, req)?;
     let found = match target {
         Target::User(id) if id == admin.user.id => {
@@ -73,7 +78,10 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
             ));
         }
         Target::User(id) => app.store.set_user_active(id, enabled)?,
-        Target::App(id) => app.store.set_app_enabled(id, enabled)?,
+        Target::App(id) => match app.store.find_app_by_public_id(id)? {
+            Some(found) => app.store.set_app_enabled(found.id, enabled)?,
+            None => false,
+        },
     };
     if !found {
         return Err(HttpError::not_found());
@@ -86,13 +94,13 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
 }
 
 /// `GET /o/admin/tokens/<id>/revoke/`: "Revoke this token?", as the user's own tokens page asks.
-pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
     confirm_page(app, &admin, id, Revoker::Admin)
 }
 
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
-pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     admin_form(app, req)?;
     revoke_held(app, id, Holder::Anyone)?;
     Ok(Resp::redirect(&format!("{}#tokens", paths::ADMIN)))

@@ -1,5 +1,5 @@
 //! `/o/authorized_tokens/...`: DOT's granted-token views, one entry per grant a client can
-//! still use (`<id>` is the grant's). Someone else's answers 404.
+//! still use (`<id>` is the grant's public id). Someone else's answers 404.
 
 use crate::http::App;
 use crate::http::paths;
@@ -24,7 +24,7 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
-pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     confirm_page(app, &user, id, Revoker::Holder)
 }
@@ -34,7 +34,7 @@ pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 pub(crate) fn confirm_page(
     app: &App,
     user: &SignedIn,
-    id: i64,
+    id: &str,
     by: Revoker,
 ) -> Result<Resp, HttpError> {
     let holder = match by {
@@ -53,7 +53,7 @@ pub(crate) fn confirm_page(
 }
 
 /// `POST /o/authorized_tokens/<id>/delete/`: revokes the grant's access and refresh tokens.
-pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     revoke_held(app, id, Holder::User(user.user.id))?;
     Ok(Resp::redirect(paths::AUTHORIZED_TOKENS))
@@ -61,7 +61,7 @@ pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// Revokes the grant `id` of `holder` — its access token and its refresh token (and any token
 /// refreshed from them) — in one transaction; 404 when it is not theirs.
-pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> {
+pub fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError> {
     app.store.immediate(|store| {
         let grant = store
             .find_token_view(id, holder)?
