@@ -31,7 +31,7 @@ commands:
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
           [--skip-authorization] [--owner USERNAME] [--json]
           GRANT: authorization-code, implicit, password, client-credentials
-  app update CLIENT_ID [the flags of app add; each one given replaces its field]
+  app update CLIENT_ID [app add's flags, each replacing its field] [--no-skip-authorization]
   app list [--json]
   app remove CLIENT_ID
   app enable|disable CLIENT_ID
