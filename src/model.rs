@@ -98,6 +98,8 @@ impl fmt::Display for GrantType {
 pub struct Application {
     /// Row id.
     pub id: i64,
+    /// The random id the pages name it by; never reused (unlike the row id).
+    pub public_id: String,
     /// Public identifier.
     pub client_id: String,
     /// SHA-256 of the client secret; `None` for public clients.

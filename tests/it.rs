@@ -75,6 +75,9 @@ mod browser_accounts;
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
 
+#[path = "it/browser_secret.rs"]
+mod browser_secret;
+
 // OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
 #[path = "it/oidc.rs"]
 mod oidc;

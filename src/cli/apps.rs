@@ -1,14 +1,97 @@
-//! `app add|list|remove`.
+//! `app add|update|list|remove`.
 
 use super::args::Args;
 use super::{CliError, failed, usage};
 use crate::clock::Clock;
-use crate::oauth::registration::{self, AppForm, Rules};
+use crate::model::AppFields;
+use crate::oauth::registration::{self, AppForm, Rules, SecretChange, UriLines};
 use crate::oauth::scope::Scopes;
-use crate::secret;
+use crate::secret::{self, Secret};
 use crate::settings::Settings;
 use crate::store::{NewApplication, Store};
 use std::io::Write;
+
+/// The flags `app add` and `app update` share, as given; `None` where a flag was not given.
+struct AppFlags {
+    name: Option<String>,
+    client_type: Option<String>,
+    grants: Option<String>,
+    redirect_uris: Option<String>,
+    post_logout_redirect_uris: Option<String>,
+    scopes: Option<String>,
+    skip_authorization: Option<bool>,
+    owner: Option<String>,
+    json: bool,
+}
+
+impl AppFlags {
+    /// Takes the flags out of `args`; `--no-skip-authorization` (for `app update`) clears what
+    /// `--skip-authorization` sets.
+    fn read(args: &mut Args) -> Result<AppFlags, CliError> {
+        let uris = |args: &mut Args, flag| -> Result<Option<String>, CliError> {
+            let given = args.values(flag)?;
+            Ok((!given.is_empty()).then(|| given.join(" ")))
+        };
+        let skip = args.flag("--skip-authorization");
+        let no_skip = args.flag("--no-skip-authorization");
+        Ok(AppFlags {
+            name: args.value("--name")?,
+            client_type: args.value("--client-type")?,
+            grants: args.value("--grant")?,
+            redirect_uris: uris(args, "--redirect-uri")?,
+            post_logout_redirect_uris: uris(args, "--post-logout-redirect-uri")?,
+            scopes: args.value("--scopes")?,
+            skip_authorization: match (skip, no_skip) {
+                (true, true) => {
+                    return Err(usage(
+                        "--skip-authorization and --no-skip-authorization contradict each other",
+                    ));
+                }
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            },
+            owner: args.value("--owner")?,
+            json: args.flag("--json"),
+        })
+    }
+
+    /// `base` with every field that a flag gave replaced.
+    fn over<'a>(&'a self, base: AppForm<'a>) -> AppForm<'a> {
+        AppForm {
+            name: self.name.as_deref().unwrap_or(base.name),
+            client_type: self.client_type.as_deref().unwrap_or(base.client_type),
+            grant_types: match &self.grants {
+                Some(grants) => grants.split(',').map(str::trim).collect(),
+                None => base.grant_types,
+            },
+            redirect_uris: self.redirect_uris.as_deref().unwrap_or(base.redirect_uris),
+            post_logout_redirect_uris: self
+                .post_logout_redirect_uris
+                .as_deref()
+                .unwrap_or(base.post_logout_redirect_uris),
+            allowed_scopes: match &self.scopes {
+                Some(scopes) => Some(scopes.split_whitespace().collect()),
+                None => base.allowed_scopes,
+            },
+            skip_authorization: self.skip_authorization.unwrap_or(base.skip_authorization),
+            enabled: base.enabled,
+        }
+    }
+
+    /// The row id of the `--owner`, if given.
+    fn owner_id(&self, store: &Store) -> Result<Option<i64>, CliError> {
+        match &self.owner {
+            None => Ok(None),
+            Some(name) => Ok(Some(
+                store
+                    .find_user_by_username(name)?
+                    .ok_or_else(|| failed(format!("no user {name}")))?
+                    .id,
+            )),
+        }
+    }
+}
 
 /// `app add ...`: validates, generates the client id and secret, prints them once.
 pub fn add_app(
@@ -17,78 +100,118 @@ pub fn add_app(
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let name = args
-        .value("--name")?
-        .ok_or_else(|| usage("--name is required"))?;
-    let client_type = args
-        .value("--client-type")?
-        .ok_or_else(|| usage("--client-type is required"))?;
-    let grants = args
-        .value("--grant")?
-        .ok_or_else(|| usage("--grant is required"))?;
-    let redirect_uris = args.values("--redirect-uri")?.join(" ");
-    let post_logout_redirect_uris = args.values("--post-logout-redirect-uri")?.join(" ");
-    let scopes = args.value("--scopes")?;
-    let skip_authorization = args.flag("--skip-authorization");
-    let owner = args.value("--owner")?;
-    let json = args.flag("--json");
+    let flags = AppFlags::read(&mut args)?;
     args.done()?;
-    let form = AppForm {
-        name: &name,
-        client_type: &client_type,
-        grant_types: grants.split(',').map(str::trim).collect(),
-        redirect_uris: &redirect_uris,
-        post_logout_redirect_uris: &post_logout_redirect_uris,
-        allowed_scopes: scopes.as_deref().map(|s| s.split_whitespace().collect()),
-        skip_authorization,
+    for (given, flag) in [
+        (&flags.name, "--name"),
+        (&flags.client_type, "--client-type"),
+        (&flags.grants, "--grant"),
+    ] {
+        if given.is_none() {
+            return Err(usage(format!("{flag} is required")));
+        }
+    }
+    let blank = AppForm {
         enabled: true,
+        allowed_scopes: None,
+        ..AppForm::default()
     };
-    let fields = registration::validate(&form, &Rules::of(settings)).map_err(|errors| {
+    let fields = checked(&flags.over(blank), &Rules::of(settings))?;
+    let owner_id = flags.owner_id(store)?;
+    let (client_id, client_secret) =
+        secret::new_client_credentials(fields.client_type, settings.client_secret_length)?;
+    let app = NewApplication {
+        client_id: client_id.expose().to_owned(),
+        secret_digest: client_secret.as_ref().map(Secret::digest),
+        owner_id,
+        fields,
+    };
+    store.create_app(&app, Clock::system().now())?;
+    let shown = client_secret.as_ref().map(Secret::expose);
+    print_credentials(
+        out,
+        flags.json,
+        &app.client_id,
+        shown,
+        "(none: public client)",
+    )
+}
+
+/// `app update CLIENT_ID ...`: the flags of `app add`, each given one replacing its field
+/// (the others stay), checked by the same rules. Turning public drops the secret; turning
+/// confidential makes one, printed once.
+pub fn update_app(
+    mut args: Args,
+    store: &Store,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let client_id = args.word("CLIENT_ID")?;
+    let flags = AppFlags::read(&mut args)?;
+    args.done()?;
+    let owner_id = flags.owner_id(store)?;
+    let new_secret = secret::random_secret(settings.client_secret_length)?;
+    let change = store.immediate(|store| {
+        let found = store
+            .find_app_by_client_id(&client_id)?
+            .ok_or_else(|| failed(format!("no application {client_id}")))?;
+        let uris = UriLines::of(&found.fields);
+        let rules = Rules {
+            current: Some(&found.fields),
+            ..Rules::of(settings)
+        };
+        let fields = checked(&flags.over(AppForm::showing(&found.fields, &uris)), &rules)?;
+        let change = SecretChange::of(found.fields.client_type, fields.client_type);
+        store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
+        if let Some(owner_id) = owner_id {
+            store.set_app_owner(found.id, owner_id)?;
+        }
+        Ok::<_, CliError>(change)
+    })?;
+    let (shown, absent) = match change {
+        SecretChange::Make => (Some(new_secret.expose()), ""),
+        SecretChange::Keep => (None, "(unchanged)"),
+        SecretChange::Drop => (None, "(none: public client)"),
+    };
+    print_credentials(out, flags.json, &client_id, shown, absent)
+}
+
+/// The form checked by `rules`; each error names the flag that set the field.
+fn checked(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, CliError> {
+    registration::validate(form, rules).map_err(|errors| {
         let lines: Vec<String> = errors
             .0
             .iter()
             .map(|(field, message)| format!("{}: {message}", flag_of(field)))
             .collect();
         usage(lines.join("\n"))
-    })?;
-    let owner_id = match owner {
-        None => None,
-        Some(name) => Some(
-            store
-                .find_user_by_username(&name)?
-                .ok_or_else(|| failed(format!("no user {name}")))?
-                .id,
-        ),
-    };
-    let (client_id, client_secret) =
-        secret::new_client_credentials(fields.client_type, settings.client_secret_length)?;
-    let app = NewApplication {
-        client_id: client_id.expose().to_owned(),
-        secret_digest: client_secret.as_ref().map(secret::Secret::digest),
-        owner_id,
-        fields,
-    };
-    store.create_app(&app, Clock::system().now())?;
-    let shown = client_secret.as_ref().map(secret::Secret::expose);
+    })
+}
+
+/// Prints the client id and a secret that was just made (`absent` says why there is none);
+/// `--json`: one object, the secret `null` when none was made.
+fn print_credentials(
+    out: &mut dyn Write,
+    json: bool,
+    client_id: &str,
+    secret: Option<&str>,
+    absent: &str,
+) -> Result<(), CliError> {
     if json {
         writeln!(
             out,
             "{}",
-            serde_json::json!({ "client_id": app.client_id, "client_secret": shown })
+            serde_json::json!({ "client_id": client_id, "client_secret": secret })
         )?;
-    } else {
-        writeln!(out, "client_id:     {}", app.client_id)?;
+        return Ok(());
+    }
+    writeln!(out, "client_id:     {client_id}")?;
+    writeln!(out, "client_secret: {}", secret.unwrap_or(absent))?;
+    if secret.is_some() {
         writeln!(
             out,
-            "client_secret: {}",
-            shown.unwrap_or("(none: public client)")
+            "The secret is shown only now; oauthd keeps only its SHA-256."
         )?;
-        if shown.is_some() {
-            writeln!(
-                out,
-                "The secret is shown only now; oauthd keeps only its SHA-256."
-            )?;
-        }
     }
     Ok(())
 }

@@ -184,6 +184,7 @@ fn dispatch(
         }
         ["group", "add"] => users::add_group(args, &store()?, out),
         ["app", "add"] => apps::add_app(args, &store()?, settings, out),
+        ["app", "update"] => apps::update_app(args, &store()?, settings, out),
         ["app", "list"] => apps::list_apps(args, &store()?, out),
         ["app", "remove"] => apps::remove_app(args, &store()?, out),
         ["app", switch @ ("enable" | "disable")] => {

@@ -62,6 +62,14 @@ pub(crate) const COMMANDS: &[Command] = &[
         note: "GRANT: authorization-code, implicit, password, client-credentials",
     },
     Command {
+        words: "app update",
+        args:
+            "CLIENT_ID [--name NAME] [--client-type confidential|public] [--grant GRANT[,GRANT...]]
+          [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
+          [--skip-authorization | --no-skip-authorization] [--owner USERNAME] [--json]",
+        note: "each flag given replaces that field; the others stay",
+    },
+    Command {
         words: "app list",
         args: "[--json]",
         note: "",

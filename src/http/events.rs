@@ -37,8 +37,8 @@ pub enum SecurityEvent<'a> {
         admin_id: i64,
         /// What they did, e.g. `disable_user`.
         action: &'static str,
-        /// The row it was done to (user, application or token id).
-        target_id: i64,
+        /// What it was done to: a user's id, or an application's or a grant's public id.
+        target: &'a str,
     },
     /// `keys rotate` made a new id_token signing key current.
     KeyRotated {
@@ -69,10 +69,10 @@ impl SecurityEvent<'_> {
             SecurityEvent::Admin {
                 admin_id,
                 action,
-                target_id,
+                target,
             } => (
                 "admin_action",
-                json!({"action": action, "admin_id": admin_id, "target_id": target_id}),
+                json!({"action": action, "admin_id": admin_id, "target": target}),
             ),
             SecurityEvent::KeyRotated { kid, retired } => {
                 ("key_rotated", json!({"kid": kid, "retired_kid": retired}))

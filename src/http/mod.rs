@@ -13,12 +13,14 @@ pub mod proxy;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod secret_handoff;
 pub mod server;
 pub mod session;
 pub mod telemetry;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
+use crate::http::secret_handoff::SecretHandoff;
 use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::SigningKeys;
 use crate::settings::Settings;
@@ -43,4 +45,6 @@ pub struct App {
     pub signing_keys: Arc<SigningKeys>,
     /// The log and the metrics, shared by all workers and connections.
     pub telemetry: Arc<Telemetry>,
+    /// New client secrets waiting for the page that shows them once, shared by all workers.
+    pub secret_handoff: Arc<SecretHandoff>,
 }

@@ -1,7 +1,8 @@
 //! Every path the server answers or links to (DOT's, so its tutorials carry over). The route
 //! table, the pages' links and forms, the redirects and the metadata documents all read them
-//! here; the paths that carry a row id are built by the functions below from the same prefixes
-//! and [`action`] segments the route table parses, so a link and its route cannot drift apart.
+//! here; the paths that carry an id (an application's or a grant's public id, a user's row id)
+//! are built by the functions below from the same prefixes and [`action`] segments the route
+//! table parses, so a link and its route cannot drift apart.
 
 // The OAuth 2.0 endpoints.
 
@@ -70,7 +71,7 @@ pub const ADMIN: &str = "/o/admin/";
 pub const ADMIN_USERS: &str = "/o/admin/users/";
 /// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
 pub const ADMIN_APPS: &str = "/o/admin/apps/";
-/// `<id>/revoke/` below it revokes anyone's token.
+/// `<id>/revoke/` below it: the confirmation (GET) and revocation (POST) of anyone's token.
 pub const ADMIN_TOKENS: &str = "/o/admin/tokens/";
 
 // The resource API of DOT's DRF tutorial.
@@ -88,7 +89,7 @@ pub mod action {
     pub const UPDATE: &str = "update";
     /// An application's delete confirmation, or a granted token's revoke confirmation.
     pub const DELETE: &str = "delete";
-    /// A new secret for an application.
+    /// A new secret for an application, and the page that shows it once.
     pub const SECRET: &str = "secret";
     /// The admin enables a user or an app.
     pub const ENABLE: &str = "enable";
@@ -101,27 +102,35 @@ pub mod action {
 }
 
 /// An application's page.
-pub fn application(id: i64) -> String {
+pub fn application(id: &str) -> String {
     format!("{APPLICATIONS}{id}/")
 }
 
 /// An application's update form.
-pub fn application_update(id: i64) -> String {
+pub fn application_update(id: &str) -> String {
     with_id(APPLICATIONS, id, action::UPDATE)
 }
 
 /// An application's delete confirmation (GET) and deletion (POST).
-pub fn application_delete(id: i64) -> String {
+pub fn application_delete(id: &str) -> String {
     with_id(APPLICATIONS, id, action::DELETE)
 }
 
-/// A new secret for an application (POST).
-pub fn application_secret(id: i64) -> String {
+/// A new secret for an application (POST); with a handle, the page that shows it once (GET).
+pub fn application_secret(id: &str) -> String {
     with_id(APPLICATIONS, id, action::SECRET)
 }
 
+/// The page that shows, once, the secret kept under `handle` (POST-redirect-GET).
+pub fn application_secret_shown(id: &str, handle: &str) -> String {
+    format!("{}?{SECRET_HANDLE}={handle}", application_secret(id))
+}
+
+/// The query parameter of [`application_secret_shown`].
+pub const SECRET_HANDLE: &str = "handle";
+
 /// A granted token's revoke confirmation (GET) and revocation (POST).
-pub fn revoke_token(id: i64) -> String {
+pub fn revoke_token(id: &str) -> String {
     with_id(AUTHORIZED_TOKENS, id, action::DELETE)
 }
 
@@ -136,12 +145,12 @@ pub fn admin_user_password(id: i64) -> String {
 }
 
 /// The admin enables (`enable`) or disables an app (POST).
-pub fn admin_app_switch(id: i64, enable: bool) -> String {
+pub fn admin_app_switch(id: &str, enable: bool) -> String {
     with_id(ADMIN_APPS, id, switch(enable))
 }
 
-/// The admin revokes a token (POST).
-pub fn admin_token_revoke(id: i64) -> String {
+/// The admin's confirmation (GET) and revocation (POST) of a token.
+pub fn admin_token_revoke(id: &str) -> String {
     with_id(ADMIN_TOKENS, id, action::REVOKE)
 }
 
@@ -154,7 +163,7 @@ fn switch(enable: bool) -> &'static str {
 }
 
 /// `{prefix}<id>/<action>/`.
-fn with_id(prefix: &str, id: i64, action: &str) -> String {
+fn with_id(prefix: &str, id: impl std::fmt::Display, action: &str) -> String {
     format!("{prefix}{id}/{action}/")
 }
 
@@ -168,7 +177,8 @@ mod tests {
         for below in [ADMIN_USERS, ADMIN_APPS, ADMIN_TOKENS] {
             assert!(below.starts_with(ADMIN), "{below}");
         }
-        assert_eq!(application(7), "/o/applications/7/");
-        assert_eq!(admin_app_switch(7, false), "/o/admin/apps/7/disable/");
+        assert_eq!(application("7f"), "/o/applications/7f/");
+        assert_eq!(admin_app_switch("7f", false), "/o/admin/apps/7f/disable/");
+        assert_eq!(admin_user_switch(7, true), "/o/admin/users/7/enable/");
     }
 }

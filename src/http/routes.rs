@@ -109,27 +109,28 @@ const PAGE_PREFIXES: [&str; 4] = [
     paths::ADMIN,
 ];
 
-/// The paths that carry a row id: the pages of one app or token, the admin's actions, and the
-/// API's `/users/<id>/` and `/groups/<id>/`.
+/// The paths that carry an id: the pages of one app or token (their public ids), the admin's
+/// actions, and the API's `/users/<id>/` and `/groups/<id>/` (row ids).
 fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let path = req.path.as_str();
     let method = req.method.as_str();
-    if let Some((id, segment)) = id_and_action(path, paths::APPLICATIONS) {
+    if let Some((id, segment)) = public_id_and_action(path, paths::APPLICATIONS) {
         return match (method, segment) {
             ("GET" | "HEAD", "") => apps::detail(app, req, id),
             ("GET" | "HEAD", action::UPDATE) => apps::update_page(app, req, id),
             ("POST", action::UPDATE) => apps::update(app, req, id),
             ("GET" | "HEAD", action::DELETE) => apps::delete_page(app, req, id),
             ("POST", action::DELETE) => apps::delete(app, req, id),
+            ("GET", action::SECRET) => apps::secret_page(app, req, id),
             ("POST", action::SECRET) => apps::regenerate_secret(app, req, id),
             (_, "") => Err(HttpError::PageMethodNotAllowed(PAGE)),
             (_, action::UPDATE | action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
-            (_, action::SECRET) => Err(HttpError::PageMethodNotAllowed("POST")),
+            (_, action::SECRET) => Err(HttpError::PageMethodNotAllowed("GET, POST")),
             _ => Err(HttpError::not_found()),
         };
     }
-    let token_page = id_and_action(path, paths::AUTHORIZED_TOKENS)
-        .or_else(|| id_and_action(path, paths::AUTHORIZED_TOKENS_HYPHEN));
+    let token_page = public_id_and_action(path, paths::AUTHORIZED_TOKENS)
+        .or_else(|| public_id_and_action(path, paths::AUTHORIZED_TOKENS_HYPHEN));
     if let Some((id, segment)) = token_page {
         return match (method, segment) {
             ("GET" | "HEAD", action::DELETE) => tokens::revoke_page(app, req, id),
@@ -143,8 +144,10 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             ("POST", (AdminTarget::Toggle(target), enabled)) => {
                 admin::set_enabled(app, req, target, enabled)
             }
+            ("GET" | "HEAD", (AdminTarget::Revoke(id), _)) => admin::revoke_page(app, req, id),
             ("POST", (AdminTarget::Revoke(id), _)) => admin::revoke(app, req, id),
             ("POST", (AdminTarget::Password(id), _)) => admin::set_password(app, req, id),
+            (_, (AdminTarget::Revoke(_), _)) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
             _ => Err(HttpError::PageMethodNotAllowed("POST")),
         };
     }
@@ -155,15 +158,15 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// What an admin action path names.
-enum AdminTarget {
-    Toggle(Target),
-    Revoke(i64),
+enum AdminTarget<'a> {
+    Toggle(Target<'a>),
+    Revoke(&'a str),
     /// A user's new password.
     Password(i64),
 }
 
 /// `/o/admin/users/<id>/enable/` and the like; the bool is "enable".
-fn admin_target(path: &str) -> Option<(AdminTarget, bool)> {
+fn admin_target(path: &str) -> Option<(AdminTarget<'_>, bool)> {
     let toggle = |segment: &str| match segment {
         action::ENABLE => Some(true),
         action::DISABLE => Some(false),
@@ -175,21 +178,39 @@ fn admin_target(path: &str) -> Option<(AdminTarget, bool)> {
         }
         return Some((AdminTarget::Toggle(Target::User(id)), toggle(segment)?));
     }
-    if let Some((id, segment)) = id_and_action(path, paths::ADMIN_APPS) {
+    if let Some((id, segment)) = public_id_and_action(path, paths::ADMIN_APPS) {
         return Some((AdminTarget::Toggle(Target::App(id)), toggle(segment)?));
     }
-    match id_and_action(path, paths::ADMIN_TOKENS)? {
+    match public_id_and_action(path, paths::ADMIN_TOKENS)? {
         (id, action::REVOKE) => Some((AdminTarget::Revoke(id), false)),
         _ => None,
     }
 }
 
 /// Splits `{prefix}<id>/` into (id, "") and `{prefix}<id>/<action>/` into (id, action).
-fn id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(i64, &'a str)> {
+fn segment_and_action<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
     let rest = path.strip_prefix(prefix)?.strip_suffix('/')?;
     let (segment, action) = rest.split_once('/').unwrap_or((rest, ""));
-    let id = parse_id(segment)?;
-    (!action.contains('/')).then_some((id, action))
+    (!action.contains('/')).then_some((segment, action))
+}
+
+/// [`segment_and_action`] with a row id (users, groups).
+fn id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(i64, &'a str)> {
+    let (segment, action) = segment_and_action(path, prefix)?;
+    Some((parse_id(segment)?, action))
+}
+
+/// [`segment_and_action`] with a public id (applications, grants).
+fn public_id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
+    segment_and_action(path, prefix).filter(|(segment, _)| is_public_id(segment))
+}
+
+/// The form of the public ids that schema.sql makes: 16 random bytes in lowercase hex.
+fn is_public_id(segment: &str) -> bool {
+    segment.len() == 32
+        && segment
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Only the canonical spelling of a positive id: no sign, no leading zeros.
@@ -261,9 +282,15 @@ pub(crate) fn route_pattern(path: &str) -> Cow<'static, str> {
         return Cow::Borrowed(fixed);
     }
     for prefix in ID_PREFIXES {
-        match id_and_action(path, prefix) {
-            Some((_, "")) => return Cow::Owned(format!("{prefix}<id>/")),
-            Some((_, segment)) if ACTIONS.contains(&segment) => {
+        let Some((id, segment)) = segment_and_action(path, prefix) else {
+            continue;
+        };
+        if parse_id(id).is_none() && !is_public_id(id) {
+            continue;
+        }
+        match segment {
+            "" => return Cow::Owned(format!("{prefix}<id>/")),
+            segment if ACTIONS.contains(&segment) => {
                 return Cow::Owned(format!("{prefix}<id>/{segment}/"));
             }
             _ => {}
@@ -321,8 +348,11 @@ mod tests {
             let path = format!("{users}{bad}");
             assert_eq!(item_path(&path), None, "{path}");
         }
-        assert_eq!(item_path(&paths::application(1)), None);
+        assert_eq!(item_path(&paths::application(PUBLIC)), None);
     }
+
+    /// A public id as schema.sql makes them.
+    const PUBLIC: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn ids_and_actions() {
@@ -330,21 +360,31 @@ mod tests {
         for bad in [
             "",
             "3",
+            "3/",
             "03/",
             "-3/",
             "x/",
-            "3/update",
-            "3/a/b/",
-            "99999999999999999999/",
+            "0123456789ABCDEF0123456789ABCDEF/",
+            "0123456789abcdef0123456789abcdef0/",
+            "0123456789abcdef0123456789abcde/",
+            "0123456789abcdef0123456789abcdeg/",
+            "0123456789abcdef0123456789abcdef/update",
+            "0123456789abcdef0123456789abcdef/a/b/",
         ] {
             let path = format!("{apps}{bad}");
-            assert_eq!(id_and_action(&path, apps), None, "{path}");
+            assert_eq!(public_id_and_action(&path, apps), None, "{path}");
+        }
+        for bad in ["3", "03/", "-3/", "x/", "3/a/b/", "99999999999999999999/"] {
+            let path = format!("{}{bad}", paths::ADMIN_USERS);
+            assert_eq!(id_and_action(&path, paths::ADMIN_USERS), None, "{path}");
         }
         for bad in [
             format!("{}2/", paths::ADMIN_USERS),
             format!("{}2/drop/", paths::ADMIN_USERS),
             format!("{}2/password/x/", paths::ADMIN_USERS),
-            format!("{}9/", paths::ADMIN_TOKENS),
+            format!("{}9/revoke/", paths::ADMIN_TOKENS),
+            format!("{}{PUBLIC}/", paths::ADMIN_TOKENS),
+            format!("{}3/disable/", paths::ADMIN_APPS),
         ] {
             assert!(admin_target(&bad).is_none(), "{bad}");
         }
@@ -355,14 +395,18 @@ mod tests {
         assert_eq!(route_pattern(paths::TOKEN), paths::TOKEN);
         assert_eq!(route_pattern(paths::REGISTER), paths::REGISTER);
         assert_eq!(
-            route_pattern(&paths::application_update(42)),
+            route_pattern(&paths::application_update(PUBLIC)),
             "/o/applications/<id>/update/"
         );
         assert_eq!(
-            route_pattern(&paths::admin_token_revoke(9)),
+            route_pattern(&paths::admin_token_revoke(PUBLIC)),
             "/o/admin/tokens/<id>/revoke/"
         );
         assert_eq!(route_pattern("/users/7/"), "/users/<id>/");
+        assert_eq!(
+            route_pattern(&paths::admin_user_password(7)),
+            "/o/admin/users/<id>/password/"
+        );
         for unknown in ["/o/applications/3/frob/", "/wp-admin.php", "/o/token", "-"] {
             assert_eq!(route_pattern(unknown), "other", "{unknown}");
         }
@@ -372,17 +416,17 @@ mod tests {
     #[test]
     fn built_paths_route_back() {
         for (path, expected) in [
-            (paths::application(3), (3, "")),
-            (paths::application_update(3), (3, action::UPDATE)),
-            (paths::application_delete(4), (4, action::DELETE)),
-            (paths::application_secret(5), (5, action::SECRET)),
+            (paths::application(PUBLIC), (PUBLIC, "")),
+            (paths::application_update(PUBLIC), (PUBLIC, action::UPDATE)),
+            (paths::application_delete(PUBLIC), (PUBLIC, action::DELETE)),
+            (paths::application_secret(PUBLIC), (PUBLIC, action::SECRET)),
         ] {
-            let found = id_and_action(&path, paths::APPLICATIONS);
+            let found = public_id_and_action(&path, paths::APPLICATIONS);
             assert_eq!(found, Some(expected), "{path}");
         }
         assert_eq!(
-            id_and_action(&paths::revoke_token(6), paths::AUTHORIZED_TOKENS),
-            Some((6, action::DELETE))
+            public_id_and_action(&paths::revoke_token(PUBLIC), paths::AUTHORIZED_TOKENS),
+            Some((PUBLIC, action::DELETE))
         );
         assert!(matches!(
             admin_target(&paths::admin_user_switch(2, false)),
@@ -393,12 +437,12 @@ mod tests {
             Some((AdminTarget::Toggle(Target::User(2)), true))
         ));
         assert!(matches!(
-            admin_target(&paths::admin_app_switch(5, true)),
-            Some((AdminTarget::Toggle(Target::App(5)), true))
+            admin_target(&paths::admin_app_switch(PUBLIC, true)),
+            Some((AdminTarget::Toggle(Target::App(PUBLIC)), true))
         ));
         assert!(matches!(
-            admin_target(&paths::admin_token_revoke(9)),
-            Some((AdminTarget::Revoke(9), _))
+            admin_target(&paths::admin_token_revoke(PUBLIC)),
+            Some((AdminTarget::Revoke(PUBLIC), _))
         ));
         assert!(matches!(
             admin_target(&paths::admin_user_password(7)),

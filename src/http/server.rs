@@ -14,6 +14,7 @@ use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError, prefers_html};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::{route, route_pattern};
+use crate::http::secret_handoff::SecretHandoff;
 use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
@@ -116,6 +117,7 @@ impl RunningServer {
         let queue = Arc::new(Mutex::new(queue));
         let telemetry = Arc::new(Telemetry::start(&settings));
         let limiter = Arc::new(LoginLimiter::reporting_to(Arc::clone(&telemetry)));
+        let secret_handoff = Arc::new(SecretHandoff::default());
         let issuer = settings
             .issuer
             .clone()
@@ -131,6 +133,7 @@ impl RunningServer {
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),
                     telemetry: Arc::clone(&telemetry),
+                    secret_handoff: Arc::clone(&secret_handoff),
                 };
                 let queue = Arc::clone(&queue);
                 std::thread::spawn(move || work(&app, &queue))

@@ -22,6 +22,7 @@ pub(crate) mod fixtures {
     pub(crate) fn valid_app() -> Application {
         Application {
             id: 7,
+            public_id: "0123456789abcdef0123456789abcdef".into(),
             client_id: "c".into(),
             secret_digest: Some(crate::secret::digest("s3cret")),
             fields: AppFields {

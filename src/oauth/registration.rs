@@ -239,6 +239,29 @@ fn allowed_scopes(names: &[&str], rules: &Rules<'_>, errors: &mut FieldErrors) -
     (!(had_every_scope && has_every_scope)).then_some(scopes)
 }
 
+/// What changing an application's client type does to its secret: the same for the pages and
+/// the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretChange {
+    /// Confidential before and after: the secret stays.
+    Keep,
+    /// Now public: a public client has no secret, so the stored one is dropped.
+    Drop,
+    /// Public turned confidential: a new secret is made and shown once.
+    Make,
+}
+
+impl SecretChange {
+    /// The change that going from `before` to `after` asks for.
+    pub fn of(before: ClientType, after: ClientType) -> SecretChange {
+        match (before, after) {
+            (_, ClientType::Public) => SecretChange::Drop,
+            (ClientType::Public, ClientType::Confidential) => SecretChange::Make,
+            (ClientType::Confidential, ClientType::Confidential) => SecretChange::Keep,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,5 +585,22 @@ mod tests {
         let errors = check(&one_bad).unwrap_err();
         let fields: Vec<_> = errors.0.iter().map(|e| e.0).collect();
         assert_eq!(fields, vec!["post_logout_redirect_uris"], "{errors:?}");
+    }
+
+    #[test]
+    fn a_change_of_client_type_keeps_drops_or_makes_the_secret() {
+        use ClientType::{Confidential, Public};
+        for (before, after, change) in [
+            (Confidential, Confidential, SecretChange::Keep),
+            (Confidential, Public, SecretChange::Drop),
+            (Public, Public, SecretChange::Drop),
+            (Public, Confidential, SecretChange::Make),
+        ] {
+            assert_eq!(
+                SecretChange::of(before, after),
+                change,
+                "{before:?} to {after:?}"
+            );
+        }
     }
 }

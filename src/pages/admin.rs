@@ -1,5 +1,6 @@
 //! The admin page: every user, application and token; disable or enable a user or an app;
-//! revoke a token; make a user; set a user's password. What the Django admin gives DOT's users.
+//! open an app's pages (to edit it); revoke a token (after a confirmation); make a user; set a
+//! user's password. What the Django admin gives DOT's users.
 
 use super::apps::status;
 use super::tokens::token_summary;
@@ -78,7 +79,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 @if !user.is_active { span.badge { "disabled" } }
                                 span.muted { (user.email) }
                                 @if Some(user.id) != me {
-                                    (toggle(frame, paths::admin_user_switch, user.id, user.is_active, &user.username))
+                                    (toggle(frame, &paths::admin_user_switch(user.id, !user.is_active), user.is_active, &user.username))
                                     (set_password(frame, user, page.password_set))
                                 }
                             }
@@ -121,14 +122,14 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                     ul.rows {
                         @for app in page.apps {
                             li {
-                                strong { (app.fields.name) }
+                                a href=(paths::application(&app.public_id)) { strong { (app.fields.name) } }
                                 code { (app.client_id) }
                                 span.muted {
                                     (app.fields.client_type.as_str())
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
                                 @if !app.usable { span.badge { (status(app)) } }
-                                (toggle(frame, paths::admin_app_switch, app.id, !app.disabled_by_admin, &app.fields.name))
+                                (toggle(frame, &paths::admin_app_switch(&app.public_id, app.disabled_by_admin), !app.disabled_by_admin, &app.fields.name))
                             }
                         }
                     }
@@ -145,10 +146,8 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 strong { (token.app_name) }
                                 span { (token.username.as_deref().unwrap_or("(client credentials)")) }
                                 (token_summary(token, page.now))
-                                form.inline method="post" action=(paths::admin_token_revoke(token.id)) {
-                                    (frame.csrf_field())
-                                    button.small.danger type="submit" aria-label=(format!("Revoke token {} of {}", token.id, token.app_name)) { "Revoke" }
-                                }
+                                a href=(paths::admin_token_revoke(&token.public_id))
+                                    aria-label=(format!("Revoke a token of {}", token.app_name)) { "Revoke" }
                             }
                         }
                     }
@@ -159,17 +158,11 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
 }
 
 /// An Enable or Disable button for a user or an app (for an app, the administrator's switch);
-/// `switch` is the path that enables or disables it.
-fn toggle(
-    frame: &Frame<'_>,
-    switch: fn(i64, bool) -> String,
-    id: i64,
-    enabled: bool,
-    name: &str,
-) -> Markup {
+/// `switch` is the path that turns it the other way.
+fn toggle(frame: &Frame<'_>, switch: &str, enabled: bool, name: &str) -> Markup {
     let label = if enabled { "Disable" } else { "Enable" };
     html! {
-        form.inline method="post" action=(switch(id, !enabled)) {
+        form.inline method="post" action=(switch) {
             (frame.csrf_field())
             button.small.secondary type="submit" aria-label=(format!("{label} {name}")) { (label) }
         }

@@ -1,5 +1,5 @@
 //! The application pages (DOT's "Application Views"): list, register and update form, detail,
-//! delete confirmation.
+//! the page that shows a new secret once, delete confirmation.
 
 use super::{Frame, field_error, layout};
 use crate::http::paths;
@@ -23,7 +23,7 @@ pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
                     ul.rows {
                         @for app in apps {
                             li {
-                                a href=(paths::application(app.id)) { (app.fields.name) }
+                                a href=(paths::application(&app.public_id)) { (app.fields.name) }
                                 span.muted { (app.fields.client_type.as_str()) }
                                 @if !app.usable { span.badge { (status(app)) } }
                             }
@@ -189,59 +189,97 @@ fn grant_label(grant: GrantType) -> &'static str {
     }
 }
 
-/// An application's detail page; `new_secret` is shown once, just after it was made.
-pub fn app_detail(frame: &Frame<'_>, app: &Application, new_secret: Option<&str>) -> Markup {
+/// An application's detail page.
+pub fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
+    app_card(
+        frame,
+        app,
+        html! {
+            dl {
+                (client_id_row(app))
+                dt { "Client type" } dd { (app.fields.client_type.as_str()) }
+                dt { "Client secret" }
+                dd {
+                    @match app.fields.client_type {
+                        ClientType::Public => "None: a public client has no secret.",
+                        ClientType::Confidential => "Set. It was shown once, when it was made.",
+                    }
+                }
+                dt { "Authorization grant types" }
+                dd { @for grant in &app.fields.grant_types { span.tag { (grant_label(*grant)) } " " } }
+                dt { "Redirect URIs" } dd { (uri_list(&app.fields.redirect_uris)) }
+                dt { "Post-logout redirect URIs" } dd { (uri_list(&app.fields.post_logout_redirect_uris)) }
+                dt { "Allowed scopes" }
+                dd {
+                    @match &app.fields.allowed_scopes {
+                        Some(scopes) => { @for scope in scopes.iter() { span.tag { (scope) } " " } }
+                        None => "Every configured scope",
+                    }
+                }
+                dt { "Status" } dd { (status(app)) }
+                dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }
+            }
+            div.actions {
+                a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
+                a.button href=(paths::application_update(&app.public_id)) { "Edit" }
+                a.button.danger href=(paths::application_delete(&app.public_id)) { "Delete" }
+            }
+            (regenerate_form(frame, app))
+        },
+    )
+}
+
+/// A card headed by the app's name, on a page titled with it.
+fn app_card(frame: &Frame<'_>, app: &Application, content: Markup) -> Markup {
     layout(
         frame,
         &app.fields.name,
+        html! { div.card { h1 { (app.fields.name) } (content) } },
+    )
+}
+
+/// The client id as a row of a `dl`.
+fn client_id_row(app: &Application) -> Markup {
+    html! { dt { "Client id" } dd { code #client_id { (app.client_id) } } }
+}
+
+/// The page a new secret is shown on, once: `secret` is `None` when it was shown already (a
+/// reload, a second tab) or is gone, and the page says so and offers a new one.
+pub fn app_secret(frame: &Frame<'_>, app: &Application, secret: Option<&str>) -> Markup {
+    app_card(
+        frame,
+        app,
         html! {
-            div.card {
-                h1 { (app.fields.name) }
-                @if let Some(secret) = new_secret {
-                    div.notice role="status" {
-                        p { strong { "Client secret: " } code #client_secret { (secret) } }
-                        p { "Copy it now: it is shown only once. oauthd keeps only a hash of it." }
-                    }
-                }
-                dl {
-                    dt { "Client id" } dd { code #client_id { (app.client_id) } }
-                    dt { "Client type" } dd { (app.fields.client_type.as_str()) }
-                    dt { "Client secret" }
-                    dd {
-                        @match app.fields.client_type {
-                            ClientType::Public => "None: a public client has no secret.",
-                            ClientType::Confidential => "Set. It was shown once, when it was made.",
-                        }
-                    }
-                    dt { "Authorization grant types" }
-                    dd { @for grant in &app.fields.grant_types { span.tag { (grant_label(*grant)) } " " } }
-                    dt { "Redirect URIs" } dd { (uri_list(&app.fields.redirect_uris)) }
-                    dt { "Post-logout redirect URIs" } dd { (uri_list(&app.fields.post_logout_redirect_uris)) }
-                    dt { "Allowed scopes" }
-                    dd {
-                        @match &app.fields.allowed_scopes {
-                            Some(scopes) => { @for scope in scopes.iter() { span.tag { (scope) } " " } }
-                            None => "Every configured scope",
-                        }
-                    }
-                    dt { "Status" } dd { (status(app)) }
-                    dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }
-                }
-                div.actions {
-                    a.button.secondary href=(paths::APPLICATIONS) { "Go back" }
-                    a.button href=(paths::application_update(app.id)) { "Edit" }
-                    a.button.danger href=(paths::application_delete(app.id)) { "Delete" }
-                }
-                @if app.fields.client_type == ClientType::Confidential {
-                    form method="post" action=(paths::application_secret(app.id)) {
-                        (frame.csrf_field())
-                        p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
-                        button.secondary type="submit" { "Regenerate secret" }
-                    }
-                }
+            dl { (client_id_row(app)) }
+            @match (secret, app.fields.client_type) {
+                (Some(secret), _) => div.notice role="status" {
+                    p { strong { "Client secret: " } code #client_secret { (secret) } }
+                    p { "Copy it now: it is shown only once. oauthd keeps only a hash of it." }
+                },
+                (None, ClientType::Public) => p { "A public client has no secret." },
+                (None, ClientType::Confidential) => p.error role="alert" #secret-gone {
+                    "This secret was shown once and cannot be shown again. If you did not copy it, generate a new one."
+                },
             }
+            div.actions {
+                a.button href=(paths::application(&app.public_id)) { "Go to the application" }
+            }
+            @if secret.is_none() { (regenerate_form(frame, app)) }
         },
     )
+}
+
+/// "Regenerate secret", for a confidential app.
+fn regenerate_form(frame: &Frame<'_>, app: &Application) -> Markup {
+    html! {
+        @if app.fields.client_type == ClientType::Confidential {
+            form method="post" action=(paths::application_secret(&app.public_id)) {
+                (frame.csrf_field())
+                p.muted { "A new secret replaces this one at once: clients using the old one stop working." }
+                button.secondary type="submit" { "Regenerate secret" }
+            }
+        }
+    }
 }
 
 /// URIs as a list, or "None".
@@ -261,11 +299,11 @@ pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
             div.card {
                 h1 { "Delete " (app.fields.name) "?" }
                 p { "This removes the application and every token and code issued to it. Clients using it stop working." }
-                form method="post" action=(paths::application_delete(app.id)) {
+                form method="post" action=(paths::application_delete(&app.public_id)) {
                     (frame.csrf_field())
                     div.actions {
                         button.danger type="submit" { "Delete" }
-                        a.button.secondary href=(paths::application(app.id)) { "Cancel" }
+                        a.button.secondary href=(paths::application(&app.public_id)) { "Cancel" }
                     }
                 }
             }

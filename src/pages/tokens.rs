@@ -24,7 +24,7 @@ pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup 
                             h2 { (first.app_name) }
                             ul.rows {
                                 @for token in group {
-                                    li { (token_summary(token, now)) a href=(paths::revoke_token(token.id)) { "Revoke" } }
+                                    li { (token_summary(token, now)) a href=(paths::revoke_token(&token.public_id)) { "Revoke" } }
                                 }
                             }
                         }
@@ -52,8 +52,29 @@ pub fn token_summary(token: &TokenView, now: i64) -> Markup {
     }
 }
 
+/// Who revokes a token from a confirmation page: the user who granted it, or an administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoker {
+    /// The user, from their authorized-tokens page.
+    Holder,
+    /// An administrator, from the admin page.
+    Admin,
+}
+
 /// "Revoke this token?" with Cancel; the POST revokes it and its refresh token.
-pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64) -> Markup {
+pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64, by: Revoker) -> Markup {
+    let (action, cancel, again) = match by {
+        Revoker::Holder => (
+            paths::revoke_token(&token.public_id),
+            paths::AUTHORIZED_TOKENS.to_owned(),
+            "It can ask you again.",
+        ),
+        Revoker::Admin => (
+            paths::admin_token_revoke(&token.public_id),
+            format!("{}#tokens", paths::ADMIN),
+            "It can ask for access again.",
+        ),
+    };
     layout(
         frame,
         "Revoke token",
@@ -61,12 +82,12 @@ pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64) -> Markup 
             div.card {
                 h1 { "Revoke access for " (token.app_name) "?" }
                 p { (token_summary(token, now)) }
-                p { (token.app_name) " will no longer be able to use this token or refresh it. It can ask you again." }
-                form method="post" action=(paths::revoke_token(token.id)) {
+                p { (token.app_name) " will no longer be able to use this token or refresh it. " (again) }
+                form method="post" action=(action) {
                     (frame.csrf_field())
                     div.actions {
                         button.danger type="submit" { "Revoke" }
-                        a.button.secondary href=(paths::AUTHORIZED_TOKENS) { "Cancel" }
+                        a.button.secondary href=(cancel) { "Cancel" }
                     }
                 }
             }

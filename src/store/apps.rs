@@ -2,10 +2,11 @@
 
 use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, join, parsed};
 use crate::model::{AppFields, Application, ClientType, GrantType};
+use crate::oauth::registration::SecretChange;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{OptionalExtension, Row, ToSql, params, params_from_iter};
 
 /// What registering an application stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,7 @@ fn select_apps() -> String {
     format!(
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
-                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris
+                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, app.public_id
          FROM applications app {JOIN_APP_OWNER}"
     )
 }
@@ -66,6 +67,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
     let allowed_scopes: Option<String> = row.get(7)?;
     Ok(Application {
         id: row.get(0)?,
+        public_id: row.get(14)?,
         client_id: row.get(1)?,
         secret_digest: row.get(2)?,
         fields: AppFields {
@@ -124,6 +126,31 @@ impl Store {
         Ok(())
     }
 
+    /// Saves an edit of the app `id`: its fields, and its secret as `change` says (`made` is the
+    /// digest of the new secret, stored for [`SecretChange::Make`]).
+    pub fn save_app_edit(
+        &self,
+        id: i64,
+        fields: &AppFields,
+        change: SecretChange,
+        made: &Digest32,
+    ) -> Result<(), StoreError> {
+        self.update_app(id, fields)?;
+        match change {
+            SecretChange::Keep => Ok(()),
+            SecretChange::Drop => self.set_app_secret(id, None),
+            SecretChange::Make => self.set_app_secret(id, Some(made)),
+        }
+    }
+
+    /// Hands the app `id` to another owner.
+    pub fn set_app_owner(&self, id: i64, owner_id: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE applications SET owner_id = ?2 WHERE id = ?1")?
+            .execute(params![id, owner_id])?;
+        Ok(())
+    }
+
     /// Replaces (or, for a public client, removes) the stored digest of the client secret.
     pub fn set_app_secret(&self, id: i64, digest: Option<&Digest32>) -> Result<(), StoreError> {
         self.conn
@@ -137,21 +164,33 @@ impl Store {
         &self,
         client_id: &str,
     ) -> Result<Option<Application>, StoreError> {
-        let sql = format!("{} WHERE app.client_id = ?1", select_apps());
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([client_id], app_from_row)
-            .optional()?)
+        self.find_app_where("client_id", &client_id)
     }
 
     /// The application with this row id.
     pub fn find_app(&self, id: i64) -> Result<Option<Application>, StoreError> {
-        let sql = format!("{} WHERE app.id = ?1", select_apps());
+        self.find_app_where("id", &id)
+    }
+
+    /// The application with this public id (what the pages name it by).
+    pub fn find_app_by_public_id(
+        &self,
+        public_id: &str,
+    ) -> Result<Option<Application>, StoreError> {
+        self.find_app_where("public_id", &public_id)
+    }
+
+    /// The application whose unique `column` (a name from this file, never input) is `value`.
+    fn find_app_where(
+        &self,
+        column: &str,
+        value: &dyn ToSql,
+    ) -> Result<Option<Application>, StoreError> {
+        let sql = format!("{} WHERE app.{column} = ?1", select_apps());
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row([id], app_from_row)
+            .query_row([value], app_from_row)
             .optional()?)
     }
 
@@ -237,6 +276,9 @@ pub(crate) mod tests {
         assert_eq!(app.id, id);
         assert_eq!(app.fields, valid_fields());
         assert_eq!(app.secret_digest, valid_new_app().secret_digest);
+        let by_public_id = store.find_app_by_public_id(&app.public_id).unwrap();
+        assert_eq!(by_public_id.as_ref(), Some(&app));
+        assert_eq!(store.find_app_by_public_id("bob\"e'i;--ü").unwrap(), None);
         assert_eq!(store.find_app(id).unwrap(), Some(app));
         assert_eq!(store.list_apps(None).unwrap().len(), 1);
         assert!(store.delete_app(id).unwrap());

@@ -28,7 +28,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =
@@ -412,6 +412,51 @@ mod tests {
         assert_eq!((old.revoked, old.live_successor), (Some(2), None));
         assert_eq!((current.revoked, current.live_successor), (None, None));
         assert_eq!(store.live_refresh_tokens(1).unwrap(), 1);
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn a_version_5_file_gives_its_apps_and_grants_public_ids_that_are_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite3");
+        {
+            let conn = file_at_version(&path, 5);
+            conn.execute_batch(
+                "INSERT INTO applications (client_id, name, client_type, grant_types, created)
+                 VALUES ('one', 'bob\"e''i;--ü', 'public', 'password', 1),
+                        ('two', 'Two', 'public', 'password', 1);
+                 INSERT INTO grants (application_id, scope, created) VALUES (1, 'read', 1), (2, 'read', 1);
+                 INSERT INTO access_tokens (token_hash, grant_id, scope, created, expires)
+                 VALUES (x'01', 1, 'read', 1, 99), (x'02', 2, 'read', 1, 99);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let app = |client_id| store.find_app_by_client_id(client_id).unwrap().unwrap();
+        let (one, two) = (app("one"), app("two"));
+        assert_eq!(one.fields.name, "bob\"e'i;--ü", "the data is kept");
+        let grants = store.token_views(Holder::Anyone, 10).unwrap();
+        let mut ids: Vec<&str> = grants.iter().map(|g| g.public_id.as_str()).collect();
+        ids.extend([one.public_id.as_str(), two.public_id.as_str()]);
+        for id in &ids {
+            assert!(users::tests::is_subject(id), "16 random bytes in hex: {id}");
+        }
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), 4, "{ids:?}");
+        assert_eq!(
+            store.find_app_by_public_id(&two.public_id).unwrap(),
+            Some(two.clone())
+        );
+
+        // The newest app deleted, the next one gets its row id back but not its public id.
+        assert!(store.delete_app(two.id).unwrap());
+        let three = store.create_app(&apps::tests::valid_new_app(), 2).unwrap();
+        assert_eq!(three, two.id, "SQLite reuses the row id");
+        let three = store.find_app(three).unwrap().unwrap();
+        assert!(users::tests::is_subject(&three.public_id));
+        assert_ne!(three.public_id, two.public_id);
+        assert_eq!(store.find_app_by_public_id(&two.public_id).unwrap(), None);
         assert!(store.integrity_ok().unwrap());
     }
 

@@ -30,6 +30,8 @@ impl Holder {
 pub struct TokenView {
     /// The grant's row id; revoking it revokes every token it holds.
     pub id: i64,
+    /// The grant's random id, which the pages name it by; never reused (unlike the row id).
+    pub public_id: String,
     /// The application's row id.
     pub application_id: i64,
     /// The application's name.
@@ -48,10 +50,11 @@ pub struct TokenView {
 
 const VIEW_SQL: &str = "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
         (SELECT max(a.expires) FROM access_tokens a WHERE a.grant_id = g.id),
-        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL)
+        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL),
+        g.public_id
      FROM grants g JOIN applications app ON app.id = g.application_id
      LEFT JOIN users u ON u.id = g.user_id
-     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR g.id = ?2)
+     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR g.public_id = ?2)
        AND (EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id)
             OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL))
      ORDER BY app.name, app.id, g.id DESC LIMIT ?3";
@@ -60,6 +63,7 @@ fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
     let scope: String = row.get(4)?;
     Ok(TokenView {
         id: row.get(0)?,
+        public_id: row.get(8)?,
         application_id: row.get(1)?,
         app_name: row.get(2)?,
         username: row.get(3)?,
@@ -75,19 +79,22 @@ impl Store {
     pub fn token_views(&self, holder: Holder, limit: usize) -> Result<Vec<TokenView>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
-        let rows = stmt.query_map(params![holder.user_id(), None::<i64>, limit], view_from_row)?;
+        let rows = stmt.query_map(
+            params![holder.user_id(), None::<&str>, limit],
+            view_from_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The usable grant with row id `id`, if it belongs to `holder`.
+    /// The usable grant with this public id, if it belongs to `holder`.
     pub fn find_token_view(
         &self,
-        id: i64,
+        public_id: &str,
         holder: Holder,
     ) -> Result<Option<TokenView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
         Ok(stmt
-            .query_row(params![holder.user_id(), id, 1], view_from_row)
+            .query_row(params![holder.user_id(), public_id, 1], view_from_row)
             .optional()?)
     }
 }
@@ -147,36 +154,45 @@ mod tests {
             .collect();
         assert_eq!(all, vec![service, eves, bobs]);
         assert_eq!(store.token_views(Holder::Anyone, 2).unwrap().len(), 2);
+        let listed = store.token_views(Holder::Anyone, 100).unwrap();
+        let public = |id: i64| {
+            let view = listed.iter().find(|v| v.id == id).unwrap();
+            assert_eq!(view.public_id.len(), 32, "16 random bytes in hex");
+            view.public_id.clone()
+        };
+        let (bobs, eves, service) = (public(bobs), public(eves), public(service));
+        assert!(bobs != eves && eves != service && bobs != service);
         assert_eq!(
-            store.find_token_view(eves, Holder::User(bob)).unwrap(),
+            store.find_token_view(&eves, Holder::User(bob)).unwrap(),
             None
         );
         assert!(
             store
-                .find_token_view(eves, Holder::User(eve))
+                .find_token_view(&eves, Holder::User(eve))
                 .unwrap()
                 .is_some()
         );
-        assert!(
-            store
-                .find_token_view(service, Holder::Anyone)
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(store.find_token_view(9999, Holder::Anyone).unwrap(), None);
+        let found = store.find_token_view(&service, Holder::Anyone).unwrap();
+        assert_eq!(found.map(|v| v.public_id), Some(service));
+        for unknown in ["9999", "", "bob\"e'i;--ü"] {
+            assert_eq!(
+                store.find_token_view(unknown, Holder::Anyone).unwrap(),
+                None
+            );
+        }
 
         // RFC 7009 revocation of the access token alone leaves the refresh token usable: the
         // grant stays listed, so its user can still revoke it.
         store.delete_access_token(bobs_access).unwrap();
         let left = store
-            .find_token_view(bobs, Holder::User(bob))
+            .find_token_view(&bobs, Holder::User(bob))
             .unwrap()
             .unwrap();
         assert_eq!((left.expires, left.refreshable), (None, true));
         // Nothing usable left: no longer listed.
-        store.revoke_grant(bobs, 30).unwrap();
+        store.revoke_grant(left.id, 30).unwrap();
         assert_eq!(
-            store.find_token_view(bobs, Holder::User(bob)).unwrap(),
+            store.find_token_view(&bobs, Holder::User(bob)).unwrap(),
             None
         );
     }

@@ -7,8 +7,8 @@ use crate::support::{
     get_as, home, login_form, open_login, post_as, sign_in, signed_in,
 };
 use crate::tokens_page::{
-    alice, alice_tokens, assert_login_redirect, assert_redirect, csrf_form, escaped, hello,
-    token_id,
+    MISSING, alice, alice_tokens, assert_login_redirect, assert_redirect, csrf_form, escaped,
+    hello, token_id,
 };
 use oauthd::secret::digest;
 
@@ -25,19 +25,20 @@ fn user_id(s: &TestServer, username: &str) -> i64 {
         .id
 }
 
-fn app_id(s: &TestServer, client_id: &str) -> i64 {
+/// The public id of the app with this client_id (what the pages put in their paths).
+fn app_id(s: &TestServer, client_id: &str) -> String {
     s.store()
         .find_app_by_client_id(client_id)
         .unwrap()
         .expect("the app exists")
-        .id
+        .public_id
 }
 
-fn toggle_path(kind: &str, id: i64, action: &str) -> String {
+fn toggle_path(kind: &str, id: impl std::fmt::Display, action: &str) -> String {
     format!("/o/admin/{kind}/{id}/{action}/")
 }
 
-fn revoke_path(id: i64) -> String {
+fn revoke_path(id: &str) -> String {
     format!("/o/admin/tokens/{id}/revoke/")
 }
 
@@ -110,9 +111,9 @@ fn only_administrators_see_the_admin_page_and_its_actions() {
             toggle_path("users", user_id(s, "alice"), "disable"),
             csrf.clone(),
         ),
-        (toggle_path("apps", app, "disable"), csrf.clone()),
-        (revoke_path(token_id(s, &admins)), csrf.clone()),
-        (revoke_path(token_id(s, &alices)), csrf.clone()),
+        (toggle_path("apps", &app, "disable"), csrf.clone()),
+        (revoke_path(&token_id(s, &admins)), csrf.clone()),
+        (revoke_path(&token_id(s, &alices)), csrf.clone()),
     ];
     for (path, form) in &posts {
         let reply = post_as(s, &browser, path, form);
@@ -122,7 +123,7 @@ fn only_administrators_see_the_admin_page_and_its_actions() {
     let store = s.store();
     assert!(store.find_user_by_username("carol").unwrap().is_none());
     assert!(store.user_views(None).unwrap().iter().all(|u| u.is_active));
-    let found = store.find_app(app).unwrap().unwrap();
+    let found = store.find_app_by_public_id(&app).unwrap().unwrap();
     assert!(found.usable && found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &admins), hello(s, &alices)), (200, 200));
 
@@ -171,14 +172,14 @@ fn the_admin_sees_every_user_app_and_token() {
         let name = format!("<strong>{}</strong>", escaped(&app.fields.name));
         assert!(apps_section.contains(&name), "{name}: {apps_section}");
         assert!(apps_section.contains(&app.client_id));
-        assert!(apps_section.contains(&toggle_path("apps", app.id, "disable")));
+        assert!(apps_section.contains(&toggle_path("apps", &app.public_id, "disable")));
     }
     assert!(apps_section.contains(&other.id));
     assert!(!page.body.contains(HOSTILE), "the app name is escaped");
     let tokens = section(&page, "tokens", "</main>");
     for token in [&alices, &admins, &service] {
         assert!(
-            tokens.contains(&revoke_path(token_id(s, token))),
+            tokens.contains(&revoke_path(&token_id(s, token))),
             "{tokens}"
         );
     }
@@ -446,11 +447,11 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("apps", id, "disable"),
+        &toggle_path("apps", &id, "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#apps");
-    let found = s.store().find_app(id).unwrap().unwrap();
+    let found = s.store().find_app_by_public_id(&id).unwrap().unwrap();
     assert!(!found.usable && found.disabled_by_admin && found.fields.enabled);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (401, 401));
     let refused = client_credentials(s, t.client.basic());
@@ -460,11 +461,11 @@ fn a_disabled_app_cannot_use_its_tokens_or_authenticate() {
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("apps", id, "enable"),
+        &toggle_path("apps", &id, "enable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#apps");
-    let found = s.store().find_app(id).unwrap().unwrap();
+    let found = s.store().find_app_by_public_id(&id).unwrap().unwrap();
     assert!(found.usable && found.fields.enabled && !found.disabled_by_admin);
     assert_eq!((hello(s, &user_token), hello(s, &service)), (200, 200));
     assert_eq!(client_credentials(s, t.client.basic()).status, 200);
@@ -497,9 +498,11 @@ fn service_app_form(owner: &Browser) -> Vec<(&'static str, String)> {
 }
 
 /// `owner` registers a client_credentials app through the form; its id, client_id and secret.
-fn register_service_app(s: &TestServer, owner: &Browser) -> (i64, String, String) {
+fn register_service_app(s: &TestServer, owner: &Browser) -> (String, String, String) {
     let form = encode(&service_app_form(owner));
-    let page = post_as(s, owner, "/o/applications/register/", &form);
+    let posted = post_as(s, owner, "/o/applications/register/", &form);
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let page = get_as(s, &owner.cookie, posted.header("Location").unwrap());
     assert_eq!(page.status, 200, "{}", page.body);
     let (client_id, secret) = (
         code_text(&page, "client_id"),
@@ -554,7 +557,7 @@ fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("apps", id, "disable"),
+        &toggle_path("apps", &id, "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#apps");
@@ -566,7 +569,7 @@ fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
         &encode(&fields),
     );
     assert_redirect(&reply, &format!("/o/applications/{id}/"));
-    let found = s.store().find_app(id).unwrap().unwrap();
+    let found = s.store().find_app_by_public_id(&id).unwrap().unwrap();
     assert!(
         !found.usable && found.disabled_by_admin && found.fields.enabled,
         "{found:?}"
@@ -576,7 +579,7 @@ fn an_app_the_admin_disabled_stays_disabled_when_its_owner_enables_it() {
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("apps", id, "enable"),
+        &toggle_path("apps", &id, "enable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#apps");
@@ -590,7 +593,35 @@ fn the_admin_revokes_anyones_token() {
     let (access, refresh) = alice_tokens(&t);
     let admin = signed_in(s);
     let id = token_id(s, &access);
-    let reply = post_as(s, &admin, &revoke_path(id), &csrf_form(&admin.csrf));
+    let listed = get_as(s, &admin.cookie, ADMIN);
+    let tokens = section(&listed, "tokens", "</main>");
+    assert!(
+        tokens.contains(&format!("<a href=\"{}\"", revoke_path(&id))),
+        "Revoke is a link to the confirmation, not a button that acts: {tokens}"
+    );
+    let confirm = get_as(s, &admin.cookie, &revoke_path(&id));
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("Revoke access for"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm
+            .body
+            .contains(&format!("action=\"{}\"", revoke_path(&id)))
+    );
+    assert!(
+        confirm.body.contains("href=\"/o/admin/#tokens\""),
+        "Cancel goes back"
+    );
+    assert!(confirm.body.contains(&admin.csrf));
+    assert_eq!(hello(s, &access), 200, "asking revokes nothing");
+    let missing = get_as(s, &admin.cookie, &revoke_path(MISSING));
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let alices_view = get_as(s, &alice(s).cookie, &revoke_path(&id));
+    assert_eq!(alices_view.status, 404, "admins only");
+    let reply = post_as(s, &admin, &revoke_path(&id), &csrf_form(&admin.csrf));
     assert_redirect(&reply, "/o/admin/#tokens");
     assert_eq!(hello(s, &access), 401);
     assert!(
@@ -603,10 +634,12 @@ fn the_admin_revokes_anyones_token() {
     assert!(
         !get_as(s, &admin.cookie, ADMIN)
             .body
-            .contains(&revoke_path(id))
+            .contains(&revoke_path(&id))
     );
-    let again = post_as(s, &admin, &revoke_path(id), &csrf_form(&admin.csrf));
+    let again = post_as(s, &admin, &revoke_path(&id), &csrf_form(&admin.csrf));
     assert_eq!(again.status, 404, "{}", again.body);
+    let gone = get_as(s, &admin.cookie, &revoke_path(&id));
+    assert_eq!(gone.status, 404, "{}", gone.body);
 }
 
 #[test]
@@ -620,8 +653,8 @@ fn every_admin_post_needs_the_csrf_token() {
     let paths = [
         NEW_USER.to_owned(),
         toggle_path("users", alice_id, "disable"),
-        toggle_path("apps", app, "disable"),
-        revoke_path(token_id(s, &token)),
+        toggle_path("apps", &app, "disable"),
+        revoke_path(&token_id(s, &token)),
     ];
     let valid = new_user_form(&admin.csrf);
     let without = encode(&valid[1..]);
@@ -642,7 +675,7 @@ fn every_admin_post_needs_the_csrf_token() {
             .unwrap()
             .is_active
     );
-    assert!(store.find_app(app).unwrap().unwrap().usable);
+    assert!(store.find_app_by_public_id(&app).unwrap().unwrap().usable);
     assert_eq!(hello(s, &token), 200);
 }
 

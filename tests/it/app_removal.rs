@@ -26,18 +26,17 @@ fn race_removal(
     success: u16,
     request: impl Fn() -> Reply + Sync,
 ) -> Vec<(u16, String)> {
-    let id = app_id(s, client);
+    let id = app_row(s, client).id;
     race(s, client, success, request, || {
         assert!(s.store().delete_app(id).unwrap(), "removed");
     })
 }
 
-fn app_id(s: &TestServer, client: &Client) -> i64 {
+fn app_row(s: &TestServer, client: &Client) -> oauthd::model::Application {
     s.store()
         .find_app_by_client_id(&client.id)
         .unwrap()
         .unwrap()
-        .id
 }
 
 /// Sends `request` from [`THREADS`] threads, calls `remove` once [`SUCCESSES_FIRST`] have
@@ -50,7 +49,7 @@ fn race(
     request: impl Fn() -> Reply + Sync,
     remove: impl FnOnce(),
 ) -> Vec<(u16, String)> {
-    let id = app_id(s, client);
+    let id = app_row(s, client).id;
     let (succeeded, removed) = (AtomicUsize::new(0), AtomicBool::new(false));
     let answers = Mutex::new(Vec::new());
     let deadline = Instant::now() + RACE_LIMIT;
@@ -119,7 +118,10 @@ fn deleting_on_the_page_while_tokens_are_issued_is_invalid_client_never_a_500() 
         .server
         .add_client("confidential", "client-credentials", &["--owner", "admin"]);
     let owner = signed_in(&t.server);
-    let delete = format!("/o/applications/{}/delete/", app_id(&t.server, &client));
+    let delete = format!(
+        "/o/applications/{}/delete/",
+        app_row(&t.server, &client).public_id
+    );
     let form = format!("{CSRF_FIELD}={}", owner.csrf);
     let request = || {
         let form = "grant_type=client_credentials";

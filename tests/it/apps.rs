@@ -4,7 +4,7 @@
 
 use crate::support::{
     ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial,
-    allow_and_get_code, field, form_encode, get_as, post_as, sign_in, signed_in,
+    allow_and_get_code, dump, field, form_encode, get_as, post_as, sign_in, signed_in,
 };
 use oauthd::model::{Application, ClientType, GrantType};
 use oauthd::secret::digest;
@@ -16,6 +16,8 @@ const CALLBACK: &str = "https://app.example/cb";
 const LOOPBACK: &str = "http://127.0.0.1/cb";
 /// Where the valid form's app sends users after logout.
 const GOODBYE: &str = "https://app.example/bye?from=app&x=1";
+/// A public id that no app has.
+const MISSING: &str = "0123456789abcdef0123456789abcdef";
 /// RFC 7636 Appendix B.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -85,7 +87,7 @@ fn press(s: &TestServer, browser: &Browser, path: &str) -> Reply {
     post_as(s, browser, path, &encoded(&browser.csrf, &vec![]))
 }
 
-fn page(id: i64, action: &str) -> String {
+fn page(id: &str, action: &str) -> String {
     match action {
         "" => format!("{APPS}{id}/"),
         _ => format!("{APPS}{id}/{action}/"),
@@ -118,10 +120,18 @@ fn stored(s: &TestServer, id: i64) -> Application {
     s.store().find_app(id).unwrap().expect("the app")
 }
 
+/// The page a POST's 303 leads to, opened by the same browser.
+fn followed(s: &TestServer, browser: &Browser, reply: &Reply) -> Reply {
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply.header("Location").expect("a Location");
+    let page = get_as(s, &browser.cookie, location);
+    assert_eq!(page.status, 200, "{location}: {}", page.body);
+    page
+}
+
 /// Registers `form` (which must succeed); returns the stored app and the secret shown once.
 fn register(s: &TestServer, browser: &Browser, form: &Form) -> (Application, Option<String>) {
-    let reply = submit(s, browser, REGISTER, form);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(s, browser, &submit(s, browser, REGISTER, form));
     let client_id = code_in(&reply.body, "client_id").expect("the client id is shown");
     let app = s
         .store()
@@ -165,13 +175,12 @@ fn approved_code(s: &TestServer, browser: &Browser, app: &Application) -> String
 fn signed_out_visitors_are_sent_to_login_and_back() {
     let t = Tutorial::new();
     let s = &t.server;
+    let one_app = format!("{APPS}{MISSING}/?x=a%26b");
+    let back_to_it = format!("%2Fo%2Fapplications%2F{MISSING}%2F%3Fx%3Da%2526b");
     for (path, next) in [
         (APPS, "%2Fo%2Fapplications%2F"),
         (REGISTER, "%2Fo%2Fapplications%2Fregister%2F"),
-        (
-            "/o/applications/1/?x=a%26b",
-            "%2Fo%2Fapplications%2F1%2F%3Fx%3Da%2526b",
-        ),
+        (&one_app, &back_to_it),
     ] {
         let reply = s.request("GET", path, &[], b"");
         assert_eq!(reply.status, 303, "{path}: {}", reply.body);
@@ -193,8 +202,7 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
     assert_eq!(blank.status, 200, "{}", blank.body);
     assert!(blank.body.contains(&format!("action=\"{REGISTER}\"")));
     assert!(blank.body.contains(&alice.csrf));
-    let reply = submit(s, &alice, REGISTER, &valid_form());
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(s, &alice, &submit(s, &alice, REGISTER, &valid_form()));
     assert!(reply.body.contains(&escaped(&app_name())), "{}", reply.body);
     assert!(!reply.body.contains("<script>"), "{}", reply.body);
     let client_id = code_in(&reply.body, "client_id").expect("client id shown");
@@ -219,7 +227,7 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
     assert_eq!(app.owner_id, Some(user_id(s, "alice")));
     assert_eq!(app.secret_digest, Some(digest(&secret)));
 
-    for path in [page(app.id, ""), APPS.to_owned()] {
+    for path in [page(&app.public_id, ""), APPS.to_owned()] {
         let later = get_as(s, &alice.cookie, &path);
         assert_eq!(later.status, 200, "{path}");
         assert!(later.body.contains(&escaped(&app_name())), "{path}");
@@ -230,7 +238,7 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
         );
         assert!(code_in(&later.body, "client_secret").is_none(), "{path}");
     }
-    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    let detail = get_as(s, &alice.cookie, &page(&app.public_id, ""));
     assert!(
         detail.body.contains("Post-logout redirect URIs")
             && detail
@@ -245,13 +253,134 @@ fn registering_shows_the_secret_once_and_it_authenticates() {
     assert_eq!(issued.expect("stored").client_id, client_id);
 }
 
+/// The handle in a secret page's address.
+fn handle_of(location: &str) -> &str {
+    location.split_once("?handle=").expect("a handle").1
+}
+
+#[test]
+fn the_secret_is_shown_once_after_a_redirect_and_a_reload_registers_nothing() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let before = s.store().list_apps(None).unwrap().len();
+    let posted = submit(s, &alice, REGISTER, &valid_form());
+    assert_eq!(posted.status, 303, "POST-redirect-GET: {}", posted.body);
+    let location = posted.header("Location").expect("a Location").to_owned();
+    assert!(posted.body.is_empty());
+    let apps = s.store().list_apps(None).unwrap();
+    assert_eq!(apps.len(), before + 1);
+    let app = apps.last().unwrap().clone();
+    assert_eq!(
+        location,
+        format!(
+            "{}?handle={}",
+            page(&app.public_id, "secret"),
+            handle_of(&location)
+        )
+    );
+
+    // Another session of the same user, a HEAD, or another app's page cannot use it up.
+    let elsewhere = sign_in(s, "alice", ALICE_PASSWORD);
+    let stranger = get_as(s, &elsewhere.cookie, &location);
+    assert_eq!(stranger.status, 200, "{}", stranger.body);
+    assert!(
+        stranger.body.contains("id=\"secret-gone\""),
+        "{}",
+        stranger.body
+    );
+    let head = s.request("HEAD", &location, &[("Cookie", alice.cookie.as_str())], b"");
+    assert_eq!(head.status, 405);
+    let (other, _) = register(s, &alice, &public_form());
+    let wrong_app = format!(
+        "{}?handle={}",
+        page(&other.public_id, "secret"),
+        handle_of(&location)
+    );
+    let wrong = get_as(s, &alice.cookie, &wrong_app);
+    assert!(
+        code_in(&wrong.body, "client_secret").is_none(),
+        "{}",
+        wrong.body
+    );
+
+    let shown = get_as(s, &alice.cookie, &location);
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(shown.header("Cache-Control"), Some("no-store"));
+    let secret = code_in(&shown.body, "client_secret").expect("the secret, this once");
+    assert_eq!(
+        code_in(&shown.body, "client_id").as_deref(),
+        Some(app.client_id.as_str())
+    );
+    assert_eq!(stored(s, app.id).secret_digest, Some(digest(&secret)));
+    assert!(
+        !dump(s).contains(&secret),
+        "the database holds only its digest"
+    );
+
+    let reload = get_as(s, &alice.cookie, &location);
+    assert_eq!(reload.status, 200, "{}", reload.body);
+    assert_eq!(reload.header("Cache-Control"), Some("no-store"));
+    assert!(!reload.body.contains(&secret), "never again");
+    assert!(reload.body.contains("was shown once"), "{}", reload.body);
+    assert!(
+        reload
+            .body
+            .contains(&format!("action=\"{}\"", page(&app.public_id, "secret"))),
+        "it offers a new one: {}",
+        reload.body
+    );
+    assert_eq!(
+        s.store().list_apps(None).unwrap().len(),
+        before + 2,
+        "only the two registered"
+    );
+    assert_eq!(
+        stored(s, app.id).secret_digest,
+        Some(digest(&secret)),
+        "nothing changed"
+    );
+    assert_eq!(hello(s, &cc_token(s, &app.client_id, &secret)), 200);
+}
+
+#[test]
+fn an_unseen_secret_expires_and_someone_elses_page_stays_hidden() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let posted = press(
+        s,
+        &alice,
+        &page(&register(s, &alice, &valid_form()).0.public_id, "secret"),
+    );
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let location = posted.header("Location").unwrap().to_owned();
+    s.add_user("carol", "carol-pass", false);
+    let carol = sign_in(s, "carol", "carol-pass");
+    assert_eq!(get_as(s, &carol.cookie, &location).status, 404);
+    s.advance(301);
+    let late = get_as(s, &alice.cookie, &location);
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert!(
+        code_in(&late.body, "client_secret").is_none(),
+        "{}",
+        late.body
+    );
+    assert!(late.body.contains("was shown once"));
+    for bad in ["?handle=", "?handle=%ZZ", "?x=1&handle=a&handle=b", ""] {
+        let path = format!("{}{bad}", location.split('?').next().unwrap());
+        let reply = get_as(s, &alice.cookie, &path);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert!(code_in(&reply.body, "client_secret").is_none(), "{path}");
+    }
+}
+
 #[test]
 fn a_public_app_gets_no_secret() {
     let (t, alice) = world();
     let s = &t.server;
     let form = public_form();
-    let reply = submit(s, &alice, REGISTER, &form);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let posted = submit(s, &alice, REGISTER, &form);
+    let location = posted.header("Location").unwrap_or_default().to_owned();
+    let reply = followed(s, &alice, &posted);
     assert!(
         code_in(&reply.body, "client_secret").is_none(),
         "{}",
@@ -267,6 +396,7 @@ fn a_public_app_gets_no_secret() {
     assert_eq!(app.fields.name, "ü".repeat(255));
     assert_eq!(app.secret_digest, None);
     assert_eq!(app.fields.grant_types, vec![GrantType::AuthorizationCode]);
+    assert_eq!(location, page(&app.public_id, ""), "straight to its page");
 }
 
 #[test]
@@ -439,9 +569,9 @@ fn posts_without_the_csrf_token_change_nothing() {
         };
         for (path, form) in [
             (REGISTER.to_owned(), changed.clone()),
-            (page(app.id, "update"), changed.clone()),
-            (page(app.id, "delete"), vec![]),
-            (page(app.id, "secret"), vec![]),
+            (page(&app.public_id, "update"), changed.clone()),
+            (page(&app.public_id, "delete"), vec![]),
+            (page(&app.public_id, "secret"), vec![]),
         ] {
             let reply = post_as(s, &alice, &path, &body(&form));
             assert_eq!(reply.status, 403, "{path} {csrf:?}: {}", reply.body);
@@ -461,27 +591,141 @@ fn someone_elses_app_is_not_found_like_a_missing_one() {
     let s = &t.server;
     s.add_user("carol", "carol-pass", false);
     let (app, _) = register(s, &alice, &valid_form());
-    let missing = app.id + 1000;
-    for other in [signed_in(s), sign_in(s, "carol", "carol-pass")] {
-        for action in ["", "update", "delete"] {
-            let foreign = get_as(s, &other.cookie, &page(app.id, action));
-            let absent = get_as(s, &other.cookie, &page(missing, action));
-            assert_eq!(foreign.status, 404, "GET {action}: {}", foreign.body);
-            assert_eq!(absent.status, 404, "GET {action}");
-            assert_eq!(foreign.body, absent.body, "GET {action}");
-            assert!(!foreign.body.contains(&app.client_id), "GET {action}");
-        }
-        let stolen = with(valid_form(), "name", &["stolen"]);
-        for (action, form) in [("update", stolen), ("delete", vec![]), ("secret", vec![])] {
-            let foreign = submit(s, &other, &page(app.id, action), &form);
-            let absent = submit(s, &other, &page(missing, action), &form);
-            assert_eq!(foreign.status, 404, "POST {action}: {}", foreign.body);
-            assert_eq!(absent.status, 404, "POST {action}");
-            assert_eq!(foreign.body, absent.body, "POST {action}");
-            assert!(!foreign.body.contains("client_secret"), "POST {action}");
-        }
+    let cli_made = s.store().find_app_by_client_id(&t.client.id).unwrap();
+    let cli_made = cli_made.expect("the tutorial's app, made with the CLI");
+    let carol = sign_in(s, "carol", "carol-pass");
+    let apps = get_as(s, &carol.cookie, APPS);
+    assert!(apps.body.contains("No applications yet."), "{}", apps.body);
+    for action in ["", "update", "delete"] {
+        let foreign = get_as(s, &carol.cookie, &page(&app.public_id, action));
+        let absent = get_as(s, &carol.cookie, &page(MISSING, action));
+        assert_eq!(foreign.status, 404, "GET {action}: {}", foreign.body);
+        assert_eq!(absent.status, 404, "GET {action}");
+        assert_eq!(foreign.body, absent.body, "GET {action}");
+        assert!(!foreign.body.contains(&app.client_id), "GET {action}");
     }
+    let stolen = with(valid_form(), "name", &["stolen"]);
+    for (action, form) in [("update", stolen), ("delete", vec![]), ("secret", vec![])] {
+        let foreign = submit(s, &carol, &page(&app.public_id, action), &form);
+        let absent = submit(s, &carol, &page(MISSING, action), &form);
+        assert_eq!(foreign.status, 404, "POST {action}: {}", foreign.body);
+        assert_eq!(absent.status, 404, "POST {action}");
+        assert_eq!(foreign.body, absent.body, "POST {action}");
+        assert!(!foreign.body.contains("client_secret"), "POST {action}");
+    }
+    let cli_page = get_as(s, &carol.cookie, &page(&cli_made.public_id, "update"));
+    assert_eq!(cli_page.status, 404, "{}", cli_page.body);
     assert_eq!(stored(s, app.id), app);
+    assert_eq!(stored(s, cli_made.id), cli_made);
+}
+
+#[test]
+fn a_deleted_apps_stale_buttons_do_not_act_on_a_newer_app_with_its_row_id() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (old, _) = register(s, &alice, &valid_form());
+    assert_eq!(old.public_id.len(), 32, "{}", old.public_id);
+    assert!(!page(&old.public_id, "").contains(&format!("/{}/", old.id)));
+    let reply = press(s, &alice, &page(&old.public_id, "delete"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let (new, _) = register(s, &alice, &valid_form());
+    assert_eq!(new.id, old.id, "SQLite gave the newest row id out again");
+    assert_ne!(new.public_id, old.public_id);
+
+    // Buttons and links on pages opened before the delete.
+    let stale = with(valid_form(), "name", &["stale"]);
+    let admin = signed_in(s);
+    for (path, form) in [
+        (page(&old.public_id, "update"), stale),
+        (page(&old.public_id, "delete"), vec![]),
+        (page(&old.public_id, "secret"), vec![]),
+        (format!("/o/admin/apps/{}/disable/", old.public_id), vec![]),
+    ] {
+        for who in [&alice, &admin] {
+            let reply = submit(s, who, &path, &form);
+            assert_eq!(reply.status, 404, "POST {path}: {}", reply.body);
+        }
+        let shown = get_as(s, &alice.cookie, &path);
+        assert!(shown.status == 404 || shown.status == 405, "GET {path}");
+    }
+    for numbered in [
+        format!("{APPS}{}/", old.id),
+        format!("{APPS}{}/delete/", old.id),
+    ] {
+        let reply = submit(s, &alice, &numbered, &vec![]);
+        assert!(
+            reply.status == 404 || reply.status == 405,
+            "{numbered}: {}",
+            reply.status
+        );
+        assert_eq!(
+            get_as(s, &alice.cookie, &numbered).status,
+            404,
+            "{numbered}"
+        );
+    }
+    assert_eq!(stored(s, new.id), new, "the newer app is untouched");
+}
+
+#[test]
+fn an_administrator_edits_anyones_app_and_one_the_cli_made() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (alices, _) = register(s, &alice, &valid_form());
+    let cli_made = s.store().find_app_by_client_id(&t.client.id).unwrap();
+    let cli_made = cli_made.expect("the tutorial's app, made with the CLI");
+    assert_eq!(cli_made.owner_id, None, "nobody owns it");
+    let admin = signed_in(s);
+    let admin_page = get_as(s, &admin.cookie, "/o/admin/");
+    for found in [&alices, &cli_made] {
+        let link = format!("href=\"{}\"", page(&found.public_id, ""));
+        assert!(
+            admin_page.body.contains(&link),
+            "{link}: {}",
+            admin_page.body
+        );
+        let detail = get_as(s, &admin.cookie, &page(&found.public_id, ""));
+        assert_eq!(detail.status, 200, "{}", detail.body);
+        assert!(detail.body.contains(&found.client_id));
+        let form = get_as(s, &admin.cookie, &page(&found.public_id, "update"));
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.body.contains(&escaped(&found.fields.name)));
+
+        let renamed = format!("{HOSTILE} by the admin");
+        let changed = with(
+            with(valid_form(), "name", &[&renamed]),
+            "skip_authorization",
+            &["on"],
+        );
+        let reply = submit(s, &admin, &page(&found.public_id, "update"), &changed);
+        assert_eq!(reply.status, 303, "{}", reply.body);
+        let after = stored(s, found.id);
+        assert_eq!(after.fields.name, renamed);
+        assert!(
+            after.fields.skip_authorization,
+            "the administrator's to set"
+        );
+        assert_eq!(after.owner_id, found.owner_id, "the owner stays");
+        assert_eq!(after.secret_digest, found.secret_digest, "the secret stays");
+    }
+    // Its owner still sees it; the tutorial's client still works with its secret.
+    let mine = get_as(s, &alice.cookie, APPS);
+    assert!(
+        mine.body.contains(&page(&alices.public_id, "")),
+        "{}",
+        mine.body
+    );
+    let secret = t.client.secret.as_deref().expect("confidential");
+    assert_eq!(client_credentials(s, &t.client.id, secret).status, 200);
+
+    let reply = press(s, &admin, &page(&cli_made.public_id, "delete"));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(stored_or_none(s, cli_made.id), None);
+    assert_eq!(client_credentials(s, &t.client.id, secret).status, 401);
+}
+
+fn stored_or_none(s: &TestServer, id: i64) -> Option<Application> {
+    s.store().find_app(id).unwrap()
 }
 
 #[test]
@@ -489,7 +733,7 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
     let (t, alice) = world();
     let s = &t.server;
     let (app, _) = register(s, &alice, &valid_form());
-    let form = get_as(s, &alice.cookie, &page(app.id, "update"));
+    let form = get_as(s, &alice.cookie, &page(&app.public_id, "update"));
     assert_eq!(form.status, 200);
     assert!(
         form.body
@@ -511,9 +755,12 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
         "allowed_scopes",
         &["read", "write"],
     );
-    let reply = submit(s, &alice, &page(app.id, "update"), &changed);
+    let reply = submit(s, &alice, &page(&app.public_id, "update"), &changed);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    assert_eq!(reply.header("Location"), Some(page(app.id, "").as_str()));
+    assert_eq!(
+        reply.header("Location"),
+        Some(page(&app.public_id, "").as_str())
+    );
     let after = stored(s, app.id);
     assert_eq!(after.fields.name, new_name);
     assert_eq!(after.fields.redirect_uris, vec!["https://new.example/cb"]);
@@ -523,7 +770,7 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
         "read write"
     );
     assert_eq!(after.secret_digest, app.secret_digest, "the secret is kept");
-    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    let detail = get_as(s, &alice.cookie, &page(&app.public_id, ""));
     assert!(detail.body.contains(&escaped(&new_name)), "{}", detail.body);
     assert!(detail.body.contains("https://new.example/cb"));
 
@@ -532,12 +779,12 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
         ("post_logout_redirect_uris", "javascript:alert(1)"),
     ] {
         let bad = with(changed.clone(), field, &[bad_uri]);
-        let reply = submit(s, &alice, &page(app.id, "update"), &bad);
+        let reply = submit(s, &alice, &page(&app.public_id, "update"), &bad);
         assert_eq!(reply.status, 400, "{field}: {}", reply.body);
         let body = &reply.body;
         assert!(body.contains(&format!("id=\"{field}-error\"")), "{body}");
         assert!(body.contains(&format!(">{bad_uri}</textarea>")), "{body}");
-        assert!(body.contains(&format!("action=\"{}\"", page(app.id, "update"))));
+        assert!(body.contains(&format!("action=\"{}\"", page(&app.public_id, "update"))));
         assert!(body.contains(&format!("value=\"{}\"", escaped(&new_name))));
         assert_eq!(stored(s, app.id), after, "{field}: nothing stored");
     }
@@ -547,14 +794,17 @@ fn update_saves_the_changes_and_goes_to_the_detail_page() {
         "post_logout_redirect_uris",
         &["https://new.example/bye\r\nhttp://127.0.0.1/bye"],
     );
-    assert_eq!(submit(s, &alice, &page(app.id, "update"), &two).status, 303);
+    assert_eq!(
+        submit(s, &alice, &page(&app.public_id, "update"), &two).status,
+        303
+    );
     assert_eq!(
         stored(s, app.id).fields.post_logout_redirect_uris,
         vec!["https://new.example/bye", "http://127.0.0.1/bye"]
     );
     let none = with(changed, "post_logout_redirect_uris", &[]);
     assert_eq!(
-        submit(s, &alice, &page(app.id, "update"), &none).status,
+        submit(s, &alice, &page(&app.public_id, "update"), &none).status,
         303
     );
     assert!(
@@ -576,7 +826,7 @@ fn only_administrators_set_skip_authorization() {
         !alices.fields.skip_authorization,
         "alice cannot set it on register"
     );
-    let reply = submit(s, &alice, &page(alices.id, "update"), &skip);
+    let reply = submit(s, &alice, &page(&alices.public_id, "update"), &skip);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert!(
         !stored(s, alices.id).fields.skip_authorization,
@@ -586,13 +836,13 @@ fn only_administrators_set_skip_authorization() {
     let admin = sign_in(s, "admin", ADMIN_PASSWORD);
     let (admins, _) = register(s, &admin, &valid_form());
     assert!(!admins.fields.skip_authorization);
-    let reply = submit(s, &admin, &page(admins.id, "update"), &skip);
+    let reply = submit(s, &admin, &page(&admins.public_id, "update"), &skip);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert!(
         stored(s, admins.id).fields.skip_authorization,
         "the admin sets it"
     );
-    let reply = submit(s, &admin, &page(admins.id, "update"), &valid_form());
+    let reply = submit(s, &admin, &page(&admins.public_id, "update"), &valid_form());
     assert_eq!(reply.status, 303);
     assert!(
         !stored(s, admins.id).fields.skip_authorization,
@@ -609,17 +859,20 @@ fn changing_the_client_type_makes_or_drops_the_secret() {
     assert_eq!((none, app.secret_digest), (None, None));
 
     let confidential = with(valid_form(), "client_type", &["confidential"]);
-    let reply = submit(s, &alice, &page(app.id, "update"), &confidential);
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(
+        s,
+        &alice,
+        &submit(s, &alice, &page(&app.public_id, "update"), &confidential),
+    );
     let secret = code_in(&reply.body, "client_secret").expect("a new secret, shown once");
     let after = stored(s, app.id);
     assert_eq!(after.fields.client_type, ClientType::Confidential);
     assert_eq!(after.secret_digest, Some(digest(&secret)));
-    let detail = get_as(s, &alice.cookie, &page(app.id, ""));
+    let detail = get_as(s, &alice.cookie, &page(&app.public_id, ""));
     assert!(!detail.body.contains(&secret));
     assert_eq!(hello(s, &cc_token(s, &app.client_id, &secret)), 200);
 
-    let reply = submit(s, &alice, &page(app.id, "update"), &public);
+    let reply = submit(s, &alice, &page(&app.public_id, "update"), &public);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let after = stored(s, app.id);
     assert_eq!(after.fields.client_type, ClientType::Public);
@@ -633,8 +886,11 @@ fn a_new_secret_retires_the_old_one_at_once() {
     let s = &t.server;
     let (app, old) = register(s, &alice, &valid_form());
     let old = old.unwrap();
-    let reply = press(s, &alice, &page(app.id, "secret"));
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = followed(
+        s,
+        &alice,
+        &press(s, &alice, &page(&app.public_id, "secret")),
+    );
     let new = code_in(&reply.body, "client_secret").expect("the new secret");
     assert_ne!(new, old);
     assert_eq!(stored(s, app.id).secret_digest, Some(digest(&new)));
@@ -643,14 +899,14 @@ fn a_new_secret_retires_the_old_one_at_once() {
     assert_eq!(refused.error(), "invalid_client");
     assert_eq!(hello(s, &cc_token(s, &app.client_id, &new)), 200);
     assert!(
-        !get_as(s, &alice.cookie, &page(app.id, ""))
+        !get_as(s, &alice.cookie, &page(&app.public_id, ""))
             .body
             .contains(&new)
     );
 
     let public = public_form();
     let (public_app, _) = register(s, &alice, &public);
-    let reply = press(s, &alice, &page(public_app.id, "secret"));
+    let reply = press(s, &alice, &page(&public_app.public_id, "secret"));
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(code_in(&reply.body, "client_secret").is_none());
     assert_eq!(stored(s, public_app.id).secret_digest, None);
@@ -665,7 +921,7 @@ fn deleting_removes_the_app_with_its_tokens_and_codes() {
     let code = approved_code(s, &alice, &app);
     assert!(s.store().find_code(&digest(&code)).unwrap().is_some());
 
-    let confirm = get_as(s, &alice.cookie, &page(app.id, "delete"));
+    let confirm = get_as(s, &alice.cookie, &page(&app.public_id, "delete"));
     assert_eq!(confirm.status, 200);
     assert!(
         confirm
@@ -680,7 +936,7 @@ fn deleting_removes_the_app_with_its_tokens_and_codes() {
         "GET deletes nothing"
     );
 
-    let reply = press(s, &alice, &page(app.id, "delete"));
+    let reply = press(s, &alice, &page(&app.public_id, "delete"));
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(reply.header("Location"), Some(APPS));
     let store = s.store();
@@ -690,7 +946,10 @@ fn deleting_removes_the_app_with_its_tokens_and_codes() {
     let views = store.token_views(Holder::Anyone, 100).unwrap();
     assert!(views.iter().all(|v| v.application_id != app.id));
     assert_eq!(hello(s, &token), 401);
-    assert_eq!(get_as(s, &alice.cookie, &page(app.id, "")).status, 404);
+    assert_eq!(
+        get_as(s, &alice.cookie, &page(&app.public_id, "")).status,
+        404
+    );
     assert!(
         !get_as(s, &alice.cookie, APPS)
             .body
@@ -706,7 +965,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     let secret = secret.unwrap();
     let token = cc_token(s, &app.client_id, &secret);
     let off = with(valid_form(), "enabled", &[]);
-    let reply = submit(s, &alice, &page(app.id, "update"), &off);
+    let reply = submit(s, &alice, &page(&app.public_id, "update"), &off);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert!(!stored(s, app.id).fields.enabled);
     assert_eq!(hello(s, &token), 401);
@@ -717,7 +976,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
             .contains("Disabled by its owner")
     );
 
-    let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
+    let reply = submit(s, &alice, &page(&app.public_id, "update"), &valid_form());
     assert_eq!(reply.status, 303);
     assert!(
         stored(s, app.id).fields.enabled,
@@ -726,7 +985,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
     assert_eq!(hello(s, &token), 200);
 
     assert!(s.store().set_app_enabled(app.id, false).unwrap());
-    let reply = submit(s, &alice, &page(app.id, "update"), &valid_form());
+    let reply = submit(s, &alice, &page(&app.public_id, "update"), &valid_form());
     assert_eq!(reply.status, 303, "{}", reply.body);
     let after = stored(s, app.id);
     assert!(
@@ -734,7 +993,7 @@ fn the_owner_disables_but_cannot_undo_an_administrators_disable() {
         "{after:?}"
     );
     assert_eq!(hello(s, &token), 401);
-    let form = get_as(s, &alice.cookie, &page(app.id, "update"));
+    let form = get_as(s, &alice.cookie, &page(&app.public_id, "update"));
     assert!(
         form.body.contains("an administrator has disabled it"),
         "{}",
@@ -759,7 +1018,7 @@ fn only_checkbox_groups_may_repeat() {
         twice.sort_by_key(|(k, _)| *k);
         let reply = submit(s, &alice, REGISTER, &twice);
         assert_eq!(reply.status, 400, "{key}: {}", reply.body);
-        let reply = submit(s, &alice, &page(app.id, "update"), &twice);
+        let reply = submit(s, &alice, &page(&app.public_id, "update"), &twice);
         assert_eq!(reply.status, 400, "{key} on update: {}", reply.body);
     }
     assert_eq!(
@@ -806,12 +1065,8 @@ fn only_administrators_allow_admin_scopes_and_an_owner_keeps_what_they_set() {
         "--owner",
         "alice",
     ]);
-    let id = s
-        .store()
-        .find_app_by_client_id(&given.id)
-        .unwrap()
-        .unwrap()
-        .id;
+    let given = s.store().find_app_by_client_id(&given.id).unwrap().unwrap();
+    let (id, public_id) = (given.id, given.public_id);
     let every_offered = with(
         with(
             valid_form(),
@@ -829,7 +1084,7 @@ fn only_administrators_allow_admin_scopes_and_an_owner_keeps_what_they_set() {
         "grant_types",
         &["client-credentials"],
     );
-    let reply = submit(s, &alice, &page(id, "update"), &every_offered);
+    let reply = submit(s, &alice, &page(&public_id, "update"), &every_offered);
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(
         stored(s, id).fields.allowed_scopes,
@@ -837,7 +1092,7 @@ fn only_administrators_allow_admin_scopes_and_an_owner_keeps_what_they_set() {
         "still every scope"
     );
     let narrower = with(every_offered, "allowed_scopes", &["read"]);
-    let reply = submit(s, &alice, &page(id, "update"), &narrower);
+    let reply = submit(s, &alice, &page(&public_id, "update"), &narrower);
     assert_eq!(reply.status, 303, "{}", reply.body);
     let scopes = stored(s, id).fields.allowed_scopes.unwrap().to_string();
     assert_eq!(scopes, "introspection read", "the admin's scope stays");

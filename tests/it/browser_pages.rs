@@ -209,8 +209,8 @@ fn register_an_app_use_it_and_revoke_its_token_in_a_real_browser() {
     // Every page at phone width, without sideways scrolling or split words; a token listed.
     let (access, _) = crate::tokens_page::alice_tokens(&t);
     phone_width(&tab);
-    let detail = format!("/o/applications/{}/", stored.id);
-    let update = format!("/o/applications/{}/update/", stored.id);
+    let detail = format!("/o/applications/{}/", stored.public_id);
+    let update = format!("/o/applications/{}/update/", stored.public_id);
     let consent = format!(
         "/o/authorize/?response_type=code&client_id={client_id}&redirect_uri={}&scope=read+write&state=s5",
         form_encode(&redirect_uri)

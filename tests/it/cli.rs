@@ -228,6 +228,171 @@ fn app_add_stores_post_logout_redirect_uris_and_app_list_shows_them() {
     assert_eq!(list[0]["post_logout_redirect_uris"], json!([bye, local]));
 }
 
+/// `oauthd app update CLIENT_ID` with these arguments.
+fn app_update(s: &TestServer, client_id: &str, args: &[&str]) -> (i32, String, String) {
+    s.cli(&[&["app", "update", client_id], args].concat(), "")
+}
+
+/// A confidential authorization-code app with two URI lists and a scope, for `app update`.
+fn app_to_update(s: &TestServer) -> (Client, Application) {
+    let words = format!(
+        "{CONFIDENTIAL} authorization-code,client-credentials --redirect-uri https://app.example/cb \
+         --post-logout-redirect-uri https://app.example/bye --scopes read"
+    );
+    let app = add_app(s, &words);
+    let stored = stored_app(s, &app.id).expect("stored");
+    (app, stored)
+}
+
+#[test]
+fn app_update_replaces_only_the_fields_it_is_given() {
+    let s = TestServer::start();
+    let (app, before) = app_to_update(&s);
+    let uris = [
+        "--redirect-uri",
+        "https://b.example/cb",
+        "--redirect-uri=http://127.0.0.1/cb",
+    ];
+    let (code, out, err) = app_update(&s, &app.id, &[&["--name", HOSTILE], &uris[..]].concat());
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains("client_secret: (unchanged)"), "{out}");
+    let after = stored_app(&s, &app.id).unwrap();
+    assert_eq!(after.fields.name, HOSTILE);
+    assert_eq!(
+        after.fields.redirect_uris,
+        vec!["https://b.example/cb", "http://127.0.0.1/cb"]
+    );
+    let untouched = |a: &Application| {
+        let f = &a.fields;
+        (
+            f.grant_types.clone(),
+            f.post_logout_redirect_uris.clone(),
+            f.allowed_scopes.clone(),
+        )
+    };
+    assert_eq!(untouched(&after), untouched(&before));
+    assert_eq!(
+        (after.secret_digest, after.owner_id),
+        (before.secret_digest, None)
+    );
+    assert!(!s.client_token(&app).is_empty(), "the secret still works");
+
+    s.add_user("alice", "alice-pass", false);
+    let flags = [
+        "--scopes",
+        "read write",
+        "--skip-authorization",
+        "--owner",
+        "alice",
+    ];
+    let (code, _, err) = app_update(&s, &app.id, &flags);
+    assert_eq!(code, 0, "{err}");
+    let after = stored_app(&s, &app.id).unwrap();
+    assert_eq!(
+        after.fields.allowed_scopes.unwrap().to_string(),
+        "read write"
+    );
+    assert!(after.fields.skip_authorization);
+    let alice = s.store().find_user_by_username("alice").unwrap().unwrap();
+    assert_eq!(after.owner_id, Some(alice.id));
+    let clear = ["--no-skip-authorization", "--post-logout-redirect-uri", ""];
+    assert_eq!(app_update(&s, &app.id, &clear).0, 0);
+    let after = stored_app(&s, &app.id).unwrap();
+    assert!(!after.fields.skip_authorization);
+    assert!(after.fields.post_logout_redirect_uris.is_empty());
+    assert_eq!(after.fields.name, HOSTILE, "still");
+}
+
+#[test]
+fn app_update_changes_the_client_type_with_its_secret() {
+    let s = TestServer::start();
+    let (app, _) = app_to_update(&s);
+    let public = ["--client-type", "public", "--grant", "authorization-code"];
+    let (code, out, err) = app_update(&s, &app.id, &public);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(
+        out.contains("client_secret: (none: public client)"),
+        "{out}"
+    );
+    assert_eq!(stored_app(&s, &app.id).unwrap().secret_digest, None);
+    let old = app.secret.as_deref().unwrap();
+    let refused = s.post_form(
+        "/o/token/",
+        "grant_type=client_credentials",
+        Some((&app.id, old)),
+    );
+    assert_eq!(refused.status, 401, "{}", refused.body);
+
+    let (code, out, err) = app_update(&s, &app.id, &["--client-type", "confidential", "--json"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let printed: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(printed["client_id"], json!(app.id));
+    let secret = field(&printed, "client_secret");
+    assert_eq!(secret.len(), 128);
+    let after = stored_app(&s, &app.id).unwrap();
+    assert_eq!(after.secret_digest, Some(digest(&secret)));
+    assert_eq!(
+        after.fields.grant_types,
+        vec![oauthd::model::GrantType::AuthorizationCode]
+    );
+
+    let (code, out, _) = app_update(&s, &app.id, &["--name", "again", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["client_secret"],
+        Value::Null
+    );
+    assert_eq!(
+        stored_app(&s, &app.id).unwrap().secret_digest,
+        Some(digest(&secret))
+    );
+}
+
+#[test]
+fn bad_app_updates_change_nothing() {
+    let s = TestServer::start();
+    let (app, before) = app_to_update(&s);
+    for (args, exit, says) in [
+        (
+            vec!["--redirect-uri", "javascript:alert(1)"],
+            2,
+            "--redirect-uri:",
+        ),
+        (
+            vec!["--redirect-uri", "https://a.example/cb#x"],
+            2,
+            "fragment",
+        ),
+        (vec!["--grant", "password,magic"], 2, "--grant:"),
+        (vec!["--client-type", "public"], 2, "confidential client"),
+        (vec!["--client-type", "secret"], 2, "--client-type:"),
+        (vec!["--scopes", "admin"], 2, "--scopes:"),
+        (vec!["--name", ""], 2, "--name:"),
+        (
+            vec!["--skip-authorization", "--no-skip-authorization"],
+            2,
+            "contradict",
+        ),
+        (vec!["--name", "a", "--name", "b"], 2, "more than once"),
+        (vec!["--colour", "red"], 2, "unknown flag --colour"),
+        (vec!["--owner", "nobody"], 1, "no user nobody"),
+    ] {
+        let (code, out, err) = app_update(&s, &app.id, &args);
+        assert_eq!(code, exit, "{args:?}: {out} {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(stored_app(&s, &app.id).unwrap(), before, "{args:?}");
+    }
+    let (code, _, err) = app_update(&s, "no-such-client", &["--name", "x"]);
+    assert_eq!(
+        (code, err.contains("no application no-such-client")),
+        (1, true),
+        "{err}"
+    );
+    let (code, _, err) = s.cli(&["app", "update"], "");
+    assert_eq!((code, err.contains("CLIENT_ID")), (2, true), "{err}");
+    assert_eq!(s.store().list_apps(None).unwrap(), vec![before]);
+}
+
 #[test]
 fn app_remove_deletes_the_app_and_its_tokens() {
     let s = TestServer::start();

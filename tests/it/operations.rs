@@ -416,7 +416,7 @@ fn security_events_are_logged_as_lines_without_credentials() {
         ),
         format!("security login_throttled {local} failures=5 subject=\"username\""),
         format!(
-            "security admin_action action=\"disable_user\" admin_id={admin_id} {local} target_id={}",
+            "security admin_action action=\"disable_user\" admin_id={admin_id} {local} target=\"{}\"",
             alice.id
         ),
     ];

@@ -42,15 +42,23 @@ pub fn alice(s: &TestServer) -> Browser {
     sign_in(s, "alice", ALICE_PASSWORD)
 }
 
-/// The row id of an access token's grant (what the pages put in their paths).
-pub fn token_id(s: &TestServer, access: &str) -> i64 {
-    s.store()
+/// The public id of an access token's grant (what the pages put in their paths).
+pub fn token_id(s: &TestServer, access: &str) -> String {
+    let grant = s
+        .store()
         .find_access_token(&digest(access))
         .unwrap()
         .expect("the token is stored")
         .grant
-        .id
+        .id;
+    let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
+    let sql = "SELECT public_id FROM grants WHERE id = ?1";
+    conn.query_row(sql, [grant], |r| r.get(0))
+        .expect("the grant")
 }
+
+/// A public id that no grant or app has.
+pub const MISSING: &str = "0123456789abcdef0123456789abcdef";
 
 /// The status of `GET /api/hello` with this bearer token.
 pub fn hello(s: &TestServer, access: &str) -> u16 {
@@ -73,7 +81,7 @@ pub fn assert_login_redirect(reply: &Reply, path: &str) {
     assert_redirect(reply, &format!("{LOGIN}?next={}", form_encode(path)));
 }
 
-fn revoke_path(id: i64) -> String {
+fn revoke_path(id: &str) -> String {
     format!("{TOKENS}{id}/delete/")
 }
 
@@ -86,11 +94,8 @@ fn listed(page: &Reply) -> usize {
 fn the_list_needs_a_login() {
     let t = Tutorial::new();
     let s = &t.server;
-    for path in [
-        TOKENS,
-        "/o/authorized-tokens/",
-        "/o/authorized_tokens/1/delete/",
-    ] {
+    let one = format!("{TOKENS}{MISSING}/delete/");
+    for path in [TOKENS, "/o/authorized-tokens/", &one] {
         let reply = s.request("GET", path, &[], b"");
         assert_login_redirect(&reply, path);
     }
@@ -150,9 +155,9 @@ fn each_user_sees_their_own_tokens_grouped_by_application() {
         "the default lifetime, on the server's clock: {}",
         page.body
     );
-    assert!(page.body.contains(&revoke_path(token_id(s, &alices))));
+    assert!(page.body.contains(&revoke_path(&token_id(s, &alices))));
     assert!(
-        !page.body.contains(&revoke_path(token_id(s, &admins))),
+        !page.body.contains(&revoke_path(&token_id(s, &admins))),
         "not the admin's token"
     );
     assert_eq!(listed(&page), 1);
@@ -167,7 +172,7 @@ fn each_user_sees_their_own_tokens_grouped_by_application() {
     let admin = sign_in(s, "admin", ADMIN_PASSWORD);
     let theirs = get_as(s, &admin.cookie, TOKENS);
     assert_eq!(listed(&theirs), 1);
-    assert!(theirs.body.contains(&revoke_path(token_id(s, &admins))));
+    assert!(theirs.body.contains(&revoke_path(&token_id(s, &admins))));
 }
 
 #[test]
@@ -179,7 +184,7 @@ fn revoking_ends_the_token_and_its_refresh_token() {
     let id = token_id(s, &access);
     let browser = alice(s);
 
-    let confirm = get_as(s, &browser.cookie, &revoke_path(id));
+    let confirm = get_as(s, &browser.cookie, &revoke_path(&id));
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     assert!(
         confirm
@@ -191,11 +196,11 @@ fn revoking_ends_the_token_and_its_refresh_token() {
     assert!(
         confirm
             .body
-            .contains(&format!("method=\"post\" action=\"{}\"", revoke_path(id)))
+            .contains(&format!("method=\"post\" action=\"{}\"", revoke_path(&id)))
     );
     assert_eq!(hello(s, &access), 200, "a GET revokes nothing");
 
-    let reply = post_as(s, &browser, &revoke_path(id), &csrf_form(&browser.csrf));
+    let reply = post_as(s, &browser, &revoke_path(&id), &csrf_form(&browser.csrf));
     assert_redirect(&reply, TOKENS);
 
     assert_eq!(hello(s, &access), 401);
@@ -208,11 +213,11 @@ fn revoking_ends_the_token_and_its_refresh_token() {
     assert!(retired.expect("kept, retired").revoked.is_some());
 
     let page = get_as(s, &browser.cookie, TOKENS);
-    assert!(!page.body.contains(&revoke_path(id)), "{}", page.body);
+    assert!(!page.body.contains(&revoke_path(&id)), "{}", page.body);
     assert_eq!(listed(&page), 1, "the other token stays");
     assert_eq!(hello(s, &other), 200);
     assert_eq!(
-        get_as(s, &browser.cookie, &revoke_path(id)).status,
+        get_as(s, &browser.cookie, &revoke_path(&id)).status,
         404,
         "gone"
     );
@@ -230,14 +235,14 @@ fn a_grant_whose_access_token_the_client_revoked_is_still_listed_while_it_can_re
     assert_eq!(revoked.status, 200, "{}", revoked.body);
     let browser = alice(s);
     let page = get_as(s, &browser.cookie, TOKENS);
-    assert!(page.body.contains(&revoke_path(id)), "{}", page.body);
+    assert!(page.body.contains(&revoke_path(&id)), "{}", page.body);
     assert!(
         page.body.contains("no access token now, refreshable"),
         "{}",
         page.body
     );
 
-    let reply = post_as(s, &browser, &revoke_path(id), &csrf_form(&browser.csrf));
+    let reply = post_as(s, &browser, &revoke_path(&id), &csrf_form(&browser.csrf));
     assert_redirect(&reply, TOKENS);
     assert_eq!(t.refresh(&refresh, "").error(), "invalid_grant");
     assert_eq!(listed(&get_as(s, &browser.cookie, TOKENS)), 0);
@@ -250,15 +255,14 @@ fn someone_elses_token_is_404_like_a_missing_one() {
     let admins = field(&t.admin_tokens(""), "access_token");
     let id = token_id(s, &admins);
     let browser = alice(s);
-    let missing = id + 1000;
 
-    let get_theirs = get_as(s, &browser.cookie, &revoke_path(id));
-    let get_missing = get_as(s, &browser.cookie, &revoke_path(missing));
-    let post_theirs = post_as(s, &browser, &revoke_path(id), &csrf_form(&browser.csrf));
+    let get_theirs = get_as(s, &browser.cookie, &revoke_path(&id));
+    let get_missing = get_as(s, &browser.cookie, &revoke_path(MISSING));
+    let post_theirs = post_as(s, &browser, &revoke_path(&id), &csrf_form(&browser.csrf));
     let post_missing = post_as(
         s,
         &browser,
-        &revoke_path(missing),
+        &revoke_path(MISSING),
         &csrf_form(&browser.csrf),
     );
     for reply in [&get_theirs, &get_missing, &post_theirs, &post_missing] {
@@ -271,7 +275,7 @@ fn someone_elses_token_is_404_like_a_missing_one() {
 
     let (alices, _) = alice_tokens(&t);
     let admin = sign_in(s, "admin", ADMIN_PASSWORD);
-    let path = revoke_path(token_id(s, &alices));
+    let path = revoke_path(&token_id(s, &alices));
     // The header differs (it names the user); what the page says does not.
     let main = |body: &str| body.split("<main").nth(1).unwrap_or_default().to_owned();
     let get = get_as(s, &admin.cookie, &path);
@@ -302,7 +306,7 @@ fn a_revoke_without_the_csrf_token_is_403_and_revokes_nothing() {
     let id = token_id(s, &access);
     let browser = alice(s);
     for form in [String::new(), csrf_form("wrong"), csrf_form("")] {
-        let reply = post_as(s, &browser, &revoke_path(id), &form);
+        let reply = post_as(s, &browser, &revoke_path(&id), &form);
         assert_eq!(reply.status, 403, "{form:?}: {}", reply.body);
         assert!(reply.body.contains("CSRF"), "{}", reply.body);
     }
@@ -361,7 +365,7 @@ fn a_token_from_the_code_flow_is_listed_under_its_own_application() {
             .nth(1)
             .unwrap_or_else(|| panic!("{heading} in {}", page.body));
         let group = group.split("</section>").next().unwrap();
-        assert!(group.contains(&revoke_path(token_id(s, token))), "{group}");
+        assert!(group.contains(&revoke_path(&token_id(s, token))), "{group}");
     }
     assert!(!page.body.contains(web_name));
 }
@@ -384,9 +388,9 @@ fn revoking_a_refreshed_token_ends_the_whole_grant() {
         page.body
     );
     let id = token_id(s, &access);
-    assert!(page.body.contains(&revoke_path(id)));
+    assert!(page.body.contains(&revoke_path(&id)));
 
-    let reply = post_as(s, &browser, &revoke_path(id), &csrf_form(&browser.csrf));
+    let reply = post_as(s, &browser, &revoke_path(&id), &csrf_form(&browser.csrf));
     assert_redirect(&reply, TOKENS);
     assert_eq!((hello(s, &access), hello(s, &first)), (401, 401));
     for token in [&refresh, &next_refresh] {
@@ -401,9 +405,9 @@ fn a_signed_in_users_error_page_keeps_the_navigation() {
     let t = Tutorial::new();
     let s = &t.server;
     let browser = alice(s);
-    let missing = get_as(s, &browser.cookie, &revoke_path(9999));
+    let missing = get_as(s, &browser.cookie, &revoke_path(MISSING));
     assert_eq!(missing.status, 404);
-    let forbidden = post_as(s, &browser, &revoke_path(9999), &csrf_form("wrong"));
+    let forbidden = post_as(s, &browser, &revoke_path(MISSING), &csrf_form("wrong"));
     assert_eq!(forbidden.status, 403);
     for page in [&missing, &forbidden] {
         assert!(

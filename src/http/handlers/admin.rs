@@ -1,26 +1,27 @@
 //! `/o/admin/...`: for administrators only (anyone else gets 404). Every user, app and token;
-//! disable or enable a user or an app; revoke a token; make a user; set a user's password.
+//! disable or enable a user or an app; revoke a token, after a confirmation; make a user; set a
+//! user's password.
 
 use crate::accounts;
 use crate::http::App;
 use crate::http::events::SecurityEvent;
-use crate::http::handlers::tokens::{LIST_LIMIT, revoke_held};
+use crate::http::handlers::tokens::{LIST_LIMIT, confirm_page, revoke_held};
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::pages::{self, AdminPage, NewUserForm, PasswordSet};
+use crate::pages::{self, AdminPage, NewUserForm, PasswordSet, Revoker};
 use crate::secret;
 use crate::store::{Holder, NewUser, StoreError};
 
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub enum Target<'a> {
     /// A user, by row id.
     User(i64),
-    /// An application, by row id.
-    App(i64),
+    /// An application, by public id.
+    App(&'a str),
 }
 
 /// The query parameter that names the user whose password was just set, for the notice.
@@ -63,7 +64,7 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
         };
         let created = app.store.create_user(&new, app.clock.now())?;
         if let Some(id) = created {
-            report(app, req, &admin, "create_user", id);
+            report(app, req, &admin, "create_user", &id.to_string());
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
         errors
@@ -76,7 +77,12 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /o/admin/{users|apps}/<id>/{enable|disable}/`. A disabled user cannot log in and
 /// their tokens stop working; a disabled app cannot authenticate or use its tokens, and its
 /// owner cannot enable it again. Administrators cannot disable themselves.
-pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Result<Resp, HttpError> {
+pub fn set_enabled(
+    app: &App,
+    req: &Req,
+    target: Target<'_>,
+    enabled: bool,
+) -> Result<Resp, HttpError> {
     let (admin, _) = admin_form(app, req)?;
     let found = match target {
         Target::User(id) if id == admin.user.id => {
@@ -85,18 +91,21 @@ pub fn set_enabled(app: &App, req: &Req, target: Target, enabled: bool) -> Resul
             ));
         }
         Target::User(id) => app.store.set_user_active(id, enabled)?,
-        Target::App(id) => app.store.set_app_enabled(id, enabled)?,
+        Target::App(id) => match app.store.find_app_by_public_id(id)? {
+            Some(found) => app.store.set_app_enabled(found.id, enabled)?,
+            None => false,
+        },
     };
     if !found {
         return Err(HttpError::not_found());
     }
     let (section, action, id) = match (target, enabled) {
-        (Target::User(id), true) => ("users", "enable_user", id),
-        (Target::User(id), false) => ("users", "disable_user", id),
-        (Target::App(id), true) => ("apps", "enable_app", id),
-        (Target::App(id), false) => ("apps", "disable_app", id),
+        (Target::User(id), true) => ("users", "enable_user", id.to_string()),
+        (Target::User(id), false) => ("users", "disable_user", id.to_string()),
+        (Target::App(id), true) => ("apps", "enable_app", id.to_owned()),
+        (Target::App(id), false) => ("apps", "disable_app", id.to_owned()),
     };
-    report(app, req, &admin, action, id);
+    report(app, req, &admin, action, &id);
     Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
 }
 
@@ -124,16 +133,19 @@ pub fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
         store.set_password(user.id, &hash)?;
         store.end_user_sessions(user.id, None)
     })?;
-    eprintln!(
-        "oauthd: administrator {} set the password of user {}",
-        admin.user.id, user.id
-    );
+    report(app, req, &admin, "set_password", &user.id.to_string());
     let done = format!("{}?{PASSWORD_SET}={id}#user-{id}", paths::ADMIN);
     Ok(Resp::redirect(&done))
 }
 
+/// `GET /o/admin/tokens/<id>/revoke/`: "Revoke this token?", as the user's own tokens page asks.
+pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+    let admin = admin_of(session::signed_in(app, req)?)?;
+    confirm_page(app, &admin, id, Revoker::Admin)
+}
+
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
-pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (admin, _) = admin_form(app, req)?;
     revoke_held(app, id, Holder::Anyone)?;
     report(app, req, &admin, "revoke_token", id);
@@ -141,11 +153,11 @@ pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 }
 
 /// The security event of an administrator's change (docs/conventions.md, convention 16).
-fn report(app: &App, req: &Req, admin: &SignedIn, action: &'static str, target_id: i64) {
+fn report(app: &App, req: &Req, admin: &SignedIn, action: &'static str, target: &str) {
     let event = SecurityEvent::Admin {
         admin_id: admin.user.id,
         action,
-        target_id,
+        target,
     };
     app.telemetry.security(&event, req.remote);
 }

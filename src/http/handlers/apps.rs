@@ -1,14 +1,16 @@
-//! `/o/applications/...`: DOT's application views for the signed-in user's own apps. Someone
-//! else's app answers 404, as one that does not exist.
+//! `/o/applications/...`: DOT's application views for the signed-in user's own apps; an
+//! administrator opens, edits and deletes any app here, including those the CLI made. For
+//! anyone else, someone else's app answers 404, as one that does not exist.
 
 use crate::http::App;
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
+use crate::http::secret_handoff::HandoffFor;
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
 use crate::model::{AppFields, Application, ClientType};
-use crate::oauth::registration::{self, AppForm, Rules, UriLines};
+use crate::oauth::registration::{self, AppForm, Rules, SecretChange, UriLines};
 use crate::pages::{self, AppFormPage};
 use crate::secret;
 use crate::store::{NewApplication, Store};
@@ -47,7 +49,8 @@ pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `POST /o/applications/register/`: checks the form (errors re-render it, 400, input kept);
-/// stores the app with a new client_id and secret, and shows the secret once.
+/// stores the app with a new client_id and secret, and redirects to the page that shows the
+/// secret once (or, for a public client, to the app's page).
 pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
@@ -66,21 +69,38 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
         },
         app.clock.now(),
     )?;
-    show_secret(app, &user, id, client_secret.as_ref())
+    let created = app.store.find_app(id)?.ok_or_else(HttpError::not_found)?;
+    after_saving(app, &user, &created, client_secret)
 }
 
 /// `GET /o/applications/<id>/`.
-pub fn detail(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn detail(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
-    Ok(Resp::page(200, pages::app_detail(&frame, &found, None)))
+    Ok(Resp::page(200, pages::app_detail(&frame, &found)))
+}
+
+/// `GET /o/applications/<id>/secret/?handle=...`: shows the secret a POST just made, once; a
+/// reload (or any later visit) says it was shown and offers a new one. GET only: a HEAD must
+/// not use it up.
+pub fn secret_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+    let user = session::signed_in(app, req)?;
+    let found = editable_app(&app.store, &user, id)?;
+    let query = req.query_params().unwrap_or_default();
+    let handle = query.get(paths::SECRET_HANDLE).unwrap_or("");
+    let secret = app
+        .secret_handoff
+        .take(handle, handoff_for(&user, &found), app.clock.now());
+    let frame = user.frame(&app.settings);
+    let shown = secret.as_ref().map(secret::Secret::expose);
+    Ok(Resp::page(200, pages::app_secret(&frame, &found, shown)))
 }
 
 /// `GET /o/applications/<id>/update/`: the form with the app's values.
-pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn update_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let uris = UriLines::of(&found.fields);
     let form = AppForm::showing(&found.fields, &uris);
     Ok(form_page(
@@ -94,76 +114,70 @@ pub fn update_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// `POST /o/applications/<id>/update/`: saves the changes (the rules say what an owner who is
 /// not an administrator may change). Turning public drops the secret; turning confidential
-/// makes one, shown once. Read, check and write in one transaction.
-pub fn update(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+/// makes one, shown once after the redirect. Read, check and write in one transaction.
+pub fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
     let new_secret = secret::random_secret(app.settings.client_secret_length)?;
     let outcome = app.store.immediate(|store| {
-        let found = owned_app(store, &user, id)?;
+        let found = editable_app(store, &user, id)?;
         let fields = match registration::validate(&form, &rules(app, &user, Some(&found.fields))) {
             Ok(fields) => fields,
             Err(errors) => return Ok(Err((found, errors))),
         };
-        store.update_app(id, &fields)?;
-        let made_secret = match (found.fields.client_type, fields.client_type) {
-            (_, ClientType::Public) => {
-                store.set_app_secret(id, None)?;
-                false
-            }
-            (ClientType::Public, ClientType::Confidential) => {
-                store.set_app_secret(id, Some(&new_secret.digest()))?;
-                true
-            }
-            (ClientType::Confidential, ClientType::Confidential) => false,
-        };
-        Ok::<_, HttpError>(Ok(made_secret))
+        let change = SecretChange::of(found.fields.client_type, fields.client_type);
+        store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
+        Ok::<_, HttpError>(Ok((found, change)))
     })?;
     match outcome {
         Err((found, errors)) => Ok(form_page(app, &user, Some(&found), &form, &errors)),
-        Ok(true) => show_secret(app, &user, id, Some(&new_secret)),
-        Ok(false) => Ok(Resp::redirect(&paths::application(id))),
+        Ok((found, SecretChange::Make)) => after_saving(app, &user, &found, Some(new_secret)),
+        Ok((found, SecretChange::Keep | SecretChange::Drop)) => {
+            after_saving(app, &user, &found, None)
+        }
     }
 }
 
-/// `POST /o/applications/<id>/secret/`: a new secret for a confidential app, shown once; the
-/// old one stops working at once.
-pub fn regenerate_secret(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+/// `POST /o/applications/<id>/secret/`: a new secret for a confidential app, shown once after
+/// the redirect; the old one stops working at once.
+pub fn regenerate_secret(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let secret = secret::random_secret(app.settings.client_secret_length)?;
-    app.store.immediate(|store| {
-        let found = owned_app(store, &user, id)?;
+    let found = app.store.immediate(|store| {
+        let found = editable_app(store, &user, id)?;
         if found.fields.client_type == ClientType::Public {
             return Err(HttpError::bad_request("A public client has no secret."));
         }
-        Ok(store.set_app_secret(id, Some(&secret.digest()))?)
+        store.set_app_secret(found.id, Some(&secret.digest()))?;
+        Ok(found)
     })?;
-    show_secret(app, &user, id, Some(&secret))
+    after_saving(app, &user, &found, Some(secret))
 }
 
 /// `GET /o/applications/<id>/delete/`: the confirmation.
-pub fn delete_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn delete_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
-    let found = owned_app(&app.store, &user, id)?;
+    let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(200, pages::confirm_delete_app(&frame, &found)))
 }
 
 /// `POST /o/applications/<id>/delete/`: deletes the app with its tokens and codes.
-pub fn delete(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn delete(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     app.store.immediate(|store| {
-        owned_app(store, &user, id)?;
-        Ok::<_, HttpError>(store.delete_app(id)?)
+        let found = editable_app(store, &user, id)?;
+        Ok::<_, HttpError>(store.delete_app(found.id)?)
     })?;
     Ok(Resp::redirect(paths::APPLICATIONS))
 }
 
-/// The app `id` if `user` owns it; otherwise 404, whether or not it exists.
-fn owned_app(store: &Store, user: &SignedIn, id: i64) -> Result<Application, HttpError> {
+/// The app with the public id `id` if `user` owns it or is an administrator; otherwise 404,
+/// whether or not it exists.
+fn editable_app(store: &Store, user: &SignedIn, id: &str) -> Result<Application, HttpError> {
     store
-        .find_app(id)?
-        .filter(|found| found.owner_id == Some(user.user.id))
+        .find_app_by_public_id(id)?
+        .filter(|found| user.user.is_admin || found.owner_id == Some(user.user.id))
         .ok_or_else(HttpError::not_found)
 }
 
@@ -206,8 +220,8 @@ fn form_page(
         ),
         Some(found) => (
             format!("Edit {}", found.fields.name),
-            paths::application_update(found.id),
-            paths::application(found.id),
+            paths::application_update(&found.public_id),
+            paths::application(&found.public_id),
         ),
     };
     let page = AppFormPage {
@@ -227,15 +241,32 @@ fn form_page(
     )
 }
 
-/// The app's page with a secret that was just made (if any): the one time it is shown.
-fn show_secret(
+/// The answer to a POST that saved the app `saved` (POST-redirect-GET): a 303 to the page that
+/// shows the `secret` it made once, kept meanwhile in memory for this session only; without a
+/// secret, to the app's page.
+fn after_saving(
     app: &App,
     user: &SignedIn,
-    id: i64,
-    secret: Option<&secret::Secret>,
+    saved: &Application,
+    secret: Option<secret::Secret>,
 ) -> Result<Resp, HttpError> {
-    let found = owned_app(&app.store, user, id)?;
-    let frame = user.frame(&app.settings);
-    let shown = secret.map(secret::Secret::expose);
-    Ok(Resp::page(200, pages::app_detail(&frame, &found, shown)))
+    let location = match secret {
+        None => paths::application(&saved.public_id),
+        Some(secret) => {
+            let now = app.clock.now();
+            let handle = app
+                .secret_handoff
+                .keep(handoff_for(user, saved), secret, now)?;
+            paths::application_secret_shown(&saved.public_id, handle.expose())
+        }
+    };
+    Ok(Resp::redirect(&location))
+}
+
+/// Who may see a secret made for `saved`: the session that made it.
+fn handoff_for(user: &SignedIn, saved: &Application) -> HandoffFor {
+    HandoffFor {
+        session_id: user.session.id,
+        app_id: saved.id,
+    }
 }

@@ -1,12 +1,12 @@
 //! `/o/authorized_tokens/...`: DOT's granted-token views, one entry per grant a client can
-//! still use (`<id>` is the grant's). Someone else's answers 404.
+//! still use (`<id>` is the grant's public id). Someone else's answers 404.
 
 use crate::http::App;
 use crate::http::paths;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::http::session;
-use crate::pages;
+use crate::http::session::{self, SignedIn};
+use crate::pages::{self, Revoker};
 use crate::store::Holder;
 
 /// The most tokens one page lists.
@@ -24,21 +24,36 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
-pub fn revoke_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
+    confirm_page(app, &user, id, Revoker::Holder)
+}
+
+/// The confirmation before `user` revokes the grant `id`: theirs, or, for an administrator
+/// (`Revoker::Admin`), anyone's; 404 when it is not one they may revoke.
+pub(crate) fn confirm_page(
+    app: &App,
+    user: &SignedIn,
+    id: &str,
+    by: Revoker,
+) -> Result<Resp, HttpError> {
+    let holder = match by {
+        Revoker::Holder => Holder::User(user.user.id),
+        Revoker::Admin => Holder::Anyone,
+    };
     let token = app
         .store
-        .find_token_view(id, Holder::User(user.user.id))?
+        .find_token_view(id, holder)?
         .ok_or_else(HttpError::not_found)?;
     let frame = user.frame(&app.settings);
     Ok(Resp::page(
         200,
-        pages::confirm_revoke(&frame, &token, app.clock.now()),
+        pages::confirm_revoke(&frame, &token, app.clock.now(), by),
     ))
 }
 
 /// `POST /o/authorized_tokens/<id>/delete/`: revokes the grant's access and refresh tokens.
-pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     revoke_held(app, id, Holder::User(user.user.id))?;
     Ok(Resp::redirect(paths::AUTHORIZED_TOKENS))
@@ -46,7 +61,7 @@ pub fn revoke(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// Revokes the grant `id` of `holder` — its access token and its refresh token (and any token
 /// refreshed from them) — in one transaction; 404 when it is not theirs.
-pub fn revoke_held(app: &App, id: i64, holder: Holder) -> Result<(), HttpError> {
+pub fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError> {
     app.store.immediate(|store| {
         let grant = store
             .find_token_view(id, holder)?
