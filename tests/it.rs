@@ -69,6 +69,9 @@ mod admin;
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
 
+#[path = "it/sweep.rs"]
+mod sweep;
+
 // OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
 #[path = "it/oidc.rs"]
 mod oidc;

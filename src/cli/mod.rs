@@ -10,7 +10,7 @@ mod users;
 use crate::clock::Clock;
 use crate::http::edge::acceptor::raise_descriptor_limit;
 use crate::settings::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::{RunningServer, ServerConfig, StartError};
 use args::Args;
 use std::io::{BufRead, Write};
@@ -36,7 +36,7 @@ commands:
   app enable|disable CLIENT_ID
   keys rotate                                      (a new id_token signing key)
   keys list [--json]
-  cleartokens";
+  cleartokens [--vacuum]                           (--vacuum: then shrink the file)";
 
 /// Why a command failed: a usage error (exit 2) or a failure while running (exit 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,19 +154,28 @@ pub fn run(
             }
         }
         "cleartokens" => {
+            let vacuum = args.flag("--vacuum");
             args.done()?;
             let store = open(&db, &settings)?;
             let now = Clock::system().now();
-            let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
-                let codes = s.clear_expired_codes(now)?;
-                let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
-                Ok((tokens, codes, s.clear_expired_sessions(now)?))
-            })?;
+            let cleared =
+                store.clear_expired(now, settings.refresh_token_expire_seconds, &|| true)?;
             writeln!(
                 out,
-                "removed {} refresh tokens, {} access tokens, {} grants, {codes} codes, {sessions} sessions",
-                cleared.refresh_tokens, cleared.access_tokens, cleared.grants
+                "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions",
+                cleared.refresh_tokens,
+                cleared.access_tokens,
+                cleared.grants,
+                cleared.codes,
+                cleared.sessions
             )?;
+            if vacuum {
+                store.vacuum()?;
+                writeln!(
+                    out,
+                    "vacuumed: the freed space went back to the file system"
+                )?;
+            }
             Ok(())
         }
         other => Err(usage(format!("unknown command {other:?}"))),

@@ -13,6 +13,7 @@ pub mod response;
 pub mod routes;
 pub mod server;
 pub mod session;
+mod sweeper;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;

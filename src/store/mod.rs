@@ -5,6 +5,7 @@ mod apps;
 mod codes;
 mod sessions;
 mod signing_keys;
+mod sweep;
 mod token_views;
 mod tokens;
 mod users;
@@ -13,8 +14,9 @@ pub use apps::NewApplication;
 pub use codes::NewCode;
 pub use sessions::{Session, SessionUser};
 pub use signing_keys::SigningKeyRow;
+pub use sweep::Cleared;
 pub use token_views::{Holder, TokenView};
-pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
+pub use tokens::{GrantRef, Issued, NewTokens};
 pub use users::{NewUser, UserView};
 
 use crate::settings::Durability;
