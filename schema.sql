@@ -176,3 +176,18 @@ CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys ((retired IS NULL))
     WHERE retired IS NULL;
 
 PRAGMA user_version = 5;
+
+-- version 6: remembered consent. A user who ticks "Remember this decision" on the consent page
+-- is not asked again by that application for these scopes (or fewer) until they forget it on
+-- the authorized-tokens page; it goes with the user or the application.
+CREATE TABLE remembered_consents (
+    id             INTEGER PRIMARY KEY,
+    user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    scope          TEXT    NOT NULL,          -- space-separated, sorted
+    created        INTEGER NOT NULL,
+    UNIQUE (user_id, application_id, scope)
+);
+CREATE INDEX remembered_consents_application ON remembered_consents (application_id);
+
+PRAGMA user_version = 6;

@@ -72,6 +72,9 @@ mod browser_pages;
 #[path = "it/sweep.rs"]
 mod sweep;
 
+#[path = "it/remembered_consent.rs"]
+mod remembered_consent;
+
 // OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
 #[path = "it/oidc.rs"]
 mod oidc;

@@ -120,6 +120,14 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             _ => Err(HttpError::not_found()),
         };
     }
+    if let Some((id, segment)) = id_and_action(path, paths::REMEMBERED_CONSENTS) {
+        return match (method, segment) {
+            ("GET" | "HEAD", action::DELETE) => tokens::forget_page(app, req, id),
+            ("POST", action::DELETE) => tokens::forget(app, req, id),
+            (_, action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+            _ => Err(HttpError::not_found()),
+        };
+    }
     let token_page = id_and_action(path, paths::AUTHORIZED_TOKENS)
         .or_else(|| id_and_action(path, paths::AUTHORIZED_TOKENS_HYPHEN));
     if let Some((id, segment)) = token_page {
