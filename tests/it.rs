@@ -69,6 +69,9 @@ mod admin;
 #[path = "it/browser_pages.rs"]
 mod browser_pages;
 
+#[path = "it/browser_consent.rs"]
+mod browser_consent;
+
 #[path = "it/sweep.rs"]
 mod sweep;
 

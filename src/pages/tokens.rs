@@ -22,7 +22,7 @@ pub fn tokens_list(
         html! {
             div.card {
                 h1 { "Authorized tokens" }
-                @if tokens.is_empty() {
+                @if tokens.is_empty() && remembered.is_empty() {
                     p { "You have not authorized any application." }
                 }
                 @for group in groups {
@@ -37,16 +37,16 @@ pub fn tokens_list(
                         }
                     }
                 }
-            }
-            @if !remembered.is_empty() {
-                div.card #remembered {
-                    h2 { "Remembered decisions" }
-                    p.muted { "These applications may sign you in and get these permissions without asking you again." }
-                    ul.rows {
-                        @for consent in remembered {
-                            li {
-                                span { strong { (consent.app_name) } " " (scope_tags(&consent.scope)) }
-                                a href=(paths::forget_consent(consent.id)) { "Forget" }
+                @if !remembered.is_empty() {
+                    section.group #remembered {
+                        h2 { "Remembered decisions" }
+                        p.muted { "These applications may sign you in and get these permissions without asking you again." }
+                        ul.rows {
+                            @for consent in remembered {
+                                li {
+                                    span { strong { (consent.app_name) } " " (scope_tags(&consent.scope)) }
+                                    a href=(paths::forget_consent(consent.id)) { "Forget" }
+                                }
                             }
                         }
                     }
