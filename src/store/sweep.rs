@@ -130,7 +130,10 @@ fn rules(now: i64, refresh_lifetime: Option<i64>) -> Vec<Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::scope::Scopes;
     use crate::secret::digest;
+    use crate::store::apps::tests::valid_new_app;
+    use crate::store::{GrantRef, NewTokens};
 
     /// `n` sessions named `{prefix}{i}` that expire at `expires`.
     fn sessions(store: &Store, prefix: &str, n: usize, expires: i64) {
@@ -171,5 +174,46 @@ mod tests {
         );
         let rest = store.clear_expired(100, None, &|| true).unwrap();
         assert_eq!(rest.sessions, BATCH);
+    }
+
+    #[test]
+    fn a_dead_family_goes_and_a_live_one_keeps_its_expired_access_token() {
+        let store = Store::open_in_memory().unwrap();
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let scope = Scopes::parse("read").unwrap();
+        let family = |name: &str| {
+            let tokens = NewTokens {
+                grant: GrantRef::New {
+                    application_id: app,
+                    user_id: None,
+                    scope: &scope,
+                    auth_time: None,
+                },
+                access_digest: digest(&format!("{name}-access")),
+                refresh_digest: Some(digest(&format!("{name}-refresh"))),
+                scope: &scope,
+                now: 10,
+                expires: 50,
+            };
+            store.issue_tokens(&tokens).unwrap().grant_id
+        };
+        let (dead, live) = (family("dead"), family("live"));
+        store.revoke_grant(dead, 20).unwrap();
+        let cleared = store.clear_expired(100, None, &|| true).unwrap();
+        let expected = Cleared {
+            refresh_tokens: 1,
+            grants: 1,
+            ..Cleared::default()
+        };
+        assert_eq!(cleared, expected, "the dead family and its grant only");
+        assert_eq!(store.live_refresh_tokens(live).unwrap(), 1);
+        let held = store.find_access_token(&digest("live-access")).unwrap();
+        assert!(held.is_some(), "a live refresh token holds it");
+        let aged = store.clear_expired(100, Some(80), &|| true).unwrap();
+        assert_eq!(
+            (aged.refresh_tokens, aged.access_tokens, aged.grants),
+            (1, 1, 1),
+            "older than the refresh lifetime: the whole family goes"
+        );
     }
 }
