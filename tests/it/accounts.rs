@@ -363,15 +363,28 @@ fn a_browser_using_the_wrong_method_on_a_page_gets_an_html_page() {
 fn anonymous_pages_store_no_session() {
     let t = Tutorial::new();
     let s = &t.server;
-    let authorize = "/o/authorize/?client_id=nobody&response_type=code";
-    for path in [LOGIN, authorize, "/", "/o/applications/", "/no/such/page"] {
+    let client = s.add_client(
+        "public",
+        "authorization-code",
+        &["--redirect-uri", "http://a/cb"],
+    );
+    let to_login = format!("/o/authorize/?client_id={}&response_type=code", client.id);
+    let pages = [
+        (LOGIN, 200),
+        (&to_login, 303),
+        ("/o/authorize/?client_id=nobody", 400),
+        ("/", 303),
+        ("/o/applications/", 303),
+        ("/no/such/page", 404),
+    ];
+    for (path, status) in pages {
         for _ in 0..20 {
             let reply = s.request("GET", path, &[], b"");
-            assert!(reply.status < 500, "{path}: {}", reply.status);
+            assert_eq!(reply.status, status, "{path}: {}", reply.body);
         }
     }
     let (_, anonymous) = open_login(s, "/");
-    assert_eq!(rows(s, "sessions"), 0, "100 anonymous GETs, no session row");
+    assert_eq!(rows(s, "sessions"), 0, "120 anonymous GETs, no session row");
     let reply = post_as(
         s,
         &anonymous,
