@@ -62,7 +62,7 @@ pub fn random_token() -> Result<Secret, RandomError> {
 }
 
 /// Whether `text` has the shape of a [`random_token`]: 32 bytes in URL-safe base64.
-pub fn looks_like_token(text: &str) -> bool {
+pub(crate) fn looks_like_token(text: &str) -> bool {
     URL_SAFE_NO_PAD
         .decode(text)
         .is_ok_and(|bytes| bytes.len() == TOKEN_BYTES)

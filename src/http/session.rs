@@ -19,9 +19,9 @@ pub const COOKIE: &str = "oauthd_session";
 pub const SECURE_COOKIE: &str = "__Host-oauthd_session";
 
 /// The login form's double-submit CSRF cookie over plain http.
-pub const CSRF_COOKIE: &str = "oauthd_csrf";
+pub(crate) const CSRF_COOKIE: &str = "oauthd_csrf";
 /// Its name under https.
-pub const SECURE_CSRF_COOKIE: &str = "__Host-oauthd_csrf";
+pub(crate) const SECURE_CSRF_COOKIE: &str = "__Host-oauthd_csrf";
 
 /// How long a login form's CSRF cookie lasts: the time a person may take to sign in.
 const LOGIN_CSRF_SECONDS: i64 = 3600;
@@ -86,15 +86,15 @@ pub fn clear_cookie(settings: &Settings, req: &Req) -> String {
 
 /// The CSRF token of a login form shown without a session, and the Set-Cookie value that
 /// hands it to the browser when it does not hold one yet. Nothing is stored.
-pub struct LoginCsrf {
+pub(crate) struct LoginCsrf {
     /// The value the form carries and the cookie holds.
-    pub token: String,
+    pub(crate) token: String,
     /// Set when the browser had no usable CSRF cookie.
-    pub set_cookie: Option<String>,
+    pub(crate) set_cookie: Option<String>,
 }
 
 /// The browser's login CSRF cookie, or a new random one.
-pub fn login_csrf(app: &App, req: &Req) -> Result<LoginCsrf, HttpError> {
+pub(crate) fn login_csrf(app: &App, req: &Req) -> Result<LoginCsrf, HttpError> {
     if let Some(token) = csrf_cookie(app, req) {
         return Ok(LoginCsrf {
             token: token.to_owned(),
@@ -115,9 +115,9 @@ fn csrf_cookie<'r>(app: &App, req: &'r Req) -> Option<&'r str> {
         .filter(|token| secret::looks_like_token(token))
 }
 
-/// The login form's CSRF check: the form's token must equal the session's, or (without one)
-/// the double-submit cookie's; otherwise 403 and nothing changes.
-pub fn check_login_csrf(
+/// The login form's CSRF check: the form's token must equal the browser's double-submit
+/// cookie, or its session's token when it has a session; otherwise 403 and nothing changes.
+pub(crate) fn check_login_csrf(
     app: &App,
     req: &Req,
     session: Option<&Session>,
@@ -182,7 +182,7 @@ pub fn frame<'a>(settings: &'a Settings, session: Option<&'a Session>) -> Frame<
 }
 
 /// The frame of a login page shown without a session, carrying the form's CSRF token.
-pub fn anonymous_frame<'a>(settings: &'a Settings, csrf_token: &'a str) -> Frame<'a> {
+pub(crate) fn anonymous_frame<'a>(settings: &'a Settings, csrf_token: &'a str) -> Frame<'a> {
     Frame {
         csrf_token,
         ..frame(settings, None)
