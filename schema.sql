@@ -227,3 +227,18 @@ BEGIN
 END;
 
 PRAGMA user_version = 8;
+
+-- version 9: remembered consent. A user who ticks "Remember this decision" on the consent page
+-- is not asked again by that application for these scopes (or fewer) until they forget it on
+-- the authorized-tokens page; it goes with the user or the application.
+CREATE TABLE remembered_consents (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused (stale Forget buttons)
+    user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    scope          TEXT    NOT NULL,          -- space-separated, sorted
+    created        INTEGER NOT NULL,
+    UNIQUE (user_id, application_id, scope)
+);
+CREATE INDEX remembered_consents_application ON remembered_consents (application_id);
+
+PRAGMA user_version = 9;

@@ -61,6 +61,13 @@ pub fn random_token() -> Result<Secret, RandomError> {
     Ok(Secret(URL_SAFE_NO_PAD.encode(bytes)))
 }
 
+/// Whether `text` has the shape of a [`random_token`]: 32 bytes in URL-safe base64.
+pub(crate) fn looks_like_token(text: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .is_ok_and(|bytes| bytes.len() == TOKEN_BYTES)
+}
+
 /// A fresh client secret of `length` URL-safe characters (6 random bits each).
 pub fn random_secret(length: usize) -> Result<Secret, RandomError> {
     let mut bytes = vec![0u8; length.div_ceil(4) * 3];
@@ -224,6 +231,15 @@ mod tests {
             hex,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn only_a_drawn_token_looks_like_one() {
+        let token = random_token().unwrap();
+        assert!(looks_like_token(token.expose()));
+        for bad in ["", "abc", &"A".repeat(44), "bob\"e'i;--ü"] {
+            assert!(!looks_like_token(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -82,6 +82,7 @@ struct RawSettings {
     metrics: Option<bool>,
     signing_key_file: Option<PathBuf>,
     id_token_expire_seconds: Option<i64>,
+    sweep_interval_seconds: Option<u64>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -156,6 +157,9 @@ pub struct Settings {
     /// Lifetime of an id_token; a retired signing key stays published this long after its
     /// retirement, so that every id_token it signed can still be checked until it expires.
     pub id_token_expire_seconds: i64,
+    /// How often the server removes expired codes, tokens and sessions; 0: never (leave it
+    /// to `oauthd cleartokens`).
+    pub sweep_interval_seconds: u64,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -201,6 +205,8 @@ const MAX_ID_TOKEN_LIFETIME: i64 = 86_400;
 /// The longest `refresh_token_grace_period_seconds`: a retry comes within moments, and every
 /// second of grace is a second in which a stolen retired token still works.
 const MAX_REFRESH_GRACE_PERIOD: i64 = 3600;
+/// The longest time between two sweeps accepted: a week.
+const MAX_SWEEP_INTERVAL: u64 = 604_800;
 
 impl Settings {
     /// Whether users reach oauthd over https (cookies are then `Secure`).
@@ -403,6 +409,7 @@ impl Settings {
                     ));
                 }
             },
+            sweep_interval_seconds: sweep_interval(raw.sweep_interval_seconds)?,
         })
     }
 }
@@ -473,6 +480,16 @@ fn positive(key: &str, value: Option<i64>, default: i64) -> Result<i64, Settings
         v if v > 0 => Ok(v),
         _ => Err(bad_value(key, "must be a positive number of seconds")),
     }
+}
+
+/// `sweep_interval_seconds`: 0 (never) up to a week, an hour when not set.
+fn sweep_interval(value: Option<u64>) -> Result<u64, SettingsError> {
+    let seconds = value.unwrap_or(3600);
+    if seconds > MAX_SWEEP_INTERVAL {
+        let why = "must be between 0 (never) and 604800 seconds (a week)";
+        return Err(bad_value("sweep_interval_seconds", why));
+    }
+    Ok(seconds)
 }
 
 fn timeout(key: &str, value: Option<u64>, default: u64) -> Result<u64, SettingsError> {
@@ -561,6 +578,7 @@ mod tests {
         assert!(!s.accept_json_bodies);
         assert_eq!(s.durability, Durability::Full);
         assert_eq!(s.session_expire_seconds, 1_209_600);
+        assert_eq!(s.sweep_interval_seconds, 3600);
         assert_eq!(s.public_url, None);
         assert_eq!(s.pkce_required, PkceRequired::Public);
         assert_eq!((s.site_name.as_str(), s.custom_css), ("oauthd", None));
@@ -630,6 +648,7 @@ mod tests {
             trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
             log_format = "json"
             id_token_expire_seconds = 600
+            sweep_interval_seconds = 0
             "#,
         )
         .unwrap();
@@ -645,6 +664,7 @@ mod tests {
         );
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.id_token_expire_seconds, 600);
+        assert_eq!(s.sweep_interval_seconds, 0, "never");
     }
 
     #[test]
@@ -714,6 +734,8 @@ mod tests {
                 "refresh_token_grace_period_seconds = 3601",
                 "refresh_token_grace_period_seconds",
             ),
+            ("sweep_interval_seconds = 604801", "sweep_interval_seconds"),
+            ("sweep_interval_seconds = -1", "sweep_interval_seconds"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

@@ -78,6 +78,15 @@ mod browser_pages;
 #[path = "it/browser_secret.rs"]
 mod browser_secret;
 
+#[path = "it/browser_consent.rs"]
+mod browser_consent;
+
+#[path = "it/sweep.rs"]
+mod sweep;
+
+#[path = "it/remembered_consent.rs"]
+mod remembered_consent;
+
 // OpenID Connect: discovery, id_tokens, userinfo, prompt, logout, keys.
 #[path = "it/oidc.rs"]
 mod oidc;

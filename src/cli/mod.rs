@@ -13,7 +13,7 @@ mod users;
 use crate::clock::Clock;
 use crate::http::edge::acceptor::raise_descriptor_limit;
 use crate::settings::Settings;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::{RunningServer, ServerConfig, StartError};
 use args::Args;
 use std::io::{BufRead, Write};
@@ -208,25 +208,34 @@ fn dispatch(
     }
 }
 
-/// `cleartokens`: removes expired codes, tokens and sessions.
+/// `cleartokens [--vacuum]`: removes expired codes, tokens and sessions; `--vacuum` then
+/// gives the freed pages back to the file system.
 fn cleartokens(
-    args: Args,
+    mut args: Args,
     store: &Store,
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
+    let vacuum = args.flag("--vacuum");
     args.done()?;
     let now = Clock::system().now();
-    let (cleared, codes, sessions) = store.immediate(|s| -> Result<_, StoreError> {
-        let codes = s.clear_expired_codes(now)?;
-        let tokens = s.clear_expired(now, settings.refresh_token_expire_seconds)?;
-        Ok((tokens, codes, s.clear_expired_sessions(now)?))
-    })?;
+    let cleared = store.clear_expired(now, settings.refresh_token_expire_seconds, &|| true)?;
     writeln!(
         out,
-        "removed {} refresh tokens, {} access tokens, {} grants, {codes} codes, {sessions} sessions",
-        cleared.refresh_tokens, cleared.access_tokens, cleared.grants
+        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions",
+        cleared.refresh_tokens,
+        cleared.access_tokens,
+        cleared.grants,
+        cleared.codes,
+        cleared.sessions
     )?;
+    if vacuum {
+        store.vacuum()?;
+        writeln!(
+            out,
+            "vacuumed: the freed space went back to the file system"
+        )?;
+    }
     Ok(())
 }
 

@@ -96,8 +96,8 @@ pub(crate) const COMMANDS: &[Command] = &[
     },
     Command {
         words: "cleartokens",
-        args: "",
-        note: "",
+        args: "[--vacuum]",
+        note: "--vacuum: then shrink the file",
     },
 ];
 
@@ -199,7 +199,9 @@ mod tests {
         assert!(usage_of(&["user", "disable"]).contains("user enable|disable USERNAME"));
         assert_eq!(
             usage_of(&["cleartokens"]),
-            format!("usage: {PROGRAM} cleartokens")
+            format!(
+                "usage: {PROGRAM} cleartokens [--vacuum]\n      (--vacuum: then shrink the file)"
+            )
         );
     }
 

@@ -16,6 +16,7 @@ pub mod routes;
 pub mod secret_handoff;
 pub mod server;
 pub mod session;
+mod sweeper;
 pub mod telemetry;
 
 use crate::clock::Clock;

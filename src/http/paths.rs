@@ -64,6 +64,8 @@ pub const REGISTER: &str = "/o/applications/register/";
 pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
 /// The granted tokens under the hyphenated name, which DOT also answers.
 pub const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
+/// The decisions a user asked to be remembered; `<id>/delete/` below it forgets one.
+pub const REMEMBERED_CONSENTS: &str = "/o/authorized_tokens/remembered/";
 /// The admin page.
 pub const ADMIN: &str = "/o/admin/";
 /// The "make a user" form posts here; `<id>/enable/`, `<id>/disable/` and `<id>/password/`
@@ -87,7 +89,8 @@ pub const GROUPS: &str = "/groups/";
 pub mod action {
     /// An application's update form.
     pub const UPDATE: &str = "update";
-    /// An application's delete confirmation, or a granted token's revoke confirmation.
+    /// An application's delete confirmation, a granted token's revoke confirmation, or a
+    /// remembered decision's forget confirmation.
     pub const DELETE: &str = "delete";
     /// A new secret for an application, and the page that shows it once.
     pub const SECRET: &str = "secret";
@@ -132,6 +135,11 @@ pub const SECRET_HANDLE: &str = "handle";
 /// A granted token's revoke confirmation (GET) and revocation (POST).
 pub fn revoke_token(id: &str) -> String {
     with_id(AUTHORIZED_TOKENS, id, action::DELETE)
+}
+
+/// A remembered decision's forget confirmation (GET) and forgetting (POST).
+pub fn forget_consent(id: i64) -> String {
+    with_id(REMEMBERED_CONSENTS, id, action::DELETE)
 }
 
 /// The admin enables (`enable`) or disables a user (POST).

@@ -129,6 +129,14 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
             _ => Err(HttpError::not_found()),
         };
     }
+    if let Some((id, segment)) = id_and_action(path, paths::REMEMBERED_CONSENTS) {
+        return match (method, segment) {
+            ("GET" | "HEAD", action::DELETE) => tokens::forget_page(app, req, id),
+            ("POST", action::DELETE) => tokens::forget(app, req, id),
+            (_, action::DELETE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+            _ => Err(HttpError::not_found()),
+        };
+    }
     let token_page = public_id_and_action(path, paths::AUTHORIZED_TOKENS)
         .or_else(|| public_id_and_action(path, paths::AUTHORIZED_TOKENS_HYPHEN));
     if let Some((id, segment)) = token_page {
@@ -253,7 +261,8 @@ const FIXED_PATHS: [&str; 28] = [
     paths::GROUPS,
 ];
 /// The prefixes of the paths that carry an id.
-const ID_PREFIXES: [&str; 8] = [
+const ID_PREFIXES: [&str; 9] = [
+    paths::REMEMBERED_CONSENTS,
     paths::APPLICATIONS,
     paths::AUTHORIZED_TOKENS,
     paths::AUTHORIZED_TOKENS_HYPHEN,
@@ -403,6 +412,10 @@ mod tests {
             "/o/admin/tokens/<id>/revoke/"
         );
         assert_eq!(route_pattern("/users/7/"), "/users/<id>/");
+        assert_eq!(
+            route_pattern(&paths::forget_consent(3)),
+            "/o/authorized_tokens/remembered/<id>/delete/"
+        );
         assert_eq!(
             route_pattern(&paths::admin_user_password(7)),
             "/o/admin/users/<id>/password/"

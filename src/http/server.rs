@@ -15,6 +15,7 @@ use crate::http::request::{Req, RequestError, prefers_html};
 use crate::http::response::{Resp, internal};
 use crate::http::routes::{route, route_pattern};
 use crate::http::secret_handoff::SecretHandoff;
+use crate::http::sweeper::{self, SweepStop};
 use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::{KeyError, SigningKeys, key_file_path};
 use crate::settings::Settings;
@@ -77,6 +78,7 @@ pub struct RunningServer {
     stopper: Stopper,
     acceptor: JoinHandle<()>,
     workers: Vec<JoinHandle<()>>,
+    sweeper: Option<JoinHandle<()>>,
     signing_keys: Arc<SigningKeys>,
 }
 
@@ -97,12 +99,14 @@ struct Shared {
 impl RunningServer {
     /// Opens the database once per worker (creating and migrating it if needed), sets up the
     /// id_token signing keys (the first key at first start; the key file next to the database
-    /// must serve the current key, see [`SigningKeys::open`]), binds, and starts the workers
-    /// and the acceptor.
+    /// must serve the current key, see [`SigningKeys::open`]), binds, and starts the workers,
+    /// the sweeper (with a connection of its own) and the acceptor.
     pub fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         let settings = Arc::new(config.settings);
         let threads = config.threads.max(1);
         let stores = open_stores(&config.db_path, &settings, threads)?;
+        let sweep_store =
+            Store::open(&config.db_path, settings.durability).map_err(StartError::Store)?;
         let signing_keys = Arc::new(open_signing_keys(
             &stores,
             &config.db_path,
@@ -113,6 +117,14 @@ impl RunningServer {
         let listener = TcpListener::bind(&config.addr).map_err(on_addr)?;
         widen_backlog(&listener, settings.max_connections);
         let addr = listener.local_addr().map_err(on_addr)?;
+        let sweep_stop = Arc::new(SweepStop::default());
+        let sweeper = sweeper::start(
+            sweep_store,
+            Arc::clone(&settings),
+            config.clock.clone(),
+            Arc::clone(&sweep_stop),
+        )
+        .map_err(on_addr)?;
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let telemetry = Arc::new(Telemetry::start(&settings));
@@ -150,6 +162,7 @@ impl RunningServer {
             connections: Arc::clone(&shared.connections),
             listener: Arc::clone(&listener),
             wake: wake_address(addr),
+            sweep_stop,
         };
         let acceptor = std::thread::Builder::new()
             .name("oauthd-accept".into())
@@ -170,6 +183,7 @@ impl RunningServer {
             stopper,
             acceptor,
             workers,
+            sweeper,
             signing_keys,
         })
     }
@@ -202,12 +216,12 @@ impl RunningServer {
         self.wait();
     }
 
-    /// Waits until the acceptor and the workers have exited (after a [`Stopper::stop`]).
-    /// Workers exit once the last connection has closed.
+    /// Waits until the acceptor, the workers and the sweeper have exited (after a
+    /// [`Stopper::stop`]). Workers exit once the last connection has closed.
     pub fn wait(self) {
-        // Neither panics out of its loop (requests run under catch_unwind).
+        // None panics out of its loop (requests run under catch_unwind).
         let _ = self.acceptor.join();
-        for worker in self.workers {
+        for worker in self.workers.into_iter().chain(self.sweeper) {
             let _ = worker.join();
         }
     }
@@ -268,13 +282,16 @@ pub struct Stopper {
     connections: Arc<Connections>,
     listener: Arc<TcpListener>,
     wake: SocketAddr,
+    sweep_stop: Arc<SweepStop>,
 }
 
 impl Stopper {
-    /// Flags the stop, ends the reading side of every connection, and wakes the acceptor:
-    /// shutting the listener's reading side ends a blocked `accept` on Linux; a connection of
-    /// its own does elsewhere (it can fail when descriptors have run out, hence both).
+    /// Flags the stop, wakes the sweeper, ends the reading side of every connection, and
+    /// wakes the acceptor: shutting the listener's reading side ends a blocked `accept` on
+    /// Linux; a connection of its own does elsewhere (it can fail when descriptors have run
+    /// out, hence both).
     pub fn stop(&self) {
+        self.sweep_stop.stop();
         self.connections.stop();
         let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
         let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));

@@ -1,6 +1,7 @@
 //! Cookie sessions and CSRF: a random session id in an HttpOnly, SameSite=Lax cookie (Secure
 //! with the `__Host-` prefix under https), stored only as its SHA-256; a CSRF token per
-//! session that every state-changing form carries.
+//! session that every state-changing form carries. Before login nothing is stored: the login
+//! form's CSRF token is a double-submit cookie (docs/security.md rule 46).
 
 use crate::http::App;
 use crate::http::paths;
@@ -17,9 +18,13 @@ pub const COOKIE: &str = "oauthd_session";
 /// Its name under https: the `__Host-` prefix pins it to this host and path `/`, Secure.
 pub const SECURE_COOKIE: &str = "__Host-oauthd_session";
 
-/// The longest life of a session nobody has signed in to (it only carries the login form's
-/// CSRF token): anyone can create one, so it must not linger.
-pub const ANONYMOUS_SESSION_SECONDS: i64 = 3600;
+/// The login form's double-submit CSRF cookie over plain http.
+pub(crate) const CSRF_COOKIE: &str = "oauthd_csrf";
+/// Its name under https.
+pub(crate) const SECURE_CSRF_COOKIE: &str = "__Host-oauthd_csrf";
+
+/// How long a login form's CSRF cookie lasts: the time a person may take to sign in.
+const LOGIN_CSRF_SECONDS: i64 = 3600;
 
 /// A session just created, with the Set-Cookie value that hands it to the browser.
 pub struct NewSession {
@@ -29,62 +34,111 @@ pub struct NewSession {
     pub set_cookie: String,
 }
 
-fn cookie_name(settings: &Settings) -> &'static str {
-    if settings.is_https() {
-        SECURE_COOKIE
-    } else {
-        COOKIE
-    }
+/// A cookie's two names: over plain http, and under https (with the `__Host-` prefix).
+type CookieNames = (&'static str, &'static str);
+const SESSION_NAMES: CookieNames = (COOKIE, SECURE_COOKIE);
+const CSRF_NAMES: CookieNames = (CSRF_COOKIE, SECURE_CSRF_COOKIE);
+
+fn cookie_name(settings: &Settings, (plain, secure): CookieNames) -> &'static str {
+    if settings.is_https() { secure } else { plain }
 }
 
 /// The request's live session, if its cookie names one.
 pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpError> {
-    match req.cookie(cookie_name(&app.settings)) {
+    match req.cookie(cookie_name(&app.settings, SESSION_NAMES)) {
         Some(id) => Ok(app.store.find_session(&secret::digest(id), now)?),
         None => Ok(None),
     }
 }
 
-/// Starts a session (a fresh random id: no fixation), signed in as `user` or anonymous.
-pub fn start(app: &App, req: &Req, user: Option<&User>, now: i64) -> Result<NewSession, HttpError> {
+/// Starts a session for `user`, who has just signed in (a fresh random id: no fixation).
+pub fn start(app: &App, req: &Req, user: &User, now: i64) -> Result<NewSession, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
-    let lifetime = match user {
-        Some(_) => app.settings.session_expire_seconds,
-        None => app
-            .settings
-            .session_expire_seconds
-            .min(ANONYMOUS_SESSION_SECONDS),
-    };
-    let user_id = user.map(|u| u.id);
-    let row = app
-        .store
-        .create_session(&id.digest(), user_id, &csrf_token, now, now + lifetime)?;
-    let user = user.map(|u| SessionUser {
-        id: u.id,
-        username: u.username.clone(),
-        is_admin: u.is_admin,
+    let lifetime = app.settings.session_expire_seconds;
+    let row = app.store.create_session(
+        &id.digest(),
+        Some(user.id),
+        &csrf_token,
+        now,
+        now + lifetime,
+    )?;
+    let user = SessionUser {
+        id: user.id,
+        username: user.username.clone(),
+        is_admin: user.is_admin,
         auth_time: now,
-    });
+    };
     Ok(NewSession {
         session: Session {
             id: row,
-            user,
+            user: Some(user),
             csrf_token,
         },
-        set_cookie: cookie(&app.settings, req, id.expose(), lifetime),
+        set_cookie: cookie(&app.settings, req, SESSION_NAMES, id.expose(), lifetime),
     })
 }
 
 /// The Set-Cookie value that removes the session cookie.
 pub fn clear_cookie(settings: &Settings, req: &Req) -> String {
-    cookie(settings, req, "", 0)
+    cookie(settings, req, SESSION_NAMES, "", 0)
+}
+
+/// The CSRF token of a login form shown without a session, and the Set-Cookie value that
+/// hands it to the browser when it does not hold one yet. Nothing is stored.
+pub(crate) struct LoginCsrf {
+    /// The value the form carries and the cookie holds.
+    pub(crate) token: String,
+    /// Set when the browser had no usable CSRF cookie.
+    pub(crate) set_cookie: Option<String>,
+}
+
+/// The browser's login CSRF cookie, or a new random one.
+pub(crate) fn login_csrf(app: &App, req: &Req) -> Result<LoginCsrf, HttpError> {
+    if let Some(token) = csrf_cookie(app, req) {
+        return Ok(LoginCsrf {
+            token: token.to_owned(),
+            set_cookie: None,
+        });
+    }
+    let token = secret::random_token()?.expose().to_owned();
+    let set_cookie = cookie(&app.settings, req, CSRF_NAMES, &token, LOGIN_CSRF_SECONDS);
+    Ok(LoginCsrf {
+        token,
+        set_cookie: Some(set_cookie),
+    })
+}
+
+/// The request's CSRF cookie, when it looks like one this server draws.
+fn csrf_cookie<'r>(app: &App, req: &'r Req) -> Option<&'r str> {
+    req.cookie(cookie_name(&app.settings, CSRF_NAMES))
+        .filter(|token| secret::looks_like_token(token))
+}
+
+/// The login form's CSRF check: the form's token must equal the browser's double-submit
+/// cookie, or its session's token when it has a session; otherwise 403 and nothing changes.
+pub(crate) fn check_login_csrf(
+    app: &App,
+    req: &Req,
+    session: Option<&Session>,
+    presented: Option<&str>,
+) -> Result<(), HttpError> {
+    let by_cookie = match (csrf_cookie(app, req), presented) {
+        (Some(cookie), Some(token)) => {
+            secret::constant_time_eq(cookie.as_bytes(), token.as_bytes())
+        }
+        _ => false,
+    };
+    match by_cookie {
+        true => Ok(()),
+        false => check_csrf(session, presented),
+    }
 }
 
 /// The cookie is `Secure` under an https `public_url`, and also when a trusted proxy says
 /// the browser reached it over https (the name keeps to `public_url`, so that it does not
 /// change from one request to the next).
-fn cookie(settings: &Settings, req: &Req, value: &str, max_age: i64) -> String {
+fn cookie(settings: &Settings, req: &Req, names: CookieNames, value: &str, max_age: i64) -> String {
     let secure = if settings.is_https() || req.forwarded_https {
         "; Secure"
     } else {
@@ -92,7 +146,7 @@ fn cookie(settings: &Settings, req: &Req, value: &str, max_age: i64) -> String {
     };
     format!(
         "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-        cookie_name(settings)
+        cookie_name(settings, names)
     )
 }
 
@@ -124,6 +178,14 @@ pub fn frame<'a>(settings: &'a Settings, session: Option<&'a Session>) -> Frame<
         custom_css: settings.custom_css.is_some(),
         user: session.and_then(|s| s.user.as_ref()),
         csrf_token: session.map_or("", |s| s.csrf_token.as_str()),
+    }
+}
+
+/// The frame of a login page shown without a session, carrying the form's CSRF token.
+pub(crate) fn anonymous_frame<'a>(settings: &'a Settings, csrf_token: &'a str) -> Frame<'a> {
+    Frame {
+        csrf_token,
+        ..frame(settings, None)
     }
 }
 

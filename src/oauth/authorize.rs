@@ -248,21 +248,31 @@ pub enum AuthorizeStep {
     Redirect(RedirectError),
     /// Ask the user.
     Consent(AuthorizationRequest),
-    /// No need to ask (skip_authorization, or approval_prompt=auto with a covering token).
+    /// No need to ask (skip_authorization, a remembered decision, or approval_prompt=auto
+    /// with a covering token).
     Grant(AuthorizationRequest),
+}
+
+/// What the signed-in user approved this client before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorConsent<'a> {
+    /// The scopes of the valid tokens they hold from it: approval_prompt=auto skips the page
+    /// when one covers the request; so does prompt=none.
+    pub held: &'a [Scopes],
+    /// The scope sets they ticked "Remember this decision" for: one that covers the request
+    /// skips the page, unless the request says approval_prompt=force or prompt=consent.
+    pub remembered: &'a [Scopes],
 }
 
 /// Decides the next step. `app` is the client named by client_id (if any), `auth_time` when
 /// the signed-in user (if any) last authenticated, `hint` what the request's id_token_hint
-/// says about them, and `held` the scopes of the valid tokens
-/// that user already holds from this client (approval_prompt=auto skips the page when one
-/// covers the request; so does prompt=none).
+/// says about them, and `prior` what that user approved this client before.
 pub fn decide(
     params: &AuthorizationParams<'_>,
     app: Option<&Application>,
     auth_time: Option<i64>,
     hint: Hint,
-    held: &[Scopes],
+    prior: &PriorConsent<'_>,
     settings: &Settings,
     now: i64,
 ) -> AuthorizeStep {
@@ -339,9 +349,11 @@ pub fn decide(
         Some("force") => ApprovalPrompt::Force,
         _ => settings.request_approval_prompt,
     };
-    let covered = held.iter().any(|h| request.scope.is_subset(h));
+    let covers = |sets: &[Scopes]| sets.iter().any(|set| request.scope.is_subset(set));
+    let remembered = covers(prior.remembered) && params.approval_prompt != Some("force");
     let may_skip = app.fields.skip_authorization
-        || (covered && (approval == ApprovalPrompt::Auto || prompt.none));
+        || remembered
+        || (covers(prior.held) && (approval == ApprovalPrompt::Auto || prompt.none));
     match (prompt.none, may_skip && !prompt.consent) {
         (_, true) => AuthorizeStep::Grant(request),
         (true, false) => AuthorizeStep::Redirect(request.error(OAuthError::ConsentRequired)),
@@ -470,13 +482,24 @@ mod tests {
         }
     }
 
+    /// A user who approved nothing before.
+    const NOTHING: PriorConsent<'static> = PriorConsent {
+        held: &[],
+        remembered: &[],
+    };
+
+    /// A user who holds tokens with these scopes.
+    fn holding(held: &[Scopes]) -> PriorConsent<'_> {
+        PriorConsent { held, ..NOTHING }
+    }
+
     fn step(params: &AuthorizationParams<'_>, app: &Application) -> AuthorizeStep {
         decide(
             params,
             Some(app),
             SIGNED_IN,
             Hint::Absent,
-            &[],
+            &NOTHING,
             &settings(),
             NOW,
         )
@@ -558,7 +581,15 @@ mod tests {
         let app = openid_app();
         let error = |step| redirected_error(step);
         assert_eq!(
-            error(decide(&none, Some(&app), None, Hint::Absent, &[], &s, NOW)),
+            error(decide(
+                &none,
+                Some(&app),
+                None,
+                Hint::Absent,
+                &NOTHING,
+                &s,
+                NOW
+            )),
             Some("login_required"),
             "nobody signed in"
         );
@@ -568,7 +599,7 @@ mod tests {
                 Some(&app),
                 SIGNED_IN,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &s,
                 NOW
             )),
@@ -577,7 +608,15 @@ mod tests {
         );
         let held = [Scopes::parse("openid read write").unwrap()];
         assert!(matches!(
-            decide(&none, Some(&app), SIGNED_IN, Hint::Absent, &held, &s, NOW),
+            decide(
+                &none,
+                Some(&app),
+                SIGNED_IN,
+                Hint::Absent,
+                &holding(&held),
+                &s,
+                NOW
+            ),
             AuthorizeStep::Grant(_)
         ));
         let too_old = AuthorizationParams {
@@ -590,7 +629,7 @@ mod tests {
                 Some(&app),
                 SIGNED_IN,
                 Hint::Absent,
-                &held,
+                &holding(&held),
                 &s,
                 NOW
             )),
@@ -598,7 +637,15 @@ mod tests {
         );
         let trusted = with_fields(openid_app(), |f| f.skip_authorization = true);
         assert!(matches!(
-            decide(&none, Some(&trusted), SIGNED_IN, Hint::Absent, &[], &s, NOW),
+            decide(
+                &none,
+                Some(&trusted),
+                SIGNED_IN,
+                Hint::Absent,
+                &NOTHING,
+                &s,
+                NOW
+            ),
             AuthorizeStep::Grant(_)
         ));
         for bad in ["none login", "none magic"] {
@@ -612,7 +659,7 @@ mod tests {
                     Some(&app),
                     None,
                     Hint::Absent,
-                    &[],
+                    &NOTHING,
                     &s,
                     NOW
                 )),
@@ -627,7 +674,15 @@ mod tests {
         let s = settings();
         let app = openid_app();
         let ask = |params: &AuthorizationParams<'_>| {
-            decide(params, Some(&app), SIGNED_IN, Hint::Absent, &[], &s, NOW)
+            decide(
+                params,
+                Some(&app),
+                SIGNED_IN,
+                Hint::Absent,
+                &NOTHING,
+                &s,
+                NOW,
+            )
         };
         let with = |prompt, max_age| AuthorizationParams {
             prompt,
@@ -672,7 +727,7 @@ mod tests {
                 Some(&trusted),
                 SIGNED_IN,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &s,
                 NOW
             ),
@@ -685,7 +740,7 @@ mod tests {
         let s = settings();
         let app = openid_app();
         let ask = |params: &AuthorizationParams<'_>, hint| {
-            decide(params, Some(&app), SIGNED_IN, hint, &[], &s, NOW)
+            decide(params, Some(&app), SIGNED_IN, hint, &NOTHING, &s, NOW)
         };
         let none = AuthorizationParams {
             prompt: Some("none"),
@@ -837,7 +892,7 @@ mod tests {
         ] {
             for signed_in in [None, SIGNED_IN] {
                 assert!(matches!(
-                    decide(params, app, signed_in, Hint::Absent, &[], &s, NOW),
+                    decide(params, app, signed_in, Hint::Absent, &NOTHING, &s, NOW),
                     AuthorizeStep::ErrorPage(_)
                 ));
             }
@@ -856,7 +911,7 @@ mod tests {
                 Some(&valid_app()),
                 None,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &settings(),
                 NOW
             ),
@@ -967,7 +1022,7 @@ mod tests {
                 Some(&confidential),
                 SIGNED_IN,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &all,
                 NOW
             ),
@@ -983,7 +1038,7 @@ mod tests {
                 Some(&public),
                 SIGNED_IN,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &none,
                 NOW
             ),
@@ -1004,7 +1059,7 @@ mod tests {
                 Some(&valid_app()),
                 SIGNED_IN,
                 Hint::Absent,
-                &[Scopes::parse("read write groups").unwrap()],
+                &holding(&[Scopes::parse("read write groups").unwrap()]),
                 &s,
                 NOW
             ),
@@ -1016,7 +1071,7 @@ mod tests {
                 Some(&valid_app()),
                 SIGNED_IN,
                 Hint::Absent,
-                &[],
+                &NOTHING,
                 &s,
                 NOW
             ),
@@ -1029,7 +1084,7 @@ mod tests {
                     Some(&valid_app()),
                     SIGNED_IN,
                     Hint::Absent,
-                    &[Scopes::parse("read write groups").unwrap()],
+                    &holding(&[Scopes::parse("read write groups").unwrap()]),
                     &s,
                     NOW
                 ),
@@ -1042,6 +1097,54 @@ mod tests {
             step(&valid_params(), &trusted),
             AuthorizeStep::Grant(_)
         ));
+    }
+
+    #[test]
+    fn a_remembered_decision_skips_the_page_unless_the_request_insists() {
+        let wider = [Scopes::parse("read write groups").unwrap()];
+        let remembered = PriorConsent {
+            remembered: &wider,
+            ..NOTHING
+        };
+        let ask = |params: &AuthorizationParams<'_>, prior: &PriorConsent<'_>| {
+            let s = settings();
+            decide(
+                params,
+                Some(&valid_app()),
+                SIGNED_IN,
+                Hint::Absent,
+                prior,
+                &s,
+                NOW,
+            )
+        };
+        let with = |approval_prompt, prompt| AuthorizationParams {
+            approval_prompt,
+            prompt,
+            ..valid_params()
+        };
+        for skipped in [
+            with(None, None),
+            with(Some("auto"), None),
+            with(None, Some("none")),
+        ] {
+            let step = ask(&skipped, &remembered);
+            assert!(matches!(step, AuthorizeStep::Grant(_)), "{skipped:?}");
+        }
+        for asked in [with(Some("force"), None), with(None, Some("consent"))] {
+            let step = ask(&asked, &remembered);
+            assert!(matches!(step, AuthorizeStep::Consent(_)), "{asked:?}");
+        }
+        let narrower = [Scopes::parse("read").unwrap()];
+        let less = PriorConsent {
+            remembered: &narrower,
+            ..NOTHING
+        };
+        let step = ask(&valid_params(), &less);
+        assert!(
+            matches!(step, AuthorizeStep::Consent(_)),
+            "write was never allowed"
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@ use super::{Frame, layout};
 use crate::http::paths;
 use maud::{Markup, html};
 
+/// The consent form's checkbox: ticked with Allow, the decision is remembered.
+pub const REMEMBER_FIELD: &str = "remember";
+
 /// What the consent page shows and carries.
 pub struct ConsentForm<'a> {
     /// The client's name.
@@ -35,6 +38,15 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                     (frame.csrf_field())
                     @for (name, value) in form.hidden {
                         input type="hidden" name=(name) value=(value);
+                    }
+                    label.check {
+                        input type="checkbox" name=(REMEMBER_FIELD) value="on";
+                        "Remember this decision"
+                    }
+                    p.muted {
+                        "You will not be asked again when " (form.app_name) " asks for these "
+                        "permissions or fewer; you can forget the decision on the "
+                        a href=(paths::AUTHORIZED_TOKENS) { "Authorized tokens" } " page."
                     }
                     div.actions {
                         button type="submit" name="allow" value="Authorize" { "Allow" }

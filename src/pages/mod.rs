@@ -12,9 +12,9 @@ mod tokens;
 pub use accounts::{LoginForm, home, login, password_change, password_changed};
 pub use admin::{AdminPage, NewUserForm, PasswordSet, admin};
 pub use apps::{AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app};
-pub use consent::{ConsentForm, consent};
+pub use consent::{ConsentForm, REMEMBER_FIELD, consent};
 pub use logout::{LogoutForm, confirm_logout, signed_out};
-pub use tokens::{Revoker, confirm_revoke, tokens_list};
+pub use tokens::{Revoker, confirm_forget, confirm_revoke, tokens_list};
 
 use crate::http::paths;
 use crate::model::FieldErrors;

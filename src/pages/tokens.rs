@@ -1,13 +1,20 @@
 //! The granted-tokens pages (DOT's "Granted Tokens Views"): the list, grouped by application,
-//! and the revoke confirmation.
+//! with the remembered decisions below it, and the revoke and forget confirmations.
 
 use super::{Frame, layout, relative_time};
 use crate::http::paths;
-use crate::store::TokenView;
+use crate::oauth::scope::Scopes;
+use crate::store::{RememberedConsent, TokenView};
 use maud::{Markup, html};
 
-/// The tokens the user granted, grouped by application, with scopes and expiry.
-pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup {
+/// The tokens the user granted, grouped by application, with scopes and expiry; then the
+/// decisions they asked to be remembered.
+pub fn tokens_list(
+    frame: &Frame<'_>,
+    tokens: &[TokenView],
+    remembered: &[RememberedConsent],
+    now: i64,
+) -> Markup {
     let groups = tokens.chunk_by(|a, b| a.application_id == b.application_id);
     layout(
         frame,
@@ -15,7 +22,7 @@ pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup 
         html! {
             div.card {
                 h1 { "Authorized tokens" }
-                @if tokens.is_empty() {
+                @if tokens.is_empty() && remembered.is_empty() {
                     p { "You have not authorized any application." }
                 }
                 @for group in groups {
@@ -30,6 +37,20 @@ pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup 
                         }
                     }
                 }
+                @if !remembered.is_empty() {
+                    section.group #remembered {
+                        h2 { "Remembered decisions" }
+                        p.muted { "These applications may sign you in and get these permissions without asking you again." }
+                        ul.rows {
+                            @for consent in remembered {
+                                li {
+                                    span { strong { (consent.app_name) } " " (scope_tags(&consent.scope)) }
+                                    a href=(paths::forget_consent(consent.id)) { "Forget" }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         },
     )
@@ -38,9 +59,7 @@ pub fn tokens_list(frame: &Frame<'_>, tokens: &[TokenView], now: i64) -> Markup 
 /// One token's scopes and expiry.
 pub fn token_summary(token: &TokenView, now: i64) -> Markup {
     html! {
-        span {
-            @for scope in token.scope.iter() { span.tag { (scope) } " " }
-        }
+        span { (scope_tags(&token.scope)) }
         span.muted {
             @match token.expires {
                 Some(expires) if expires > now => { "expires " (relative_time(expires, now)) }
@@ -50,6 +69,11 @@ pub fn token_summary(token: &TokenView, now: i64) -> Markup {
             @if token.refreshable { ", refreshable" }
         }
     }
+}
+
+/// Each scope as a tag.
+fn scope_tags(scope: &Scopes) -> Markup {
+    html! { @for name in scope.iter() { span.tag { (name) } " " } }
 }
 
 /// Who revokes a token from a confirmation page: the user who granted it, or an administrator.
@@ -83,14 +107,37 @@ pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64, by: Revoke
                 h1 { "Revoke access for " (token.app_name) "?" }
                 p { (token_summary(token, now)) }
                 p { (token.app_name) " will no longer be able to use this token or refresh it. " (again) }
-                form method="post" action=(action) {
-                    (frame.csrf_field())
-                    div.actions {
-                        button.danger type="submit" { "Revoke" }
-                        a.button.secondary href=(cancel) { "Cancel" }
-                    }
-                }
+                (confirm_form(frame, &action, &cancel, "Revoke"))
             }
         },
     )
+}
+
+/// "Forget this decision?" with Cancel; the POST forgets it, and the tokens stay.
+pub fn confirm_forget(frame: &Frame<'_>, consent: &RememberedConsent) -> Markup {
+    layout(
+        frame,
+        "Forget decision",
+        html! {
+            div.card {
+                h1 { "Forget your decision for " (consent.app_name) "?" }
+                p { (scope_tags(&consent.scope)) }
+                p { (consent.app_name) " will ask you again the next time it wants these permissions. The tokens it holds stay valid until you revoke them." }
+                (confirm_form(frame, &paths::forget_consent(consent.id), paths::AUTHORIZED_TOKENS, "Forget"))
+            }
+        },
+    )
+}
+
+/// A confirmation's POST form: `button` does it, Cancel goes back to `cancel`.
+fn confirm_form(frame: &Frame<'_>, action: &str, cancel: &str, button: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (frame.csrf_field())
+            div.actions {
+                button.danger type="submit" { (button) }
+                a.button.secondary href=(cancel) { "Cancel" }
+            }
+        }
+    }
 }

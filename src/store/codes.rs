@@ -102,15 +102,4 @@ impl Store {
             .execute([id, now, grant_id])?;
         Ok(())
     }
-
-    /// Removes expired codes; returns how many.
-    pub fn clear_expired_codes(&self, now: i64) -> Result<usize, StoreError> {
-        // A used code stays while the grant it gave lives, so that a late replay still
-        // revokes it (RFC 6749 §4.1.2).
-        Ok(self.conn.execute(
-            "DELETE FROM authorization_codes
-             WHERE expires <= ?1 AND (used IS NULL OR grant_id IS NULL)",
-            [now],
-        )?)
-    }
 }

@@ -3,19 +3,23 @@
 
 mod apps;
 mod codes;
+mod consents;
 mod maintenance;
 mod sessions;
 mod signing_keys;
+mod sweep;
 mod token_views;
 mod tokens;
 mod users;
 
 pub use apps::NewApplication;
 pub use codes::NewCode;
+pub use consents::RememberedConsent;
 pub use sessions::{Session, SessionUser};
 pub use signing_keys::SigningKeyRow;
+pub use sweep::Cleared;
 pub use token_views::{Holder, TokenView};
-pub use tokens::{Cleared, GrantRef, Issued, NewTokens};
+pub use tokens::{GrantRef, Issued, NewTokens};
 pub use users::{NewUser, UserListing, UserView};
 
 use crate::settings::Durability;
@@ -28,7 +32,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =
@@ -457,6 +461,36 @@ mod tests {
         assert!(users::tests::is_subject(&three.public_id));
         assert_ne!(three.public_id, two.public_id);
         assert_eq!(store.find_app_by_public_id(&two.public_id).unwrap(), None);
+        assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn a_version_5_file_with_data_learns_to_remember_consent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite3");
+        {
+            let conn = file_at_version(&path, 5);
+            conn.execute_batch(
+                "INSERT INTO users (username, password_hash, created) VALUES ('bob', 'h', 1);
+                 INSERT INTO applications (client_id, name, client_type, grant_types, created)
+                 VALUES ('c', 'App', 'public', 'authorization-code', 1);
+                 INSERT INTO sessions (id_hash, user_id, csrf_token, created, expires, auth_time)
+                 VALUES (x'00', 1, 't', 1, 99, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path, Durability::Full).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let bob = store.find_user_by_username("bob").unwrap().unwrap();
+        let app = store.find_app_by_client_id("c").unwrap().unwrap();
+        let read = crate::oauth::scope::Scopes::parse("read").unwrap();
+        store.remember_consent(bob.id, app.id, &read, 2).unwrap();
+        assert_eq!(store.remembered_scopes(bob.id, app.id).unwrap(), [read]);
+        let sessions: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sessions, 1, "the session is kept");
         assert!(store.integrity_ok().unwrap());
     }
 

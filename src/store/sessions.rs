@@ -110,13 +110,6 @@ impl Store {
             .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2")?
             .execute(params![user_id, keep])?)
     }
-
-    /// Removes expired sessions; returns how many.
-    pub fn clear_expired_sessions(&self, now: i64) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM sessions WHERE expires <= ?1", [now])?)
-    }
 }
 
 #[cfg(test)]
@@ -145,7 +138,8 @@ mod tests {
             None,
             "expired"
         );
-        assert_eq!(store.clear_expired_sessions(100).unwrap(), 2);
+        let cleared = store.clear_expired(100, None, &|| true).unwrap();
+        assert_eq!(cleared.sessions, 2);
         assert_eq!(store.find_session(&digest("anon"), 50).unwrap(), None);
     }
 

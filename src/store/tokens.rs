@@ -52,17 +52,6 @@ pub struct Issued {
     pub refresh_id: Option<i64>,
 }
 
-/// What `cleartokens` removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cleared {
-    /// Refresh tokens removed.
-    pub refresh_tokens: usize,
-    /// Access tokens removed.
-    pub access_tokens: usize,
-    /// Grants left with no token, removed.
-    pub grants: usize,
-}
-
 const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope, g.auth_time";
 /// How many columns [`GRANT_COLUMNS`] takes: the next column's index.
 const G: usize = 5;
@@ -292,38 +281,5 @@ impl Store {
             "SELECT count(*) FROM refresh_tokens WHERE grant_id = ?1 AND revoked IS NULL",
         )?;
         Ok(stmt.query_row([grant_id], |r| r.get(0))?)
-    }
-
-    /// DOT's cleartokens: removes refresh tokens older than `refresh_lifetime` (when set),
-    /// retired refresh tokens of families with no live one left, expired access tokens that no
-    /// live refresh token holds, and grants left with no token.
-    pub fn clear_expired(
-        &self,
-        now: i64,
-        refresh_lifetime: Option<i64>,
-    ) -> Result<Cleared, StoreError> {
-        let mut cleared = Cleared::default();
-        if let Some(life) = refresh_lifetime {
-            cleared.refresh_tokens += self.conn.execute(
-                "DELETE FROM refresh_tokens WHERE created <= ?1",
-                [now - life],
-            )?;
-        }
-        cleared.refresh_tokens += self.conn.execute(
-            "DELETE FROM refresh_tokens WHERE revoked IS NOT NULL AND grant_id NOT IN
-                 (SELECT grant_id FROM refresh_tokens WHERE revoked IS NULL)",
-            [],
-        )?;
-        cleared.access_tokens = self.conn.execute(
-            "DELETE FROM access_tokens WHERE expires <= ?1 AND id NOT IN
-                 (SELECT access_token_id FROM refresh_tokens WHERE revoked IS NULL AND access_token_id IS NOT NULL)",
-            [now],
-        )?;
-        cleared.grants = self.conn.execute(
-            "DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)
-                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)",
-            [],
-        )?;
-        Ok(cleared)
     }
 }

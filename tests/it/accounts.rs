@@ -1,8 +1,8 @@
 //! Login, logout, sessions and CSRF (docs/security.md rules 3, 6, 20, 27, 28, 29, 30).
 
 use crate::support::{
-    ADMIN_PASSWORD, LOGIN, TUTORIAL_SETTINGS, TestServer, Tutorial, home, login_form, open_login,
-    post_as, session_cookie, signed_in,
+    ADMIN_PASSWORD, Browser, HOSTILE, LOGIN, TUTORIAL_SETTINGS, TestServer, Tutorial, csrf_in,
+    get_as, home, login_form, open_login, post_as, rows, session_cookie, signed_in,
 };
 use oauthd::secret::digest;
 
@@ -18,7 +18,7 @@ fn logging_in_issues_a_new_session_and_follows_a_local_next() {
     assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
     assert!(
         set_cookie.contains("Max-Age=3600"),
-        "a session nobody signed in to is short: {set_cookie}"
+        "the login form's CSRF cookie is short-lived: {set_cookie}"
     );
     assert!(page.body.contains("value=\"/o/applications/?page=2\""));
 
@@ -110,6 +110,29 @@ fn a_post_without_the_sessions_csrf_token_is_403_and_changes_nothing() {
         None,
     );
     assert_eq!(no_session.status, 403);
+    let planted = Browser {
+        cookie: format!("oauthd_csrf={HOSTILE}"),
+        csrf: HOSTILE.into(),
+    };
+    let reply = post_as(
+        s,
+        &planted,
+        LOGIN,
+        &login_form(HOSTILE, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(reply.status, 403, "only a token this server draws counts");
+    assert_eq!(
+        rows(s, "sessions"),
+        0,
+        "docs/security.md rule 46: nothing stored"
+    );
+    let again = get_as(s, &victim.cookie, LOGIN);
+    assert_eq!(
+        again.header("Set-Cookie"),
+        None,
+        "the browser's cookie is kept"
+    );
+    assert_eq!(csrf_in(&again.body), victim.csrf);
     let browser = signed_in(s);
     let forged_logout = post_as(
         s,
@@ -221,16 +244,28 @@ fn under_https_the_cookie_is_secure_and_host_prefixed() {
     let server = TestServer::with_settings(&format!(
         "{TUTORIAL_SETTINGS}\npublic_url = \"https://auth.example\""
     ));
-    let reply = server.request("GET", LOGIN, &[], b"");
-    let set_cookie = reply.header("Set-Cookie").unwrap();
-    assert!(
-        set_cookie.starts_with("__Host-oauthd_session="),
-        "{set_cookie}"
+    server.add_user("admin", ADMIN_PASSWORD, true);
+    let (page, anonymous) = open_login(&server, "/");
+    let reply = post_as(
+        &server,
+        &anonymous,
+        LOGIN,
+        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
     );
-    assert!(
-        set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
-        "{set_cookie}"
-    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    for (set_cookie, name) in [
+        (page.header("Set-Cookie").unwrap(), "__Host-oauthd_csrf="),
+        (
+            reply.header("Set-Cookie").unwrap(),
+            "__Host-oauthd_session=",
+        ),
+    ] {
+        assert!(set_cookie.starts_with(name), "{set_cookie}");
+        assert!(
+            set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
+            "{set_cookie}"
+        );
+    }
 }
 
 /// docs/security.md rules 31, 38: X-Forwarded-Proto makes the cookie Secure only from a trusted
@@ -242,7 +277,7 @@ fn behind_a_trusted_https_proxy_the_cookie_is_secure() {
         let server = TestServer::with_settings(&format!("{TUTORIAL_SETTINGS}\n{settings}"));
         let reply = server.request("GET", LOGIN, &https, b"");
         let set_cookie = reply.header("Set-Cookie").unwrap().to_owned();
-        assert!(set_cookie.starts_with("oauthd_session="), "{set_cookie}");
+        assert!(set_cookie.starts_with("oauthd_csrf="), "{set_cookie}");
         set_cookie.contains("; Secure")
     };
     assert!(secure("trusted_proxies = [\"127.0.0.0/8\"]"));
@@ -320,4 +355,43 @@ fn a_browser_using_the_wrong_method_on_a_page_gets_an_html_page() {
         );
         assert!(reply.body.contains("<html"), "{}", reply.body);
     }
+}
+
+/// docs/security.md rule 46 (issue 11: 1,000 GETs of the login page added 1,000 rows): pages
+/// seen without signing in store nothing; only a successful login adds a session.
+#[test]
+fn anonymous_pages_store_no_session() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let client = s.add_client(
+        "public",
+        "authorization-code",
+        &["--redirect-uri", "http://a/cb"],
+    );
+    let to_login = format!("/o/authorize/?client_id={}&response_type=code", client.id);
+    let pages = [
+        (LOGIN, 200),
+        (&to_login, 303),
+        ("/o/authorize/?client_id=nobody", 400),
+        ("/", 303),
+        ("/o/applications/", 303),
+        ("/no/such/page", 404),
+    ];
+    for (path, status) in pages {
+        for _ in 0..20 {
+            let reply = s.request("GET", path, &[], b"");
+            assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        }
+    }
+    let (_, anonymous) = open_login(s, "/");
+    assert_eq!(rows(s, "sessions"), 0, "120 anonymous GETs, no session row");
+    let reply = post_as(
+        s,
+        &anonymous,
+        LOGIN,
+        &login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, "/"),
+    );
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(rows(s, "sessions WHERE user_id IS NOT NULL"), 1);
+    assert_eq!(rows(s, "sessions"), 1);
 }

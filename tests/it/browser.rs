@@ -3,7 +3,7 @@
 //! at the client's redirect URI, which the test exchanges. Screenshots of the login, consent
 //! and error pages go to target/screenshots/ for a reviewer.
 
-use crate::support::{TestServer, Tutorial, form_encode};
+use crate::support::{Client, Reply, TestServer, Tutorial, form_encode};
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use std::ffi::OsStr;
@@ -105,6 +105,34 @@ pub fn code_at_client(codes: &mpsc::Receiver<String>, state: &str) -> String {
     get("code").expect("a code")
 }
 
+/// The URL of a code request by `client` for `scope`, answered at `redirect_uri`.
+pub fn code_request(
+    s: &TestServer,
+    client: &Client,
+    redirect_uri: &str,
+    scope: &str,
+    state: &str,
+) -> String {
+    format!(
+        "{}/o/authorize/?response_type=code&client_id={}&redirect_uri={}&scope={}&state={state}",
+        s.base,
+        client.id,
+        form_encode(redirect_uri),
+        form_encode(scope)
+    )
+}
+
+/// The client exchanges `code` at the token endpoint, which must answer 200.
+pub fn exchange(s: &TestServer, client: &Client, code: &str, redirect_uri: &str) -> Reply {
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}",
+        form_encode(redirect_uri)
+    );
+    let tokens = s.post_form("/o/token/", &form, Some(client.basic()));
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    tokens
+}
+
 pub fn type_into(tab: &Tab, selector: &str, text: &str) {
     tab.wait_for_element(selector)
         .expect(selector)
@@ -124,12 +152,7 @@ fn part_1_in_a_real_browser_login_allow_and_exchange() {
     );
     let (port, codes) = callback_listener();
     let redirect_uri = format!("http://127.0.0.1:{port}/cb");
-    let authorize = format!(
-        "{}/o/authorize/?response_type=code&client_id={}&redirect_uri={}&scope=read+write&state=part1",
-        s.base,
-        client.id,
-        form_encode(&redirect_uri)
-    );
+    let authorize = code_request(s, &client, &redirect_uri, "read write", "part1");
 
     let browser = launch();
     let tab = browser.new_tab().expect("tab");
@@ -177,12 +200,7 @@ fn part_1_in_a_real_browser_login_allow_and_exchange() {
         .expect("allow");
 
     let code = code_at_client(&codes, "part1");
-    let form = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={}",
-        form_encode(&redirect_uri)
-    );
-    let tokens = s.post_form("/o/token/", &form, Some(client.basic()));
-    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let tokens = exchange(s, &client, &code, &redirect_uri);
     assert_eq!(tokens.json()["scope"], "read write");
 
     tab.navigate_to(&format!(

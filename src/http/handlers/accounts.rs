@@ -13,28 +13,26 @@ use crate::secret::{self, DECOY_PASSWORD_HASH};
 const BAD_CREDENTIALS: &str =
     "Please enter a correct username and password. Note that both fields may be case-sensitive.";
 
-/// `GET /accounts/login/?next=/path`: the form, in a session (anonymous until login) whose
-/// CSRF token it carries.
+/// `GET /accounts/login/?next=/path`: the form, carrying the session's CSRF token, or without
+/// a session the double-submit cookie's (nothing is stored before a login succeeds).
 pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let query = req.query_params().map_err(bad_form)?;
     let next = local_path(query.get("next"));
-    let (session, set_cookie) = match session::current(app, req, now)? {
-        Some(session) => (session, None),
-        None => {
-            let new = session::start(app, req, None, now)?;
-            (new.session, Some(new.set_cookie))
-        }
-    };
     let hint = login_hint(next);
     let form = LoginForm {
         next,
         username: hint.as_deref().unwrap_or(""),
         error: None,
     };
-    let frame = session::frame(&app.settings, Some(&session));
+    if let Some(session) = session::current(app, req, now)? {
+        let frame = session::frame(&app.settings, Some(&session));
+        return Ok(Resp::page(200, pages::login(&frame, &form)));
+    }
+    let csrf = session::login_csrf(app, req)?;
+    let frame = session::anonymous_frame(&app.settings, &csrf.token);
     let resp = Resp::page(200, pages::login(&frame, &form));
-    Ok(match set_cookie {
+    Ok(match csrf.set_cookie {
         Some(cookie) => resp.with_header("Set-Cookie", cookie),
         None => resp,
     })
@@ -46,10 +44,8 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let params = req.params(false).map_err(bad_form)?;
     let session = session::current(app, req, now)?;
-    session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
-    let Some(session) = session else {
-        return Err(bad_form(()));
-    };
+    let csrf = params.get(CSRF_FIELD);
+    session::check_login_csrf(app, req, session.as_ref(), csrf)?;
     let username = params.get("username").unwrap_or("");
     let next = local_path(params.get("next"));
     let retry = |status: u16, error: &str| {
@@ -58,7 +54,10 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
             username,
             error: Some(error),
         };
-        let frame = session::frame(&app.settings, Some(&session));
+        let frame = match &session {
+            Some(session) => session::frame(&app.settings, Some(session)),
+            None => session::anonymous_frame(&app.settings, csrf.unwrap_or("")),
+        };
         Resp::page(status, pages::login(&frame, &form))
     };
     let attempt = match app
@@ -80,8 +79,10 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
         return Ok(retry(200, BAD_CREDENTIALS));
     };
     attempt.passed();
-    app.store.delete_session(session.id)?;
-    let new = session::start(app, req, Some(&user), now)?;
+    if let Some(session) = &session {
+        app.store.delete_session(session.id)?;
+    }
+    let new = session::start(app, req, &user, now)?;
     Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
 }
 

@@ -11,11 +11,11 @@ use crate::http::response::{HttpError, Resp};
 use crate::http::session;
 use crate::model::Application;
 use crate::oauth::authorize::{
-    self, AuthorizationParams, AuthorizationRequest, AuthorizeStep, Hint, RedirectError,
-    ResponseMode, ResponseType,
+    self, AuthorizationParams, AuthorizationRequest, AuthorizeStep, Hint, PriorConsent,
+    RedirectError, ResponseMode, ResponseType,
 };
 use crate::oauth::error::OAuthError;
-use crate::pages::{self, CSRF_FIELD, ConsentForm};
+use crate::pages::{self, CSRF_FIELD, ConsentForm, REMEMBER_FIELD};
 use crate::secret;
 use crate::secret::Secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser, Store};
@@ -58,6 +58,9 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     match step {
         AuthorizeStep::Consent(request) | AuthorizeStep::Grant(request) => {
             if form.get("allow").is_some() {
+                if form.get(REMEMBER_FIELD).is_some() {
+                    remember(app, session.as_ref(), &request, now)?;
+                }
                 answer(app, session.as_ref(), &request, now)
             } else {
                 let denied = OAuthError::AccessDenied("The user denied the request.".into());
@@ -66,6 +69,21 @@ pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
         }
         other => follow(app, other, &form),
     }
+}
+
+/// Keeps the signed-in user's Allow for this client and scope set, so that the consent page
+/// is skipped the next time (until they forget it on the authorized-tokens page).
+fn remember(
+    app: &App,
+    session: Option<&Session>,
+    request: &AuthorizationRequest,
+    now: i64,
+) -> Result<(), HttpError> {
+    if let Some(user) = session.and_then(|s| s.user.as_ref()) {
+        let (client, scope) = (request.application_id, &request.scope);
+        app.store.remember_consent(user.id, client, scope, now)?;
+    }
+    Ok(())
 }
 
 /// Loads what the pure decision needs and asks it.
@@ -81,17 +99,24 @@ fn decide(
         None => None,
     };
     let user = session.and_then(|s| s.user.as_ref());
-    let held = match (user, &client) {
-        (Some(user), Some(client)) => app.store.held_scopes(user.id, client.id, now)?,
-        _ => Vec::new(),
+    let (held, remembered) = match (user, &client) {
+        (Some(user), Some(client)) => (
+            app.store.held_scopes(user.id, client.id, now)?,
+            app.store.remembered_scopes(user.id, client.id)?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
     let hint = hint(app, &request, user)?;
+    let prior = PriorConsent {
+        held: &held,
+        remembered: &remembered,
+    };
     let step = authorize::decide(
         &request,
         client.as_ref(),
         user.map(|u| u.auth_time),
         hint,
-        &held,
+        &prior,
         &app.settings,
         now,
     );

@@ -61,7 +61,7 @@ pub fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let fresh = app.store.immediate(|store| -> Result<_, HttpError> {
         store.set_password(user.id, &hash)?;
         store.end_user_sessions(user.id, None)?;
-        session::start(app, req, Some(&user), now)
+        session::start(app, req, &user, now)
     })?;
     eprintln!("oauthd: user {} changed their password", user.id);
     let frame = session::frame(&app.settings, Some(&fresh.session));

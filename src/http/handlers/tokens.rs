@@ -1,5 +1,6 @@
 //! `/o/authorized_tokens/...`: DOT's granted-token views, one entry per grant a client can
-//! still use (`<id>` is the grant's public id). Someone else's answers 404.
+//! still use (`<id>` is the grant's public id), and the decisions the user asked to be remembered
+//! (`remembered/<id>/`). Someone else's answers 404.
 
 use crate::http::App;
 use crate::http::paths;
@@ -12,15 +13,20 @@ use crate::store::Holder;
 /// The most tokens one page lists.
 pub const LIST_LIMIT: usize = 500;
 
-/// `GET /o/authorized_tokens/`: the user's tokens, grouped by application.
+/// `GET /o/authorized_tokens/`: the user's tokens, grouped by application, and their
+/// remembered decisions.
 pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let tokens = app
         .store
         .token_views(Holder::User(user.user.id), LIST_LIMIT)?;
+    let remembered = app.store.remembered_consents(user.user.id)?;
     let frame = user.frame(&app.settings);
     let now = app.clock.now();
-    Ok(Resp::page(200, pages::tokens_list(&frame, &tokens, now)))
+    Ok(Resp::page(
+        200,
+        pages::tokens_list(&frame, &tokens, &remembered, now),
+    ))
 }
 
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
@@ -69,4 +75,25 @@ pub fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError>
         store.revoke_grant(grant.id, app.clock.now())?;
         Ok(())
     })
+}
+
+/// `GET /o/authorized_tokens/remembered/<id>/delete/`: the forget confirmation.
+pub fn forget_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let user = session::signed_in(app, req)?;
+    let consent = app
+        .store
+        .find_remembered_consent(id, user.user.id)?
+        .ok_or_else(HttpError::not_found)?;
+    let frame = user.frame(&app.settings);
+    Ok(Resp::page(200, pages::confirm_forget(&frame, &consent)))
+}
+
+/// `POST /o/authorized_tokens/remembered/<id>/delete/`: forgets the decision; the tokens it
+/// gave stay (revoke them above), only the consent page comes back.
+pub fn forget(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+    let (user, _) = session::signed_in_form(app, req, &[])?;
+    match app.store.forget_consent(id, user.user.id)? {
+        true => Ok(Resp::redirect(paths::AUTHORIZED_TOKENS)),
+        false => Err(HttpError::not_found()),
+    }
 }
