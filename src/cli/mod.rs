@@ -12,6 +12,7 @@ mod users;
 
 use crate::clock::Clock;
 use crate::http::edge::acceptor::raise_descriptor_limit;
+use crate::http::events::SecurityEvent;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::{RunningServer, ServerConfig, StartError};
@@ -103,8 +104,34 @@ pub fn run(
         config,
         settings,
     };
-    dispatch(&path, args, &context, passwords, out).map_err(in_command(&path))
+    let target = args.0.first().filter(|w| !w.starts_with("--")).cloned();
+    dispatch(&path, args, &context, passwords, out).map_err(in_command(&path))?;
+    let command = path.join(" ");
+    if AUDITED.contains(&command.as_str()) {
+        let event = SecurityEvent::Command {
+            command: &command,
+            target: target.as_deref(),
+        };
+        event.eprint(context.settings.log_format);
+    }
+    Ok(())
 }
+
+/// The commands that change users, groups or applications: each success is a security event
+/// (`keys rotate` reports its own, with the key ids).
+const AUDITED: [&str; 11] = [
+    "user add",
+    "user passwd",
+    "user remove",
+    "user enable",
+    "user disable",
+    "group add",
+    "app add",
+    "app update",
+    "app remove",
+    "app enable",
+    "app disable",
+];
 
 /// The command's words: the first, and a second for a command with sub-commands.
 fn command_path(args: &mut Args) -> Vec<String> {

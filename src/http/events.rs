@@ -40,6 +40,13 @@ pub enum SecurityEvent<'a> {
         /// What it was done to: a user's id, or an application's or a grant's public id.
         target: &'a str,
     },
+    /// An operator changed users, groups or applications with the command line.
+    Command {
+        /// The command, e.g. `user remove`.
+        command: &'a str,
+        /// What it named: a username or a client id; none for `app add`.
+        target: Option<&'a str>,
+    },
     /// `keys rotate` made a new id_token signing key current.
     KeyRotated {
         /// The new current key.
@@ -74,6 +81,9 @@ impl SecurityEvent<'_> {
                 "admin_action",
                 json!({"action": action, "admin_id": admin_id, "target": target}),
             ),
+            SecurityEvent::Command { command, target } => {
+                ("cli_command", json!({"command": command, "target": target}))
+            }
             SecurityEvent::KeyRotated { kid, retired } => {
                 ("key_rotated", json!({"kid": kid, "retired_kid": retired}))
             }

@@ -43,7 +43,9 @@ impl Telemetry {
         match event {
             SecurityEvent::Replay { of, .. } => self.metrics.replay(*of),
             SecurityEvent::Throttled { .. } => self.metrics.login_throttled(),
-            SecurityEvent::Admin { .. } | SecurityEvent::KeyRotated { .. } => {}
+            SecurityEvent::Admin { .. }
+            | SecurityEvent::Command { .. }
+            | SecurityEvent::KeyRotated { .. } => {}
         }
         if let Some(format) = self.log.format() {
             self.log

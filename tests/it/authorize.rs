@@ -2,8 +2,8 @@
 //! consent by POST only, exact redirect URIs, PKCE, single-use codes.
 
 use crate::support::{
-    Browser, Client, Reply, TestServer, Tutorial, consent_fields, field, form_encode, post_as,
-    signed_in,
+    ADMIN_PASSWORD, Browser, Client, LOGIN, Reply, TestServer, Tutorial, consent_fields, field,
+    form_encode, get_as, login_form, open_login, post_as, rows, session_cookie, signed_in,
 };
 use std::sync::{Arc, Barrier};
 
@@ -165,6 +165,50 @@ fn the_code_flow_with_pkce_signs_in_asks_and_answers() {
         native.id
     );
     assert_eq!(s.post_form("/o/token/", &refresh, None).status, 400);
+}
+
+#[test]
+fn a_consent_posted_after_the_session_ended_keeps_the_request_through_the_login() {
+    let (t, native, browser) = world();
+    let s = &t.server;
+    let query = request_query(&native, "");
+    let page = get(s, Some(&browser), &query);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mut fields = consent_fields(&page);
+    fields.push(("allow".into(), "x".into()));
+    s.advance(1_209_600 + 1); // the default session_expire_seconds, and one more
+
+    let reply = post_as(s, &browser, AUTHORIZE, &encode(&fields));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply.header("Location").expect("to the login");
+    let next = location
+        .strip_prefix(&format!("{LOGIN}?next="))
+        .map(|n| serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("n={n}")))
+        .expect("the login with next")
+        .unwrap()
+        .remove(0)
+        .1;
+    assert_eq!(
+        next,
+        format!("{AUTHORIZE}?{query}"),
+        "the same request, nothing else"
+    );
+    assert_eq!(rows(s, "authorization_codes"), 0, "nothing was decided");
+
+    let (_, anonymous) = open_login(s, &next);
+    let form = login_form(&anonymous.csrf, "admin", ADMIN_PASSWORD, &next);
+    let login = post_as(s, &anonymous, LOGIN, &form);
+    assert_eq!(login.status, 303, "{}", login.body);
+    assert_eq!(login.header("Location"), Some(next.as_str()));
+    let again = get_as(s, &session_cookie(&login), &next);
+    assert_eq!(again.status, 200, "{}", again.body);
+    let asked = consent_fields(&again);
+    for (name, value) in [("client_id", native.id.as_str()), ("state", "st=1")] {
+        assert!(
+            asked.iter().any(|(k, v)| k == name && v == value),
+            "{name}: {asked:?}"
+        );
+    }
 }
 
 #[test]

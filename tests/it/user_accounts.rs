@@ -144,6 +144,14 @@ fn user_remove_ends_their_tokens_and_sessions_and_leaves_their_apps_without_owne
         out.trim(),
         "removed user alice with their sessions and tokens; 2 applications now have no owner"
     );
+    let event = err
+        .lines()
+        .find(|l| l.contains(" security "))
+        .unwrap_or(&err);
+    assert!(
+        event.ends_with(" security cli_command command=\"user remove\" target=\"alice\""),
+        "one security event line: {err}"
+    );
     assert_eq!(s.store().find_user_by_username("alice").unwrap(), None);
     assert_eq!(introspect(&t, &access), json!({"active": false}));
     assert_eq!(introspect(&t, &refresh), json!({"active": false}));
@@ -161,6 +169,7 @@ fn user_remove_ends_their_tokens_and_sessions_and_leaves_their_apps_without_owne
     let (code, out, err) = s.cli(&["user", "remove", "alice"], "");
     assert_eq!((code, out.as_str()), (1, ""));
     assert!(err.contains("no user alice"), "{err}");
+    assert!(!err.contains(" security "), "a failure is no event: {err}");
     assert_eq!(s.cli(&["user", "remove"], "").0, 2);
 }
 

@@ -47,12 +47,19 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 /// `POST /o/authorize/`: the consent form. CSRF, then every field checked again as if new
 /// (a tampered client, redirect URI, scope or response type does not pass); then Allow or Deny.
+/// Without a session (it expired while the page was open) it is a new request: to the login.
 pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = req
         .params(false)
         .map_err(|_| HttpError::bad_request("The form could not be read."))?;
     let now = app.clock.now();
     let session = session::current(app, req, now)?;
+    if session.is_none() {
+        // The session ended while the consent page was open: nothing is decided, and the same
+        // request goes through the login and back to the consent page.
+        let (step, _) = decide(app, &form, None, now)?;
+        return follow(app, step, &form);
+    }
     session::check_csrf(session.as_ref(), form.get(CSRF_FIELD))?;
     let (step, _) = decide(app, &form, session.as_ref(), now)?;
     match step {
