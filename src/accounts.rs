@@ -4,14 +4,14 @@
 use crate::model::FieldErrors;
 
 /// The shortest password accepted (Django's MinimumLengthValidator).
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 8;
 /// The longest email address (RFC 5321 §4.5.3.1.3 path limit, as Django's EmailField).
 const MAX_EMAIL_CHARS: usize = 254;
 /// The longest display name (Django's name fields).
-pub const MAX_NAME_CHARS: usize = 150;
+pub(crate) const MAX_NAME_CHARS: usize = 150;
 
 /// Django's username rule: 1 to 150 letters, digits and `@.+-_`.
-pub fn is_valid_username(name: &str) -> bool {
+pub(crate) fn is_valid_username(name: &str) -> bool {
     let count = name.chars().count();
     (1..=150).contains(&count)
         && name
@@ -21,7 +21,7 @@ pub fn is_valid_username(name: &str) -> bool {
 
 /// An email address is optional; one that is given needs a local part, an `@` and a dotted
 /// domain, and no whitespace (the shape Django's EmailValidator checks, without its regexes).
-pub fn is_valid_email(email: &str) -> bool {
+pub(crate) fn is_valid_email(email: &str) -> bool {
     email.is_empty()
         || (email.chars().count() <= MAX_EMAIL_CHARS
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -36,12 +36,12 @@ pub fn is_valid_email(email: &str) -> bool {
 
 /// A display name is optional; one that is given is at most [`MAX_NAME_CHARS`] characters,
 /// none of them a control character (it becomes the id_token's `name` claim).
-pub fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     name.chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control)
 }
 
 /// The username's, the email's and the display name's problems.
-pub fn check_new_user(username: &str, email: &str, name: &str) -> FieldErrors {
+pub(crate) fn check_new_user(username: &str, email: &str, name: &str) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if !is_valid_username(username) {
         errors.add(
@@ -64,7 +64,7 @@ pub fn check_new_user(username: &str, email: &str, name: &str) -> FieldErrors {
 }
 
 /// Why `password` is refused, if it is.
-pub fn password_problem(password: &str) -> Option<String> {
+pub(crate) fn password_problem(password: &str) -> Option<String> {
     (password.chars().count() < MIN_PASSWORD_CHARS).then(|| {
         format!(
             "This password is too short. It must contain at least {MIN_PASSWORD_CHARS} characters."
@@ -74,7 +74,7 @@ pub fn password_problem(password: &str) -> Option<String> {
 
 /// Why a new password, typed twice, is refused, if it is: the account rules, then the two
 /// typings must match.
-pub fn new_password_problem(password: &str, again: &str) -> Option<String> {
+pub(crate) fn new_password_problem(password: &str, again: &str) -> Option<String> {
     password_problem(password)
         .or_else(|| (password != again).then(|| "The two password fields didn't match.".to_owned()))
 }

@@ -2,9 +2,8 @@
 //! SQLite file, modelled on Django OAuth Toolkit.
 //!
 //! Embed it: [`RunningServer::start`] on `127.0.0.1:0`, read [`RunningServer::addr`], and
-//! [`RunningServer::shutdown`] when done. Resource endpoints of an embedding program can reuse
-//! the bearer guard [`http::bearer::authorize`] with DOT's permission classes
-//! ([`oauth::scope::Requirement`]).
+//! [`RunningServer::shutdown`] when done. Items meant only for the crate are `pub(crate)`; the
+//! rest is what the command line, the tests and an embedding program use.
 //!
 //! ```
 //! use oauthd::{Clock, RunningServer, ServerConfig, Settings};
@@ -49,5 +48,5 @@ pub mod settings;
 pub mod store;
 
 pub use clock::Clock;
-pub use http::server::{RunningServer, ServerConfig, StartError, Stopper};
+pub use http::server::{RunningServer, ServerConfig, StartError};
 pub use settings::Settings;

@@ -56,7 +56,7 @@ impl GrantType {
     ];
 
     /// The name used on the command line, in forms and in the database (DOT's choice values).
-    pub fn cli_name(self) -> &'static str {
+    pub(crate) fn cli_name(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization-code",
             GrantType::Implicit => "implicit",
@@ -67,7 +67,7 @@ impl GrantType {
 
     /// The name on the wire: the token request's `grant_type` and the metadata's
     /// `grant_types_supported` (RFC 6749 §4, RFC 7591 §2).
-    pub fn wire_name(self) -> &'static str {
+    pub(crate) fn wire_name(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::Implicit => "implicit",
@@ -77,12 +77,12 @@ impl GrantType {
     }
 
     /// Parses the command-line and database name.
-    pub fn from_cli_name(text: &str) -> Option<GrantType> {
+    pub(crate) fn from_cli_name(text: &str) -> Option<GrantType> {
         GrantType::ALL.into_iter().find(|g| g.cli_name() == text)
     }
 
     /// Parses the wire name.
-    pub fn from_wire_name(text: &str) -> Option<GrantType> {
+    pub(crate) fn from_wire_name(text: &str) -> Option<GrantType> {
         GrantType::ALL.into_iter().find(|g| g.wire_name() == text)
     }
 }
@@ -170,7 +170,7 @@ pub struct User {
 
 /// A form's problems, each with the field it belongs to, in the order found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(pub Vec<(&'static str, String)>);
+pub(crate) struct FieldErrors(pub Vec<(&'static str, String)>);
 
 impl FieldErrors {
     /// Every message for `field`, joined, if it has any.
@@ -288,7 +288,7 @@ impl RefreshToken {
     }
 
     /// Not expired, its client enabled and its user active, whether retired or not.
-    pub fn is_unexpired_and_held(&self, now: i64, lifetime: Option<i64>) -> bool {
+    pub(crate) fn is_unexpired_and_held(&self, now: i64, lifetime: Option<i64>) -> bool {
         self.holders_active && self.expires(lifetime).is_none_or(|exp| now < exp)
     }
 }

@@ -17,7 +17,7 @@ const TOKEN_BYTES: usize = 32;
 
 /// The operating system's random source failed; nothing can be issued safely.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RandomError(pub String);
+pub(crate) struct RandomError(pub String);
 
 impl fmt::Display for RandomError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -28,7 +28,7 @@ impl fmt::Display for RandomError {
 impl std::error::Error for RandomError {}
 
 /// The SHA-256 of a credential: what the database keeps instead of the credential.
-pub type Digest32 = [u8; 32];
+pub(crate) type Digest32 = [u8; 32];
 
 /// A credential in clear, as handed to a client once. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub struct Secret(String);
 
 impl Secret {
     /// The clear text, for the one response that hands it out.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
@@ -53,7 +53,7 @@ impl fmt::Debug for Secret {
 }
 
 /// A fresh access token, refresh token or code: 256 random bits, URL-safe base64 (43 characters).
-pub fn random_token() -> Result<Secret, RandomError> {
+pub(crate) fn random_token() -> Result<Secret, RandomError> {
     let mut bytes = [0u8; TOKEN_BYTES];
     SysRng
         .try_fill_bytes(&mut bytes)
@@ -69,7 +69,7 @@ pub(crate) fn looks_like_token(text: &str) -> bool {
 }
 
 /// A fresh client secret of `length` URL-safe characters (6 random bits each).
-pub fn random_secret(length: usize) -> Result<Secret, RandomError> {
+pub(crate) fn random_secret(length: usize) -> Result<Secret, RandomError> {
     let mut bytes = vec![0u8; length.div_ceil(4) * 3];
     SysRng
         .try_fill_bytes(&mut bytes)
@@ -80,10 +80,10 @@ pub fn random_secret(length: usize) -> Result<Secret, RandomError> {
 }
 
 /// The length of a generated client_id (as DOT's, 40 characters).
-pub const CLIENT_ID_LENGTH: usize = 40;
+pub(crate) const CLIENT_ID_LENGTH: usize = 40;
 
 /// A new client's id and, for a confidential client, its secret of `secret_length` characters.
-pub fn new_client_credentials(
+pub(crate) fn new_client_credentials(
     client_type: ClientType,
     secret_length: usize,
 ) -> Result<(Secret, Option<Secret>), RandomError> {
@@ -101,7 +101,7 @@ pub fn digest(credential: &str) -> Digest32 {
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
@@ -139,7 +139,7 @@ fn argon2_into(
 }
 
 /// Hashes a password with argon2id (m = 19 MiB, t = 2, p = 1) into a PHC string.
-pub fn hash_password(password: &str) -> Result<String, RandomError> {
+pub(crate) fn hash_password(password: &str) -> Result<String, RandomError> {
     let failed = |e: &dyn fmt::Display| RandomError(e.to_string());
     let mut salt = [0u8; SALT_BYTES];
     SysRng.try_fill_bytes(&mut salt).map_err(|e| failed(&e))?;
@@ -197,7 +197,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// A well-formed argon2id hash with the production parameters whose digest is random bytes,
 /// so no known password matches it. Checking a login for an unknown user against it costs
 /// what a wrong password costs (no user enumeration by timing).
-pub const DECOY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$3n5Rh/gSmKxM3c4b3sEPiw$Pm9kQ3PgnAAO2qO6G3Ykz8jDsL+zXwRM0QWw0bcP3Go";
+pub(crate) const DECOY_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$3n5Rh/gSmKxM3c4b3sEPiw$Pm9kQ3PgnAAO2qO6G3Ykz8jDsL+zXwRM0QWw0bcP3Go";
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// When the approval page is shown (DOT's REQUEST_APPROVAL_PROMPT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ApprovalPrompt {
+pub(crate) enum ApprovalPrompt {
     /// Always ask.
     Force,
     /// Skip when the user already holds a valid token covering the request.
@@ -31,7 +31,7 @@ pub enum Durability {
 /// Which clients must use PKCE (RFC 9700 §2.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PkceRequired {
+pub(crate) enum PkceRequired {
     /// Public clients must send an S256 challenge.
     Public,
     /// Every client must send an S256 challenge.
@@ -108,7 +108,7 @@ pub struct Settings {
     /// (a lost response) instead of counting as a replay; 0: never.
     pub refresh_token_grace_period_seconds: i64,
     /// Default approval prompt behaviour.
-    pub request_approval_prompt: ApprovalPrompt,
+    pub(crate) request_approval_prompt: ApprovalPrompt,
     /// Schemes a redirect URI may use.
     pub allowed_redirect_uri_schemes: Vec<String>,
     /// Length in characters of a generated client secret.
@@ -126,7 +126,7 @@ pub struct Settings {
     /// when unset: the server then uses `http://<its address>`.
     pub issuer: Option<String>,
     /// Which clients must send an S256 PKCE challenge.
-    pub pkce_required: PkceRequired,
+    pub(crate) pkce_required: PkceRequired,
     /// The name the pages show (title and header), standing in for DOT's template overrides.
     pub site_name: String,
     /// Scopes only an administrator may allow an application: the self-service pages do not
@@ -144,9 +144,9 @@ pub struct Settings {
     /// Connections served at once; one more gets a quick 503.
     pub max_connections: usize,
     /// Peers whose X-Forwarded-For and X-Forwarded-Proto are believed.
-    pub trusted_proxies: TrustedProxies,
+    pub(crate) trusted_proxies: TrustedProxies,
     /// The access log's format.
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// Whether the access log is written at all (off when a proxy in front keeps one).
     pub access_log: bool,
     /// Whether `GET /metrics` answers (Prometheus text); off, it is a 404.
@@ -176,7 +176,7 @@ impl std::error::Error for SettingsError {}
 
 /// The OpenID Connect scopes (Core §5.4, §11), known without configuration, with the words the
 /// consent page uses for them; a `scopes` entry of the same name replaces the words.
-pub const OPENID_SCOPES: [(&str, &str); 4] = [
+pub(crate) const OPENID_SCOPES: [(&str, &str); 4] = [
     ("openid", "Sign you in to it with your account here"),
     ("profile", "See your username and your name"),
     ("email", "See your email address"),
@@ -210,7 +210,7 @@ const MAX_SWEEP_INTERVAL: u64 = 604_800;
 
 impl Settings {
     /// Whether users reach oauthd over https (cookies are then `Secure`).
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.public_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https")

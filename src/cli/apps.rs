@@ -140,7 +140,7 @@ pub fn add_app(
 /// `app update CLIENT_ID ...`: the flags of `app add`, each given one replacing its field
 /// (the others stay), checked by the same rules. Turning public drops the secret; turning
 /// confidential makes one, printed once.
-pub fn update_app(
+pub(crate) fn update_app(
     mut args: Args,
     store: &Store,
     settings: &Settings,
@@ -268,7 +268,11 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
 }
 
 /// `app remove CLIENT_ID`: deletes the app with its grants and tokens.
-pub fn remove_app(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn remove_app(
+    mut args: Args,
+    store: &Store,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let client_id = args.word("CLIENT_ID")?;
     args.done()?;
     match store.find_app_by_client_id(&client_id)? {

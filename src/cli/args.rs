@@ -3,7 +3,7 @@
 use super::{CliError, usage};
 
 /// Arguments left to read, with helpers for flags and their values.
-pub struct Args(pub Vec<String>);
+pub(crate) struct Args(pub Vec<String>);
 
 impl Args {
     /// Removes `--name VALUE` (or `--name=VALUE`) wherever it appears; repeated uses are collected.

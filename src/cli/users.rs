@@ -51,7 +51,7 @@ pub fn add_user(
 
 /// `user enable|disable USERNAME` and `app enable|disable CLIENT_ID`: `set` flips the flag
 /// of the named record and says whether there was one.
-pub fn toggle(
+pub(crate) fn toggle(
     mut args: Args,
     what: &str,
     on: bool,
@@ -181,7 +181,11 @@ fn read_new_password(source: PasswordSource<'_>) -> Result<String, CliError> {
 }
 
 /// `group add NAME [--member USERNAME]...`, in one transaction.
-pub fn add_group(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn add_group(
+    mut args: Args,
+    store: &Store,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let members = args.values("--member")?;
     let name = args.word("NAME")?;
     args.done()?;

@@ -20,7 +20,7 @@ const MAX_PATH_CHARS: usize = 200;
 /// How lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// `2026-11-30T05:03:10.123Z 127.0.0.1 "GET /o/token/" 200 57 0.412ms`
     Text,
     /// One JSON object per line.
@@ -29,7 +29,7 @@ pub enum LogFormat {
 
 /// One answered request.
 #[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// The client's address (a trusted proxy's client, or the peer).
     pub client: IpAddr,
     /// The method; `-` when the request was refused before it had one.
@@ -46,7 +46,7 @@ pub struct Entry<'a> {
 
 /// The log's sending side, shared by every connection of a server.
 #[derive(Debug, Default)]
-pub struct AccessLog {
+pub(crate) struct AccessLog {
     /// The format and the writer's queue; `None` when the log is off.
     writer: Option<(LogFormat, SyncSender<String>)>,
     dropped: AtomicU64,

@@ -1,5 +1,5 @@
 //! RFC 6750 bearer-token guard for resource endpoints, with DOT's permission classes as
-//! [`Requirement`]s. Handlers and embedding programs call [`authorize`].
+//! [`Requirement`]s. The resource handlers call [`authorize`].
 
 use crate::http::App;
 use crate::http::request::{BearerHeader, Req};
@@ -15,7 +15,7 @@ const REALM: &str = "Bearer realm=\"oauthd\"";
 /// 401 with a bare `Bearer` challenge when no token was sent; 401 with
 /// `error="invalid_token"` when it is malformed, unknown, revoked or expired; 403 with
 /// `error="insufficient_scope"` naming the scopes needed (RFC 6750 §3.1).
-pub fn authorize(
+pub(crate) fn authorize(
     app: &App,
     req: &Req,
     requirement: &Requirement,
@@ -51,7 +51,7 @@ pub fn authorize(
 }
 
 /// 401 with `error="invalid_token"` and `description` (RFC 6750 §3.1).
-pub fn invalid_token(description: &str) -> HttpError {
+pub(crate) fn invalid_token(description: &str) -> HttpError {
     HttpError::Bearer {
         status: 401,
         challenge: format!("{REALM}, error=\"invalid_token\", error_description=\"{description}\""),

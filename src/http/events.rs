@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 /// Something an operator must be able to find in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecurityEvent<'a> {
+pub(crate) enum SecurityEvent<'a> {
     /// A retired refresh token or a used code was presented again: its grant (every token of
     /// the family) was revoked.
     Replay {
@@ -95,7 +95,7 @@ impl SecurityEvent<'_> {
     }
 
     /// Writes the event's line to standard error now: for commands run outside a server.
-    pub fn eprint(&self, format: LogFormat) {
+    pub(crate) fn eprint(&self, format: LogFormat) {
         eprint!("{}", self.line(format, None, SystemTime::now()));
     }
 

@@ -24,7 +24,7 @@ pub const FREE_TRIES_PER_CLIENT: u32 = 5;
 /// Failed tries a client address gets before it is slowed (it may serve many users).
 pub const FREE_TRIES_PER_ADDRESS: u32 = 20;
 /// The longest wait between tries, in seconds.
-pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
+pub(crate) const MAX_WAIT_SECONDS: i64 = 15 * 60;
 /// Entries kept before quiet ones are pruned, so that the table stays small.
 const PRUNE_ABOVE: usize = 10_000;
 /// Seconds between prunings: each one walks the whole table under the lock every check needs.
@@ -88,7 +88,7 @@ struct Tries {
 
 /// Recent tries. Usernames and client ids are kept only as a hash.
 #[derive(Debug, Default)]
-pub struct LoginLimiter {
+pub(crate) struct LoginLimiter {
     tries: Mutex<HashMap<Key, Tries>>,
     /// When the table was last pruned.
     pruned_at: AtomicI64,
@@ -99,7 +99,7 @@ pub struct LoginLimiter {
 /// One try in flight. Dropped, it is counted as failed; [`Attempt::passed`] says it was not.
 #[must_use = "a try that passed must say so, or it is counted as failed"]
 #[derive(Debug)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     limiter: &'a LoginLimiter,
     subject: Subject<'a>,
     address: Option<IpAddr>,
@@ -124,7 +124,7 @@ impl Drop for Attempt<'_> {
 
 impl LoginLimiter {
     /// An empty limiter that reports throttling to `telemetry`.
-    pub fn reporting_to(telemetry: Arc<Telemetry>) -> LoginLimiter {
+    pub(crate) fn reporting_to(telemetry: Arc<Telemetry>) -> LoginLimiter {
         LoginLimiter {
             telemetry,
             ..LoginLimiter::default()

@@ -46,7 +46,7 @@ impl Issuance {
 
 /// What was presented twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replay {
+pub(crate) enum Replay {
     /// A retired refresh token.
     RefreshToken,
     /// A used authorization code.
@@ -65,7 +65,7 @@ impl Replay {
 
 /// Every counter of one server.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Answered requests by (route pattern, status).
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     /// Requests per latency bucket (not cumulative), the last for above every bound.

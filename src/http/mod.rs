@@ -12,12 +12,12 @@ pub mod paths;
 pub mod proxy;
 pub mod request;
 pub mod response;
-pub mod routes;
-pub mod secret_handoff;
+pub(crate) mod routes;
+pub(crate) mod secret_handoff;
 pub mod server;
 pub mod session;
 mod sweeper;
-pub mod telemetry;
+pub(crate) mod telemetry;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 /// What a handler works with: the settings, this worker's own database connection and the
 /// clock.
-pub struct App {
+pub(crate) struct App {
     /// Validated settings, shared by all workers.
     pub settings: Arc<Settings>,
     /// This worker's connection.

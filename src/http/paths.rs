@@ -11,9 +11,9 @@ pub const AUTHORIZE: &str = "/o/authorize/";
 /// The token endpoint (RFC 6749 §3.2).
 pub const TOKEN: &str = "/o/token/";
 /// The revocation endpoint (RFC 7009).
-pub const REVOKE_TOKEN: &str = "/o/revoke_token/";
+pub(crate) const REVOKE_TOKEN: &str = "/o/revoke_token/";
 /// The revocation endpoint under its hyphenated name, which DOT also answers.
-pub const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
+pub(crate) const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
 /// The introspection endpoint (RFC 7662).
 pub const INTROSPECT: &str = "/o/introspect/";
 
@@ -21,83 +21,83 @@ pub const INTROSPECT: &str = "/o/introspect/";
 // names them.
 
 /// OpenID Connect Discovery 1.0 §4: the provider's configuration for an issuer at the root.
-pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub(crate) const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 /// DOT's path for the same configuration (`oidc-connect-discovery-info`), with its trailing
 /// slash.
-pub const DOT_OPENID_CONFIGURATION: &str = "/o/.well-known/openid-configuration/";
+pub(crate) const DOT_OPENID_CONFIGURATION: &str = "/o/.well-known/openid-configuration/";
 /// RFC 8414 §3: the authorization server's metadata.
-pub const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
+pub(crate) const OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
 /// The public signing keys as a JWK Set (RFC 7517 §5; DOT's `jwks-info`).
 pub const JWKS: &str = "/o/.well-known/jwks.json";
 /// The UserInfo endpoint (OpenID Connect Core 1.0 §5.3; DOT's `user-info`).
-pub const USERINFO: &str = "/o/userinfo/";
+pub(crate) const USERINFO: &str = "/o/userinfo/";
 /// RP-Initiated Logout 1.0: a client sends the user here to end their session (DOT's
 /// `rp-initiated-logout`).
-pub const RP_INITIATED_LOGOUT: &str = "/o/logout/";
+pub(crate) const RP_INITIATED_LOGOUT: &str = "/o/logout/";
 
 // Django's accounts pages and the site.
 
 /// The signed-in home page; where a `next` that is not a local path leads.
-pub const HOME: &str = "/";
+pub(crate) const HOME: &str = "/";
 /// The login page; pages send anonymous users here with `next=`.
 pub const LOGIN: &str = "/accounts/login/";
 /// Logging out (POST); it leads back to [`LOGIN`].
-pub const LOGOUT: &str = "/accounts/logout/";
+pub(crate) const LOGOUT: &str = "/accounts/logout/";
 /// A signed-in user changes their own password (Django's `password_change`).
 pub const PASSWORD_CHANGE: &str = "/accounts/password_change/";
 /// oauthd's stylesheet.
-pub const STYLESHEET: &str = "/static/oauthd.css";
+pub(crate) const STYLESHEET: &str = "/static/oauthd.css";
 /// A deployment's `custom_css`, linked after oauthd's stylesheet.
-pub const CUSTOM_STYLESHEET: &str = "/static/custom.css";
+pub(crate) const CUSTOM_STYLESHEET: &str = "/static/custom.css";
 /// Liveness for load balancers and supervisors.
-pub const HEALTH: &str = "/health";
+pub(crate) const HEALTH: &str = "/health";
 /// The Prometheus metrics, when the `metrics` setting is on.
-pub const METRICS: &str = "/metrics";
+pub(crate) const METRICS: &str = "/metrics";
 
 // The self-service pages (DOT's application and granted-token views) and the admin.
 
 /// The user's applications; `<id>/` below it is one app's page, `<id>/<action>/` its actions.
-pub const APPLICATIONS: &str = "/o/applications/";
+pub(crate) const APPLICATIONS: &str = "/o/applications/";
 /// Registering an application.
 pub const REGISTER: &str = "/o/applications/register/";
 /// The tokens the user granted; `<id>/delete/` below it revokes one.
-pub const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
+pub(crate) const AUTHORIZED_TOKENS: &str = "/o/authorized_tokens/";
 /// The granted tokens under the hyphenated name, which DOT also answers.
-pub const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
+pub(crate) const AUTHORIZED_TOKENS_HYPHEN: &str = "/o/authorized-tokens/";
 /// The decisions a user asked to be remembered; `<id>/delete/` below it forgets one.
-pub const REMEMBERED_CONSENTS: &str = "/o/authorized_tokens/remembered/";
+pub(crate) const REMEMBERED_CONSENTS: &str = "/o/authorized_tokens/remembered/";
 /// The admin page.
 pub const ADMIN: &str = "/o/admin/";
 /// The "make a user" form posts here; `<id>/enable/`, `<id>/disable/` and `<id>/password/`
 /// below it.
-pub const ADMIN_USERS: &str = "/o/admin/users/";
+pub(crate) const ADMIN_USERS: &str = "/o/admin/users/";
 /// `<id>/enable/` and `<id>/disable/` below it: the administrator's switch of an app.
-pub const ADMIN_APPS: &str = "/o/admin/apps/";
+pub(crate) const ADMIN_APPS: &str = "/o/admin/apps/";
 /// `<id>/revoke/` below it: the confirmation (GET) and revocation (POST) of anyone's token.
-pub const ADMIN_TOKENS: &str = "/o/admin/tokens/";
+pub(crate) const ADMIN_TOKENS: &str = "/o/admin/tokens/";
 
 // The resource API of DOT's DRF tutorial.
 
 /// The API's greeting for any valid token.
-pub const API_HELLO: &str = "/api/hello";
+pub(crate) const API_HELLO: &str = "/api/hello";
 /// The users; `<id>/` below it is one user.
-pub const USERS: &str = "/users/";
+pub(crate) const USERS: &str = "/users/";
 /// The groups; `<id>/` below it is one group.
-pub const GROUPS: &str = "/groups/";
+pub(crate) const GROUPS: &str = "/groups/";
 
 /// The last segment of a path that carries an id: what it does to the row.
 pub mod action {
     /// An application's update form.
-    pub const UPDATE: &str = "update";
+    pub(crate) const UPDATE: &str = "update";
     /// An application's delete confirmation, a granted token's revoke confirmation, or a
     /// remembered decision's forget confirmation.
     pub const DELETE: &str = "delete";
     /// A new secret for an application, and the page that shows it once.
-    pub const SECRET: &str = "secret";
+    pub(crate) const SECRET: &str = "secret";
     /// The admin enables a user or an app.
-    pub const ENABLE: &str = "enable";
+    pub(crate) const ENABLE: &str = "enable";
     /// The admin disables a user or an app.
-    pub const DISABLE: &str = "disable";
+    pub(crate) const DISABLE: &str = "disable";
     /// The admin revokes a token.
     pub const REVOKE: &str = "revoke";
     /// The admin sets a user's password.
@@ -110,27 +110,27 @@ pub fn application(id: &str) -> String {
 }
 
 /// An application's update form.
-pub fn application_update(id: &str) -> String {
+pub(crate) fn application_update(id: &str) -> String {
     with_id(APPLICATIONS, id, action::UPDATE)
 }
 
 /// An application's delete confirmation (GET) and deletion (POST).
-pub fn application_delete(id: &str) -> String {
+pub(crate) fn application_delete(id: &str) -> String {
     with_id(APPLICATIONS, id, action::DELETE)
 }
 
 /// A new secret for an application (POST); with a handle, the page that shows it once (GET).
-pub fn application_secret(id: &str) -> String {
+pub(crate) fn application_secret(id: &str) -> String {
     with_id(APPLICATIONS, id, action::SECRET)
 }
 
 /// The page that shows, once, the secret kept under `handle` (POST-redirect-GET).
-pub fn application_secret_shown(id: &str, handle: &str) -> String {
+pub(crate) fn application_secret_shown(id: &str, handle: &str) -> String {
     format!("{}?{SECRET_HANDLE}={handle}", application_secret(id))
 }
 
 /// The query parameter of [`application_secret_shown`].
-pub const SECRET_HANDLE: &str = "handle";
+pub(crate) const SECRET_HANDLE: &str = "handle";
 
 /// A granted token's revoke confirmation (GET) and revocation (POST).
 pub fn revoke_token(id: &str) -> String {
@@ -138,27 +138,27 @@ pub fn revoke_token(id: &str) -> String {
 }
 
 /// A remembered decision's forget confirmation (GET) and forgetting (POST).
-pub fn forget_consent(id: i64) -> String {
+pub(crate) fn forget_consent(id: i64) -> String {
     with_id(REMEMBERED_CONSENTS, id, action::DELETE)
 }
 
 /// The admin enables (`enable`) or disables a user (POST).
-pub fn admin_user_switch(id: i64, enable: bool) -> String {
+pub(crate) fn admin_user_switch(id: i64, enable: bool) -> String {
     with_id(ADMIN_USERS, id, switch(enable))
 }
 
 /// The admin sets a user's password (POST).
-pub fn admin_user_password(id: i64) -> String {
+pub(crate) fn admin_user_password(id: i64) -> String {
     with_id(ADMIN_USERS, id, action::PASSWORD)
 }
 
 /// The admin enables (`enable`) or disables an app (POST).
-pub fn admin_app_switch(id: &str, enable: bool) -> String {
+pub(crate) fn admin_app_switch(id: &str, enable: bool) -> String {
     with_id(ADMIN_APPS, id, switch(enable))
 }
 
 /// The admin's confirmation (GET) and revocation (POST) of a token.
-pub fn admin_token_revoke(id: &str) -> String {
+pub(crate) fn admin_token_revoke(id: &str) -> String {
     with_id(ADMIN_TOKENS, id, action::REVOKE)
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 /// The addresses and ranges whose forwarding headers are believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub(crate) struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     /// Reads a list of addresses (`10.0.0.1`, `::1`) and CIDR ranges (`10.0.0.0/8`); the
@@ -55,7 +55,7 @@ impl TrustedProxies {
 
     /// Whether the client reached the proxy over https: the last `X-Forwarded-Proto` entry
     /// (the nearest proxy's), believed only from a trusted peer.
-    pub fn forwarded_https(&self, peer: IpAddr, forwarded_proto: Option<&str>) -> bool {
+    pub(crate) fn forwarded_https(&self, peer: IpAddr, forwarded_proto: Option<&str>) -> bool {
         self.trusts(peer)
             && forwarded_proto
                 .and_then(|value| value.rsplit(',').next())

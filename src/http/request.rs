@@ -8,11 +8,11 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// The largest request body read: bigger ones are refused by Content-Length before reading.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Why a body or a credential header could not be used; each endpoint renders it in its own format.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     /// The body is over [`MAX_BODY_BYTES`] (413).
     TooLarge,
     /// The content type is not one this endpoint reads (415).
@@ -62,7 +62,7 @@ pub struct Req {
     /// The Accept header names `text/html`: a browser, which gets error pages, not JSON.
     pub prefers_html: bool,
     /// The body, or why it was not read.
-    pub body: Result<Vec<u8>, RequestError>,
+    pub(crate) body: Result<Vec<u8>, RequestError>,
     /// The client's address: the peer's, or the one a trusted proxy forwarded.
     pub remote: Option<IpAddr>,
     /// The client reached a trusted proxy over https (X-Forwarded-Proto).
@@ -94,7 +94,7 @@ impl fmt::Debug for Req {
 
 /// Whether an Accept header (RFC 9110 §12.5.1) names `text/html` with a quality above zero,
 /// as browsers' do; `*/*` alone does not count, so API clients keep their JSON.
-pub fn prefers_html(accept: Option<&str>) -> bool {
+pub(crate) fn prefers_html(accept: Option<&str>) -> bool {
     accept.unwrap_or_default().split(',').any(|range| {
         let mut parts = range.split(';').map(str::trim);
         let is_html = parts
@@ -112,7 +112,7 @@ pub fn prefers_html(accept: Option<&str>) -> bool {
 
 /// What the Authorization header says about a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BearerHeader<'a> {
+pub(crate) enum BearerHeader<'a> {
     /// No Bearer credentials were sent.
     Absent,
     /// A well-formed token.
@@ -124,7 +124,7 @@ pub enum BearerHeader<'a> {
 /// Parameters of a form or JSON body, each name at most once (RFC 6749 §3.1).
 /// `Debug` shows the names only: values include passwords, secrets and tokens.
 #[derive(Default, Clone, PartialEq, Eq)]
-pub struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl fmt::Debug for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,13 +171,13 @@ impl Params {
 impl Req {
     /// The body as parameters: form-encoded always; JSON (an object of strings) only when
     /// `accept_json` is set. An empty body with no content type is an empty form.
-    pub fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
+    pub(crate) fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
         self.body_params(accept_json, &[])
     }
 
     /// A page's form body (form-encoded only), where the names in `lists` may repeat
     /// (a group of checkboxes); every other name at most once.
-    pub fn page_form(&self, lists: &[&str]) -> Result<Params, RequestError> {
+    pub(crate) fn page_form(&self, lists: &[&str]) -> Result<Params, RequestError> {
         self.body_params(false, lists)
     }
 
@@ -199,7 +199,7 @@ impl Req {
     }
 
     /// The query string's parameters (each name at most once).
-    pub fn query_params(&self) -> Result<Params, RequestError> {
+    pub(crate) fn query_params(&self) -> Result<Params, RequestError> {
         parse_form(self.query.as_bytes(), &[])
     }
 
@@ -215,7 +215,7 @@ impl Req {
 
     /// RFC 6749 §2.3.1 HTTP Basic client credentials: `None` without a Basic header; both parts
     /// are form-urldecoded after base64.
-    pub fn basic_credentials(&self) -> Result<Option<(String, String)>, RequestError> {
+    pub(crate) fn basic_credentials(&self) -> Result<Option<(String, String)>, RequestError> {
         let Some(encoded) = self
             .authorization
             .as_deref()
@@ -237,7 +237,7 @@ impl Req {
     }
 
     /// RFC 6750 §2.1: the token of an `Authorization: Bearer` header.
-    pub fn bearer_token(&self) -> BearerHeader<'_> {
+    pub(crate) fn bearer_token(&self) -> BearerHeader<'_> {
         match self
             .authorization
             .as_deref()

@@ -11,7 +11,7 @@ use serde_json::json;
 
 /// A response ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resp {
+pub(crate) struct Resp {
     /// HTTP status code.
     pub status: u16,
     /// Headers beyond the ones every response gets.
@@ -33,7 +33,7 @@ impl Resp {
     }
 
     /// A JSON body that must not be cached: tokens and token metadata (RFC 6749 §5.1).
-    pub fn json_no_store<T: Serialize>(status: u16, value: &T) -> Resp {
+    pub(crate) fn json_no_store<T: Serialize>(status: u16, value: &T) -> Resp {
         Resp::json(status, value).with_header("Pragma", "no-cache")
     }
 
@@ -84,11 +84,11 @@ impl Resp {
 /// The Content-Security-Policy of every page: own stylesheet only, no scripts, never framed.
 /// No `form-action`: browsers apply it to the redirects that follow a POST (login, then the
 /// authorization endpoint, then the client), so it would block the return to the client.
-pub const PAGE_CSP: &str =
+pub(crate) const PAGE_CSP: &str =
     "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers on every response: nothing is cached, nothing sniffed, nothing framed.
-pub const COMMON_HEADERS: [(&str, &str); 3] = [
+pub(crate) const COMMON_HEADERS: [(&str, &str); 3] = [
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -96,7 +96,7 @@ pub const COMMON_HEADERS: [(&str, &str); 3] = [
 
 /// Everything a handler can fail with, rendered in the format of the endpoint it came from.
 #[derive(Debug)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     /// An OAuth endpoint's error (RFC 6749 §5.2 JSON).
     OAuth(OAuthError),
     /// An OAuth endpoint's unreadable request: `invalid_request` with the request error's status.
@@ -175,7 +175,7 @@ impl HttpError {
     }
 
     /// A page's 400 with one sentence for the user.
-    pub fn bad_request(message: &str) -> HttpError {
+    pub(crate) fn bad_request(message: &str) -> HttpError {
         HttpError::Page {
             status: 400,
             title: "Bad request",
@@ -184,13 +184,13 @@ impl HttpError {
     }
 
     /// A resource endpoint's unreadable request, in DRF's format.
-    pub fn api_request(e: RequestError) -> HttpError {
+    pub(crate) fn api_request(e: RequestError) -> HttpError {
         HttpError::Api(e.status(), e.description())
     }
 
     /// The response for this error to `req`; an error page keeps the navigation of the
     /// request's signed-in user. Internal failures are logged here, without request data.
-    pub fn into_response(self, app: &App, req: &Req) -> Resp {
+    pub(crate) fn into_response(self, app: &App, req: &Req) -> Resp {
         match self {
             HttpError::OAuth(e) => {
                 let resp = oauth_error_body(e.status(), e.code(), &e.description());
@@ -254,12 +254,12 @@ fn oauth_error_body(status: u16, code: &str, description: &str) -> Resp {
 }
 
 /// A form's status: 200, or 400 when it came back with errors.
-pub fn form_status(errors: &FieldErrors) -> u16 {
+pub(crate) fn form_status(errors: &FieldErrors) -> u16 {
     if errors.is_empty() { 200 } else { 400 }
 }
 
 /// A 500 whose cause is logged on the server and not told to the client.
-pub fn internal(cause: &str) -> Resp {
+pub(crate) fn internal(cause: &str) -> Resp {
     eprintln!("oauthd: internal error: {cause}");
     Resp::json(
         500,

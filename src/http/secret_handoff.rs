@@ -29,7 +29,7 @@ struct Waiting {
 /// The secrets waiting for their one showing, keyed by the SHA-256 of their handle; shared
 /// by the workers.
 #[derive(Default)]
-pub struct SecretHandoff {
+pub(crate) struct SecretHandoff {
     waiting: Mutex<HashMap<Digest32, Waiting>>,
 }
 

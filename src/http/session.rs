@@ -16,7 +16,7 @@ use crate::store::{Session, SessionUser};
 /// The session cookie's name over plain http.
 pub const COOKIE: &str = "oauthd_session";
 /// Its name under https: the `__Host-` prefix pins it to this host and path `/`, Secure.
-pub const SECURE_COOKIE: &str = "__Host-oauthd_session";
+pub(crate) const SECURE_COOKIE: &str = "__Host-oauthd_session";
 
 /// The login form's double-submit CSRF cookie over plain http.
 pub(crate) const CSRF_COOKIE: &str = "oauthd_csrf";
@@ -27,7 +27,7 @@ pub(crate) const SECURE_CSRF_COOKIE: &str = "__Host-oauthd_csrf";
 const LOGIN_CSRF_SECONDS: i64 = 3600;
 
 /// A session just created, with the Set-Cookie value that hands it to the browser.
-pub struct NewSession {
+pub(crate) struct NewSession {
     /// The session.
     pub session: Session,
     /// The Set-Cookie header value.
@@ -44,7 +44,7 @@ fn cookie_name(settings: &Settings, (plain, secure): CookieNames) -> &'static st
 }
 
 /// The request's live session, if its cookie names one.
-pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpError> {
+pub(crate) fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpError> {
     match req.cookie(cookie_name(&app.settings, SESSION_NAMES)) {
         Some(id) => Ok(app.store.find_session(&secret::digest(id), now)?),
         None => Ok(None),
@@ -52,7 +52,7 @@ pub fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>, HttpEr
 }
 
 /// Starts a session for `user`, who has just signed in (a fresh random id: no fixation).
-pub fn start(app: &App, req: &Req, user: &User, now: i64) -> Result<NewSession, HttpError> {
+pub(crate) fn start(app: &App, req: &Req, user: &User, now: i64) -> Result<NewSession, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
     let lifetime = app.settings.session_expire_seconds;
@@ -80,7 +80,7 @@ pub fn start(app: &App, req: &Req, user: &User, now: i64) -> Result<NewSession, 
 }
 
 /// The Set-Cookie value that removes the session cookie.
-pub fn clear_cookie(settings: &Settings, req: &Req) -> String {
+pub(crate) fn clear_cookie(settings: &Settings, req: &Req) -> String {
     cookie(settings, req, SESSION_NAMES, "", 0)
 }
 
@@ -152,7 +152,10 @@ fn cookie(settings: &Settings, req: &Req, names: CookieNames, value: &str, max_a
 
 /// RFC 6749 §10.12: the form's token must equal the session's (constant-time); otherwise 403
 /// and nothing changes.
-pub fn check_csrf(session: Option<&Session>, presented: Option<&str>) -> Result<(), HttpError> {
+pub(crate) fn check_csrf(
+    session: Option<&Session>,
+    presented: Option<&str>,
+) -> Result<(), HttpError> {
     let valid = match (session, presented) {
         (Some(session), Some(token)) => {
             secret::constant_time_eq(session.csrf_token.as_bytes(), token.as_bytes())
@@ -172,7 +175,7 @@ pub fn check_csrf(session: Option<&Session>, presented: Option<&str>) -> Result<
 }
 
 /// The frame a page is drawn in: the site's settings and the session's user, if any.
-pub fn frame<'a>(settings: &'a Settings, session: Option<&'a Session>) -> Frame<'a> {
+pub(crate) fn frame<'a>(settings: &'a Settings, session: Option<&'a Session>) -> Frame<'a> {
     Frame {
         site_name: &settings.site_name,
         custom_css: settings.custom_css.is_some(),
@@ -190,7 +193,7 @@ pub(crate) fn anonymous_frame<'a>(settings: &'a Settings, csrf_token: &'a str) -
 }
 
 /// A request from a signed-in user.
-pub struct SignedIn {
+pub(crate) struct SignedIn {
     /// Their session.
     pub session: Session,
     /// Who they are.
@@ -205,7 +208,7 @@ impl SignedIn {
 }
 
 /// The signed-in user of a page request; otherwise a trip to the login page and back.
-pub fn signed_in(app: &App, req: &Req) -> Result<SignedIn, HttpError> {
+pub(crate) fn signed_in(app: &App, req: &Req) -> Result<SignedIn, HttpError> {
     as_signed_in(current(app, req, app.clock.now())?).ok_or_else(|| {
         let back = match req.query.as_str() {
             "" => req.path.clone(),
@@ -217,7 +220,7 @@ pub fn signed_in(app: &App, req: &Req) -> Result<SignedIn, HttpError> {
 
 /// A signed-in user's form POST: the body (with the checkbox `lists` that may repeat), its
 /// CSRF token checked first (RFC 6749 §10.12), then the user.
-pub fn signed_in_form(
+pub(crate) fn signed_in_form(
     app: &App,
     req: &Req,
     lists: &[&str],

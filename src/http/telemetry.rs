@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 /// The log and the counters of one server.
 #[derive(Debug, Default)]
-pub struct Telemetry {
+pub(crate) struct Telemetry {
     /// Access lines and security events; security events are written even when
     /// `access_log` is off.
     log: AccessLog,

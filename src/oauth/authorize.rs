@@ -7,18 +7,18 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::pkce::{self, Challenge, Method};
 use crate::oauth::prompt::{self, Prompt};
 use crate::oauth::redirect::resolve_redirect_uri;
-pub use crate::oauth::response_type::{ResponseMode, ResponseType};
+pub(crate) use crate::oauth::response_type::{ResponseMode, ResponseType};
 use crate::oauth::scope::{self, Scopes};
 use crate::settings::{ApprovalPrompt, PkceRequired, Settings};
 
 /// The longest `nonce` accepted: it is echoed in every id_token of the grant.
-pub const MAX_NONCE_LENGTH: usize = 512;
+pub(crate) const MAX_NONCE_LENGTH: usize = 512;
 
 /// The raw parameters of an authorization request (query of the GET, hidden fields of the
 /// consent POST — checked again in full either way). `display` and `ui_locales` are accepted
 /// and ignored (OIDC Core §3.1.2.1 lets a provider do so).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuthorizationParams<'a> {
+pub(crate) struct AuthorizationParams<'a> {
     /// `response_type`.
     pub response_type: Option<&'a str>,
     /// `client_id`.
@@ -103,7 +103,7 @@ impl<'a> AuthorizationParams<'a> {
     /// which the fresh sign-in has answered — else it would ask again, for ever.
     /// `prompt=consent` stays; a malformed `prompt` or `max_age` stays too, to be refused once
     /// the user is signed in.
-    pub fn after_login(&self) -> AuthorizationParams<'a> {
+    pub(crate) fn after_login(&self) -> AuthorizationParams<'a> {
         match (
             Prompt::parse(self.prompt),
             prompt::parse_max_age(self.max_age),
@@ -122,7 +122,7 @@ impl<'a> AuthorizationParams<'a> {
 /// A request that passed every check: what the consent page carries (as its hidden fields),
 /// the code keeps until its exchange, and the answer is built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationRequest {
+pub(crate) struct AuthorizationRequest {
     /// What comes back: a code, tokens, an id_token.
     pub response_type: ResponseType,
     /// The `response_mode` the request named, if any.
@@ -149,7 +149,7 @@ impl AuthorizationRequest {
     /// The consent form's hidden fields: the request as [`AuthorizationParams::read`] reads it
     /// back (DOT's AllowForm), checked again in full when the form comes back. `prompt` and
     /// `max_age` are not among them: they were answered before the page was shown.
-    pub fn hidden_fields(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn hidden_fields(&self) -> Vec<(&'static str, String)> {
         let mut fields = vec![
             ("response_type", self.response_type.as_str().to_owned()),
             ("client_id", self.client_id.clone()),
@@ -188,11 +188,6 @@ impl AuthorizationRequest {
             .unwrap_or(self.response_type.default_mode())
     }
 
-    /// Whether the answer includes an id_token (now, or at the code's exchange).
-    pub fn is_openid(&self) -> bool {
-        self.scope.contains("openid")
-    }
-
     /// `error`, to be sent back to this request's client.
     pub fn error(&self, error: OAuthError) -> RedirectError {
         RedirectError {
@@ -206,7 +201,7 @@ impl AuthorizationRequest {
 
 /// An error to send back to the client's verified redirect URI (RFC 6749 §4.1.2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedirectError {
+pub(crate) struct RedirectError {
     /// The verified redirect URI.
     pub redirect_uri: String,
     /// Query or fragment.
@@ -232,11 +227,11 @@ pub enum Hint {
 
 /// The error page's words for a client that is unknown, removed or disabled (RFC 6749
 /// §4.1.2.1: shown to the user, never redirected).
-pub const UNKNOWN_CLIENT: &str = "The client is unknown or disabled.";
+pub(crate) const UNKNOWN_CLIENT: &str = "The client is unknown or disabled.";
 
 /// What to do with an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizeStep {
+pub(crate) enum AuthorizeStep {
     /// The client or the redirect URI cannot be trusted: show this on an error page and never
     /// redirect (RFC 6749 §4.1.2.1).
     ErrorPage(String),
@@ -255,7 +250,7 @@ pub enum AuthorizeStep {
 
 /// What the signed-in user approved this client before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PriorConsent<'a> {
+pub(crate) struct PriorConsent<'a> {
     /// The scopes of the valid tokens they hold from it: approval_prompt=auto skips the page
     /// when one covers the request; so does prompt=none.
     pub held: &'a [Scopes],
@@ -267,7 +262,7 @@ pub struct PriorConsent<'a> {
 /// Decides the next step. `app` is the client named by client_id (if any), `auth_time` when
 /// the signed-in user (if any) last authenticated, `hint` what the request's id_token_hint
 /// says about them, and `prior` what that user approved this client before.
-pub fn decide(
+pub(crate) fn decide(
     params: &AuthorizationParams<'_>,
     app: Option<&Application>,
     auth_time: Option<i64>,

@@ -8,7 +8,7 @@ use std::fmt;
 /// How a client may authenticate (RFC 6749 §2.3.1, OIDC Core §9): the metadata's
 /// `token_endpoint_auth_methods_supported` and its revocation and introspection twins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
+pub(crate) enum AuthMethod {
     /// The client_id and secret in an HTTP Basic header.
     ClientSecretBasic,
     /// The client_id and secret in the form body.
@@ -60,7 +60,7 @@ impl ClientCredentials {
     /// The secret to compare, if one was presented: an empty one counts as none. Without one
     /// there is nothing to guess (a public client names itself by client_id alone), so only
     /// credentials with a secret are a check the failed-try limiter counts.
-    pub fn presented_secret(&self) -> Option<&str> {
+    pub(crate) fn presented_secret(&self) -> Option<&str> {
         self.secret.as_deref().filter(|s| !s.is_empty())
     }
 }
@@ -68,7 +68,7 @@ impl ClientCredentials {
 /// Judges presented credentials against the application loaded by their client_id
 /// (`None` when there is none). Unknown client, disabled client and wrong secret give
 /// the same answer; the secret's digest is compared in constant time.
-pub fn authenticate(
+pub(crate) fn authenticate(
     app: Option<Application>,
     presented: &ClientCredentials,
 ) -> Result<Application, OAuthError> {

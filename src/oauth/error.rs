@@ -6,7 +6,7 @@ use std::fmt;
 
 /// One variant per RFC error code, each with a human-readable description.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OAuthError {
+pub(crate) enum OAuthError {
     /// A parameter is missing, repeated, unsupported or malformed.
     InvalidRequest(String),
     /// Client authentication failed. Unknown client and wrong secret look the same.
@@ -33,8 +33,6 @@ pub enum OAuthError {
     LoginRequired,
     /// OIDC Core §3.1.2.6: prompt=none, but the user must consent first.
     ConsentRequired,
-    /// OIDC Core §3.1.2.6: prompt=none, but the user must interact with a page.
-    InteractionRequired,
     /// OIDC Core §6: a `request` object was sent; oauthd does not accept request objects.
     RequestNotSupported,
     /// OIDC Core §6: a `request_uri` was sent; oauthd does not fetch request objects.
@@ -63,7 +61,6 @@ impl OAuthError {
             OAuthError::AccessDenied(_) => "access_denied",
             OAuthError::LoginRequired => "login_required",
             OAuthError::ConsentRequired => "consent_required",
-            OAuthError::InteractionRequired => "interaction_required",
             OAuthError::RequestNotSupported => "request_not_supported",
             OAuthError::RequestUriNotSupported => "request_uri_not_supported",
             OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
@@ -85,9 +82,6 @@ impl OAuthError {
             OAuthError::LoginRequired => "The user must sign in (prompt=none).".into(),
             OAuthError::ConsentRequired => {
                 "The user must approve the request (prompt=none).".into()
-            }
-            OAuthError::InteractionRequired => {
-                "The user must interact with a page (prompt=none).".into()
             }
             OAuthError::RequestNotSupported => "Request objects are not supported.".into(),
             OAuthError::RequestUriNotSupported => "request_uri is not supported.".into(),
@@ -126,7 +120,7 @@ impl OAuthError {
 }
 
 /// What a throttled try is told, here and on the login page; it names no credential.
-pub fn try_again_in(seconds: i64) -> String {
+pub(crate) fn try_again_in(seconds: i64) -> String {
     let unit = if seconds == 1 { "second" } else { "seconds" };
     format!("Too many failed attempts. Try again in {seconds} {unit}.")
 }
@@ -180,7 +174,6 @@ mod tests {
             (OAuthError::AccessDenied("x".into()), "access_denied", 400),
             (OAuthError::LoginRequired, "login_required", 400),
             (OAuthError::ConsentRequired, "consent_required", 400),
-            (OAuthError::InteractionRequired, "interaction_required", 400),
             (
                 OAuthError::RequestNotSupported,
                 "request_not_supported",

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// Every claim an id_token or userinfo may hold: the metadata's `claims_supported`.
-pub const CLAIMS_SUPPORTED: [&str; 12] = [
+pub(crate) const CLAIMS_SUPPORTED: [&str; 12] = [
     "sub",
     "iss",
     "aud",
@@ -25,7 +25,7 @@ pub const CLAIMS_SUPPORTED: [&str; 12] = [
 
 /// Who the claims are about, as far as the scopes may tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person<'a> {
+pub(crate) struct Person<'a> {
     /// The stable subject identifier (`sub`): never reassigned, not the username.
     pub subject: &'a str,
     /// The login name (`preferred_username`, with `profile`).
@@ -40,7 +40,7 @@ pub struct Person<'a> {
 
 /// What an id_token says beyond the person: who it is for, when, and what it is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdTokenFacts<'a> {
+pub(crate) struct IdTokenFacts<'a> {
     /// `iss`: the issuer, exactly as configured.
     pub issuer: &'a str,
     /// `aud`: the client's id.
@@ -60,7 +60,7 @@ pub struct IdTokenFacts<'a> {
 /// The claims the granted scopes allow about `person` (Core §5.4): always `sub`; `profile`
 /// adds `preferred_username` and `name` (when known); `email` adds `email` and
 /// `email_verified` (when there is an address). Userinfo answers with exactly these.
-pub fn person_claims(person: &Person<'_>, scope: &Scopes) -> Map<String, Value> {
+pub(crate) fn person_claims(person: &Person<'_>, scope: &Scopes) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(person.subject));
     if scope.contains("profile") {
@@ -79,7 +79,7 @@ pub fn person_claims(person: &Person<'_>, scope: &Scopes) -> Map<String, Value> 
 /// The id_token's claims (Core §2, §3.1.3.6, §3.2.2.10): the person's, then `iss`, `aud`,
 /// `iat`, `exp`, `auth_time`, `nonce` and `at_hash`. `aud` is the one client, so `azp` (only
 /// needed beside several audiences) is left out.
-pub fn id_token_claims(
+pub(crate) fn id_token_claims(
     person: &Person<'_>,
     scope: &Scopes,
     facts: &IdTokenFacts<'_>,

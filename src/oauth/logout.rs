@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 /// A logout request's client and return address, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogoutTarget {
+pub(crate) struct LogoutTarget {
     /// The client that asked, if it named itself (by `client_id` or the hint's `aud`).
     pub client_id: Option<String>,
     /// A `post_logout_redirect_uri` registered for that client, to send the browser to.
@@ -18,7 +18,7 @@ pub struct LogoutTarget {
 /// The client an id_token_hint names (`aud`: one string, or a one-element list), provided
 /// it was issued by `issuer`. The signature was checked by the caller; an expired hint still
 /// identifies (§2: the OP need not reject it).
-pub fn hint_client(claims: &Map<String, Value>, issuer: &str) -> Option<String> {
+pub(crate) fn hint_client(claims: &Map<String, Value>, issuer: &str) -> Option<String> {
     if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
         return None;
     }
@@ -35,7 +35,7 @@ pub fn hint_client(claims: &Map<String, Value>, issuer: &str) -> Option<String> 
 /// §2–§3: `client_id` and the hint's client must agree; a post_logout_redirect_uri needs an
 /// identified client and must equal one it registered, character for character. `app` is the
 /// client loaded by the id named. Anything else is an error shown on a page, never a redirect.
-pub fn check(
+pub(crate) fn check(
     hint_client: Option<&str>,
     client_id: Option<&str>,
     app: Option<&Application>,

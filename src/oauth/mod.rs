@@ -5,7 +5,7 @@ pub mod client;
 pub mod error;
 pub mod id_token;
 pub mod logout;
-pub mod pkce;
+pub(crate) mod pkce;
 pub mod prompt;
 pub mod redirect;
 pub mod registration;

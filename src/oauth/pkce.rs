@@ -48,7 +48,7 @@ pub struct Challenge {
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`;
 /// the challenge has the same shape (§4.2).
-pub fn is_well_formed(value: &str) -> bool {
+pub(crate) fn is_well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
         && value
             .bytes()
@@ -58,7 +58,7 @@ pub fn is_well_formed(value: &str) -> bool {
 /// Reads `code_challenge` and `code_challenge_method` from an authorization request: `None`
 /// when no challenge was sent; a method without a challenge, an unknown method or a malformed
 /// challenge is an error. The method defaults to `plain` (RFC 7636 §4.3).
-pub fn parse_challenge(
+pub(crate) fn parse_challenge(
     challenge: Option<&str>,
     method: Option<&str>,
 ) -> Result<Option<Challenge>, &'static str> {

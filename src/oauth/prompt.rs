@@ -1,7 +1,7 @@
 //! OpenID Connect's `prompt` and `max_age` (Core §3.1.2.1): when the user must be asked again.
 
 /// The `prompt` values understood: the metadata's `prompt_values_supported`.
-pub const PROMPT_VALUES: [&str; 4] = ["none", "login", "consent", "select_account"];
+pub(crate) const PROMPT_VALUES: [&str; 4] = ["none", "login", "consent", "select_account"];
 
 /// What `prompt` asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Prompt {
 
     /// Whether the raw parameter asks for `none` at all: such a request never sees the login
     /// page, even when the rest of it is malformed.
-    pub fn asks_none(text: Option<&str>) -> bool {
+    pub(crate) fn asks_none(text: Option<&str>) -> bool {
         text.is_some_and(|t| t.split(' ').any(|v| v == "none"))
     }
 }
@@ -49,7 +49,7 @@ impl Prompt {
 const MAX_AGE_LIMIT: i64 = 10 * 365 * 24 * 3600;
 
 /// Parses `max_age`: a non-negative number of seconds in plain digits.
-pub fn parse_max_age(text: Option<&str>) -> Result<Option<i64>, &'static str> {
+pub(crate) fn parse_max_age(text: Option<&str>) -> Result<Option<i64>, &'static str> {
     let Some(text) = text else {
         return Ok(None);
     };
@@ -65,7 +65,7 @@ pub fn parse_max_age(text: Option<&str>) -> Result<Option<i64>, &'static str> {
 /// Whether a user who authenticated at `auth_time` must do so again now (Core §3.1.2.1:
 /// "the elapsed time is greater than" max_age; `max_age=0` means the same as
 /// `prompt=login`, per the specification's errata).
-pub fn too_old(auth_time: i64, max_age: Option<i64>, now: i64) -> bool {
+pub(crate) fn too_old(auth_time: i64, max_age: Option<i64>, now: i64) -> bool {
     max_age.is_some_and(|max| max == 0 || now.saturating_sub(auth_time) > max)
 }
 

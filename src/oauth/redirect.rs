@@ -8,7 +8,7 @@ use url::Url;
 const NEVER_ALLOWED: [&str; 3] = ["javascript", "data", "vbscript"];
 
 /// Checks one redirect URI for registration; the error says what is wrong with it.
-pub fn validate_redirect_uri(uri: &str, allowed_schemes: &[String]) -> Result<(), String> {
+pub(crate) fn validate_redirect_uri(uri: &str, allowed_schemes: &[String]) -> Result<(), String> {
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{uri:?} contains whitespace."));
     }
@@ -40,7 +40,10 @@ pub fn validate_redirect_uri(uri: &str, allowed_schemes: &[String]) -> Result<()
 /// registered one exactly (or a registered `http://127.0.0.1` / `http://[::1]` URI on another
 /// port); or, when none was sent, the only registered one. `None`: show an error page, never
 /// redirect (RFC 6749 §4.1.2.1).
-pub fn resolve_redirect_uri(registered: &[String], requested: Option<&str>) -> Option<String> {
+pub(crate) fn resolve_redirect_uri(
+    registered: &[String],
+    requested: Option<&str>,
+) -> Option<String> {
     match (requested, registered) {
         (None, [only]) => Some(only.clone()),
         (None, _) => None,

@@ -9,11 +9,11 @@ use crate::settings::Settings;
 use std::collections::BTreeMap;
 
 /// The longest application name accepted.
-pub const MAX_NAME_CHARS: usize = 255;
+pub(crate) const MAX_NAME_CHARS: usize = 255;
 
 /// The fields as typed, before any check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AppForm<'a> {
+pub(crate) struct AppForm<'a> {
     /// Display name.
     pub name: &'a str,
     /// "confidential" or "public".
@@ -34,7 +34,7 @@ pub struct AppForm<'a> {
 
 impl<'a> AppForm<'a> {
     /// The form that shows `fields`, with their URIs as [`UriLines::of`] gives them.
-    pub fn showing(fields: &'a AppFields, uris: &'a UriLines) -> AppForm<'a> {
+    pub(crate) fn showing(fields: &'a AppFields, uris: &'a UriLines) -> AppForm<'a> {
         AppForm {
             name: &fields.name,
             client_type: fields.client_type.as_str(),
@@ -53,7 +53,7 @@ impl<'a> AppForm<'a> {
 
 /// An application's URI lists as a form shows them, one per line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UriLines {
+pub(crate) struct UriLines {
     /// The redirect URIs.
     pub redirect_uris: String,
     /// The post-logout redirect URIs.
@@ -71,7 +71,7 @@ impl UriLines {
 }
 
 /// What a registration needs besides the form: the settings that bound it, and who edits what.
-pub struct Rules<'a> {
+pub(crate) struct Rules<'a> {
     /// `allowed_redirect_uri_schemes`.
     pub schemes: &'a [String],
     /// The configured scopes.
@@ -113,7 +113,7 @@ impl<'a> Rules<'a> {
 /// redirect URIs by the same rules, none required (RP-Initiated Logout 1.0 §3.1); known scopes,
 /// at least one when a list is given. Someone other than an administrator cannot add an
 /// `admin_scopes` scope or change skip_authorization; what an administrator set stays.
-pub fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
+pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
     if name.is_empty() {
@@ -242,7 +242,7 @@ fn allowed_scopes(names: &[&str], rules: &Rules<'_>, errors: &mut FieldErrors) -
 /// What changing an application's client type does to its secret: the same for the pages and
 /// the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretChange {
+pub(crate) enum SecretChange {
     /// Confidential before and after: the secret stays.
     Keep,
     /// Now public: a public client has no secret, so the stored one is dropped.

@@ -5,7 +5,7 @@ use crate::model::GrantType;
 
 /// The response types oauthd answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
+pub(crate) enum ResponseType {
     /// `code`: the authorization code flow (with `openid`, OIDC's code flow).
     Code,
     /// `token`: the implicit flow.
@@ -55,19 +55,19 @@ impl ResponseType {
     }
 
     /// An access token comes straight back in the redirect.
-    pub fn issues_access_token(self) -> bool {
+    pub(crate) fn issues_access_token(self) -> bool {
         matches!(self, ResponseType::Token | ResponseType::IdTokenToken)
     }
 
     /// An id_token comes straight back in the redirect.
-    pub fn issues_id_token(self) -> bool {
+    pub(crate) fn issues_id_token(self) -> bool {
         matches!(self, ResponseType::IdToken | ResponseType::IdTokenToken)
     }
 
     /// Where its answer goes by default (Multiple Response Type Encoding Practices §2.1, §3):
     /// a code in the query; anything with a token in the fragment, which never reaches a
     /// server log or a Referer (RFC 6749 §4.2.2).
-    pub fn default_mode(self) -> ResponseMode {
+    pub(crate) fn default_mode(self) -> ResponseMode {
         match self {
             ResponseType::Code => ResponseMode::Query,
             _ => ResponseMode::Fragment,
@@ -76,14 +76,14 @@ impl ResponseType {
 
     /// The `response_mode` a request may ask for with this response type: tokens never go
     /// in the query (Multiple Response Type Encoding Practices §2.1).
-    pub fn allows_mode(self, mode: ResponseMode) -> bool {
+    pub(crate) fn allows_mode(self, mode: ResponseMode) -> bool {
         mode == ResponseMode::Fragment || self == ResponseType::Code
     }
 }
 
 /// Where an authorization response's parameters go on the redirect URI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
+pub(crate) enum ResponseMode {
     /// In the query string.
     Query,
     /// In the fragment.

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-pub fn is_scope_token(s: &str) -> bool {
+pub(crate) fn is_scope_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
@@ -31,7 +31,7 @@ impl Scopes {
     }
 
     /// Builds a set from names already known to be valid.
-    pub fn from_names<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Scopes {
+    pub(crate) fn from_names<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Scopes {
         Scopes(names.into_iter().map(Into::into).collect())
     }
 
@@ -41,7 +41,7 @@ impl Scopes {
     }
 
     /// Whether every scope here is also in `other`.
-    pub fn is_subset(&self, other: &Scopes) -> bool {
+    pub(crate) fn is_subset(&self, other: &Scopes) -> bool {
         self.0.is_subset(&other.0)
     }
 
@@ -56,7 +56,7 @@ impl Scopes {
     }
 
     /// The scopes in both sets.
-    pub fn intersection(&self, other: &Scopes) -> Scopes {
+    pub(crate) fn intersection(&self, other: &Scopes) -> Scopes {
         Scopes(self.0.intersection(&other.0).cloned().collect())
     }
 }
@@ -76,7 +76,7 @@ impl fmt::Display for Scopes {
 }
 
 /// The scopes an application may request: its own list, or every configured scope.
-pub fn allowed_for_app(settings: &Settings, app_scopes: Option<&Scopes>) -> Scopes {
+pub(crate) fn allowed_for_app(settings: &Settings, app_scopes: Option<&Scopes>) -> Scopes {
     let configured = Scopes::from_names(settings.scopes.keys().cloned());
     match app_scopes {
         Some(own) => own.intersection(&configured),
@@ -86,7 +86,7 @@ pub fn allowed_for_app(settings: &Settings, app_scopes: Option<&Scopes>) -> Scop
 
 /// The scopes a new grant receives (RFC 6749 §3.3): the requested ones, each known and
 /// allowed to this application; or, when none are asked, the defaults this application may have.
-pub fn resolve_requested(
+pub(crate) fn resolve_requested(
     requested: Option<&str>,
     allowed: &Scopes,
     defaults: &[String],
@@ -117,7 +117,10 @@ pub fn resolve_requested(
 
 /// RFC 6749 §6: a refresh may narrow the originally granted scope, never widen it;
 /// no scope asked means the original one.
-pub fn resolve_refresh(requested: Option<&str>, granted: &Scopes) -> Result<Scopes, OAuthError> {
+pub(crate) fn resolve_refresh(
+    requested: Option<&str>,
+    granted: &Scopes,
+) -> Result<Scopes, OAuthError> {
     match requested.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(granted.clone()),
         Some(text) => match Scopes::parse(text) {
@@ -131,25 +134,23 @@ pub fn resolve_refresh(requested: Option<&str>, granted: &Scopes) -> Result<Scop
 
 /// A resource's scope requirement, mirroring DOT's permission classes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Requirement {
+pub(crate) enum Requirement {
     /// Any valid token.
     Authenticated,
     /// TokenHasScope: every one of these scopes.
     HasScope(Vec<String>),
     /// TokenHasReadWriteScope: read_scope for safe methods, else write_scope; plus these.
     ReadWrite(Vec<String>),
-    /// TokenHasResourceScope: `<scope>:read` for safe methods, else `<scope>:write`, for each.
-    Resource(Vec<String>),
 }
 
 /// Whether a method only reads (RFC 9110 §9.2.1 safe methods), as DOT's SAFE_HTTP_METHODS.
-pub fn is_safe_method(method: &str) -> bool {
+pub(crate) fn is_safe_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS")
 }
 
 impl Requirement {
     /// The scopes a request with `method` needs under this requirement.
-    pub fn scopes_needed(&self, method: &str, settings: &Settings) -> Vec<String> {
+    pub(crate) fn scopes_needed(&self, method: &str, settings: &Settings) -> Vec<String> {
         let safe = is_safe_method(method);
         match self {
             Requirement::Authenticated => Vec::new(),
@@ -163,10 +164,6 @@ impl Requirement {
                 std::iter::once(base.clone())
                     .chain(required.iter().cloned())
                     .collect()
-            }
-            Requirement::Resource(resources) => {
-                let suffix = if safe { "read" } else { "write" };
-                resources.iter().map(|r| format!("{r}:{suffix}")).collect()
             }
         }
     }
@@ -284,12 +281,6 @@ mod tests {
             Err(vec!["groups".to_string()])
         );
         assert_eq!(has.check("DELETE", &scopes("groups"), &s), Ok(()));
-        let res = Requirement::Resource(vec!["calendar".into()]);
-        assert_eq!(res.check("HEAD", &scopes("calendar:read"), &s), Ok(()));
-        assert_eq!(
-            res.check("PUT", &scopes("calendar:read"), &s),
-            Err(vec!["calendar:write".to_string()])
-        );
         assert_eq!(
             Requirement::Authenticated.check("POST", &Scopes::default(), &s),
             Ok(())

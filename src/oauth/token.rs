@@ -8,7 +8,7 @@ use crate::settings::Settings;
 
 /// The grant a token request asks for, with its grant-specific parameters.
 #[derive(Clone, PartialEq, Eq)]
-pub enum TokenRequest {
+pub(crate) enum TokenRequest {
     /// RFC 6749 §4.3.2.
     Password {
         /// The resource owner's username.
@@ -48,7 +48,7 @@ impl std::fmt::Debug for TokenRequest {
 }
 
 /// Reads grant_type and its parameters; `param` returns a single-valued parameter.
-pub fn parse_request<'a>(
+pub(crate) fn parse_request<'a>(
     param: impl Fn(&str) -> Option<&'a str>,
 ) -> Result<TokenRequest, OAuthError> {
     let required = |name: &str| {
@@ -80,7 +80,7 @@ pub fn parse_request<'a>(
 
 /// The refresh grant's wire name (RFC 6749 §6): a grant every client with a refresh token may
 /// use, not one an application is registered for.
-pub const REFRESH_TOKEN: &str = "refresh_token";
+pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
 
 /// The metadata's `grant_types_supported` (RFC 8414 §2): the registrable grants and refresh.
 pub fn grant_types_supported() -> Vec<&'static str> {
@@ -94,14 +94,14 @@ pub struct Issue {
     /// The resource owner, or `None` for client_credentials.
     pub user_id: Option<i64>,
     /// The access token's scope.
-    pub scope: Scopes,
+    pub(crate) scope: Scopes,
     /// Whether a refresh token comes with it.
     pub with_refresh_token: bool,
 }
 
 /// The client must be registered for `grant` (else unauthorized_client, whatever else the
 /// request holds).
-pub fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> {
+pub(crate) fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthError> {
     if app.allows(grant) {
         Ok(())
     } else {
@@ -113,13 +113,13 @@ pub fn require_grant(app: &Application, grant: GrantType) -> Result<(), OAuthErr
 
 /// The user the password grant's credentials prove: known, active and with the right
 /// password; `None` otherwise, whichever part was wrong.
-pub fn resource_owner(user: Option<&User>, password_ok: bool) -> Option<&User> {
+pub(crate) fn resource_owner(user: Option<&User>, password_ok: bool) -> Option<&User> {
     user.filter(|u| password_ok && u.is_active)
 }
 
 /// RFC 6749 §4.3: the user was looked up by name (`None`: unknown) and the password checked
 /// (against a decoy hash for an unknown user). Every failure reads the same.
-pub fn password_grant(
+pub(crate) fn password_grant(
     app: &Application,
     user: Option<&User>,
     password_ok: bool,
@@ -139,7 +139,7 @@ pub fn password_grant(
 }
 
 /// RFC 6749 §4.4: confidential clients only; no user, no refresh token (§4.4.3).
-pub fn client_credentials_grant(
+pub(crate) fn client_credentials_grant(
     app: &Application,
     requested_scope: Option<&str>,
     settings: &Settings,
@@ -161,7 +161,7 @@ pub fn client_credentials_grant(
 
 /// The outcome of a code exchange, decided inside the transaction that will carry it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeDecision {
+pub(crate) enum CodeDecision {
     /// Issue tokens (with a refresh token) for what the code records: its user and scope.
     Issue,
     /// RFC 6749 §4.1.2: a used code came back; revoke what it was exchanged for, then fail.
@@ -172,7 +172,7 @@ pub enum CodeDecision {
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: judges a presented, known code. Every failure is
 /// invalid_grant.
-pub fn code_grant(
+pub(crate) fn code_grant(
     app: &Application,
     code: &AuthorizationCode,
     redirect_uri: Option<&str>,
@@ -208,13 +208,13 @@ pub fn code_grant(
 }
 
 /// The answer for an unknown code.
-pub fn invalid_code() -> OAuthError {
+pub(crate) fn invalid_code() -> OAuthError {
     OAuthError::InvalidGrant("The code is invalid.".into())
 }
 
 /// The outcome of a refresh request, decided inside the transaction that will carry it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshDecision {
+pub(crate) enum RefreshDecision {
     /// Issue a new access token (and, with rotation, a new refresh token) in the same grant.
     Refresh {
         /// The new access token's scope.
@@ -232,12 +232,12 @@ pub enum RefreshDecision {
 }
 
 /// The answer for an unknown, foreign, expired or disabled refresh token: all look alike.
-pub fn invalid_refresh_token() -> OAuthError {
+pub(crate) fn invalid_refresh_token() -> OAuthError {
     OAuthError::InvalidGrant("The refresh token is invalid.".into())
 }
 
 /// RFC 6749 §6 and RFC 9700 §4.14.2: judges a presented, known refresh token.
-pub fn refresh_grant(
+pub(crate) fn refresh_grant(
     app: &Application,
     token: &RefreshToken,
     requested_scope: Option<&str>,

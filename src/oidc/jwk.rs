@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// The smallest modulus accepted, in bits: RFC 7518 §3.3 requires 2048 or more for RS256.
-pub const MIN_BITS: u32 = 2048;
+pub(crate) const MIN_BITS: u32 = 2048;
 
 /// Why a JWK is not a usable RSA key; never quotes the key's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ impl fmt::Display for BadJwk {
 impl std::error::Error for BadJwk {}
 
 /// The public JWK of `key` as the JWKS publishes it: `kty`, `use`, `alg`, `kid`, `n`, `e`.
-pub fn public_jwk(key: &impl PublicKeyParts, kid: &str) -> Value {
+pub(crate) fn public_jwk(key: &impl PublicKeyParts, kid: &str) -> Value {
     json!({
         "kty": "RSA",
         "use": "sig",
@@ -37,7 +37,7 @@ pub fn public_jwk(key: &impl PublicKeyParts, kid: &str) -> Value {
 
 /// The private JWK of `key`: the public members plus `d` and, when the key has two primes
 /// with their CRT values, `p`, `q`, `dp`, `dq` and `qi` (RFC 7518 §6.3.2: all or none of them).
-pub fn private_jwk(key: &PrivateKey, kid: &str) -> Value {
+pub(crate) fn private_jwk(key: &PrivateKey, kid: &str) -> Value {
     let mut jwk = public_jwk(key, kid);
     if let Some(members) = jwk.as_object_mut() {
         members.insert("d".into(), uint(key.d()));
@@ -64,7 +64,7 @@ fn uint(value: &BoxedUint) -> Value {
 }
 
 /// The RSA public key of a JWK (`kty` RSA, `n`, `e`), of at least [`MIN_BITS`] bits.
-pub fn public_key(jwk: &Value) -> Result<PublicKey, BadJwk> {
+pub(crate) fn public_key(jwk: &Value) -> Result<PublicKey, BadJwk> {
     let members = rsa_members(jwk)?;
     let (n, e) = modulus_and_exponent(members)?;
     PublicKey::new(n, e).map_err(|_| BadJwk("not a valid RSA public key"))
@@ -73,7 +73,7 @@ pub fn public_key(jwk: &Value) -> Result<PublicKey, BadJwk> {
 /// The RSA private key of a private JWK. `n`, `e` and `d` are required; `p` and `q` are used
 /// when present (else recovered from `d`); `dp`, `dq` and `qi` are computed again, not read.
 /// The components are checked against each other (`PrivateKey::from_components`).
-pub fn private_key(jwk: &Value) -> Result<PrivateKey, BadJwk> {
+pub(crate) fn private_key(jwk: &Value) -> Result<PrivateKey, BadJwk> {
     let members = rsa_members(jwk)?;
     let (n, e) = modulus_and_exponent(members)?;
     // Secrets get a storage width chosen from the public modulus, not from their own length.

@@ -37,7 +37,11 @@ pub fn sign(key: &PrivateKey, kid: &str, claims: &Value) -> Result<String, rsa::
 /// `BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature over the first two)`.
 /// The private operation is blinded with randomness from the OS; the signature does not
 /// depend on it.
-pub fn sign_octets(key: &PrivateKey, header: &[u8], payload: &[u8]) -> Result<String, rsa::Error> {
+pub(crate) fn sign_octets(
+    key: &PrivateKey,
+    header: &[u8],
+    payload: &[u8],
+) -> Result<String, rsa::Error> {
     let mut token = format!("{}.{}", b64(header), b64(payload));
     let signature = key.pkcs1v15_sign_with_rng::<Sha256, _>(&mut SysRng, token.as_bytes())?;
     token.push('.');

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// The modulus size of a new key. 2048 bits is what RS256 requires at least (RFC 7518 §3.3)
 /// and what relying parties expect.
-pub const KEY_BITS: usize = 2048;
+pub(crate) const KEY_BITS: usize = 2048;
 
 /// What to do about a key file that cannot serve.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::model::FieldErrors;
 use maud::{Markup, html};
 
 /// What the login form shows.
-pub struct LoginForm<'a> {
+pub(crate) struct LoginForm<'a> {
     /// Where to go after login (already checked to be a local path).
     pub next: &'a str,
     /// The username typed, kept after a failed try.
@@ -103,7 +103,7 @@ pub fn password_change(frame: &Frame<'_>, errors: &FieldErrors, alert: Option<&s
 }
 
 /// The password change worked (Django's `password_change_done`).
-pub fn password_changed(frame: &Frame<'_>) -> Markup {
+pub(crate) fn password_changed(frame: &Frame<'_>) -> Markup {
     layout(
         frame,
         "Password changed",

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 
 /// The "make a user" form's values, kept after an error (never the password).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NewUserForm<'a> {
+pub(crate) struct NewUserForm<'a> {
     /// Login name.
     pub username: &'a str,
     /// Contact address.
@@ -27,7 +27,7 @@ pub struct NewUserForm<'a> {
 
 /// How the last "set password" went, shown beside its user (by row id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordSet<'a> {
+pub(crate) enum PasswordSet<'a> {
     /// The password was set and the user's sessions ended.
     Done(i64),
     /// The password was refused, for this reason.
@@ -35,7 +35,7 @@ pub enum PasswordSet<'a> {
 }
 
 /// What the admin page shows.
-pub struct AdminPage<'a> {
+pub(crate) struct AdminPage<'a> {
     /// Every user.
     pub users: &'a [UserView],
     /// Every application.

@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use std::collections::BTreeMap;
 
 /// The user's applications.
-pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
+pub(crate) fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
     layout(
         frame,
         "Your applications",
@@ -39,7 +39,7 @@ pub fn apps_list(frame: &Frame<'_>, apps: &[Application]) -> Markup {
 }
 
 /// The register and update form, with the values typed and each error beside its field.
-pub struct AppFormPage<'a> {
+pub(crate) struct AppFormPage<'a> {
     /// The page's heading.
     pub title: &'a str,
     /// Where the form posts.
@@ -61,7 +61,7 @@ pub struct AppFormPage<'a> {
 }
 
 /// The register (`/o/applications/register/`) and update form.
-pub fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
+pub(crate) fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
     let form = page.form;
     let errors = page.errors;
     let scope_checked = |name: &str| {
@@ -190,7 +190,7 @@ fn grant_label(grant: GrantType) -> &'static str {
 }
 
 /// An application's detail page.
-pub fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
+pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
     app_card(
         frame,
         app,
@@ -245,7 +245,7 @@ fn client_id_row(app: &Application) -> Markup {
 
 /// The page a new secret is shown on, once: `secret` is `None` when it was shown already (a
 /// reload, a second tab) or is gone, and the page says so and offers a new one.
-pub fn app_secret(frame: &Frame<'_>, app: &Application, secret: Option<&str>) -> Markup {
+pub(crate) fn app_secret(frame: &Frame<'_>, app: &Application, secret: Option<&str>) -> Markup {
     app_card(
         frame,
         app,
@@ -291,7 +291,7 @@ fn uri_list(uris: &[String]) -> Markup {
 }
 
 /// "Delete this application?" with Cancel; the POST deletes it with its tokens and codes.
-pub fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
+pub(crate) fn confirm_delete_app(frame: &Frame<'_>, app: &Application) -> Markup {
     layout(
         frame,
         "Delete application",

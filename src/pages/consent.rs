@@ -5,10 +5,10 @@ use crate::http::paths;
 use maud::{Markup, html};
 
 /// The consent form's checkbox: ticked with Allow, the decision is remembered.
-pub const REMEMBER_FIELD: &str = "remember";
+pub(crate) const REMEMBER_FIELD: &str = "remember";
 
 /// What the consent page shows and carries.
-pub struct ConsentForm<'a> {
+pub(crate) struct ConsentForm<'a> {
     /// The client's name.
     pub app_name: &'a str,
     /// Where the user will be sent (its host is shown).

@@ -6,7 +6,7 @@ use crate::http::paths;
 use maud::{Markup, html};
 
 /// What the confirmation shows and carries.
-pub struct LogoutForm<'a> {
+pub(crate) struct LogoutForm<'a> {
     /// The application that asked, when it could be identified.
     pub app_name: Option<&'a str>,
     /// Where the browser goes afterwards: the host of a registered post-logout URI.
@@ -18,7 +18,7 @@ pub struct LogoutForm<'a> {
 }
 
 /// "Sign out?": a POST with CSRF (docs/security.md rule 42), never a sign-out on a GET.
-pub fn confirm_logout(frame: &Frame<'_>, form: &LogoutForm<'_>) -> Markup {
+pub(crate) fn confirm_logout(frame: &Frame<'_>, form: &LogoutForm<'_>) -> Markup {
     layout(
         frame,
         "Sign out",

@@ -9,12 +9,14 @@ mod consent;
 mod logout;
 mod tokens;
 
-pub use accounts::{LoginForm, home, login, password_change, password_changed};
-pub use admin::{AdminPage, NewUserForm, PasswordSet, admin};
-pub use apps::{AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app};
-pub use consent::{ConsentForm, REMEMBER_FIELD, consent};
-pub use logout::{LogoutForm, confirm_logout, signed_out};
-pub use tokens::{Revoker, confirm_forget, confirm_revoke, tokens_list};
+pub(crate) use accounts::{LoginForm, home, login, password_change, password_changed};
+pub(crate) use admin::{AdminPage, NewUserForm, PasswordSet, admin};
+pub(crate) use apps::{
+    AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app,
+};
+pub(crate) use consent::{ConsentForm, REMEMBER_FIELD, consent};
+pub(crate) use logout::{LogoutForm, confirm_logout, signed_out};
+pub(crate) use tokens::{Revoker, confirm_forget, confirm_revoke, tokens_list};
 
 use crate::http::paths;
 use crate::model::FieldErrors;
@@ -22,7 +24,7 @@ use crate::store::SessionUser;
 use maud::{DOCTYPE, Markup, html};
 
 /// oauthd's stylesheet, served at [`paths::STYLESHEET`].
-pub const STYLESHEET: &str = include_str!("style.css");
+pub(crate) const STYLESHEET: &str = include_str!("style.css");
 /// The name of the CSRF field in every state-changing form (Django's).
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
 
@@ -34,14 +36,14 @@ pub struct Frame<'a> {
     /// Link the deployment's stylesheet after oauthd's.
     pub custom_css: bool,
     /// The signed-in user, if any.
-    pub user: Option<&'a SessionUser>,
+    pub(crate) user: Option<&'a SessionUser>,
     /// The session's CSRF token (empty without a session), for the logout form.
     pub csrf_token: &'a str,
 }
 
 impl Frame<'_> {
     /// The hidden CSRF field every state-changing form carries.
-    pub fn csrf_field(&self) -> Markup {
+    pub(crate) fn csrf_field(&self) -> Markup {
         html! { input type="hidden" name=(CSRF_FIELD) value=(self.csrf_token); }
     }
 }
@@ -119,7 +121,7 @@ fn field_error(errors: &FieldErrors, field: &str) -> Markup {
 
 /// "in 3 h 20 min", "2 days ago": a time relative to `now`, to the minute; `now` itself is
 /// past (a token expiring at `now` has expired).
-pub fn relative_time(at: i64, now: i64) -> String {
+pub(crate) fn relative_time(at: i64, now: i64) -> String {
     let span = describe_span((at - now).abs());
     if at > now {
         format!("in {span}")

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 
 /// The tokens the user granted, grouped by application, with scopes and expiry; then the
 /// decisions they asked to be remembered.
-pub fn tokens_list(
+pub(crate) fn tokens_list(
     frame: &Frame<'_>,
     tokens: &[TokenView],
     remembered: &[RememberedConsent],
@@ -57,7 +57,7 @@ pub fn tokens_list(
 }
 
 /// One token's scopes and expiry.
-pub fn token_summary(token: &TokenView, now: i64) -> Markup {
+pub(crate) fn token_summary(token: &TokenView, now: i64) -> Markup {
     html! {
         span { (scope_tags(&token.scope)) }
         span.muted {
@@ -78,7 +78,7 @@ fn scope_tags(scope: &Scopes) -> Markup {
 
 /// Who revokes a token from a confirmation page: the user who granted it, or an administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Revoker {
+pub(crate) enum Revoker {
     /// The user, from their authorized-tokens page.
     Holder,
     /// An administrator, from the admin page.
@@ -86,7 +86,12 @@ pub enum Revoker {
 }
 
 /// "Revoke this token?" with Cancel; the POST revokes it and its refresh token.
-pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64, by: Revoker) -> Markup {
+pub(crate) fn confirm_revoke(
+    frame: &Frame<'_>,
+    token: &TokenView,
+    now: i64,
+    by: Revoker,
+) -> Markup {
     let (action, cancel, again) = match by {
         Revoker::Holder => (
             paths::revoke_token(&token.public_id),
@@ -114,7 +119,7 @@ pub fn confirm_revoke(frame: &Frame<'_>, token: &TokenView, now: i64, by: Revoke
 }
 
 /// "Forget this decision?" with Cancel; the POST forgets it, and the tokens stay.
-pub fn confirm_forget(frame: &Frame<'_>, consent: &RememberedConsent) -> Markup {
+pub(crate) fn confirm_forget(frame: &Frame<'_>, consent: &RememberedConsent) -> Markup {
     layout(
         frame,
         "Forget decision",

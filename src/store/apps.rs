@@ -115,7 +115,7 @@ impl Store {
     }
 
     /// Saves an owner's changes (`enabled` is the owner's switch; an administrator's stays).
-    pub fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
+    pub(crate) fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
         let sql = format!(
             "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1"
         );
@@ -128,7 +128,7 @@ impl Store {
 
     /// Saves an edit of the app `id`: its fields, and its secret as `change` says (`made` is the
     /// digest of the new secret, stored for [`SecretChange::Make`]).
-    pub fn save_app_edit(
+    pub(crate) fn save_app_edit(
         &self,
         id: i64,
         fields: &AppFields,
@@ -144,7 +144,7 @@ impl Store {
     }
 
     /// Hands the app `id` to another owner.
-    pub fn set_app_owner(&self, id: i64, owner_id: i64) -> Result<(), StoreError> {
+    pub(crate) fn set_app_owner(&self, id: i64, owner_id: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE applications SET owner_id = ?2 WHERE id = ?1")?
             .execute(params![id, owner_id])?;
@@ -152,7 +152,11 @@ impl Store {
     }
 
     /// Replaces (or, for a public client, removes) the stored digest of the client secret.
-    pub fn set_app_secret(&self, id: i64, digest: Option<&Digest32>) -> Result<(), StoreError> {
+    pub(crate) fn set_app_secret(
+        &self,
+        id: i64,
+        digest: Option<&Digest32>,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE applications SET client_secret_hash = ?2 WHERE id = ?1")?
             .execute(params![id, digest])?;
@@ -218,7 +222,7 @@ impl Store {
     /// Whether the application still exists and may be used. Asked inside
     /// [`Store::immediate`], the answer holds until the commit: an app removed or disabled
     /// since its client authenticated gets nothing stored.
-    pub fn app_is_usable(&self, id: i64) -> Result<bool, StoreError> {
+    pub(crate) fn app_is_usable(&self, id: i64) -> Result<bool, StoreError> {
         let sql =
             format!("SELECT {APP_USABLE} FROM applications app {JOIN_APP_OWNER} WHERE app.id = ?1");
         let usable = self

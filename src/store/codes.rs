@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, params};
 
 /// What issuing a code stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCode<'a> {
+pub(crate) struct NewCode<'a> {
     /// Digest of the code.
     pub digest: Digest32,
     /// The approved request: client, redirect URI, scope, PKCE challenge.
@@ -27,7 +27,7 @@ pub struct NewCode<'a> {
 
 impl Store {
     /// Stores a new code.
-    pub fn create_code(&self, code: &NewCode<'_>) -> Result<(), StoreError> {
+    pub(crate) fn create_code(&self, code: &NewCode<'_>) -> Result<(), StoreError> {
         let (request, challenge) = (code.request, code.request.challenge.as_ref());
         self.conn
             .prepare_cached(
@@ -94,7 +94,12 @@ impl Store {
     }
 
     /// Marks a code exchanged, remembering the grant it produced (to revoke it on a replay).
-    pub fn mark_code_used(&self, id: i64, now: i64, grant_id: i64) -> Result<(), StoreError> {
+    pub(crate) fn mark_code_used(
+        &self,
+        id: i64,
+        now: i64,
+        grant_id: i64,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "UPDATE authorization_codes SET used = ?2, grant_id = ?3 WHERE id = ?1",

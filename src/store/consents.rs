@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 /// A remembered decision as the authorized-tokens page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RememberedConsent {
+pub(crate) struct RememberedConsent {
     /// Row id.
     pub id: i64,
     /// The application's name.
@@ -36,7 +36,7 @@ fn consent_from_row(row: &Row<'_>) -> rusqlite::Result<RememberedConsent> {
 
 impl Store {
     /// Remembers that `user_id` allowed `application_id` these scopes (once per set).
-    pub fn remember_consent(
+    pub(crate) fn remember_consent(
         &self,
         user_id: i64,
         application_id: i64,
@@ -53,7 +53,7 @@ impl Store {
     }
 
     /// The scope sets `user_id` asked to be remembered for `application_id`.
-    pub fn remembered_scopes(
+    pub(crate) fn remembered_scopes(
         &self,
         user_id: i64,
         application_id: i64,
@@ -70,14 +70,17 @@ impl Store {
     }
 
     /// Every decision `user_id` asked to be remembered, by application name.
-    pub fn remembered_consents(&self, user_id: i64) -> Result<Vec<RememberedConsent>, StoreError> {
+    pub(crate) fn remembered_consents(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<RememberedConsent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(CONSENT_SQL)?;
         let rows = stmt.query_map(params![user_id, None::<i64>], consent_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The remembered decision `id`, if it is `user_id`'s.
-    pub fn find_remembered_consent(
+    pub(crate) fn find_remembered_consent(
         &self,
         id: i64,
         user_id: i64,
@@ -89,7 +92,7 @@ impl Store {
     }
 
     /// Forgets the remembered decision `id` of `user_id`; whether there was one.
-    pub fn forget_consent(&self, id: i64, user_id: i64) -> Result<bool, StoreError> {
+    pub(crate) fn forget_consent(&self, id: i64, user_id: i64) -> Result<bool, StoreError> {
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM remembered_consents WHERE id = ?1 AND user_id = ?2")?

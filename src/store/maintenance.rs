@@ -12,7 +12,7 @@ impl Store {
     /// Proves that this connection can write: SQLite quietly opens a write-protected file
     /// read-only, and then every write fails. Writes a scratch table in a transaction and
     /// rolls it back, so the file is left as it was.
-    pub fn check_writable(&self) -> Result<(), StoreError> {
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
         if self.conn.is_readonly(MAIN_DB)? {
             return Err(StoreError::ReadOnly);
         }
@@ -65,7 +65,7 @@ impl Store {
     /// one read transaction, so commits made meanwhile (by this or other processes) are
     /// either wholly in the copy or not at all, and what sits in the write-ahead log is
     /// included. `target` must not exist.
-    pub fn backup_into(&self, target: &Path) -> Result<(), StoreError> {
+    pub(crate) fn backup_into(&self, target: &Path) -> Result<(), StoreError> {
         let target = target.to_str().ok_or(StoreError::NotUtf8Path)?;
         self.conn.execute("VACUUM INTO ?1", [target])?;
         Ok(())

@@ -13,14 +13,13 @@ mod tokens;
 mod users;
 
 pub use apps::NewApplication;
-pub use codes::NewCode;
-pub use consents::RememberedConsent;
+pub(crate) use codes::NewCode;
+pub(crate) use consents::RememberedConsent;
 pub use sessions::{Session, SessionUser};
-pub use signing_keys::SigningKeyRow;
-pub use sweep::Cleared;
+pub(crate) use signing_keys::SigningKeyRow;
 pub use token_views::{Holder, TokenView};
-pub use tokens::{GrantRef, Issued, NewTokens};
-pub use users::{NewUser, UserListing, UserView};
+pub(crate) use tokens::{GrantRef, NewTokens};
+pub(crate) use users::{NewUser, UserView};
 
 use crate::settings::Durability;
 use rusqlite::config::DbConfig;
@@ -110,7 +109,8 @@ impl Store {
     }
 
     /// An in-memory database, for tests.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
+    #[cfg(test)]
+    pub(crate) fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         Store::configure(conn, Durability::Full)
@@ -163,7 +163,7 @@ impl Store {
     /// read-check-write cannot interleave with another writer. Commits when `work` returns `Ok`
     /// (an `Ok` may carry a protocol error whose side effects must stick, such as a family
     /// revocation); rolls back on `Err` or on a panic.
-    pub fn immediate<T, E: From<StoreError>>(
+    pub(crate) fn immediate<T, E: From<StoreError>>(
         &self,
         work: impl FnOnce(&Store) -> Result<T, E>,
     ) -> Result<T, E> {
@@ -175,7 +175,8 @@ impl Store {
     }
 
     /// `PRAGMA integrity_check` answers "ok".
-    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+    #[cfg(test)]
+    pub(crate) fn integrity_ok(&self) -> Result<bool, StoreError> {
         let answer: String = self
             .conn
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;

@@ -41,7 +41,7 @@ pub struct SessionUser {
 impl Store {
     /// Records a session under the digest of its cookie value; returns its row id. A session
     /// with a user starts at the moment they authenticated (`now`).
-    pub fn create_session(
+    pub(crate) fn create_session(
         &self,
         id_digest: &Digest32,
         user_id: Option<i64>,
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// Ends a session (logout, or replaced at login).
-    pub fn delete_session(&self, id: i64) -> Result<(), StoreError> {
+    pub(crate) fn delete_session(&self, id: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("DELETE FROM sessions WHERE id = ?1")?
             .execute([id])?;
@@ -104,7 +104,11 @@ impl Store {
     }
 
     /// Ends every session of a user but `keep` (after a password change); returns how many.
-    pub fn end_user_sessions(&self, user_id: i64, keep: Option<i64>) -> Result<usize, StoreError> {
+    pub(crate) fn end_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<i64>,
+    ) -> Result<usize, StoreError> {
         Ok(self
             .conn
             .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2")?

@@ -43,7 +43,7 @@ impl Store {
     }
 
     /// The key with this id, current or retired.
-    pub fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRow>, StoreError> {
+    pub(crate) fn signing_key(&self, kid: &str) -> Result<Option<SigningKeyRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM signing_keys WHERE kid = ?1");
         Ok(self
             .conn
@@ -54,7 +54,7 @@ impl Store {
 
     /// The keys the JWKS publishes at `now`: the current one, and each retired one until
     /// `window` seconds after its retirement; newest first.
-    pub fn published_signing_keys(
+    pub(crate) fn published_signing_keys(
         &self,
         now: i64,
         window: i64,
@@ -81,7 +81,7 @@ impl Store {
 
     /// Adds a key as the current one; `false` when the table refuses it because a current key
     /// exists already (the unique index allows one) or the kid is taken.
-    pub fn add_current_signing_key(
+    pub(crate) fn add_current_signing_key(
         &self,
         kid: &str,
         alg: &str,
@@ -99,7 +99,10 @@ impl Store {
     }
 
     /// Retires the current key at `now`; returns its kid, `None` when there was none.
-    pub fn retire_current_signing_key(&self, now: i64) -> Result<Option<String>, StoreError> {
+    pub(crate) fn retire_current_signing_key(
+        &self,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
@@ -111,7 +114,11 @@ impl Store {
 
     /// Deletes the retired keys whose publication window (`window` seconds after retirement)
     /// has passed at `now`; returns how many.
-    pub fn delete_expired_signing_keys(&self, now: i64, window: i64) -> Result<usize, StoreError> {
+    pub(crate) fn delete_expired_signing_keys(
+        &self,
+        now: i64,
+        window: i64,
+    ) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "DELETE FROM signing_keys WHERE retired IS NOT NULL AND retired + ?2 <= ?1",
             [now, window],

@@ -11,7 +11,7 @@ const BATCH: usize = 500;
 
 /// What a sweep removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cleared {
+pub(crate) struct Cleared {
     /// Authorization codes removed.
     pub codes: usize,
     /// Refresh tokens removed.
@@ -39,7 +39,7 @@ impl Store {
     /// `refresh_lifetime` (when set); retired refresh tokens of families with no live one
     /// left; expired access tokens that no live refresh token holds; grants left with no
     /// token; expired sessions. Stops between batches once `keep_going` says so.
-    pub fn clear_expired(
+    pub(crate) fn clear_expired(
         &self,
         now: i64,
         refresh_lifetime: Option<i64>,
@@ -72,7 +72,7 @@ impl Store {
 
     /// Gives the pages freed by deletions back to the file system (`VACUUM`), and folds the
     /// write-ahead log into the file so that the file itself shrinks now.
-    pub fn vacuum(&self) -> Result<(), StoreError> {
+    pub(crate) fn vacuum(&self) -> Result<(), StoreError> {
         self.conn.execute_batch("VACUUM")?;
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;

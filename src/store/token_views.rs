@@ -87,7 +87,7 @@ impl Store {
     }
 
     /// The usable grant with this public id, if it belongs to `holder`.
-    pub fn find_token_view(
+    pub(crate) fn find_token_view(
         &self,
         public_id: &str,
         holder: Holder,

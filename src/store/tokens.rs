@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 /// Tokens to store for one successful grant. Callers run this inside [`Store::immediate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTokens<'a> {
+pub(crate) struct NewTokens<'a> {
     /// The grant they belong to: an existing one (a refresh) or a new one.
     pub grant: GrantRef<'a>,
     /// Digest of the new access token.
@@ -25,7 +25,7 @@ pub struct NewTokens<'a> {
 
 /// Which grant new tokens belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GrantRef<'a> {
+pub(crate) enum GrantRef<'a> {
     /// Record a new grant for this application and user with this scope.
     New {
         /// The client.
@@ -69,7 +69,7 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
 
 impl Store {
     /// Stores a grant's tokens; returns the grant's and the access token's ids.
-    pub fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<Issued, StoreError> {
+    pub(crate) fn issue_tokens(&self, new: &NewTokens<'_>) -> Result<Issued, StoreError> {
         let grant_id = match new.grant {
             GrantRef::Existing(id) => id,
             GrantRef::New {
@@ -124,7 +124,7 @@ impl Store {
     /// first retirement) naming `new`'s refresh token as its successor; without, the presented
     /// one now holds the new access token. `supersedes`, a retry's earlier successor, is
     /// revoked with its access token, so that the family keeps one live refresh token.
-    pub fn refresh_tokens(
+    pub(crate) fn refresh_tokens(
         &self,
         old: &RefreshToken,
         rotate: bool,
@@ -222,7 +222,7 @@ impl Store {
     }
 
     /// The scopes of the valid access tokens `user_id` holds from application `application_id`.
-    pub fn held_scopes(
+    pub(crate) fn held_scopes(
         &self,
         user_id: i64,
         application_id: i64,
@@ -240,7 +240,7 @@ impl Store {
     }
 
     /// Deletes one access token (RFC 7009 revocation of an access token).
-    pub fn delete_access_token(&self, id: i64) -> Result<(), StoreError> {
+    pub(crate) fn delete_access_token(&self, id: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("DELETE FROM access_tokens WHERE id = ?1")?
             .execute([id])?;
@@ -263,7 +263,7 @@ impl Store {
 
     /// Revokes a whole family: every access token of the grant is deleted and every refresh
     /// token retired (kept, so that a later replay is still recognised).
-    pub fn revoke_grant(&self, grant_id: i64, now: i64) -> Result<(), StoreError> {
+    pub(crate) fn revoke_grant(&self, grant_id: i64, now: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("DELETE FROM access_tokens WHERE grant_id = ?1")?
             .execute([grant_id])?;
@@ -276,7 +276,8 @@ impl Store {
     }
 
     /// Live refresh tokens in a grant (a family never holds more than one).
-    pub fn live_refresh_tokens(&self, grant_id: i64) -> Result<i64, StoreError> {
+    #[cfg(test)]
+    pub(crate) fn live_refresh_tokens(&self, grant_id: i64) -> Result<i64, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT count(*) FROM refresh_tokens WHERE grant_id = ?1 AND revoked IS NULL",
         )?;

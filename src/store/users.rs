@@ -26,7 +26,7 @@ pub struct UserView {
 
 /// What adding a user stores; the database gives it its row id and its subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewUser<'a> {
+pub(crate) struct NewUser<'a> {
     /// Login name.
     pub username: &'a str,
     /// Contact address, may be empty.
@@ -43,7 +43,7 @@ pub struct NewUser<'a> {
 
 /// A user as `oauthd user list` shows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct UserListing {
+pub(crate) struct UserListing {
     /// Login name.
     pub username: String,
     /// May use the admin pages and create users.
@@ -94,7 +94,11 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
 impl Store {
     /// Adds a user (the schema's trigger gives them a fresh subject); `None` when the username
     /// is taken, regardless of case.
-    pub fn create_user(&self, user: &NewUser<'_>, now: i64) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn create_user(
+        &self,
+        user: &NewUser<'_>,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO users (username, email, email_verified, name, password_hash, is_admin, created)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
@@ -116,7 +120,7 @@ impl Store {
     }
 
     /// The user with this row id (for an id_token's or userinfo's claims).
-    pub fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
+    pub(crate) fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
         Ok(self
             .conn
@@ -146,7 +150,7 @@ impl Store {
     }
 
     /// Replaces a user's password hash; `false` when there is no such user.
-    pub fn set_password(&self, id: i64, password_hash: &str) -> Result<bool, StoreError> {
+    pub(crate) fn set_password(&self, id: i64, password_hash: &str) -> Result<bool, StoreError> {
         let changed = self
             .conn
             .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
@@ -157,7 +161,7 @@ impl Store {
     /// Deletes a user with their sessions, codes, grants and tokens (the schema cascades);
     /// their applications are kept, owned by nobody. Returns how many applications they
     /// owned, or `None` when there is no such user. Call it inside [`Store::immediate`].
-    pub fn remove_user(&self, id: i64) -> Result<Option<usize>, StoreError> {
+    pub(crate) fn remove_user(&self, id: i64) -> Result<Option<usize>, StoreError> {
         let disowned = self
             .conn
             .prepare_cached("UPDATE applications SET owner_id = NULL WHERE owner_id = ?1")?
@@ -170,7 +174,7 @@ impl Store {
     }
 
     /// Every user for `oauthd user list`, by username.
-    pub fn user_listing(&self) -> Result<Vec<UserListing>, StoreError> {
+    pub(crate) fn user_listing(&self) -> Result<Vec<UserListing>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT username, is_admin, is_active, email, name, created FROM users
              ORDER BY username COLLATE NOCASE, username",
@@ -190,7 +194,7 @@ impl Store {
 
     /// Usernames that differ only in case, in groups (possible only in a database from before
     /// version 6 of the schema, which refuses new ones).
-    pub fn username_clashes(&self) -> Result<Vec<Vec<String>>, StoreError> {
+    pub(crate) fn username_clashes(&self) -> Result<Vec<Vec<String>>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT username FROM users u
              WHERE EXISTS (SELECT 1 FROM users o WHERE o.username = u.username COLLATE NOCASE
@@ -214,7 +218,7 @@ impl Store {
 
     /// Enables or disables a user; `false` when there is no such user. A disabled user cannot
     /// log in and their tokens stop working.
-    pub fn set_user_active(&self, id: i64, active: bool) -> Result<bool, StoreError> {
+    pub(crate) fn set_user_active(&self, id: i64, active: bool) -> Result<bool, StoreError> {
         let changed = self
             .conn
             .prepare_cached("UPDATE users SET is_active = ?2 WHERE id = ?1")?
@@ -248,7 +252,7 @@ impl Store {
     }
 
     /// Adds a group; `None` when the name is taken.
-    pub fn create_group(&self, name: &str) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn create_group(&self, name: &str) -> Result<Option<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO groups (name) VALUES (?1) ON CONFLICT (name) DO NOTHING RETURNING id",
         )?;
@@ -256,7 +260,7 @@ impl Store {
     }
 
     /// Puts a user in a group (no-op when already a member).
-    pub fn add_group_member(&self, group_id: i64, user_id: i64) -> Result<(), StoreError> {
+    pub(crate) fn add_group_member(&self, group_id: i64, user_id: i64) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO user_groups (user_id, group_id) VALUES (?1, ?2)",

@@ -1,7 +1,9 @@
 //! Durability and storage: acknowledged tokens and revocations survive kill -9; the database
 //! file never holds a credential in clear (docs/security.md rules 19, 33).
 
-use crate::support::{ADMIN_PASSWORD, HOSTILE, Reply, Serving, Tutorial, field, form_encode};
+use crate::support::{
+    ADMIN_PASSWORD, HOSTILE, Reply, Serving, Tutorial, field, form_encode, integrity_ok,
+};
 
 /// `oauthd serve` as a process of its own over the tutorial's database.
 fn serve(t: &Tutorial) -> Serving {
@@ -62,7 +64,7 @@ fn acknowledged_tokens_and_revocations_survive_kill_9() {
         "the rotated-out refresh token stays retired"
     );
     drop(second);
-    assert!(t.server.store().integrity_ok().unwrap());
+    assert!(integrity_ok(&t.server));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! answer was lost) rotates again and retires the lost successor; anything else is still a
 //! replay that revokes the family (RFC 9700 §4.14.2).
 
-use crate::support::{TUTORIAL_SETTINGS, TestServer, Tutorial, assert_error, field};
+use crate::support::{
+    TUTORIAL_SETTINGS, TestServer, Tutorial, assert_error, field, integrity_ok, live_refresh_tokens,
+};
 use oauthd::model::RefreshToken;
 use oauthd::secret::digest;
 use std::sync::Arc;
@@ -22,7 +24,7 @@ fn stored(t: &Tutorial, refresh_token: &str) -> RefreshToken {
 
 fn live_in_family(t: &Tutorial, refresh_token: &str) -> i64 {
     let grant = stored(t, refresh_token).grant.id;
-    t.server.store().live_refresh_tokens(grant).unwrap()
+    live_refresh_tokens(&t.server, grant)
 }
 
 fn hello_status(t: &Tutorial, access_token: &str) -> u16 {
@@ -152,5 +154,5 @@ fn concurrent_retries_of_a_retired_token_leave_exactly_one_live_token() {
         .filter(|token| stored(&t, token).revoked.is_none())
         .collect();
     assert_eq!(live.len(), 1, "exactly one answer holds the live token");
-    assert!(t.server.store().integrity_ok().unwrap());
+    assert!(integrity_ok(&t.server));
 }

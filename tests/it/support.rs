@@ -3,6 +3,7 @@
 //! fixture.
 
 use oauthd::oidc::keys::SigningKeys;
+use oauthd::settings::Durability;
 use oauthd::store::Store;
 use oauthd::{Clock, RunningServer, ServerConfig, Settings};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -248,7 +249,8 @@ fn shared_key_file() -> &'static [u8] {
     KEY_FILE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("keys");
-        let store = Store::open_in_memory().expect("a store");
+        let store =
+            Store::open(&dir.path().join("keys.sqlite3"), Durability::Full).expect("a store");
         oauthd::oidc::rotation::rotate(&store, &file, 3600, 0).expect("a key");
         std::fs::read(&file).expect("read the key file")
     })
@@ -546,6 +548,23 @@ pub fn rows(s: &TestServer, table: &str) -> i64 {
     let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
     let sql = format!("SELECT count(*) FROM {table}");
     conn.query_row(&sql, [], |r| r.get(0)).expect("count")
+}
+
+/// The live refresh tokens of a grant (a family never holds more than one).
+pub fn live_refresh_tokens(s: &TestServer, grant_id: i64) -> i64 {
+    rows(
+        s,
+        &format!("refresh_tokens WHERE grant_id = {grant_id} AND revoked IS NULL"),
+    )
+}
+
+/// `PRAGMA integrity_check` of the server's file answers "ok".
+pub fn integrity_ok(s: &TestServer) -> bool {
+    let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
+    let answer: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    answer == "ok"
 }
 
 /// Every row of every table, to prove that nothing changed.

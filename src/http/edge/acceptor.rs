@@ -20,7 +20,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 
 /// The open connections of a server, and whether it is stopping.
 #[derive(Debug)]
-pub struct Connections {
+pub(crate) struct Connections {
     max: usize,
     stopping: AtomicBool,
     open: Mutex<Open>,
@@ -91,7 +91,7 @@ impl Connections {
 
 /// Accepts connections until the server stops, serving each with `serve` on its own thread;
 /// `serve` keeps the flag it is given set while a request is under way.
-pub fn accept_loop<F>(listener: &TcpListener, connections: &Arc<Connections>, serve: &F)
+pub(crate) fn accept_loop<F>(listener: &TcpListener, connections: &Arc<Connections>, serve: &F)
 where
     F: Fn(&TcpStream, SocketAddr, &AtomicBool) + Clone + Send + 'static,
 {
@@ -173,7 +173,7 @@ fn refuse_busy(stream: &TcpStream) {
 /// Connections the kernel may queue before the acceptor takes them: std's `bind` asks for
 /// 128, which a burst of browsers or a proxy's pool overflows. Linux lets a listening
 /// socket's backlog be changed by calling `listen` again.
-pub fn widen_backlog(listener: &TcpListener, max_connections: usize) {
+pub(crate) fn widen_backlog(listener: &TcpListener, max_connections: usize) {
     let backlog = i32::try_from(max_connections).unwrap_or(i32::MAX).max(128);
     // A narrower queue only slows a burst down; nothing to do if the kernel says no.
     let _ = rustix::net::listen(listener, backlog);

@@ -20,7 +20,7 @@ enum State {
 
 /// Why a chunked body cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChunkedError {
+pub(crate) enum ChunkedError {
     /// The decoded body would exceed the cap.
     TooLarge,
     /// The coding is malformed.
@@ -29,7 +29,7 @@ pub enum ChunkedError {
 
 /// An incremental decoder over a buffer that only grows between calls.
 #[derive(Debug)]
-pub struct Decoder {
+pub(crate) struct Decoder {
     state: State,
     /// How far into the buffer the coding has been consumed.
     read: usize,

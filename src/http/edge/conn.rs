@@ -22,7 +22,7 @@ const LINGER: Duration = Duration::from_secs(1);
 const LINGER_BYTES: usize = 1024 * 1024;
 
 /// A byte stream with deadlines.
-pub trait Transport {
+pub(crate) trait Transport {
     /// Reads what is there, waiting at most until `deadline`; `Ok(0)` when the peer closed.
     fn read_by(&mut self, buf: &mut [u8], deadline: Instant) -> io::Result<usize>;
     /// Writes all of `bytes` by `deadline`.
@@ -32,7 +32,7 @@ pub trait Transport {
 }
 
 /// What answers the requests of a connection.
-pub trait Service {
+pub(crate) trait Service {
     /// Answers one complete request.
     fn answer(&mut self, head: &Head, body: Result<Vec<u8>, RequestError>) -> Resp;
     /// An answer went out (or was attempted): `head` is `None` for a request the edge
@@ -65,7 +65,7 @@ enum Body {
 }
 
 /// Serves a connection until it closes, times out, or the server stops.
-pub fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, service: &mut S) {
+pub(crate) fn serve<T: Transport, S: Service>(transport: &mut T, limits: &Limits, service: &mut S) {
     let opened = Instant::now();
     let mut buf = Vec::new();
     let mut first = true;
@@ -255,7 +255,7 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// (`SO_RCVTIMEO`, `SO_SNDTIMEO`) count from the start of each call, so a call's deadline is
 /// its start plus the timeout in force; that is set again only when it would miss the
 /// deadline by more than [`DEADLINE_SLACK`].
-pub struct Socket<'a> {
+pub(crate) struct Socket<'a> {
     stream: &'a TcpStream,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// The deadlines a connection keeps, from the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// The whole request head must arrive within this (from its first byte, or from the
     /// connection's opening for its first request).
     pub header: Duration,
@@ -29,7 +29,7 @@ pub struct Limits {
 
 impl Limits {
     /// The deadlines the settings name.
-    pub fn from_settings(settings: &Settings) -> Limits {
+    pub(crate) fn from_settings(settings: &Settings) -> Limits {
         Limits {
             header: Duration::from_secs(settings.header_timeout_seconds),
             body: Duration::from_secs(settings.body_timeout_seconds),
@@ -70,7 +70,7 @@ impl EdgeError {
     }
 
     /// A plain-text answer saying what was wrong.
-    pub fn response(&self) -> Resp {
+    pub(crate) fn response(&self) -> Resp {
         let message = match self {
             EdgeError::BadRequest(why) | EdgeError::NotImplemented(why) => why,
             EdgeError::Timeout => "The request did not arrive in time.",

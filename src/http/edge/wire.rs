@@ -6,11 +6,11 @@ use std::io::Write;
 use std::time::SystemTime;
 
 /// The interim answer to `Expect: 100-continue` (RFC 9110 §10.1.1).
-pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// How the connection goes on after an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persistence {
+pub(crate) enum Persistence {
     /// HTTP/1.1's default: nothing to say.
     KeepAlive,
     /// An HTTP/1.0 client asked to keep the connection: say that it is kept.
@@ -20,7 +20,7 @@ pub enum Persistence {
 }
 
 /// The bytes of `resp`; `head_only` (a HEAD request) sends the headers a GET would get.
-pub fn encode(resp: &Resp, head_only: bool, persistence: Persistence) -> Vec<u8> {
+pub(crate) fn encode(resp: &Resp, head_only: bool, persistence: Persistence) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + resp.body.len());
     // Writing into a Vec cannot fail.
     let _ = write!(

@@ -15,7 +15,7 @@ const BAD_CREDENTIALS: &str =
 
 /// `GET /accounts/login/?next=/path`: the form, carrying the session's CSRF token, or without
 /// a session the double-submit cookie's (nothing is stored before a login succeeds).
-pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let query = req.query_params().map_err(bad_form)?;
     let next = local_path(query.get("next"));
@@ -40,7 +40,7 @@ pub fn login_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 /// `POST /accounts/login/`: CSRF, the failed-login limiter, the password (against a decoy for
 /// an unknown user), then a new session (no fixation) and a 303 to a local `next`.
-pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let params = req.params(false).map_err(bad_form)?;
     let session = session::current(app, req, now)?;
@@ -87,7 +87,7 @@ pub fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `POST /accounts/logout/`: ends the session (CSRF-checked) and returns to the login page.
-pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let params = req.params(false).map_err(bad_form)?;
     let session = session::current(app, req, app.clock.now())?;
     session::check_csrf(session.as_ref(), params.get(CSRF_FIELD))?;
@@ -99,7 +99,7 @@ pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /`: the signed-in home page, or the login page with `next=/`.
-pub fn home(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn home(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let signed_in = session::signed_in(app, req)?;
     Ok(Resp::page(
         200,
@@ -108,7 +108,7 @@ pub fn home(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// A stylesheet: `/static/oauthd.css`, or the deployment's `/static/custom.css`.
-pub fn stylesheet(css: &str) -> Resp {
+pub(crate) fn stylesheet(css: &str) -> Resp {
     Resp {
         status: 200,
         headers: vec![("Content-Type", "text/css; charset=utf-8".into())],
@@ -131,7 +131,7 @@ const MAX_HINT_CHARS: usize = 150;
 /// `next` if it is a path on this server; otherwise `/` (RFC 9700 §4.11: no open redirector).
 /// Refused: absolute URLs, scheme-relative `//host`, `/\host` (browsers read `\` as `/`), and
 /// anything with control characters, whitespace or non-ASCII (no Location header holds it).
-pub fn local_path(next: Option<&str>) -> &str {
+pub(crate) fn local_path(next: Option<&str>) -> &str {
     match next {
         Some(path)
             if path.is_ascii()

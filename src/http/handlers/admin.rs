@@ -28,7 +28,7 @@ pub enum Target<'a> {
 const PASSWORD_SET: &str = "password_set";
 
 /// `GET /o/admin/` (with `?password_set=<id>` after a password was set).
-pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
     // Only a notice: an unreadable query shows none.
     let password_set = req
@@ -41,7 +41,7 @@ pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `POST /o/admin/users/`: makes a user; errors re-render the page (400) with the input kept.
-pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (admin, params) = admin_form(app, req)?;
     let form = NewUserForm {
         username: params.get("username").unwrap_or(""),
@@ -77,7 +77,7 @@ pub fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /o/admin/{users|apps}/<id>/{enable|disable}/`. A disabled user cannot log in and
 /// their tokens stop working; a disabled app cannot authenticate or use its tokens, and its
 /// owner cannot enable it again. Administrators cannot disable themselves.
-pub fn set_enabled(
+pub(crate) fn set_enabled(
     app: &App,
     req: &Req,
     target: Target<'_>,
@@ -113,7 +113,7 @@ pub fn set_enabled(
 /// twice) and ends all their sessions; a refused password re-renders the page (400) with the
 /// reason beside that user, and changes nothing. Administrators change their own password on
 /// the password change page, which asks for the current one.
-pub fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub(crate) fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (admin, params) = admin_form(app, req)?;
     if id == admin.user.id {
         return Err(HttpError::bad_request(
@@ -139,13 +139,13 @@ pub fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/admin/tokens/<id>/revoke/`: "Revoke this token?", as the user's own tokens page asks.
-pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
     confirm_page(app, &admin, id, Revoker::Admin)
 }
 
 /// `POST /o/admin/tokens/<id>/revoke/`: revokes anyone's token with its refresh token.
-pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (admin, _) = admin_form(app, req)?;
     revoke_held(app, id, Holder::Anyone)?;
     report(app, req, &admin, "revoke_token", id);

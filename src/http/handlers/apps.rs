@@ -19,7 +19,7 @@ use crate::store::{NewApplication, Store};
 const LISTS: [&str; 2] = ["grant_types", "allowed_scopes"];
 
 /// `GET /o/applications/`.
-pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let apps = app.store.list_apps(Some(user.user.id))?;
     let frame = user.frame(&app.settings);
@@ -27,7 +27,7 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/applications/register/`: an empty form (confidential, the default scopes, enabled).
-pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let settings = &app.settings;
     let offered =
@@ -51,7 +51,7 @@ pub fn register_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /o/applications/register/`: checks the form (errors re-render it, 400, input kept);
 /// stores the app with a new client_id and secret, and redirects to the page that shows the
 /// secret once (or, for a public client, to the app's page).
-pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
     let fields = match registration::validate(&form, &rules(app, &user, None)) {
@@ -74,7 +74,7 @@ pub fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/applications/<id>/`.
-pub fn detail(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn detail(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
@@ -84,7 +84,7 @@ pub fn detail(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 /// `GET /o/applications/<id>/secret/?handle=...`: shows the secret a POST just made, once; a
 /// reload (or any later visit) says it was shown and offers a new one. GET only: a HEAD must
 /// not use it up.
-pub fn secret_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn secret_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = editable_app(&app.store, &user, id)?;
     let query = req.query_params().unwrap_or_default();
@@ -98,7 +98,7 @@ pub fn secret_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/applications/<id>/update/`: the form with the app's values.
-pub fn update_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn update_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = editable_app(&app.store, &user, id)?;
     let uris = UriLines::of(&found.fields);
@@ -115,7 +115,7 @@ pub fn update_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 /// `POST /o/applications/<id>/update/`: saves the changes (the rules say what an owner who is
 /// not an administrator may change). Turning public drops the secret; turning confidential
 /// makes one, shown once after the redirect. Read, check and write in one transaction.
-pub fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, params) = session::signed_in_form(app, req, &LISTS)?;
     let form = read_form(&params);
     let new_secret = secret::random_secret(app.settings.client_secret_length)?;
@@ -140,7 +140,7 @@ pub fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 
 /// `POST /o/applications/<id>/secret/`: a new secret for a confidential app, shown once after
 /// the redirect; the old one stops working at once.
-pub fn regenerate_secret(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn regenerate_secret(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     let secret = secret::random_secret(app.settings.client_secret_length)?;
     let found = app.store.immediate(|store| {
@@ -155,7 +155,7 @@ pub fn regenerate_secret(app: &App, req: &Req, id: &str) -> Result<Resp, HttpErr
 }
 
 /// `GET /o/applications/<id>/delete/`: the confirmation.
-pub fn delete_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn delete_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let found = editable_app(&app.store, &user, id)?;
     let frame = user.frame(&app.settings);
@@ -163,7 +163,7 @@ pub fn delete_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 }
 
 /// `POST /o/applications/<id>/delete/`: deletes the app with its tokens and codes.
-pub fn delete(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn delete(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     app.store.immediate(|store| {
         let found = editable_app(store, &user, id)?;

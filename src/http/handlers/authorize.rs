@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 /// `GET /o/authorize/?...`: check the request; sign in, ask, or answer.
-pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let query = req
         .query_params()
         .map_err(|_| HttpError::bad_request("The request could not be read."))?;
@@ -48,7 +48,7 @@ pub fn authorize_page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// `POST /o/authorize/`: the consent form. CSRF, then every field checked again as if new
 /// (a tampered client, redirect URI, scope or response type does not pass); then Allow or Deny.
 /// Without a session (it expired while the page was open) it is a new request: to the login.
-pub fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let form = req
         .params(false)
         .map_err(|_| HttpError::bad_request("The form could not be read."))?;

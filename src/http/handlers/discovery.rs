@@ -24,13 +24,13 @@ const JWKS_MAX_AGE: u32 = 300;
 
 /// The public signing keys (RFC 7517 §5), DOT's `/o/.well-known/jwks.json`: the current key
 /// and the retired ones whose id_tokens may still be valid.
-pub fn jwks(app: &App) -> Result<Resp, HttpError> {
+pub(crate) fn jwks(app: &App) -> Result<Resp, HttpError> {
     let keys = app.signing_keys.jwks(&app.store, app.clock.now())?;
     Ok(public_document(&keys, JWKS_MAX_AGE))
 }
 
 /// The metadata document.
-pub fn metadata(app: &App) -> Resp {
+pub(crate) fn metadata(app: &App) -> Resp {
     public_document(&document(app), METADATA_MAX_AGE)
 }
 
@@ -80,7 +80,7 @@ fn document(app: &App) -> Value {
 
 /// A document anyone may read and cache, from any origin (docs/security.md rule 44: `*` only for
 /// public documents, never with credentials).
-pub fn public_document(value: &Value, max_age: u32) -> Resp {
+pub(crate) fn public_document(value: &Value, max_age: u32) -> Resp {
     Resp::json(200, value)
         .with_header("Cache-Control", format!("public, max-age={max_age}"))
         .with_header("Access-Control-Allow-Origin", "*")

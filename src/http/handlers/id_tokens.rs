@@ -12,7 +12,7 @@ use crate::store::Store;
 use serde_json::{Map, Value};
 
 /// What an id_token is issued for.
-pub struct IdTokenFor<'a> {
+pub(crate) struct IdTokenFor<'a> {
     /// The user it is about.
     pub user_id: i64,
     /// The client it is for (`aud`).
@@ -29,7 +29,7 @@ pub struct IdTokenFor<'a> {
 
 /// The claims of the id_token to issue, or `None` when the scope has no `openid`. `store` is
 /// the connection of the transaction issuing the tokens.
-pub fn claims(
+pub(crate) fn claims(
     app: &App,
     store: &Store,
     what: &IdTokenFor<'_>,
@@ -56,7 +56,10 @@ pub fn claims(
 /// `claims` signed with the current key, once the tokens they describe are committed. A
 /// failure here (the key file went missing since start-up) answers 500; the tokens issued
 /// are then never handed out, and expire.
-pub fn sign(app: &App, claims: Option<Map<String, Value>>) -> Result<Option<String>, HttpError> {
+pub(crate) fn sign(
+    app: &App,
+    claims: Option<Map<String, Value>>,
+) -> Result<Option<String>, HttpError> {
     claims
         .map(|claims| app.signing_keys.sign(&app.store, &Value::Object(claims)))
         .transpose()

@@ -12,7 +12,7 @@ use crate::secret;
 use serde::Serialize;
 
 /// The scope a bearer token needs to introspect any token (DOT's convention).
-pub const INTROSPECTION_SCOPE: &str = "introspection";
+pub(crate) const INTROSPECTION_SCOPE: &str = "introspection";
 
 /// Why a user's token may not introspect even with the scope: a token that any user could
 /// ask for would otherwise read every client's tokens (RFC 7662 §4).
@@ -43,7 +43,7 @@ struct Introspection {
 /// scope. Any other confidential client authenticated with its secret sees only tokens issued
 /// to itself, anyone else's reads as inactive. Public clients cannot introspect: their
 /// client_id is no secret.
-pub fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let params = oauth_params(app, req)?;
     let only_client = match req.bearer_token() {

@@ -14,7 +14,7 @@ use url::Url;
 /// A logout request (GET, or a POST from the relying party): the confirmation when someone
 /// is signed in. A POST carrying `confirm` is the user's answer: CSRF, then the session ends
 /// and the browser goes to the registered URI. A GET never ends a session.
-pub fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn logout(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let is_post = req.method == "POST";
     let params = match is_post {
         true => req.params(false),

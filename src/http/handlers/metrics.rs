@@ -8,7 +8,7 @@ use crate::http::response::{HttpError, Resp};
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Every counter, and the database's size read now.
-pub fn metrics(app: &App) -> Result<Resp, HttpError> {
+pub(crate) fn metrics(app: &App) -> Result<Resp, HttpError> {
     if !app.settings.metrics {
         return Err(HttpError::Api(404, "Not found.".into()));
     }

@@ -26,7 +26,7 @@ use crate::oauth::error::OAuthError;
 use crate::store::Store;
 
 /// Reads an OAuth endpoint's body parameters, in that endpoint's error format.
-pub fn oauth_params(app: &App, req: &Req) -> Result<Params, HttpError> {
+pub(crate) fn oauth_params(app: &App, req: &Req) -> Result<Params, HttpError> {
     req.params(app.settings.accept_json_bodies)
         .map_err(HttpError::OAuthRequest)
 }
@@ -35,7 +35,7 @@ pub fn oauth_params(app: &App, req: &Req) -> Result<Params, HttpError> {
 /// client_secret in the body; `None` when neither was sent. A malformed Basic header fails
 /// client authentication; Basic together with a body secret, or with another client_id, is
 /// invalid_request (one method only).
-pub fn client_credentials(
+pub(crate) fn client_credentials(
     req: &Req,
     params: &Params,
 ) -> Result<Option<ClientCredentials>, HttpError> {
@@ -69,7 +69,7 @@ pub fn client_credentials(
 /// Authenticates the calling client, or fails with invalid_client. A presented secret is
 /// checked under the failed-try limiter, per client id from each address; a bare client_id
 /// is not (there is nothing to guess).
-pub fn authenticate_client(
+pub(crate) fn authenticate_client(
     app: &App,
     req: &Req,
     params: &Params,
@@ -91,7 +91,7 @@ pub fn authenticate_client(
 /// Inside an issuing transaction: the client authenticated a moment ago must still exist and
 /// be usable, else invalid_client, as for an unknown client (an `app remove` or a disable that
 /// raced the request); nothing is stored for it.
-pub fn client_still_usable(
+pub(crate) fn client_still_usable(
     store: &Store,
     req: &Req,
     client: &Application,
@@ -108,7 +108,7 @@ pub fn client_still_usable(
 /// caller says it [`Attempt::passed`]. While `subject` or the address must wait:
 /// temporarily_unavailable, 429 with Retry-After. Every OAuth endpoint's password and
 /// client-secret check comes through here.
-pub fn secret_try<'a>(
+pub(crate) fn secret_try<'a>(
     app: &'a App,
     req: &Req,
     subject: Subject<'a>,

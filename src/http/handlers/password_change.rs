@@ -17,7 +17,7 @@ use crate::secret;
 const WRONG_PASSWORD: &str = "Your old password was entered incorrectly. Please enter it again.";
 
 /// `GET /accounts/password_change/`: the form.
-pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let signed_in = session::signed_in(app, req)?;
     Ok(form(app, &signed_in, 200, &FieldErrors::default(), None))
 }
@@ -26,7 +26,7 @@ pub fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 /// rules for the new one; then, in one transaction, the new hash, the end of every session of
 /// the user, and a new session for this browser. Any error re-shows the form (400, or 429
 /// while throttled) and changes nothing.
-pub fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (signed_in, params) = session::signed_in_form(app, req, &[])?;
     let now = app.clock.now();
     let field = |name| params.get(name).unwrap_or("");

@@ -13,22 +13,22 @@ use crate::store::NewUser;
 use serde_json::json;
 
 /// The scope `/groups/` needs (the DRF tutorial's `required_scopes = ['groups']`).
-pub const GROUPS_SCOPE: &str = "groups";
+pub(crate) const GROUPS_SCOPE: &str = "groups";
 
 /// `GET /api/hello`: any valid token.
-pub fn hello(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn hello(app: &App, req: &Req) -> Result<Resp, HttpError> {
     bearer::authorize(app, req, &Requirement::Authenticated, app.clock.now())?;
     Ok(Resp::text(200, "Hello, OAuth2!"))
 }
 
 /// `GET /users/` and `GET /users/<id>/`: TokenHasReadWriteScope (read for GET).
-pub fn read_users(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
+pub(crate) fn read_users(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
     bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), app.clock.now())?;
     list_or_one(app.store.user_views(only)?, only)
 }
 
 /// `POST /users/`: TokenHasReadWriteScope (write) and a token whose user is an admin.
-pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     let token = bearer::authorize(app, req, &Requirement::ReadWrite(vec![]), now)?;
     require_admin(&token)?;
@@ -66,7 +66,7 @@ pub fn create_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /groups/` and `GET /groups/<id>/`: TokenHasScope(groups).
-pub fn read_groups(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
+pub(crate) fn read_groups(app: &App, req: &Req, only: Option<i64>) -> Result<Resp, HttpError> {
     bearer::authorize(app, req, &groups_requirement(), app.clock.now())?;
     let groups: Vec<_> = app
         .store
@@ -89,7 +89,7 @@ fn list_or_one<T: serde::Serialize>(items: Vec<T>, only: Option<i64>) -> Result<
 }
 
 /// `POST /groups/`: TokenHasScope(groups) and a token whose user is an admin.
-pub fn create_group(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn create_group(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let token = bearer::authorize(app, req, &groups_requirement(), app.clock.now())?;
     require_admin(&token)?;
     let params = api_params(req)?;
@@ -108,7 +108,7 @@ pub fn create_group(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// A CORS preflight or capability query: answered without authentication.
-pub fn options(allow: &'static str) -> Resp {
+pub(crate) fn options(allow: &'static str) -> Resp {
     Resp::empty(200).with_header("Allow", allow)
 }
 

@@ -10,7 +10,7 @@ use crate::secret;
 /// The revocation endpoint: 200 with an empty body whether or not the token was known
 /// (RFC 7009 §2.2); another client's token is left alone. Revoking a refresh token revokes
 /// every token of its grant (RFC 7009 §2.1).
-pub fn revoke(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn revoke(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let params = oauth_params(app, req)?;
     let client = authenticate_client(app, req, &params)?;
     let token = params

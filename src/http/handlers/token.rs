@@ -81,7 +81,7 @@ impl FreshTokens {
 }
 
 /// The token endpoint.
-pub fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let params = oauth_params(app, req)?;
     let request = token::parse_request(|name| params.get(name))?;
     let client = authenticate_client(app, req, &params)?;

@@ -11,11 +11,11 @@ use crate::pages::{self, Revoker};
 use crate::store::Holder;
 
 /// The most tokens one page lists.
-pub const LIST_LIMIT: usize = 500;
+pub(crate) const LIST_LIMIT: usize = 500;
 
 /// `GET /o/authorized_tokens/`: the user's tokens, grouped by application, and their
 /// remembered decisions.
-pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let tokens = app
         .store
@@ -30,7 +30,7 @@ pub fn list(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `GET /o/authorized_tokens/<id>/delete/`: the revoke confirmation.
-pub fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn revoke_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     confirm_page(app, &user, id, Revoker::Holder)
 }
@@ -59,7 +59,7 @@ pub(crate) fn confirm_page(
 }
 
 /// `POST /o/authorized_tokens/<id>/delete/`: revokes the grant's access and refresh tokens.
-pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
+pub(crate) fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     revoke_held(app, id, Holder::User(user.user.id))?;
     Ok(Resp::redirect(paths::AUTHORIZED_TOKENS))
@@ -67,7 +67,7 @@ pub fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
 
 /// Revokes the grant `id` of `holder` — its access token and its refresh token (and any token
 /// refreshed from them) — in one transaction; 404 when it is not theirs.
-pub fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError> {
+pub(crate) fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError> {
     app.store.immediate(|store| {
         let grant = store
             .find_token_view(id, holder)?
@@ -78,7 +78,7 @@ pub fn revoke_held(app: &App, id: &str, holder: Holder) -> Result<(), HttpError>
 }
 
 /// `GET /o/authorized_tokens/remembered/<id>/delete/`: the forget confirmation.
-pub fn forget_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub(crate) fn forget_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let user = session::signed_in(app, req)?;
     let consent = app
         .store
@@ -90,7 +90,7 @@ pub fn forget_page(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
 
 /// `POST /o/authorized_tokens/remembered/<id>/delete/`: forgets the decision; the tokens it
 /// gave stay (revoke them above), only the consent page comes back.
-pub fn forget(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub(crate) fn forget(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
     match app.store.forget_consent(id, user.user.id)? {
         true => Ok(Resp::redirect(paths::AUTHORIZED_TOKENS)),

@@ -10,11 +10,11 @@ use crate::oauth::id_token::{Person, person_claims};
 use crate::oauth::scope::Requirement;
 
 /// The scope a token needs for userinfo (Core §5.3: an access token from an OpenID request).
-pub const OPENID_SCOPE: &str = "openid";
+pub(crate) const OPENID_SCOPE: &str = "openid";
 
 /// Userinfo: a bearer token with `openid` (else 403 insufficient_scope; a bad token 401,
 /// RFC 6750 §3.1), issued for a user who is still active; `sub` as in the id_token.
-pub fn userinfo(app: &App, req: &Req) -> Result<Resp, HttpError> {
+pub(crate) fn userinfo(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let requirement = Requirement::HasScope(vec![OPENID_SCOPE.into()]);
     let token = bearer::authorize(app, req, &requirement, app.clock.now())?;
     // A client_credentials token has no user to tell about.
@@ -34,7 +34,7 @@ pub fn userinfo(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// What the claims may tell about `user`.
-pub fn person(user: &User) -> Person<'_> {
+pub(crate) fn person(user: &User) -> Person<'_> {
     Person {
         subject: &user.subject,
         username: &user.username,
