@@ -378,6 +378,19 @@ fn security_events_are_logged_as_lines_without_credentials() {
     let alice_now = s.store().find_user_by_username("alice").unwrap().unwrap();
     assert!(!alice_now.is_active);
 
+    // An administrator deletes an application the command line made (it has no owner).
+    let cli_app = s
+        .store()
+        .find_app_by_client_id(&code_client.id)
+        .unwrap()
+        .unwrap();
+    let delete = format!("/o/applications/{}/delete/", cli_app.public_id);
+    assert_eq!(post_as(&serving, &admin, &delete, &form).status, 303);
+    assert_eq!(
+        s.store().find_app_by_client_id(&code_client.id).unwrap(),
+        None
+    );
+
     // A key rotation, from the command line.
     let (code_rotate, out, rotate_err) = s.cli(&["keys", "rotate"], "");
     assert_eq!(code_rotate, 0, "{rotate_err}");
@@ -418,6 +431,10 @@ fn security_events_are_logged_as_lines_without_credentials() {
         format!(
             "security admin_action action=\"disable_user\" admin_id={admin_id} {local} target=\"{}\"",
             alice.id
+        ),
+        format!(
+            "security admin_action action=\"delete_app\" admin_id={admin_id} {local} target=\"{}\"",
+            cli_app.public_id
         ),
     ];
     let (lines, text) = log_lines(&log, expected.len(), |line| line.contains(" security "));

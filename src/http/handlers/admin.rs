@@ -153,7 +153,7 @@ pub(crate) fn revoke(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> 
 }
 
 /// The security event of an administrator's change (docs/conventions.md, convention 16).
-fn report(app: &App, req: &Req, admin: &SignedIn, action: &'static str, target: &str) {
+pub(crate) fn report(app: &App, req: &Req, admin: &SignedIn, action: &'static str, target: &str) {
     let event = SecurityEvent::Admin {
         admin_id: admin.user.id,
         action,

@@ -3,6 +3,7 @@
 //! anyone else, someone else's app answers 404, as one that does not exist.
 
 use crate::http::App;
+use crate::http::handlers::admin;
 use crate::http::paths;
 use crate::http::request::{Params, Req};
 use crate::http::response::{HttpError, Resp, form_status};
@@ -129,6 +130,9 @@ pub(crate) fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> 
         store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
         Ok::<_, HttpError>(Ok((found, change)))
     })?;
+    if let Ok((found, _)) = &outcome {
+        report_if_not_owner(app, req, &user, found, "update_app");
+    }
     match outcome {
         Err((found, errors)) => Ok(form_page(app, &user, Some(&found), &form, &errors)),
         Ok((found, SecretChange::Make)) => after_saving(app, &user, &found, Some(new_secret)),
@@ -151,6 +155,7 @@ pub(crate) fn regenerate_secret(app: &App, req: &Req, id: &str) -> Result<Resp, 
         store.set_app_secret(found.id, Some(&secret.digest()))?;
         Ok(found)
     })?;
+    report_if_not_owner(app, req, &user, &found, "regenerate_app_secret");
     after_saving(app, &user, &found, Some(secret))
 }
 
@@ -165,11 +170,26 @@ pub(crate) fn delete_page(app: &App, req: &Req, id: &str) -> Result<Resp, HttpEr
 /// `POST /o/applications/<id>/delete/`: deletes the app with its tokens and codes.
 pub(crate) fn delete(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> {
     let (user, _) = session::signed_in_form(app, req, &[])?;
-    app.store.immediate(|store| {
+    let found = app.store.immediate(|store| {
         let found = editable_app(store, &user, id)?;
-        Ok::<_, HttpError>(store.delete_app(found.id)?)
+        store.delete_app(found.id)?;
+        Ok::<_, HttpError>(found)
     })?;
+    report_if_not_owner(app, req, &user, &found, "delete_app");
     Ok(Resp::redirect(paths::APPLICATIONS))
+}
+
+/// An administrator's change to an application they do not own is a security event.
+fn report_if_not_owner(
+    app: &App,
+    req: &Req,
+    user: &SignedIn,
+    changed: &Application,
+    action: &'static str,
+) {
+    if changed.owner_id != Some(user.user.id) {
+        admin::report(app, req, user, action, &changed.public_id);
+    }
 }
 
 /// The app with the public id `id` if `user` owns it or is an administrator; otherwise 404,
