@@ -34,9 +34,15 @@ pub fn backup(
         }
     }
     let store = Store::open(db, settings.durability)?;
-    store
-        .backup_into(&target)
-        .map_err(|e| failed(format!("cannot write {}: {e}", target.display())))?;
+    let cannot_write =
+        |e: &dyn std::fmt::Display| failed(format!("cannot write {}: {e}", target.display()));
+    // The copy holds password hashes and digests: made empty and private first, since
+    // `VACUUM INTO` would create it with the umask's mode (and it writes into an empty file).
+    write_private(&target, &[]).map_err(|e| cannot_write(&e))?;
+    if let Err(e) = store.backup_into(&target) {
+        let _ = std::fs::remove_file(&target);
+        return Err(cannot_write(&e));
+    }
     writeln!(out, "database copied to {}", target.display())?;
     let keys = key_file_path(db, settings);
     match std::fs::read(&keys) {
@@ -53,7 +59,7 @@ pub fn backup(
     Ok(())
 }
 
-/// A new file readable by its owner only (it holds private keys).
+/// A new file readable by its owner only (it holds private keys, or the database).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::OpenOptions::new()
         .write(true)

@@ -104,7 +104,7 @@ pub fn run(
         config,
         settings,
     };
-    let target = args.0.first().filter(|w| !w.starts_with("--")).cloned();
+    let target = named_target(&path, &args.0);
     dispatch(&path, args, &context, passwords, out).map_err(in_command(&path))?;
     let command = path.join(" ");
     if AUDITED.contains(&command.as_str()) {
@@ -132,6 +132,22 @@ const AUDITED: [&str; 11] = [
     "app enable",
     "app disable",
 ];
+
+/// The word the command `path` names in `args` (a username, a client id, a group), for its
+/// security event: the first that is neither a flag nor a flag's value.
+fn named_target(path: &[&str], args: &[String]) -> Option<String> {
+    let takes_value = usage::value_flags(path);
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if !word.starts_with("--") {
+            return Some(word.clone());
+        }
+        if takes_value.contains(&word.as_str()) {
+            words.next();
+        }
+    }
+    None
+}
 
 /// The command's words: the first, and a second for a command with sub-commands.
 fn command_path(args: &mut Args) -> Vec<String> {

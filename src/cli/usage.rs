@@ -132,6 +132,27 @@ impl Command {
     }
 }
 
+/// The flags of the commands at `path` that take a value, as their usage shows them:
+/// `--email` of `[--email EMAIL]`, not `--admin` of `[--admin]`.
+pub(crate) fn value_flags(path: &[&str]) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    for command in COMMANDS.iter().filter(|c| c.is_under(path)) {
+        let words: Vec<&str> = command.args.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if let [flag, value] = pair {
+                let flag = flag.trim_start_matches('[');
+                if flag.starts_with("--")
+                    && !flag.ends_with(']')
+                    && !value.starts_with(['[', '|', '-'])
+                {
+                    flags.push(flag);
+                }
+            }
+        }
+    }
+    flags
+}
+
 /// Whether `word` starts a command with sub-commands (`app`, `user`, `keys`…).
 pub(crate) fn has_sub_commands(word: &str) -> bool {
     COMMANDS.iter().any(|c| {
@@ -236,6 +257,20 @@ mod tests {
             unknown_flag(&["user", "add"], &args(&["bob", "--admin"])),
             None
         );
+    }
+
+    #[test]
+    fn value_flags_come_from_the_usage() {
+        assert_eq!(value_flags(&["user", "add"]), ["--email", "--name"]);
+        assert_eq!(value_flags(&["group", "add"]), ["--member"]);
+        let update = value_flags(&["app", "update"]);
+        for flag in ["--name", "--grant", "--redirect-uri", "--scopes", "--owner"] {
+            assert!(update.contains(&flag), "{flag}: {update:?}");
+        }
+        for flag in ["--skip-authorization", "--no-skip-authorization", "--json"] {
+            assert!(!update.contains(&flag), "{flag}: {update:?}");
+        }
+        assert_eq!(value_flags(&["cleartokens"]), Vec::<&str>::new());
     }
 
     #[test]

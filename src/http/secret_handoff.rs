@@ -35,7 +35,9 @@ pub(crate) struct SecretHandoff {
 
 impl SecretHandoff {
     /// Keeps `secret` for one showing to `owner` until `now` + [`HANDOFF_SECONDS`]; returns the
-    /// handle that the redirect carries. Forgets the secrets that expired meanwhile.
+    /// handle that the redirect carries. Forgets the secrets that expired meanwhile, and the one
+    /// still waiting for the same owner: the new secret replaced it in the database, and a
+    /// session repeating the POST must not grow the table.
     pub(crate) fn keep(
         &self,
         owner: HandoffFor,
@@ -44,7 +46,7 @@ impl SecretHandoff {
     ) -> Result<Secret, RandomError> {
         let handle = secret::random_token()?;
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-        waiting.retain(|_, kept| kept.expires > now);
+        waiting.retain(|_, kept| kept.expires > now && kept.owner != owner);
         let expires = now + HANDOFF_SECONDS;
         waiting.insert(
             handle.digest(),
@@ -127,5 +129,29 @@ mod tests {
         assert_ne!(handle.expose(), secret.expose());
         assert!(handle.expose().len() >= 43, "256 random bits");
         assert_eq!(format!("{:?}", secret), "[redacted]");
+    }
+
+    /// Regression: every regeneration POST used to add an entry for five minutes, so one
+    /// signed-in user could grow the table without bound by repeating it.
+    #[test]
+    fn a_newer_secret_for_the_same_session_and_app_replaces_the_older() {
+        let handoff = SecretHandoff::default();
+        let (older, _) = kept(&handoff, 100);
+        for now in 101..1101 {
+            kept(&handoff, now);
+        }
+        assert_eq!(handoff.len(), 1, "one waiting secret per session and app");
+        assert_eq!(
+            handoff.take(older.expose(), OWNER, 1101),
+            None,
+            "superseded"
+        );
+        let other = HandoffFor {
+            session_id: 2,
+            ..OWNER
+        };
+        let secret = secret::random_secret(32).unwrap();
+        handoff.keep(other, secret, 1101).unwrap();
+        assert_eq!(handoff.len(), 2, "another session's stays");
     }
 }

@@ -1,7 +1,7 @@
 //! Cookie sessions and CSRF: a random session id in an HttpOnly, SameSite=Lax cookie (Secure
 //! with the `__Host-` prefix under https), stored only as its SHA-256; a CSRF token per
 //! session that every state-changing form carries. Before login nothing is stored: the login
-//! form's CSRF token is a double-submit cookie (docs/security.md rule 46).
+//! form's CSRF token is a double-submit cookie (docs/security.md rule 50).
 
 use crate::http::App;
 use crate::http::paths;

@@ -35,7 +35,8 @@ fn consent_from_row(row: &Row<'_>) -> rusqlite::Result<RememberedConsent> {
 }
 
 impl Store {
-    /// Remembers that `user_id` allowed `application_id` these scopes (once per set).
+    /// Remembers that `user_id` allowed `application_id` these scopes (once per set); nothing
+    /// when the user or the application was removed meanwhile (docs/security.md rule 47).
     pub(crate) fn remember_consent(
         &self,
         user_id: i64,
@@ -46,7 +47,10 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO remembered_consents (user_id, application_id, scope, created)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                 SELECT ?1, ?2, ?3, ?4
+                 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)
+                   AND EXISTS (SELECT 1 FROM applications WHERE id = ?2)
+                 ON CONFLICT DO NOTHING",
             )?
             .execute(params![user_id, application_id, scope.to_string(), now])?;
         Ok(())
@@ -164,5 +168,20 @@ mod tests {
             .query_row("SELECT count(*) FROM remembered_consents", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    /// Regression: an Allow racing `app remove` (or `user remove`) failed the foreign key
+    /// and answered 500 (docs/security.md rule 47).
+    #[test]
+    fn remembering_for_a_removed_app_or_user_stores_nothing_and_is_no_error() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = add_user(&store, "bob");
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let read = scopes("read");
+        store.remember_consent(bob, app + 1, &read, 5).unwrap();
+        store.remember_consent(bob + 1, app, &read, 5).unwrap();
+        assert_eq!(store.remembered_consents(bob).unwrap(), []);
+        store.remember_consent(bob, app, &read, 5).unwrap();
+        assert_eq!(store.remembered_scopes(bob, app).unwrap(), [read]);
     }
 }

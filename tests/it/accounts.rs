@@ -124,7 +124,7 @@ fn a_post_without_the_sessions_csrf_token_is_403_and_changes_nothing() {
     assert_eq!(
         rows(s, "sessions"),
         0,
-        "docs/security.md rule 46: nothing stored"
+        "docs/security.md rule 50: nothing stored"
     );
     let again = get_as(s, &victim.cookie, LOGIN);
     assert_eq!(
@@ -357,7 +357,7 @@ fn a_browser_using_the_wrong_method_on_a_page_gets_an_html_page() {
     }
 }
 
-/// docs/security.md rule 46 (issue 11: 1,000 GETs of the login page added 1,000 rows): pages
+/// docs/security.md rule 50 (issue 11: 1,000 GETs of the login page added 1,000 rows): pages
 /// seen without signing in store nothing; only a successful login adds a session.
 #[test]
 fn anonymous_pages_store_no_session() {

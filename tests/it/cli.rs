@@ -74,6 +74,31 @@ fn user_add_reads_one_password_line_from_stdin() {
     assert_ne!(eve.subject, bob.subject);
 }
 
+/// Regression: the event named the first word after the command, so a flag before the
+/// username (`user add --admin bob`) left it out, and a flag's value could have stood in for it.
+#[test]
+fn the_security_event_of_a_command_names_its_target_wherever_the_flags_are() {
+    let s = TestServer::start();
+    let event = |err: &str| {
+        let line = err.lines().find(|l| l.contains(" security cli_command "));
+        line.unwrap_or_default().to_owned()
+    };
+    let args = ["user", "add", "--admin", "--email", "b@x.org", "bob"];
+    let (code, _, err) = s.cli(&args, "long enough\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        event(&err).ends_with("command=\"user add\" target=\"bob\""),
+        "{err}"
+    );
+    let args = ["group", "add", "--member", "bob", "staff"];
+    let (code, _, err) = s.cli(&args, "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        event(&err).ends_with("command=\"group add\" target=\"staff\""),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_duplicate_user_exits_1_and_keeps_the_first() {
     let s = TestServer::start();

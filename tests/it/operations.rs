@@ -78,6 +78,8 @@ fn a_backup_of_a_running_server_holds_what_the_wal_holds_and_restores() {
     );
     let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "the private keys stay private");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "so do the digests and password hashes");
     let copied_tokens: i64 = rusqlite::Connection::open(&target)
         .unwrap()
         .query_row("SELECT count(*) FROM access_tokens", [], |r| r.get(0))

@@ -1,7 +1,7 @@
 //! Issue 11: "Remember this decision" on the consent page — later requests of that user and
 //! app for the same scopes or fewer skip the page (also with prompt=none, even for an
 //! id_token-only flow), `prompt=consent` and `approval_prompt=force` still ask, and the
-//! authorized-tokens page forgets it (docs/security.md rules 13, 27, 41).
+//! authorized-tokens page forgets it (docs/security.md rules 13, 27, 41, 51).
 
 use crate::oidc::{PASSWORD, World};
 use crate::support::{Reply, consent_fields, get_as, post_as, rows, sign_in};
