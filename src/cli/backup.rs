@@ -2,7 +2,7 @@
 //! key file beside it (`PATH.keys`), so that a restore is putting two files back.
 
 use super::args::Args;
-use super::{CliError, failed};
+use super::{CliError, failed, usage};
 use crate::oidc::keys::{key_file_beside, key_file_path};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -21,6 +21,9 @@ pub fn backup(
 ) -> Result<(), CliError> {
     let target = PathBuf::from(args.word("PATH")?);
     args.done()?;
+    if target.as_os_str().is_empty() {
+        return Err(usage("PATH is empty"));
+    }
     if !db.exists() {
         return Err(failed(format!("no database at {}", db.display())));
     }

@@ -72,12 +72,12 @@ pub fn run(
     let help = help_word | args.flag("--help") | args.flag("-h");
     // The environment stands in for a flag not given (systemd units, containers).
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let db = args.value("--db").map_err(in_command(&[]))?;
+    let db = path_value("--db", args.value("--db")).map_err(in_command(&[]))?;
     let db = PathBuf::from(
         db.or_else(|| from_env("OAUTHD_DB"))
             .unwrap_or_else(|| "oauthd.sqlite3".into()),
     );
-    let config = args.value("--config").map_err(in_command(&[]))?;
+    let config = path_value("--config", args.value("--config")).map_err(in_command(&[]))?;
     let config = config
         .or_else(|| from_env("OAUTHD_CONFIG"))
         .map(PathBuf::from)
@@ -115,6 +115,18 @@ pub fn run(
         event.eprint(context.settings.log_format);
     }
     Ok(())
+}
+
+/// A path flag's value. An empty one (`--db "$UNSET"`) is a usage error: SQLite would open a
+/// temporary database that vanishes with the command, and the key file would be `.keys`.
+fn path_value(
+    flag: &str,
+    value: Result<Option<String>, CliError>,
+) -> Result<Option<String>, CliError> {
+    match value? {
+        Some(path) if path.is_empty() => Err(usage(format!("{flag} needs a path, not \"\""))),
+        other => Ok(other),
+    }
 }
 
 /// The commands that change users, groups or applications: each success is a security event

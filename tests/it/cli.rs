@@ -809,3 +809,55 @@ fn a_mistake_is_one_line_and_its_command_usage() {
     }
     assert_eq!(crate::support::dump(&s), before, "nothing changed");
 }
+
+#[test]
+fn an_empty_path_is_a_usage_error_and_writes_nothing() {
+    // `--db "$UNSET"` or `backup "$UNSET"`: SQLite takes "" for a temporary database that
+    // vanishes with the command (a user added there was reported made, then lost), and the
+    // private keys went to `.keys` in the working directory.
+    let s = TestServer::start();
+    let cwd = tempfile::tempdir().unwrap();
+    let (db, config) = (s.db_path(), s.config_path());
+    let (db, config) = (path_str(&db), path_str(&config));
+    let add = [
+        "app",
+        "add",
+        "--name",
+        "lost",
+        "--client-type",
+        "confidential",
+        "--grant",
+        "client-credentials",
+    ];
+    let cases: [(Vec<&str>, &str, &str); 3] = [
+        (
+            [&["--db", ""][..], &add].concat(),
+            "oauthd: --db needs a path, not \"\"",
+            "commands:",
+        ),
+        (
+            [&["--db", db, "--config", ""][..], &add].concat(),
+            "oauthd: --config needs a path, not \"\"",
+            "commands:",
+        ),
+        (
+            vec!["--db", db, "--config", config, "backup", ""],
+            "oauthd: backup: PATH is empty",
+            "backup PATH",
+        ),
+    ];
+    let before = crate::support::dump(&s);
+    for (args, line, usage) in cases {
+        let (code, out, err) = bare_oauthd(cwd.path(), &[], &args);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        let (first, rest) = err.split_once('\n').unwrap();
+        assert_eq!(first, line, "{args:?}");
+        assert!(
+            rest.starts_with("usage: oauthd") && rest.contains(usage),
+            "{args:?}: {rest}"
+        );
+    }
+    assert_eq!(crate::support::dump(&s), before, "nothing changed");
+    let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
+    assert!(left.is_empty(), "no database, no .keys: {left:?}");
+}
