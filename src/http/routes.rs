@@ -77,7 +77,8 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         // benchmark's ceiling (the stack's cost with no work).
         ("GET" | "HEAD", paths::HEALTH) => Ok(Resp::text(200, "ok")),
         (_, paths::HEALTH) => Err(HttpError::MethodNotAllowed("GET, HEAD")),
-        ("GET" | "HEAD", paths::METRICS) => metrics::metrics(app),
+        // Turned off, `/metrics` is a path like any unknown one (a browser gets the page).
+        ("GET" | "HEAD", paths::METRICS) if app.settings.metrics => metrics::metrics(app),
         (_, paths::METRICS) if app.settings.metrics => {
             Err(HttpError::MethodNotAllowed("GET, HEAD"))
         }

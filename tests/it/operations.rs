@@ -237,6 +237,11 @@ fn metrics_are_a_404_unless_turned_on() {
         assert_eq!(reply.status, 404, "{method}: {}", reply.body);
         assert!(!reply.body.contains("oauthd_"), "{}", reply.body);
     }
+    // Like any path that does not exist: a browser gets the 404 page, not JSON.
+    let browser = s.request("GET", "/metrics", &[("Accept", "text/html")], b"");
+    assert_eq!(browser.status, 404, "{}", browser.body);
+    let html = browser.header("Content-Type").unwrap_or_default();
+    assert!(html.starts_with("text/html"), "{html}: {}", browser.body);
     let on = TestServer::with_extra_settings("metrics = true");
     let reply = on.request("POST", "/metrics", &[], b"");
     assert_eq!(reply.status, 405, "{}", reply.body);
