@@ -89,8 +89,9 @@ pub fn passwd(
     })?;
     Ok(writeln!(
         out,
-        "changed the password of {}; ended {ended} sessions",
-        user.username
+        "changed the password of {}; ended {}",
+        user.username,
+        counted(ended, "session", "sessions")
     )?)
 }
 
@@ -104,9 +105,16 @@ pub fn remove(args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliE
         .ok_or_else(|| no_user(&user.username))?;
     Ok(writeln!(
         out,
-        "removed user {} with their sessions and tokens; {disowned} applications now have no owner",
-        user.username
+        "removed user {} with their sessions and tokens; {} now {} no owner",
+        user.username,
+        counted(disowned, "application", "applications"),
+        if disowned == 1 { "has" } else { "have" }
     )?)
+}
+
+/// `1 session`, `2 sessions`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `user list [--json]`: username, admin, active, created, email and name of every user;

@@ -69,10 +69,7 @@ fn user_passwd_sets_a_new_password_and_ends_the_users_sessions() {
     let stdin = format!("{NEW_PASSWORD}\nnext line\n");
     let (code, out, err) = s.cli(&["user", "passwd", "ALICE"], &stdin);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        out.trim(),
-        "changed the password of alice; ended 1 sessions"
-    );
+    assert_eq!(out.trim(), "changed the password of alice; ended 1 session");
     assert!(!err.contains(NEW_PASSWORD) && !out.contains(NEW_PASSWORD));
     assert_login_redirect(&get_as(s, &browser.cookie, "/"), "/");
     assert_eq!(get_as(s, &admin.cookie, "/").status, 200, "others stay");
@@ -131,11 +128,7 @@ fn user_remove_ends_their_tokens_and_sessions_and_leaves_their_apps_without_owne
     let s = &t.server;
     let (access, refresh) = alice_tokens(&t);
     let browser = alice(s);
-    let owned = |name: &str| {
-        let words = format!("--name {name} --client-type public --grant password --owner alice");
-        s.add_app(&words.split_whitespace().collect::<Vec<_>>()).id
-    };
-    let (first, second) = (owned("one"), owned("two"));
+    let (first, second) = (owned_by(s, "one", "alice"), owned_by(s, "two", "alice"));
     assert_eq!(introspect(&t, &access)["active"], json!(true));
 
     let (code, out, err) = s.cli(&["user", "remove", "alice"], "");
@@ -171,6 +164,21 @@ fn user_remove_ends_their_tokens_and_sessions_and_leaves_their_apps_without_owne
     assert!(err.contains("no user alice"), "{err}");
     assert!(!err.contains(" security "), "a failure is no event: {err}");
     assert_eq!(s.cli(&["user", "remove"], "").0, 2);
+
+    s.add_user("bob", "bob's password", false);
+    owned_by(s, "three", "bob");
+    let (code, out, err) = s.cli(&["user", "remove", "bob"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "removed user bob with their sessions and tokens; 1 application now has no owner"
+    );
+}
+
+/// `app add --owner OWNER` of a public password client named `name`; its client id.
+fn owned_by(s: &TestServer, name: &str, owner: &str) -> String {
+    let words = format!("--name {name} --client-type public --grant password --owner {owner}");
+    s.add_app(&words.split_whitespace().collect::<Vec<_>>()).id
 }
 
 #[test]
