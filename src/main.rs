@@ -2,7 +2,7 @@
 //! (0 success, 1 failure, 2 usage error).
 
 use oauthd::cli::{self, CliError, PasswordSource};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -18,12 +18,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
             // The message ends with the usage of the command it was made in.
-            eprintln!("oauthd: {message}");
+            say(&message);
             ExitCode::from(2)
         }
         Err(CliError::Failed(message)) => {
-            eprintln!("oauthd: {message}");
+            say(&message);
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes `oauthd: MESSAGE` to standard error. A closed standard error (`2>&1 | head -1`) is
+/// not a reason to panic: the exit code still tells what happened.
+fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "oauthd: {message}");
 }

@@ -7,6 +7,7 @@
 use crate::http::access_log::LogFormat;
 use crate::http::metrics::Replay;
 use serde_json::{Map, Value, json};
+use std::io::Write;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -96,7 +97,9 @@ impl SecurityEvent<'_> {
 
     /// Writes the event's line to standard error now: for commands run outside a server.
     pub(crate) fn eprint(&self, format: LogFormat) {
-        eprint!("{}", self.line(format, None, SystemTime::now()));
+        // Not `eprint!`, which panics when standard error is closed: the command is done.
+        let line = self.line(format, None, SystemTime::now());
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 
     /// The event's line, with its newline: `TIME security EVENT key=value...` as text (string

@@ -861,3 +861,34 @@ fn an_empty_path_is_a_usage_error_and_writes_nothing() {
     let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
     assert!(left.is_empty(), "no database, no .keys: {left:?}");
 }
+
+#[test]
+fn a_closed_standard_error_changes_no_exit_code() {
+    // `oauthd ... 2>&1 | head -1`: once the reader is gone, writing the message or the
+    // security event panicked (exit 101), even after the command had done its work.
+    let s = TestServer::start();
+    let (db, config) = (s.db_path(), s.config_path());
+    let flags = ["--db", path_str(&db), "--config", path_str(&config)];
+    let run = |args: &[&str], stdin: &str| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oauthd"))
+            .args([&flags, args].concat())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(writer)
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let _ = std::io::Write::write_all(&mut input, stdin.as_bytes());
+        drop(input);
+        child.wait().unwrap().code()
+    };
+    assert_eq!(run(&["app", "update"], ""), Some(2), "a usage error");
+    assert_eq!(run(&["user", "remove", "nobody"], ""), Some(1), "a failure");
+    assert_eq!(
+        run(&["user", "add", "carol"], "carol's password\n"),
+        Some(0)
+    );
+    assert!(s.store().find_user_by_username("carol").unwrap().is_some());
+}
