@@ -128,6 +128,25 @@ fn backup_needs_a_path_and_an_existing_database() {
 }
 
 #[test]
+fn a_failed_backup_leaves_no_file_behind() {
+    let s = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = damaged_database(dir.path());
+    let target = dir.path().join("copy.sqlite3");
+    let config = s.config_path();
+    let args = ["--db", path_str(&db), "--config", path_str(&config)];
+    for _ in 0..2 {
+        let (code, out, err) = run_cli(&[&args[..], &["backup", path_str(&target)]].concat(), "");
+        assert_eq!(code, 1, "{out} {err}");
+        assert!(
+            err.contains("malformed"),
+            "the damage, not \"already exists\": {err}"
+        );
+        assert!(!target.exists(), "an empty file passed for a backup");
+    }
+}
+
+#[test]
 fn serve_refuses_a_database_it_cannot_write() {
     let s = TestServer::start();
     s.add_client("public", "password", &[]);
@@ -145,10 +164,10 @@ fn serve_refuses_a_database_it_cannot_write() {
     assert_eq!(rows(&s, "applications"), 1, "nothing lost");
 }
 
-#[test]
-fn serve_refuses_a_damaged_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("oauthd.sqlite3");
+/// A database in `dir` with [`APPS`] applications and garbage over the cell pointers of the
+/// applications table's page: its path and its bytes.
+fn damaged_database(dir: &Path) -> (std::path::PathBuf, Vec<u8>) {
+    let db = dir.join("oauthd.sqlite3");
     for n in 0..APPS {
         let args = [
             "--db",
@@ -182,7 +201,13 @@ fn serve_refuses_a_damaged_database() {
     let start = usize::try_from((root - 1) * page_size + 8).unwrap();
     bytes[start..start + 64].fill(0xFF);
     std::fs::write(&db, &bytes).unwrap();
+    (db, bytes)
+}
 
+#[test]
+fn serve_refuses_a_damaged_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, bytes) = damaged_database(dir.path());
     let (code, out, err) = refused_serve(&db);
     assert_eq!(code, 1, "{out} {err}");
     assert!(!out.contains("listening"), "{out}");
