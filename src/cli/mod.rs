@@ -294,10 +294,16 @@ fn cleartokens(
     Ok(())
 }
 
-/// Opens the database; usernames that differ only in case (left from before oauthd refused
-/// them) are reported on stderr every time, until an administrator resolves them.
+/// Opens the database, saying on stderr when it had to create it; usernames that differ only
+/// in case (left from before oauthd refused them) are reported there every time, until an
+/// administrator resolves them.
 fn open(db: &Path, settings: &Settings) -> Result<Store, CliError> {
+    let created = !db.exists();
     let store = Store::open(db, settings.durability)?;
+    if created {
+        // So that a mistyped --db shows at once, not as an empty user list.
+        eprintln!("oauthd: created a new, empty database at {}", db.display());
+    }
     for clash in store.username_clashes()? {
         eprintln!("oauthd: warning: {}", clash_warning(&clash));
     }

@@ -652,6 +652,21 @@ fn version_and_help_answer_on_stdout_and_touch_nothing() {
 }
 
 #[test]
+fn a_command_that_creates_the_database_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--db", "typo.sqlite3", "user", "list"];
+    let (code, _, err) = bare_oauthd(dir.path(), &[], &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.trim(),
+        "oauthd: created a new, empty database at typo.sqlite3"
+    );
+    assert!(dir.path().join("typo.sqlite3").exists());
+    let (code, _, err) = bare_oauthd(dir.path(), &[], &args);
+    assert_eq!((code, err.as_str()), (0, ""), "said only when made");
+}
+
+#[test]
 fn oauthd_db_and_oauthd_config_stand_in_for_the_flags() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("from-env.sqlite3");
