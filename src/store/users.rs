@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::model::{Group, User};
-use rusqlite::{ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{ErrorCode, OptionalExtension, Row, ToSql, params};
 
 /// The message of the schema's triggers that refuse a username taken regardless of case.
 const USERNAME_TAKEN: &str = "username taken";
@@ -22,6 +22,10 @@ pub struct UserView {
     pub is_active: bool,
     /// Ids of the groups the user belongs to.
     pub groups: Vec<i64>,
+    /// The user's subject, never reused: what the admin page's actions name them by. Not part
+    /// of the API's answer.
+    #[serde(skip)]
+    pub subject: String,
 }
 
 /// What adding a user stores; the database gives it its row id and its subject.
@@ -121,11 +125,22 @@ impl Store {
 
     /// The user with this row id (for an id_token's or userinfo's claims).
     pub(crate) fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        self.user_where("id", &id)
+    }
+
+    /// The user with this subject (what the admin page's actions name users by: unlike a row
+    /// id, a subject is never given to another user).
+    pub(crate) fn find_user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("subject", &subject)
+    }
+
+    /// The user whose unique `column` (a name from this file, never input) holds `value`.
+    fn user_where(&self, column: &str, value: &dyn ToSql) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row([id], user_from_row)
+            .query_row([value], user_from_row)
             .optional()?)
     }
 
@@ -230,7 +245,8 @@ impl Store {
     pub fn user_views(&self, only: Option<i64>) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT u.id, u.username, u.email, u.is_admin, u.is_active,
-                    (SELECT group_concat(group_id, ' ') FROM user_groups g WHERE g.user_id = u.id)
+                    (SELECT group_concat(group_id, ' ') FROM user_groups g WHERE g.user_id = u.id),
+                    u.subject
              FROM users u WHERE ?1 IS NULL OR u.id = ?1 ORDER BY u.id",
         )?;
         let rows = stmt.query_map([only], |row| {
@@ -246,6 +262,7 @@ impl Store {
                     .split(' ')
                     .filter_map(|g| g.parse().ok())
                     .collect(),
+                subject: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

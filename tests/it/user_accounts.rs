@@ -382,13 +382,13 @@ fn wrong_current_passwords_are_throttled_like_logins() {
 
 /// The admin's "set password" path for a user.
 fn set_password_path(s: &TestServer, username: &str) -> String {
-    let id = s
+    let subject = s
         .store()
         .find_user_by_username(username)
         .unwrap()
         .unwrap()
-        .id;
-    format!("/o/admin/users/{id}/password/")
+        .subject;
+    format!("/o/admin/users/{subject}/password/")
 }
 
 /// The "set password" form: the new password twice.
@@ -415,13 +415,9 @@ fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
     let form = set_password_form(&admin.csrf, NEW_PASSWORD, NEW_PASSWORD);
     let reply = post_as(s, &admin, &alices, &form);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    let id = s
-        .store()
-        .find_user_by_username("alice")
-        .unwrap()
-        .unwrap()
-        .id;
-    let location = format!("/o/admin/?password_set={id}#user-{id}");
+    let alice = s.store().find_user_by_username("alice").unwrap().unwrap();
+    let (subject, id) = (alice.subject, alice.id);
+    let location = format!("/o/admin/?password_set={subject}#user-{id}");
     assert_eq!(reply.header("Location"), Some(location.as_str()));
     let page = get_as(s, &admin.cookie, &location);
     assert_eq!(page.status, 200);
@@ -429,7 +425,13 @@ fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
         page.body
             .contains("Password set; alice is signed out everywhere.")
     );
-    for odd in ["?password_set=%ZZ", "?password_set=x", "?password_set=-1"] {
+    let row_id = format!("?password_set={id}");
+    for odd in [
+        "?password_set=%ZZ",
+        "?password_set=x",
+        "?password_set=-1",
+        &row_id,
+    ] {
         let page = get_as(s, &admin.cookie, &format!("/o/admin/{odd}"));
         assert_eq!(page.status, 200, "{odd}");
         assert!(!page.body.contains("Password set;"), "{odd}");
@@ -477,7 +479,7 @@ fn a_refused_password_set_by_the_admin_changes_nothing() {
             "password change page",
         ),
         (
-            &"/o/admin/users/999/password/".to_owned(),
+            &"/o/admin/users/0123456789abcdef0123456789abcdef/password/".to_owned(),
             set_password_form(csrf, NEW_PASSWORD, NEW_PASSWORD),
             404,
             "Not found",
