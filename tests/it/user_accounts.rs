@@ -300,6 +300,60 @@ fn a_user_changes_their_password_and_is_signed_out_everywhere_else() {
     assert_only_the_new_password_works(s);
 }
 
+/// Runs `sql` (a trigger standing in for `oauthd user remove` at an awkward moment) on the
+/// server's database through a separate connection.
+fn on_the_database(s: &TestServer, sql: &str) {
+    let conn = rusqlite::Connection::open(s.db_path()).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// Regression: a user removed while their password change was under way made the new
+/// session's foreign key fail, which answered 500; now they are signed out, nothing changed.
+#[test]
+fn a_password_change_racing_the_users_removal_signs_them_out() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    // Removes alice right after her new hash is written, before her new session starts.
+    on_the_database(
+        s,
+        "CREATE TRIGGER remove_alice AFTER UPDATE OF password_hash ON users
+         WHEN NEW.username = 'alice' BEGIN DELETE FROM users WHERE id = NEW.id; END",
+    );
+    let (here, before) = (alice(s), hash_of(s, "alice"));
+    let page = get_as(s, &here.cookie, PASSWORD_CHANGE);
+    let csrf = crate::support::csrf_in(&page.body);
+    let reply = post_as(s, &here, PASSWORD_CHANGE, &valid_change(&csrf));
+    assert_login_redirect(&reply, PASSWORD_CHANGE);
+    assert_eq!(reply.header("Set-Cookie"), None);
+    on_the_database(s, "DROP TRIGGER remove_alice");
+    assert_eq!(hash_of(s, "alice"), before, "rolled back");
+    assert_eq!(get_as(s, &here.cookie, "/").status, 200, "nothing ended");
+}
+
+/// Regression: a user removed between the password check and the new session made the
+/// session's foreign key fail, which answered 500; now it is the ordinary refusal.
+#[test]
+fn a_login_racing_the_users_removal_is_refused() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    // Removes alice as her session is about to be stored.
+    on_the_database(
+        s,
+        "CREATE TRIGGER remove_alice BEFORE INSERT ON sessions
+         WHEN NEW.user_id = (SELECT id FROM users WHERE username = 'alice')
+         BEGIN DELETE FROM users WHERE id = NEW.user_id; END",
+    );
+    let (_, anonymous) = open_login(s, "/");
+    let form = login_form(&anonymous.csrf, "alice", ALICE_PASSWORD, "/");
+    let reply = post_as(s, &anonymous, LOGIN, &form);
+    let refused = reply.body.contains("Please enter a correct username");
+    assert!(reply.status == 200 && refused, "{}", reply.body);
+    assert_eq!(reply.header("Set-Cookie"), None);
+    assert_eq!(rows(s, "sessions"), 0);
+    on_the_database(s, "DROP TRIGGER remove_alice");
+    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 303);
+}
+
 #[test]
 fn a_refused_password_change_shows_why_and_changes_nothing() {
     let t = Tutorial::new();
