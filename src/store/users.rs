@@ -45,6 +45,16 @@ pub(crate) struct NewUser<'a> {
     pub is_admin: bool,
 }
 
+/// What removing a user did to their applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Removed {
+    /// How many applications they owned (now owned by nobody).
+    pub disowned: usize,
+    /// How many of those the administrator's switch turned off, because the user was
+    /// disabled: without their owner they would have become usable again.
+    pub switched_off: usize,
+}
+
 /// A user as `oauthd user list` shows them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct UserListing {
@@ -174,9 +184,18 @@ impl Store {
     }
 
     /// Deletes a user with their sessions, codes, grants and tokens (the schema cascades);
-    /// their applications are kept, owned by nobody. Returns how many applications they
-    /// owned, or `None` when there is no such user. Call it inside [`Store::immediate`].
-    pub(crate) fn remove_user(&self, id: i64) -> Result<Option<usize>, StoreError> {
+    /// their applications are kept, owned by nobody. A disabled user's applications were
+    /// unusable with them, and stay so: the administrator's switch turns off those it had not
+    /// turned off yet. `None` when there is no such user. Call it inside [`Store::immediate`].
+    pub(crate) fn remove_user(&self, id: i64) -> Result<Option<Removed>, StoreError> {
+        let switched_off = self
+            .conn
+            .prepare_cached(
+                "UPDATE applications SET disabled_by_admin = 1
+                 WHERE owner_id = ?1 AND NOT disabled_by_admin
+                   AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND NOT is_active)",
+            )?
+            .execute([id])?;
         let disowned = self
             .conn
             .prepare_cached("UPDATE applications SET owner_id = NULL WHERE owner_id = ?1")?
@@ -185,7 +204,10 @@ impl Store {
             .conn
             .prepare_cached("DELETE FROM users WHERE id = ?1")?
             .execute([id])?;
-        Ok((removed > 0).then_some(disowned))
+        Ok((removed > 0).then_some(Removed {
+            disowned,
+            switched_off,
+        }))
     }
 
     /// Every user for `oauthd user list`, by username.
@@ -462,7 +484,12 @@ pub(crate) mod tests {
             .unwrap();
         let staff = store.create_group("staff").unwrap().unwrap();
         store.add_group_member(staff, bob).unwrap();
-        assert_eq!(store.remove_user(bob).unwrap(), Some(2));
+        let removed = store.remove_user(bob).unwrap();
+        let kept_on = Removed {
+            disowned: 2,
+            switched_off: 0,
+        };
+        assert_eq!(removed, Some(kept_on));
         assert_eq!(store.remove_user(bob).unwrap(), None);
         assert_eq!(store.find_user(bob).unwrap(), None);
         let owner = |client_id| store.find_app_by_client_id(client_id).unwrap().unwrap();

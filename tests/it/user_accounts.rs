@@ -173,6 +173,53 @@ fn user_remove_ends_their_tokens_and_sessions_and_leaves_their_apps_without_owne
     assert_eq!(s.cli(&["user", "remove"], "").0, 2);
 }
 
+/// Regression: a disabled user's applications are unusable; removing the user left them
+/// without an owner, and so usable again.
+#[test]
+fn removing_a_disabled_user_keeps_their_apps_off_by_the_administrators_switch() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let owned = |name: &str| {
+        let words = format!("--name {name} --client-type public --grant password --owner alice");
+        s.add_app(&words.split_whitespace().collect::<Vec<_>>()).id
+    };
+    let apps = [owned("one"), owned("two"), owned("three")];
+    assert_eq!(s.cli(&["app", "disable", &apps[2]], "").0, 0);
+    assert_eq!(s.cli(&["user", "disable", "alice"], "").0, 0);
+    let app = |client_id: &str| s.store().find_app_by_client_id(client_id).unwrap().unwrap();
+    assert!(
+        apps.iter().all(|id| !app(id).usable),
+        "off with their owner"
+    );
+
+    let (code, out, err) = s.cli(&["user", "remove", "alice"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "removed user alice with their sessions and tokens; 3 applications now have no owner; \
+         the user was disabled, so 2 of them are now disabled by the administrator \
+         (oauthd app enable CLIENT_ID turns one back on)"
+    );
+    for client_id in &apps {
+        let found = app(client_id);
+        let state = (found.owner_id, found.usable, found.disabled_by_admin);
+        assert_eq!(state, (None, false, true), "{client_id}");
+        assert!(found.fields.enabled, "the owner's switch is left as it was");
+    }
+    let grant = format!(
+        "grant_type=password&username=admin&password={}&client_id={}",
+        form_encode(ADMIN_PASSWORD),
+        apps[0]
+    );
+    let refused = s.post_form("/o/token/", &grant, None);
+    assert_eq!(refused.error(), "invalid_client", "{}", refused.body);
+
+    assert_eq!(s.cli(&["app", "enable", &apps[0]], "").0, 0);
+    assert!(app(&apps[0]).usable && !app(&apps[1]).usable);
+    let granted = s.post_form("/o/token/", &grant, None);
+    assert_eq!(granted.status, 200, "{}", granted.body);
+}
+
 #[test]
 fn usernames_are_unique_regardless_of_case_on_every_path() {
     let t = Tutorial::new();
