@@ -319,6 +319,14 @@ fn clash_warning(names: &[String]) -> String {
     )
 }
 
+/// Why `serve` could not start; only a refused address suggests choosing another.
+fn start_failed(e: StartError) -> CliError {
+    match e {
+        StartError::Bind(_) => failed(format!("{e} (choose another address with --addr)")),
+        other => failed(other.to_string()),
+    }
+}
+
 /// `serve`: start, say what is being served and from where — so that a mistyped `--db` or a
 /// missing config file shows at once — then wait for Ctrl-C or SIGTERM.
 fn serve(
@@ -357,10 +365,7 @@ fn serve(
         settings: settings.clone(),
         clock: Clock::system(),
     })
-    .map_err(|e| match e {
-        StartError::Bind(_) => failed(format!("{e} (choose another address with --addr)")),
-        other => failed(other.to_string()),
-    })?;
+    .map_err(start_failed)?;
     let no_users = open(&db, &settings)?.user_views(None)?.is_empty();
     let stopper = server.stopper();
     ctrlc::set_handler(move || stopper.stop())?;
@@ -395,4 +400,28 @@ fn serve(
     server.wait();
     writeln!(out, "oauthd stopped")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a sweeper thread the system refused was reported as a bind error, with the
+    /// advice to choose another address.
+    #[test]
+    fn only_a_refused_address_suggests_another() {
+        let refused = std::io::Error::new(std::io::ErrorKind::WouldBlock, "no more threads");
+        let sweeper = start_failed(StartError::Sweeper(refused));
+        assert_eq!(
+            sweeper,
+            failed("cannot start the thread that sweeps expired records: no more threads")
+        );
+        let bind = StartError::Bind("on 127.0.0.1:1: address in use".into());
+        assert_eq!(
+            start_failed(bind),
+            failed(
+                "cannot listen on 127.0.0.1:1: address in use (choose another address with --addr)"
+            )
+        );
+    }
 }

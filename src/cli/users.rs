@@ -97,19 +97,36 @@ pub fn passwd(
 
 /// `user remove USERNAME`: deletes the user with their sessions, grants and tokens, in one
 /// transaction. Their applications stay, owned by nobody, so that services using them keep
-/// working; an administrator manages them from then on.
+/// working; an administrator manages them from then on. A disabled user's applications stay
+/// unusable: the administrator's switch turns them off.
 pub fn remove(args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
     let user = named_user(args, store)?;
-    let disowned = store
+    let removed = store
         .immediate(|s| s.remove_user(user.id))?
         .ok_or_else(|| no_user(&user.username))?;
-    Ok(writeln!(
+    let disowned = removed.disowned;
+    write!(
         out,
         "removed user {} with their sessions and tokens; {} now {} no owner",
         user.username,
         counted(disowned, "application", "applications"),
         if disowned == 1 { "has" } else { "have" }
-    )?)
+    )?;
+    if removed.switched_off > 0 {
+        // Disowned, a disabled user's apps would have become usable again.
+        write!(
+            out,
+            "; the user was disabled, so {} of them {} now disabled by the administrator \
+             (oauthd app enable CLIENT_ID turns one back on)",
+            removed.switched_off,
+            if removed.switched_off == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        )?;
+    }
+    Ok(writeln!(out)?)
 }
 
 /// `1 session`, `2 sessions`.

@@ -142,14 +142,15 @@ pub(crate) fn forget_consent(id: i64) -> String {
     with_id(REMEMBERED_CONSENTS, id, action::DELETE)
 }
 
-/// The admin enables (`enable`) or disables a user (POST).
-pub(crate) fn admin_user_switch(id: i64, enable: bool) -> String {
-    with_id(ADMIN_USERS, id, switch(enable))
+/// The admin enables (`enable`) or disables a user (POST), named by subject: a row id can
+/// pass to a newer user after a removal, so a stale page would act on them.
+pub(crate) fn admin_user_switch(subject: &str, enable: bool) -> String {
+    with_id(ADMIN_USERS, subject, switch(enable))
 }
 
-/// The admin sets a user's password (POST).
-pub(crate) fn admin_user_password(id: i64) -> String {
-    with_id(ADMIN_USERS, id, action::PASSWORD)
+/// The admin sets a user's password (POST), named by subject.
+pub(crate) fn admin_user_password(subject: &str) -> String {
+    with_id(ADMIN_USERS, subject, action::PASSWORD)
 }
 
 /// The admin enables (`enable`) or disables an app (POST).
@@ -187,6 +188,6 @@ mod tests {
         }
         assert_eq!(application("7f"), "/o/applications/7f/");
         assert_eq!(admin_app_switch("7f", false), "/o/admin/apps/7f/disable/");
-        assert_eq!(admin_user_switch(7, true), "/o/admin/users/7/enable/");
+        assert_eq!(admin_user_switch("7f", true), "/o/admin/users/7f/enable/");
     }
 }

@@ -111,7 +111,7 @@ const PAGE_PREFIXES: [&str; 4] = [
 ];
 
 /// The paths that carry an id: the pages of one app or token (their public ids), the admin's
-/// actions, and the API's `/users/<id>/` and `/groups/<id>/` (row ids).
+/// actions (users by subject), and the API's `/users/<id>/` and `/groups/<id>/` (row ids).
 fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let path = req.path.as_str();
     let method = req.method.as_str();
@@ -170,18 +170,18 @@ fn route_by_id(app: &App, req: &Req) -> Result<Resp, HttpError> {
 enum AdminTarget<'a> {
     Toggle(Target<'a>),
     Revoke(&'a str),
-    /// A user's new password.
-    Password(i64),
+    /// A user's new password, by subject.
+    Password(&'a str),
 }
 
-/// `/o/admin/users/<id>/enable/` and the like; the bool is "enable".
+/// `/o/admin/users/<subject>/enable/` and the like; the bool is "enable".
 fn admin_target(path: &str) -> Option<(AdminTarget<'_>, bool)> {
     let toggle = |segment: &str| match segment {
         action::ENABLE => Some(true),
         action::DISABLE => Some(false),
         _ => None,
     };
-    if let Some((id, segment)) = id_and_action(path, paths::ADMIN_USERS) {
+    if let Some((id, segment)) = public_id_and_action(path, paths::ADMIN_USERS) {
         if segment == action::PASSWORD {
             return Some((AdminTarget::Password(id), false));
         }
@@ -209,12 +209,13 @@ fn id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(i64, &'a str)> {
     Some((parse_id(segment)?, action))
 }
 
-/// [`segment_and_action`] with a public id (applications, grants).
+/// [`segment_and_action`] with a public id (applications, grants) or a user's subject.
 fn public_id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
     segment_and_action(path, prefix).filter(|(segment, _)| is_public_id(segment))
 }
 
-/// The form of the public ids that schema.sql makes: 16 random bytes in lowercase hex.
+/// The form of the public ids and subjects that schema.sql makes: 16 random bytes in
+/// lowercase hex.
 fn is_public_id(segment: &str) -> bool {
     segment.len() == 32
         && segment
@@ -385,10 +386,18 @@ mod tests {
             assert_eq!(public_id_and_action(&path, apps), None, "{path}");
         }
         for bad in ["3", "03/", "-3/", "x/", "3/a/b/", "99999999999999999999/"] {
-            let path = format!("{}{bad}", paths::ADMIN_USERS);
-            assert_eq!(id_and_action(&path, paths::ADMIN_USERS), None, "{path}");
+            let path = format!("{}{bad}", paths::REMEMBERED_CONSENTS);
+            assert_eq!(
+                id_and_action(&path, paths::REMEMBERED_CONSENTS),
+                None,
+                "{path}"
+            );
         }
         for bad in [
+            // Users are named by subject, never by a row id a newer user may get.
+            format!("{}2/disable/", paths::ADMIN_USERS),
+            format!("{}2/password/", paths::ADMIN_USERS),
+            format!("{}{PUBLIC}/", paths::ADMIN_USERS),
             format!("{}2/", paths::ADMIN_USERS),
             format!("{}2/drop/", paths::ADMIN_USERS),
             format!("{}2/password/x/", paths::ADMIN_USERS),
@@ -418,7 +427,7 @@ mod tests {
             "/o/authorized_tokens/remembered/<id>/delete/"
         );
         assert_eq!(
-            route_pattern(&paths::admin_user_password(7)),
+            route_pattern(&paths::admin_user_password(PUBLIC)),
             "/o/admin/users/<id>/password/"
         );
         for unknown in ["/o/applications/3/frob/", "/wp-admin.php", "/o/token", "-"] {
@@ -443,12 +452,12 @@ mod tests {
             Some((PUBLIC, action::DELETE))
         );
         assert!(matches!(
-            admin_target(&paths::admin_user_switch(2, false)),
-            Some((AdminTarget::Toggle(Target::User(2)), false))
+            admin_target(&paths::admin_user_switch(PUBLIC, false)),
+            Some((AdminTarget::Toggle(Target::User(PUBLIC)), false))
         ));
         assert!(matches!(
-            admin_target(&paths::admin_user_switch(2, true)),
-            Some((AdminTarget::Toggle(Target::User(2)), true))
+            admin_target(&paths::admin_user_switch(PUBLIC, true)),
+            Some((AdminTarget::Toggle(Target::User(PUBLIC)), true))
         ));
         assert!(matches!(
             admin_target(&paths::admin_app_switch(PUBLIC, true)),
@@ -459,8 +468,8 @@ mod tests {
             Some((AdminTarget::Revoke(PUBLIC), _))
         ));
         assert!(matches!(
-            admin_target(&paths::admin_user_password(7)),
-            Some((AdminTarget::Password(7), _))
+            admin_target(&paths::admin_user_password(PUBLIC)),
+            Some((AdminTarget::Password(PUBLIC), _))
         ));
     }
 }

@@ -14,8 +14,10 @@ pub(crate) const HANDOFF_SECONDS: i64 = 300;
 /// Who may take a kept secret, and for which application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HandoffFor {
-    /// The browser session that made it (row id).
-    pub session_id: i64,
+    /// The browser session that made it, by the SHA-256 of its CSRF token: drawn afresh for
+    /// every session and never given to another, unlike the session's row id, which SQLite
+    /// gives again once a logout deletes the newest session.
+    pub session: Digest32,
     /// The application it belongs to (row id).
     pub app_id: i64,
 }
@@ -86,7 +88,7 @@ mod tests {
     use super::*;
 
     const OWNER: HandoffFor = HandoffFor {
-        session_id: 1,
+        session: [1; 32],
         app_id: 7,
     };
 
@@ -102,7 +104,7 @@ mod tests {
         let (handle, secret) = kept(&handoff, 100);
         for other in [
             HandoffFor {
-                session_id: 2,
+                session: [2; 32],
                 ..OWNER
             },
             HandoffFor { app_id: 8, ..OWNER },
@@ -147,7 +149,7 @@ mod tests {
             "superseded"
         );
         let other = HandoffFor {
-            session_id: 2,
+            session: [2; 32],
             ..OWNER
         };
         let secret = secret::random_secret(32).unwrap();

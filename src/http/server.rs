@@ -56,6 +56,9 @@ pub enum StartError {
     /// The id_token signing key could not be made, or its private half is missing, exposed
     /// or wrong in the key file; the message names the file and what to do.
     SigningKeys(KeyError),
+    /// The thread that sweeps expired records could not be started (the system refused a new
+    /// thread): nothing to do with the address.
+    Sweeper(std::io::Error),
 }
 
 impl std::fmt::Display for StartError {
@@ -65,6 +68,10 @@ impl std::fmt::Display for StartError {
             StartError::Store(e) => write!(f, "{e}"),
             StartError::Unservable(path, e) => write!(f, "cannot serve {}: {e}", path.display()),
             StartError::SigningKeys(e) => write!(f, "{e}"),
+            StartError::Sweeper(e) => write!(
+                f,
+                "cannot start the thread that sweeps expired records: {e}"
+            ),
         }
     }
 }
@@ -124,7 +131,7 @@ impl RunningServer {
             config.clock.clone(),
             Arc::clone(&sweep_stop),
         )
-        .map_err(on_addr)?;
+        .map_err(StartError::Sweeper)?;
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let telemetry = Arc::new(Telemetry::start(&settings));

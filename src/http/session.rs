@@ -51,32 +51,42 @@ pub(crate) fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>,
     }
 }
 
-/// Starts a session for `user`, who has just signed in (a fresh random id: no fixation).
-pub(crate) fn start(app: &App, req: &Req, user: &User, now: i64) -> Result<NewSession, HttpError> {
+/// Starts a session for `user`, who has just signed in (a fresh random id: no fixation);
+/// `None` when the user was removed meanwhile (`oauthd user remove`), which callers answer as
+/// for someone not signed in.
+pub(crate) fn start(
+    app: &App,
+    req: &Req,
+    user: &User,
+    now: i64,
+) -> Result<Option<NewSession>, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
     let lifetime = app.settings.session_expire_seconds;
-    let row = app.store.create_session(
+    let made = app.store.create_session(
         &id.digest(),
         Some(user.id),
         &csrf_token,
         now,
         now + lifetime,
     )?;
+    let Some(row) = made else {
+        return Ok(None);
+    };
     let user = SessionUser {
         id: user.id,
         username: user.username.clone(),
         is_admin: user.is_admin,
         auth_time: now,
     };
-    Ok(NewSession {
+    Ok(Some(NewSession {
         session: Session {
             id: row,
             user: Some(user),
             csrf_token,
         },
         set_cookie: cookie(&app.settings, req, SESSION_NAMES, id.expose(), lifetime),
-    })
+    }))
 }
 
 /// The Set-Cookie value that removes the session cookie.

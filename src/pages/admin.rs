@@ -25,13 +25,13 @@ pub(crate) struct NewUserForm<'a> {
     pub is_admin: bool,
 }
 
-/// How the last "set password" went, shown beside its user (by row id).
+/// How the last "set password" went, shown beside its user (by subject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PasswordSet<'a> {
     /// The password was set and the user's sessions ended.
-    Done(i64),
+    Done(&'a str),
     /// The password was refused, for this reason.
-    Refused(i64, &'a str),
+    Refused(&'a str, &'a str),
 }
 
 /// What the admin page shows.
@@ -79,7 +79,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                 @if !user.is_active { span.badge { "disabled" } }
                                 span.muted { (user.email) }
                                 @if Some(user.id) != me {
-                                    (toggle(frame, &paths::admin_user_switch(user.id, !user.is_active), user.is_active, &user.username))
+                                    (toggle(frame, &paths::admin_user_switch(&user.subject, !user.is_active), user.is_active, &user.username))
                                     (set_password(frame, user, page.password_set))
                                 }
                             }
@@ -173,7 +173,7 @@ fn toggle(frame: &Frame<'_>, switch: &str, enabled: bool, name: &str) -> Markup 
 /// reason when the last try for this user was refused, and a notice when it worked.
 fn set_password(frame: &Frame<'_>, user: &UserView, outcome: Option<PasswordSet<'_>>) -> Markup {
     let refused = match outcome {
-        Some(PasswordSet::Refused(id, problem)) if id == user.id => Some(problem),
+        Some(PasswordSet::Refused(subject, problem)) if subject == user.subject => Some(problem),
         _ => None,
     };
     let (first, again) = (
@@ -181,14 +181,14 @@ fn set_password(frame: &Frame<'_>, user: &UserView, outcome: Option<PasswordSet<
         format!("password2-{}", user.id),
     );
     html! {
-        @if outcome == Some(PasswordSet::Done(user.id)) {
+        @if outcome == Some(PasswordSet::Done(&user.subject)) {
             span.notice.small role="status" {
                 "Password set; " (user.username) " is signed out everywhere."
             }
         }
         details.reset open[refused.is_some()] {
             summary { "Set password" }
-            form method="post" action=(paths::admin_user_password(user.id)) novalidate {
+            form method="post" action=(paths::admin_user_password(&user.subject)) novalidate {
                 (frame.csrf_field())
                 label for=(first) { "New password for " (user.username) }
                 input id=(first) type="password" name="password" autocomplete="new-password"

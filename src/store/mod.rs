@@ -23,7 +23,7 @@ pub(crate) use users::{NewUser, UserView};
 
 use crate::settings::Durability;
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -106,6 +106,15 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         Store::configure(conn, durability)
+    }
+
+    /// Opens the file to read it only, as it is: no migration, no change of journal mode,
+    /// nothing written (`oauthd backup` must leave the file it copies untouched).
+    pub(crate) fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(Store { conn })
     }
 
     /// An in-memory database, for tests.
@@ -212,7 +221,7 @@ fn join<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rusqlite::params;
 
@@ -307,7 +316,7 @@ mod tests {
     }
 
     /// A database file as an older oauthd left it: the schema up to `version`.
-    fn file_at_version(path: &Path, version: i64) -> Connection {
+    pub(crate) fn file_at_version(path: &Path, version: i64) -> Connection {
         let conn = Connection::open(path).unwrap();
         for (_, sql) in schema_sections().take_while(|(v, _)| *v <= version) {
             conn.execute_batch(sql).unwrap();

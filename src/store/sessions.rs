@@ -38,9 +38,19 @@ pub struct SessionUser {
     pub auth_time: i64,
 }
 
+/// A row refused because what it refers to is gone.
+fn is_foreign_key_failure(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+    )
+}
+
 impl Store {
-    /// Records a session under the digest of its cookie value; returns its row id. A session
-    /// with a user starts at the moment they authenticated (`now`).
+    /// Records a session under the digest of its cookie value; returns its row id, or `None`
+    /// when the user is gone (removed since they were looked up: the foreign key refuses the
+    /// row). A session with a user starts at the moment they authenticated (`now`).
     pub(crate) fn create_session(
         &self,
         id_digest: &Digest32,
@@ -48,8 +58,8 @@ impl Store {
         csrf_token: &str,
         now: i64,
         expires: i64,
-    ) -> Result<i64, StoreError> {
-        let id = self
+    ) -> Result<Option<i64>, StoreError> {
+        let made = self
             .conn
             .prepare_cached(
                 "INSERT INTO sessions (id_hash, user_id, csrf_token, created, expires, auth_time)
@@ -58,8 +68,12 @@ impl Store {
             )?
             .query_row(params![id_digest, user_id, csrf_token, now, expires], |r| {
                 r.get(0)
-            })?;
-        Ok(id)
+            });
+        match made {
+            Ok(id) => Ok(Some(id)),
+            Err(e) if is_foreign_key_failure(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The unexpired session with this digest; a disabled user's session reads as signed out.
@@ -147,6 +161,21 @@ mod tests {
         assert_eq!(store.find_session(&digest("anon"), 50).unwrap(), None);
     }
 
+    /// Regression: a user removed between the password check and the new session made the
+    /// foreign key fail, which answered 500.
+    #[test]
+    fn no_session_starts_for_a_user_who_is_gone() {
+        let store = Store::open_in_memory().unwrap();
+        let bob = add_user(&store, "bob");
+        store.immediate(|s| s.remove_user(bob)).unwrap().unwrap();
+        let made = store.create_session(&digest("bob"), Some(bob), "c", 10, 100);
+        assert_eq!(made.unwrap(), None);
+        assert_eq!(store.find_session(&digest("bob"), 50).unwrap(), None);
+        let never = add_user(&store, "eve") + 1000;
+        let made = store.create_session(&digest("eve"), Some(never), "c", 10, 100);
+        assert_eq!(made.unwrap(), None);
+    }
+
     #[test]
     fn a_users_sessions_end_but_the_one_kept_and_other_users_sessions() {
         let store = Store::open_in_memory().unwrap();
@@ -156,6 +185,7 @@ mod tests {
             ids.push(
                 store
                     .create_session(&digest(name), Some(user), "c", 10, 100)
+                    .unwrap()
                     .unwrap(),
             );
         }

@@ -48,16 +48,31 @@ pub struct TokenView {
     pub refreshable: bool,
 }
 
-const VIEW_SQL: &str = "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
+/// The columns [`view_from_row`] reads, and the joins they need.
+const VIEW_SELECT: &str = "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
         (SELECT max(a.expires) FROM access_tokens a WHERE a.grant_id = g.id),
         EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL),
         g.public_id
      FROM grants g JOIN applications app ON app.id = g.application_id
-     LEFT JOIN users u ON u.id = g.user_id
-     WHERE (?1 IS NULL OR g.user_id = ?1) AND (?2 IS NULL OR g.public_id = ?2)
-       AND (EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id)
-            OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL))
-     ORDER BY app.name, app.id, g.id DESC LIMIT ?3";
+     LEFT JOIN users u ON u.id = g.user_id";
+
+/// A grant a client can still use: it holds an access token or a live refresh token.
+const USABLE: &str = "(EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id)
+     OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL))";
+
+/// `holder`'s (?1, NULL for anyone) usable grants, at most ?2.
+fn list_sql() -> String {
+    format!(
+        "{VIEW_SELECT} WHERE (?1 IS NULL OR g.user_id = ?1) AND {USABLE}
+         ORDER BY app.name, app.id, g.id DESC LIMIT ?2"
+    )
+}
+
+/// The usable grant with public id ?1, if `holder`'s (?2): a plain equality, so that SQLite
+/// finds it through the `grants_public_id` index instead of reading every grant.
+fn single_sql() -> String {
+    format!("{VIEW_SELECT} WHERE g.public_id = ?1 AND (?2 IS NULL OR g.user_id = ?2) AND {USABLE}")
+}
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
     let scope: String = row.get(4)?;
@@ -78,11 +93,8 @@ impl Store {
     /// At most `limit` of `holder`'s usable grants, grouped by application, newest first.
     pub fn token_views(&self, holder: Holder, limit: usize) -> Result<Vec<TokenView>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
-        let rows = stmt.query_map(
-            params![holder.user_id(), None::<&str>, limit],
-            view_from_row,
-        )?;
+        let mut stmt = self.conn.prepare_cached(&list_sql())?;
+        let rows = stmt.query_map(params![holder.user_id(), limit], view_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -92,9 +104,9 @@ impl Store {
         public_id: &str,
         holder: Holder,
     ) -> Result<Option<TokenView>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(VIEW_SQL)?;
+        let mut stmt = self.conn.prepare_cached(&single_sql())?;
         Ok(stmt
-            .query_row(params![holder.user_id(), public_id, 1], view_from_row)
+            .query_row(params![public_id, holder.user_id()], view_from_row)
             .optional()?)
     }
 }
@@ -125,6 +137,33 @@ mod tests {
             })
             .unwrap();
         (issued.grant_id, issued.access_id)
+    }
+
+    /// SQLite's plan for `sql` with `values`, one detail a line.
+    fn plan(store: &Store, sql: &str) -> String {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let details = stmt
+            .query_map(params!["0123456789abcdef0123456789abcdef", 1], |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap();
+        details.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Regression: the single-grant lookup shared the listing's `(?2 IS NULL OR g.public_id =
+    /// ?2)`, which SQLite cannot answer from an index, so it read every grant.
+    #[test]
+    fn finding_one_grant_uses_the_public_id_index() {
+        let store = Store::open_in_memory().unwrap();
+        let single = plan(&store, &single_sql());
+        assert!(
+            single.contains("SEARCH g USING INDEX grants_public_id (public_id=?)"),
+            "{single}"
+        );
+        assert!(!single.contains("SCAN g"), "{single}");
     }
 
     #[test]

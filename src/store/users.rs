@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::model::{Group, User};
-use rusqlite::{ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{ErrorCode, OptionalExtension, Row, ToSql, params};
 
 /// The message of the schema's triggers that refuse a username taken regardless of case.
 const USERNAME_TAKEN: &str = "username taken";
@@ -22,6 +22,10 @@ pub struct UserView {
     pub is_active: bool,
     /// Ids of the groups the user belongs to.
     pub groups: Vec<i64>,
+    /// The user's subject, never reused: what the admin page's actions name them by. Not part
+    /// of the API's answer.
+    #[serde(skip)]
+    pub subject: String,
 }
 
 /// What adding a user stores; the database gives it its row id and its subject.
@@ -39,6 +43,16 @@ pub(crate) struct NewUser<'a> {
     pub password_hash: &'a str,
     /// May use the admin pages and create users.
     pub is_admin: bool,
+}
+
+/// What removing a user did to their applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Removed {
+    /// How many applications they owned (now owned by nobody).
+    pub disowned: usize,
+    /// How many of those the administrator's switch turned off, because the user was
+    /// disabled: without their owner they would have become usable again.
+    pub switched_off: usize,
 }
 
 /// A user as `oauthd user list` shows them.
@@ -121,11 +135,22 @@ impl Store {
 
     /// The user with this row id (for an id_token's or userinfo's claims).
     pub(crate) fn find_user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        self.user_where("id", &id)
+    }
+
+    /// The user with this subject (what the admin page's actions name users by: unlike a row
+    /// id, a subject is never given to another user).
+    pub(crate) fn find_user_by_subject(&self, subject: &str) -> Result<Option<User>, StoreError> {
+        self.user_where("subject", &subject)
+    }
+
+    /// The user whose unique `column` (a name from this file, never input) holds `value`.
+    fn user_where(&self, column: &str, value: &dyn ToSql) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1");
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row([id], user_from_row)
+            .query_row([value], user_from_row)
             .optional()?)
     }
 
@@ -159,9 +184,18 @@ impl Store {
     }
 
     /// Deletes a user with their sessions, codes, grants and tokens (the schema cascades);
-    /// their applications are kept, owned by nobody. Returns how many applications they
-    /// owned, or `None` when there is no such user. Call it inside [`Store::immediate`].
-    pub(crate) fn remove_user(&self, id: i64) -> Result<Option<usize>, StoreError> {
+    /// their applications are kept, owned by nobody. A disabled user's applications were
+    /// unusable with them, and stay so: the administrator's switch turns off those it had not
+    /// turned off yet. `None` when there is no such user. Call it inside [`Store::immediate`].
+    pub(crate) fn remove_user(&self, id: i64) -> Result<Option<Removed>, StoreError> {
+        let switched_off = self
+            .conn
+            .prepare_cached(
+                "UPDATE applications SET disabled_by_admin = 1
+                 WHERE owner_id = ?1 AND NOT disabled_by_admin
+                   AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND NOT is_active)",
+            )?
+            .execute([id])?;
         let disowned = self
             .conn
             .prepare_cached("UPDATE applications SET owner_id = NULL WHERE owner_id = ?1")?
@@ -170,7 +204,10 @@ impl Store {
             .conn
             .prepare_cached("DELETE FROM users WHERE id = ?1")?
             .execute([id])?;
-        Ok((removed > 0).then_some(disowned))
+        Ok((removed > 0).then_some(Removed {
+            disowned,
+            switched_off,
+        }))
     }
 
     /// Every user for `oauthd user list`, by username.
@@ -230,7 +267,8 @@ impl Store {
     pub fn user_views(&self, only: Option<i64>) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT u.id, u.username, u.email, u.is_admin, u.is_active,
-                    (SELECT group_concat(group_id, ' ') FROM user_groups g WHERE g.user_id = u.id)
+                    (SELECT group_concat(group_id, ' ') FROM user_groups g WHERE g.user_id = u.id),
+                    u.subject
              FROM users u WHERE ?1 IS NULL OR u.id = ?1 ORDER BY u.id",
         )?;
         let rows = stmt.query_map([only], |row| {
@@ -246,6 +284,7 @@ impl Store {
                     .split(' ')
                     .filter_map(|g| g.parse().ok())
                     .collect(),
+                subject: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -445,7 +484,12 @@ pub(crate) mod tests {
             .unwrap();
         let staff = store.create_group("staff").unwrap().unwrap();
         store.add_group_member(staff, bob).unwrap();
-        assert_eq!(store.remove_user(bob).unwrap(), Some(2));
+        let removed = store.remove_user(bob).unwrap();
+        let kept_on = Removed {
+            disowned: 2,
+            switched_off: 0,
+        };
+        assert_eq!(removed, Some(kept_on));
         assert_eq!(store.remove_user(bob).unwrap(), None);
         assert_eq!(store.find_user(bob).unwrap(), None);
         let owner = |client_id| store.find_app_by_client_id(client_id).unwrap().unwrap();

@@ -17,12 +17,13 @@ const NEW_USER: &str = "/o/admin/users/";
 const ADMIN_LINK: &str = "href=\"/o/admin/\"";
 const NEW_PASSWORD: &str = "carol's Päss <1>";
 
-fn user_id(s: &TestServer, username: &str) -> i64 {
+/// The subject of the user with this username (what the admin page's paths name them by).
+fn user_subject(s: &TestServer, username: &str) -> String {
     s.store()
         .find_user_by_username(username)
         .unwrap()
         .expect("the user exists")
-        .id
+        .subject
 }
 
 /// The public id of the app with this client_id (what the pages put in their paths).
@@ -101,14 +102,14 @@ fn only_administrators_see_the_admin_page_and_its_actions() {
     assert_eq!(not_found.status, 404, "{}", not_found.body);
     assert!(!not_found.body.contains("Make a user"));
 
-    let admin_id = user_id(s, "admin");
+    let admin_id = user_subject(s, "admin");
     let app = app_id(s, &t.client.id);
     let csrf = csrf_form(&browser.csrf);
     let posts = [
         (NEW_USER.to_owned(), encode(&new_user_form(&browser.csrf))),
         (toggle_path("users", admin_id, "disable"), csrf.clone()),
         (
-            toggle_path("users", user_id(s, "alice"), "disable"),
+            toggle_path("users", user_subject(s, "alice"), "disable"),
             csrf.clone(),
         ),
         (toggle_path("apps", &app, "disable"), csrf.clone()),
@@ -158,11 +159,11 @@ fn the_admin_sees_every_user_app_and_token() {
         assert!(users.contains(&format!("<strong>{}</strong>", user.username)));
     }
     assert!(
-        users.contains(&toggle_path("users", user_id(s, "alice"), "disable")),
+        users.contains(&toggle_path("users", user_subject(s, "alice"), "disable")),
         "{users}"
     );
     assert!(
-        !users.contains(&toggle_path("users", user_id(s, "admin"), "disable")),
+        !users.contains(&toggle_path("users", user_subject(s, "admin"), "disable")),
         "no button to disable oneself"
     );
     let apps_section = section(&page, "apps", "tokens");
@@ -336,12 +337,12 @@ fn a_disabled_user_is_signed_out_cannot_log_in_and_their_tokens_stop() {
     let (token, refresh) = alice_tokens(&t);
     let browser = alice(s);
     let admin = signed_in(s);
-    let id = user_id(s, "alice");
+    let id = user_subject(s, "alice");
 
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("users", id, "disable"),
+        &toggle_path("users", &id, "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#users");
@@ -364,7 +365,7 @@ fn a_disabled_user_is_signed_out_cannot_log_in_and_their_tokens_stop() {
     assert_eq!(grant.status, 400, "{}", grant.body);
     assert_eq!(t.refresh(&refresh, "").error(), "invalid_grant");
     let page = get_as(s, &admin.cookie, ADMIN);
-    assert!(page.body.contains(&toggle_path("users", id, "enable")));
+    assert!(page.body.contains(&toggle_path("users", &id, "enable")));
     assert!(
         s.store()
             .find_access_token(&digest(&token))
@@ -376,7 +377,7 @@ fn a_disabled_user_is_signed_out_cannot_log_in_and_their_tokens_stop() {
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("users", id, "enable"),
+        &toggle_path("users", &id, "enable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&reply, "/o/admin/#users");
@@ -397,16 +398,63 @@ fn a_disabled_user_is_signed_out_cannot_log_in_and_their_tokens_stop() {
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
 }
 
+/// Regression: the admin page named users by row id, which SQLite gives to the next user made
+/// once the newest is removed, so a stale page's buttons acted on that new user.
+#[test]
+fn a_stale_admin_button_for_a_removed_user_does_not_act_on_the_next_one() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    s.add_user("dave", ALICE_PASSWORD, false);
+    let dave = s.store().find_user_by_username("dave").unwrap().unwrap();
+    let admin = signed_in(s);
+    let stale = get_as(s, &admin.cookie, ADMIN);
+    let (disable, password) = (
+        toggle_path("users", &dave.subject, "disable"),
+        format!("/o/admin/users/{}/password/", dave.subject),
+    );
+    for button in [&disable, &password] {
+        assert!(
+            stale.body.contains(&format!("action=\"{button}\"")),
+            "{button}"
+        );
+    }
+    let (code, _, err) = s.cli(&["user", "remove", "dave"], "");
+    assert_eq!(code, 0, "{err}");
+    s.add_user("erin", ALICE_PASSWORD, false);
+    let erin = s.store().find_user_by_username("erin").unwrap().unwrap();
+    assert_eq!(erin.id, dave.id, "SQLite gave the row id again");
+    assert_ne!(erin.subject, dave.subject);
+
+    let fields = [
+        ("csrfmiddlewaretoken", admin.csrf.clone()),
+        ("password", NEW_PASSWORD.to_owned()),
+        ("password2", NEW_PASSWORD.to_owned()),
+    ];
+    for button in [&disable, &password] {
+        let reply = post_as(s, &admin, button, &encode(&fields));
+        assert_eq!(reply.status, 404, "{button}: {}", reply.body);
+        assert!(reply.body.contains("Not found"), "{}", reply.body);
+    }
+    let now = s.store().find_user_by_username("erin").unwrap().unwrap();
+    assert_eq!(now, erin, "erin is unchanged");
+    assert_eq!(try_login(s, "erin", ALICE_PASSWORD).status, 303);
+
+    let fresh = get_as(s, &admin.cookie, ADMIN);
+    let erins = toggle_path("users", &erin.subject, "disable");
+    assert!(fresh.body.contains(&erins), "{}", fresh.body);
+    assert!(!fresh.body.contains(&disable));
+}
+
 #[test]
 fn the_admin_cannot_disable_themselves() {
     let t = Tutorial::new();
     let s = &t.server;
     let admin = signed_in(s);
-    let id = user_id(s, "admin");
+    let id = user_subject(s, "admin");
     let reply = post_as(
         s,
         &admin,
-        &toggle_path("users", id, "disable"),
+        &toggle_path("users", &id, "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_eq!(reply.status, 400, "{}", reply.body);
@@ -426,7 +474,7 @@ fn the_admin_cannot_disable_themselves() {
     let missing = post_as(
         s,
         &admin,
-        &toggle_path("users", 9999, "disable"),
+        &toggle_path("users", "0123456789abcdef0123456789abcdef", "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_eq!(missing.status, 404);
@@ -521,11 +569,11 @@ fn a_disabled_users_own_apps_stop_with_them() {
     let token = field(&issued.json(), "access_token");
     assert_eq!(hello(s, &token), 200);
     let admin = signed_in(s);
-    let id = user_id(s, "alice");
+    let id = user_subject(s, "alice");
     let disable = post_as(
         s,
         &admin,
-        &toggle_path("users", id, "disable"),
+        &toggle_path("users", &id, "disable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&disable, "/o/admin/#users");
@@ -538,7 +586,7 @@ fn a_disabled_users_own_apps_stop_with_them() {
     let enable = post_as(
         s,
         &admin,
-        &toggle_path("users", id, "enable"),
+        &toggle_path("users", &id, "enable"),
         &csrf_form(&admin.csrf),
     );
     assert_redirect(&enable, "/o/admin/#users");
@@ -649,7 +697,7 @@ fn every_admin_post_needs_the_csrf_token() {
     let (token, _) = alice_tokens(&t);
     let admin = signed_in(s);
     let app = app_id(s, &t.client.id);
-    let alice_id = user_id(s, "alice");
+    let alice_id = user_subject(s, "alice");
     let paths = [
         NEW_USER.to_owned(),
         toggle_path("users", alice_id, "disable"),

@@ -3,8 +3,8 @@
 //! the status, the page and what the store holds.
 
 use crate::support::{
-    ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Reply, TestServer, Tutorial,
-    allow_and_get_code, dump, field, form_encode, get_as, post_as, sign_in, signed_in,
+    ADMIN_PASSWORD, ALICE_PASSWORD, Browser, HOSTILE, Http, Reply, Serving, TestServer, Tutorial,
+    allow_and_get_code, dump, field, form_encode, get_as, log_lines, post_as, sign_in, signed_in,
 };
 use oauthd::model::{Application, ClientType, GrantType};
 use oauthd::secret::digest;
@@ -78,12 +78,12 @@ fn encoded(csrf: &str, form: &Form) -> String {
 }
 
 /// Posts `form` with the browser's CSRF token.
-fn submit(s: &TestServer, browser: &Browser, path: &str, form: &Form) -> Reply {
+fn submit(s: &Http, browser: &Browser, path: &str, form: &Form) -> Reply {
     post_as(s, browser, path, &encoded(&browser.csrf, form))
 }
 
 /// Posts only the CSRF token (delete, secret).
-fn press(s: &TestServer, browser: &Browser, path: &str) -> Reply {
+fn press(s: &Http, browser: &Browser, path: &str) -> Reply {
     post_as(s, browser, path, &encoded(&browser.csrf, &vec![]))
 }
 
@@ -342,6 +342,72 @@ fn the_secret_is_shown_once_after_a_redirect_and_a_reload_registers_nothing() {
     assert_eq!(hello(s, &cc_token(s, &app.client_id, &secret)), 200);
 }
 
+/// A secret page that shows no secret and says it was shown.
+fn assert_secret_gone(reply: &Reply) {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let secret = code_in(&reply.body, "client_secret");
+    assert!(secret.is_none(), "{}", reply.body);
+    assert!(reply.body.contains("was shown once"), "{}", reply.body);
+}
+
+/// The row id of the newest session.
+fn newest_session(s: &TestServer) -> i64 {
+    let conn = rusqlite::Connection::open(s.db_path()).unwrap();
+    conn.query_row("SELECT max(id) FROM sessions", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Regression: a kept secret was bound to its session's row id, which SQLite gives to the next
+/// session once a logout deletes the newest, so that session could take it.
+#[test]
+fn a_kept_secret_is_not_shown_to_a_later_session_with_the_same_row_id() {
+    let (t, alice) = world();
+    let s = &t.server;
+    let (app, _) = register(s, &alice, &valid_form());
+    let posted = press(s, &alice, &page(&app.public_id, "secret"));
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let location = posted.header("Location").unwrap().to_owned();
+    let newest = newest_session(s);
+    let out = post_as(
+        s,
+        &alice,
+        "/accounts/logout/",
+        &format!("csrfmiddlewaretoken={}", alice.csrf),
+    );
+    assert_eq!(out.status, 303, "{}", out.body);
+    let later = sign_in(s, "alice", ALICE_PASSWORD);
+    assert_eq!(newest_session(s), newest, "SQLite gave the row id again");
+
+    assert_secret_gone(&get_as(s, &later.cookie, &location));
+}
+
+/// The handle of a secret page's address is not written to the access log (its query never
+/// is), nor is the secret.
+#[test]
+fn the_secret_pages_handle_stays_out_of_the_access_log() {
+    let t = Tutorial::new();
+    let log = t.server.dir.path().join("stderr.log");
+    let serving = Serving::start_logging(&t.server.db_path(), &[], &log);
+    let alice = sign_in(&serving, "alice", ALICE_PASSWORD);
+    let posted = submit(&serving, &alice, REGISTER, &valid_form());
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let location = posted.header("Location").unwrap().to_owned();
+    let handle = handle_of(&location);
+    let shown = get_as(&serving, &alice.cookie, &location);
+    let secret = code_in(&shown.body, "client_secret").expect("the secret");
+
+    let (lines, text) = log_lines(&log, 1, |line| line.contains("/secret/"));
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].contains("\"GET /o/applications/"), "{text}");
+    assert!(
+        lines[0].ends_with("ms") && lines[0].contains("/secret/\" 200 "),
+        "{text}"
+    );
+    for kept_out in [handle, "handle=", &secret] {
+        assert!(!text.contains(kept_out), "{kept_out}: {text}");
+    }
+}
+
 #[test]
 fn an_unseen_secret_expires_and_someone_elses_page_stays_hidden() {
     let (t, alice) = world();
@@ -357,14 +423,7 @@ fn an_unseen_secret_expires_and_someone_elses_page_stays_hidden() {
     let carol = sign_in(s, "carol", "carol-pass");
     assert_eq!(get_as(s, &carol.cookie, &location).status, 404);
     s.advance(301);
-    let late = get_as(s, &alice.cookie, &location);
-    assert_eq!(late.status, 200, "{}", late.body);
-    assert!(
-        code_in(&late.body, "client_secret").is_none(),
-        "{}",
-        late.body
-    );
-    assert!(late.body.contains("was shown once"));
+    assert_secret_gone(&get_as(s, &alice.cookie, &location));
     for bad in ["?handle=", "?handle=%ZZ", "?x=1&handle=a&handle=b", ""] {
         let path = format!("{}{bad}", location.split('?').next().unwrap());
         let reply = get_as(s, &alice.cookie, &path);

@@ -404,7 +404,7 @@ fn security_events_are_logged_as_lines_without_credentials() {
 
     // An administrator disables Alice.
     let alice = s.store().find_user_by_username("alice").unwrap().unwrap();
-    let disable = format!("/o/admin/users/{}/disable/", alice.id);
+    let disable = format!("/o/admin/users/{}/disable/", alice.subject);
     let form = format!("csrfmiddlewaretoken={}", admin.csrf);
     assert_eq!(post_as(&serving, &admin, &disable, &form).status, 303);
     let alice_now = s.store().find_user_by_username("alice").unwrap().unwrap();
@@ -462,7 +462,7 @@ fn security_events_are_logged_as_lines_without_credentials() {
         format!("security login_throttled {local} failures=5 subject=\"username\""),
         format!(
             "security admin_action action=\"disable_user\" admin_id={admin_id} {local} target=\"{}\"",
-            alice.id
+            alice.subject
         ),
         format!(
             "security admin_action action=\"delete_app\" admin_id={admin_id} {local} target=\"{}\"",

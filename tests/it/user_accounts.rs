@@ -181,6 +181,53 @@ fn owned_by(s: &TestServer, name: &str, owner: &str) -> String {
     s.add_app(&words.split_whitespace().collect::<Vec<_>>()).id
 }
 
+/// Regression: a disabled user's applications are unusable; removing the user left them
+/// without an owner, and so usable again.
+#[test]
+fn removing_a_disabled_user_keeps_their_apps_off_by_the_administrators_switch() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let owned = |name: &str| {
+        let words = format!("--name {name} --client-type public --grant password --owner alice");
+        s.add_app(&words.split_whitespace().collect::<Vec<_>>()).id
+    };
+    let apps = [owned("one"), owned("two"), owned("three")];
+    assert_eq!(s.cli(&["app", "disable", &apps[2]], "").0, 0);
+    assert_eq!(s.cli(&["user", "disable", "alice"], "").0, 0);
+    let app = |client_id: &str| s.store().find_app_by_client_id(client_id).unwrap().unwrap();
+    assert!(
+        apps.iter().all(|id| !app(id).usable),
+        "off with their owner"
+    );
+
+    let (code, out, err) = s.cli(&["user", "remove", "alice"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "removed user alice with their sessions and tokens; 3 applications now have no owner; \
+         the user was disabled, so 2 of them are now disabled by the administrator \
+         (oauthd app enable CLIENT_ID turns one back on)"
+    );
+    for client_id in &apps {
+        let found = app(client_id);
+        let state = (found.owner_id, found.usable, found.disabled_by_admin);
+        assert_eq!(state, (None, false, true), "{client_id}");
+        assert!(found.fields.enabled, "the owner's switch is left as it was");
+    }
+    let grant = format!(
+        "grant_type=password&username=admin&password={}&client_id={}",
+        form_encode(ADMIN_PASSWORD),
+        apps[0]
+    );
+    let refused = s.post_form("/o/token/", &grant, None);
+    assert_eq!(refused.error(), "invalid_client", "{}", refused.body);
+
+    assert_eq!(s.cli(&["app", "enable", &apps[0]], "").0, 0);
+    assert!(app(&apps[0]).usable && !app(&apps[1]).usable);
+    let granted = s.post_form("/o/token/", &grant, None);
+    assert_eq!(granted.status, 200, "{}", granted.body);
+}
+
 #[test]
 fn usernames_are_unique_regardless_of_case_on_every_path() {
     let t = Tutorial::new();
@@ -308,6 +355,60 @@ fn a_user_changes_their_password_and_is_signed_out_everywhere_else() {
     assert_only_the_new_password_works(s);
 }
 
+/// Runs `sql` (a trigger standing in for `oauthd user remove` at an awkward moment) on the
+/// server's database through a separate connection.
+fn on_the_database(s: &TestServer, sql: &str) {
+    let conn = rusqlite::Connection::open(s.db_path()).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+/// Regression: a user removed while their password change was under way made the new
+/// session's foreign key fail, which answered 500; now they are signed out, nothing changed.
+#[test]
+fn a_password_change_racing_the_users_removal_signs_them_out() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    // Removes alice right after her new hash is written, before her new session starts.
+    on_the_database(
+        s,
+        "CREATE TRIGGER remove_alice AFTER UPDATE OF password_hash ON users
+         WHEN NEW.username = 'alice' BEGIN DELETE FROM users WHERE id = NEW.id; END",
+    );
+    let (here, before) = (alice(s), hash_of(s, "alice"));
+    let page = get_as(s, &here.cookie, PASSWORD_CHANGE);
+    let csrf = crate::support::csrf_in(&page.body);
+    let reply = post_as(s, &here, PASSWORD_CHANGE, &valid_change(&csrf));
+    assert_login_redirect(&reply, PASSWORD_CHANGE);
+    assert_eq!(reply.header("Set-Cookie"), None);
+    on_the_database(s, "DROP TRIGGER remove_alice");
+    assert_eq!(hash_of(s, "alice"), before, "rolled back");
+    assert_eq!(get_as(s, &here.cookie, "/").status, 200, "nothing ended");
+}
+
+/// Regression: a user removed between the password check and the new session made the
+/// session's foreign key fail, which answered 500; now it is the ordinary refusal.
+#[test]
+fn a_login_racing_the_users_removal_is_refused() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    // Removes alice as her session is about to be stored.
+    on_the_database(
+        s,
+        "CREATE TRIGGER remove_alice BEFORE INSERT ON sessions
+         WHEN NEW.user_id = (SELECT id FROM users WHERE username = 'alice')
+         BEGIN DELETE FROM users WHERE id = NEW.user_id; END",
+    );
+    let (_, anonymous) = open_login(s, "/");
+    let form = login_form(&anonymous.csrf, "alice", ALICE_PASSWORD, "/");
+    let reply = post_as(s, &anonymous, LOGIN, &form);
+    let refused = reply.body.contains("Please enter a correct username");
+    assert!(reply.status == 200 && refused, "{}", reply.body);
+    assert_eq!(reply.header("Set-Cookie"), None);
+    assert_eq!(rows(s, "sessions"), 0);
+    on_the_database(s, "DROP TRIGGER remove_alice");
+    assert_eq!(login_status(s, "alice", ALICE_PASSWORD), 303);
+}
+
 #[test]
 fn a_refused_password_change_shows_why_and_changes_nothing() {
     let t = Tutorial::new();
@@ -390,13 +491,13 @@ fn wrong_current_passwords_are_throttled_like_logins() {
 
 /// The admin's "set password" path for a user.
 fn set_password_path(s: &TestServer, username: &str) -> String {
-    let id = s
+    let subject = s
         .store()
         .find_user_by_username(username)
         .unwrap()
         .unwrap()
-        .id;
-    format!("/o/admin/users/{id}/password/")
+        .subject;
+    format!("/o/admin/users/{subject}/password/")
 }
 
 /// The "set password" form: the new password twice.
@@ -423,13 +524,9 @@ fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
     let form = set_password_form(&admin.csrf, NEW_PASSWORD, NEW_PASSWORD);
     let reply = post_as(s, &admin, &alices, &form);
     assert_eq!(reply.status, 303, "{}", reply.body);
-    let id = s
-        .store()
-        .find_user_by_username("alice")
-        .unwrap()
-        .unwrap()
-        .id;
-    let location = format!("/o/admin/?password_set={id}#user-{id}");
+    let alice = s.store().find_user_by_username("alice").unwrap().unwrap();
+    let (subject, id) = (alice.subject, alice.id);
+    let location = format!("/o/admin/?password_set={subject}#user-{id}");
     assert_eq!(reply.header("Location"), Some(location.as_str()));
     let page = get_as(s, &admin.cookie, &location);
     assert_eq!(page.status, 200);
@@ -437,7 +534,13 @@ fn the_admin_sets_a_users_password_and_signs_them_out_everywhere() {
         page.body
             .contains("Password set; alice is signed out everywhere.")
     );
-    for odd in ["?password_set=%ZZ", "?password_set=x", "?password_set=-1"] {
+    let row_id = format!("?password_set={id}");
+    for odd in [
+        "?password_set=%ZZ",
+        "?password_set=x",
+        "?password_set=-1",
+        &row_id,
+    ] {
         let page = get_as(s, &admin.cookie, &format!("/o/admin/{odd}"));
         assert_eq!(page.status, 200, "{odd}");
         assert!(!page.body.contains("Password set;"), "{odd}");
@@ -485,7 +588,7 @@ fn a_refused_password_set_by_the_admin_changes_nothing() {
             "password change page",
         ),
         (
-            &"/o/admin/users/999/password/".to_owned(),
+            &"/o/admin/users/0123456789abcdef0123456789abcdef/password/".to_owned(),
             set_password_form(csrf, NEW_PASSWORD, NEW_PASSWORD),
             404,
             "Not found",

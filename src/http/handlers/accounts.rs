@@ -82,7 +82,10 @@ pub(crate) fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
     if let Some(session) = &session {
         app.store.delete_session(session.id)?;
     }
-    let new = session::start(app, req, &user, now)?;
+    // Removed (`oauthd user remove`) since the password was checked: as if it never existed.
+    let Some(new) = session::start(app, req, &user, now)? else {
+        return Ok(retry(200, BAD_CREDENTIALS));
+    };
     Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
 }
 

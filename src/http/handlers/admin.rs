@@ -18,8 +18,8 @@ use crate::store::{Holder, NewUser, StoreError};
 /// What an admin action acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target<'a> {
-    /// A user, by row id.
-    User(i64),
+    /// A user, by subject (never reused, unlike a row id).
+    User(&'a str),
     /// An application, by public id.
     App(&'a str),
 }
@@ -27,14 +27,14 @@ pub enum Target<'a> {
 /// The query parameter that names the user whose password was just set, for the notice.
 const PASSWORD_SET: &str = "password_set";
 
-/// `GET /o/admin/` (with `?password_set=<id>` after a password was set).
+/// `GET /o/admin/` (with `?password_set=<subject>` after a password was set).
 pub(crate) fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let admin = admin_of(session::signed_in(app, req)?)?;
     // Only a notice: an unreadable query shows none.
-    let password_set = req
-        .query_params()
-        .ok()
-        .and_then(|query| query.get(PASSWORD_SET)?.parse().ok())
+    let query = req.query_params().ok();
+    let password_set = query
+        .as_ref()
+        .and_then(|query| query.get(PASSWORD_SET))
         .map(PasswordSet::Done);
     let form = NewUserForm::default();
     render(app, &admin, form, &FieldErrors::default(), password_set)
@@ -64,7 +64,14 @@ pub(crate) fn new_user(app: &App, req: &Req) -> Result<Resp, HttpError> {
         };
         let created = app.store.create_user(&new, app.clock.now())?;
         if let Some(id) = created {
-            report(app, req, &admin, "create_user", &id.to_string());
+            let subject = app.store.find_user(id)?.map(|user| user.subject);
+            report(
+                app,
+                req,
+                &admin,
+                "create_user",
+                subject.as_deref().unwrap_or(""),
+            );
             return Ok(Resp::redirect(&format!("{}#users", paths::ADMIN)));
         }
         errors
@@ -85,12 +92,15 @@ pub(crate) fn set_enabled(
 ) -> Result<Resp, HttpError> {
     let (admin, _) = admin_form(app, req)?;
     let found = match target {
-        Target::User(id) if id == admin.user.id => {
-            return Err(HttpError::bad_request(
-                "You cannot disable or enable your own account.",
-            ));
-        }
-        Target::User(id) => app.store.set_user_active(id, enabled)?,
+        Target::User(subject) => match app.store.find_user_by_subject(subject)? {
+            Some(user) if user.id == admin.user.id => {
+                return Err(HttpError::bad_request(
+                    "You cannot disable or enable your own account.",
+                ));
+            }
+            Some(user) => app.store.set_user_active(user.id, enabled)?,
+            None => false,
+        },
         Target::App(id) => match app.store.find_app_by_public_id(id)? {
             Some(found) => app.store.set_app_enabled(found.id, enabled)?,
             None => false,
@@ -100,41 +110,50 @@ pub(crate) fn set_enabled(
         return Err(HttpError::not_found());
     }
     let (section, action, id) = match (target, enabled) {
-        (Target::User(id), true) => ("users", "enable_user", id.to_string()),
-        (Target::User(id), false) => ("users", "disable_user", id.to_string()),
-        (Target::App(id), true) => ("apps", "enable_app", id.to_owned()),
-        (Target::App(id), false) => ("apps", "disable_app", id.to_owned()),
+        (Target::User(id), true) => ("users", "enable_user", id),
+        (Target::User(id), false) => ("users", "disable_user", id),
+        (Target::App(id), true) => ("apps", "enable_app", id),
+        (Target::App(id), false) => ("apps", "disable_app", id),
     };
-    report(app, req, &admin, action, &id);
+    report(app, req, &admin, action, id);
     Ok(Resp::redirect(&format!("{}#{section}", paths::ADMIN)))
 }
 
-/// `POST /o/admin/users/<id>/password/`: sets a user's password (the account rules, typed
+/// `POST /o/admin/users/<subject>/password/`: sets a user's password (the account rules, typed
 /// twice) and ends all their sessions; a refused password re-renders the page (400) with the
 /// reason beside that user, and changes nothing. Administrators change their own password on
 /// the password change page, which asks for the current one.
-pub(crate) fn set_password(app: &App, req: &Req, id: i64) -> Result<Resp, HttpError> {
+pub(crate) fn set_password(app: &App, req: &Req, subject: &str) -> Result<Resp, HttpError> {
     let (admin, params) = admin_form(app, req)?;
-    if id == admin.user.id {
+    let user = app
+        .store
+        .find_user_by_subject(subject)?
+        .ok_or_else(HttpError::not_found)?;
+    if user.id == admin.user.id {
         return Err(HttpError::bad_request(
             "Change your own password on the password change page.",
         ));
     }
-    let user = app.store.find_user(id)?.ok_or_else(HttpError::not_found)?;
     let password = params.get("password").unwrap_or("");
     let again = params.get("password2").unwrap_or("");
     if let Some(problem) = accounts::new_password_problem(password, again) {
-        let refused = Some(PasswordSet::Refused(id, &problem));
+        let refused = Some(PasswordSet::Refused(&user.subject, &problem));
         let form = NewUserForm::default();
         return render(app, &admin, form, &FieldErrors::default(), refused);
     }
     let hash = secret::hash_password(password)?;
-    app.store.immediate(|store| -> Result<_, StoreError> {
-        store.set_password(user.id, &hash)?;
-        store.end_user_sessions(user.id, None)
+    let found = app.store.immediate(|store| -> Result<_, StoreError> {
+        let found = store.set_password(user.id, &hash)?;
+        store.end_user_sessions(user.id, None)?;
+        Ok(found)
     })?;
-    report(app, req, &admin, "set_password", &user.id.to_string());
-    let done = format!("{}?{PASSWORD_SET}={id}#user-{id}", paths::ADMIN);
+    if !found {
+        // Removed since it was looked up.
+        return Err(HttpError::not_found());
+    }
+    report(app, req, &admin, "set_password", &user.subject);
+    let (subject, id) = (&user.subject, user.id);
+    let done = format!("{}?{PASSWORD_SET}={subject}#user-{id}", paths::ADMIN);
     Ok(Resp::redirect(&done))
 }
 

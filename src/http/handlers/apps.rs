@@ -283,10 +283,11 @@ fn after_saving(
     Ok(Resp::redirect(&location))
 }
 
-/// Who may see a secret made for `saved`: the session that made it.
+/// Who may see a secret made for `saved`: the session that made it, named by its CSRF token
+/// (never reused, unlike its row id).
 fn handoff_for(user: &SignedIn, saved: &Application) -> HandoffFor {
     HandoffFor {
-        session_id: user.session.id,
+        session: secret::digest(&user.session.csrf_token),
         app_id: saved.id,
     }
 }

@@ -58,10 +58,15 @@ pub(crate) fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
         return Ok(form(app, &signed_in, form_status(&errors), &errors, None));
     }
     let hash = secret::hash_password(new_password)?;
+    // A user removed meanwhile (`oauthd user remove`) is answered as signed out, and the
+    // transaction rolls back.
+    let signed_out = || HttpError::LoginRequired(req.path.clone());
     let fresh = app.store.immediate(|store| -> Result<_, HttpError> {
-        store.set_password(user.id, &hash)?;
+        if !store.set_password(user.id, &hash)? {
+            return Err(signed_out());
+        }
         store.end_user_sessions(user.id, None)?;
-        session::start(app, req, &user, now)
+        session::start(app, req, &user, now)?.ok_or_else(signed_out)
     })?;
     eprintln!("oauthd: user {} changed their password", user.id);
     let frame = session::frame(&app.settings, Some(&fresh.session));
