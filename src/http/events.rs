@@ -41,6 +41,11 @@ pub(crate) enum SecurityEvent<'a> {
         /// What it was done to: a user's id, or an application's or a grant's public id.
         target: &'a str,
     },
+    /// A signed-in user changed their own password (every other session of theirs ended).
+    PasswordChanged {
+        /// The user's subject.
+        subject: &'a str,
+    },
     /// An operator changed users, groups or applications with the command line.
     Command {
         /// The command, e.g. `user remove`.
@@ -82,6 +87,9 @@ impl SecurityEvent<'_> {
                 "admin_action",
                 json!({"action": action, "admin_id": admin_id, "target": target}),
             ),
+            SecurityEvent::PasswordChanged { subject } => {
+                ("password_changed", json!({"subject": subject}))
+            }
             SecurityEvent::Command { command, target } => {
                 ("cli_command", json!({"command": command, "target": target}))
             }
@@ -161,6 +169,21 @@ mod tests {
         assert_eq!(
             value,
             json!({"time": "2025-11-30T05:23:10.000Z", "event": "key_rotated", "kid": "k2"})
+        );
+    }
+
+    #[test]
+    fn a_password_change_names_the_user_by_subject_only() {
+        let subject = "0123456789abcdef0123456789abcdef";
+        let event = SecurityEvent::PasswordChanged { subject };
+        let client = Some("203.0.113.7".parse().unwrap());
+        let line = event.line(LogFormat::Text, client, SystemTime::UNIX_EPOCH + NOW);
+        assert_eq!(
+            line,
+            format!(
+                "2025-11-30T05:23:10.000Z security password_changed client=\"203.0.113.7\" \
+                 subject=\"{subject}\"\n"
+            )
         );
     }
 }

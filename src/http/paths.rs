@@ -45,6 +45,8 @@ pub const LOGIN: &str = "/accounts/login/";
 pub(crate) const LOGOUT: &str = "/accounts/logout/";
 /// A signed-in user changes their own password (Django's `password_change`).
 pub const PASSWORD_CHANGE: &str = "/accounts/password_change/";
+/// Where a changed password lands (POST-redirect-GET), Django's `password_change_done`.
+pub const PASSWORD_CHANGE_DONE: &str = "/accounts/password_change/done/";
 /// oauthd's stylesheet.
 pub(crate) const STYLESHEET: &str = "/static/oauthd.css";
 /// A deployment's `custom_css`, linked after oauthd's stylesheet.

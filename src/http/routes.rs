@@ -68,6 +68,8 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("GET" | "HEAD", paths::PASSWORD_CHANGE) => password_change::page(app, req),
         ("POST", paths::PASSWORD_CHANGE) => password_change::change(app, req),
         (_, paths::PASSWORD_CHANGE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
+        ("GET" | "HEAD", paths::PASSWORD_CHANGE_DONE) => password_change::done(app, req),
+        (_, paths::PASSWORD_CHANGE_DONE) => Err(HttpError::PageMethodNotAllowed(PAGE)),
         ("GET" | "HEAD", paths::STYLESHEET) => Ok(accounts::stylesheet(STYLESHEET)),
         ("GET" | "HEAD", paths::CUSTOM_STYLESHEET) => match &app.settings.custom_css {
             Some(css) => Ok(accounts::stylesheet(css)),
@@ -232,7 +234,7 @@ fn parse_id(segment: &str) -> Option<i64> {
 }
 
 /// The paths the route table answers as they are, for [`route_pattern`].
-const FIXED_PATHS: [&str; 28] = [
+const FIXED_PATHS: [&str; 29] = [
     paths::AUTHORIZE,
     paths::TOKEN,
     paths::REVOKE_TOKEN,
@@ -248,6 +250,7 @@ const FIXED_PATHS: [&str; 28] = [
     paths::LOGIN,
     paths::LOGOUT,
     paths::PASSWORD_CHANGE,
+    paths::PASSWORD_CHANGE_DONE,
     paths::STYLESHEET,
     paths::CUSTOM_STYLESHEET,
     paths::HEALTH,

@@ -45,6 +45,7 @@ impl Telemetry {
             SecurityEvent::Throttled { .. } => self.metrics.login_throttled(),
             SecurityEvent::Admin { .. }
             | SecurityEvent::Command { .. }
+            | SecurityEvent::PasswordChanged { .. }
             | SecurityEvent::KeyRotated { .. } => {}
         }
         if let Some(format) = self.log.format() {

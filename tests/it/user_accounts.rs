@@ -301,6 +301,7 @@ fn old_usernames_differing_in_case_are_reported_and_log_in_by_their_exact_name()
 }
 
 const PASSWORD_CHANGE: &str = "/accounts/password_change/";
+const PASSWORD_CHANGE_DONE: &str = "/accounts/password_change/done/";
 
 /// The password change form: the current password and the new one twice.
 fn change_form(csrf: &str, old: &str, new1: &str, new2: &str) -> String {
@@ -337,16 +338,25 @@ fn a_user_changes_their_password_and_is_signed_out_everywhere_else() {
     }
     let csrf = crate::support::csrf_in(&page.body);
 
-    let done = post_as(s, &here, PASSWORD_CHANGE, &valid_change(&csrf));
+    let changed = post_as(s, &here, PASSWORD_CHANGE, &valid_change(&csrf));
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    assert_eq!(changed.header("Location"), Some(PASSWORD_CHANGE_DONE));
+    let cookie = crate::support::session_cookie(&changed);
+    assert_ne!(cookie, here.cookie, "a fresh session id");
+    let done = get_as(s, &cookie, PASSWORD_CHANGE_DONE);
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(
         done.body.contains("Your password was changed."),
         "{}",
         done.body
     );
-    let cookie = crate::support::session_cookie(&done);
-    assert_ne!(cookie, here.cookie, "a fresh session id");
     assert!(!done.body.contains(&csrf), "and a fresh CSRF token");
+    let reload = get_as(s, &cookie, PASSWORD_CHANGE_DONE);
+    assert_eq!(reload.status, 200, "a reload posts nothing");
+    assert_login_redirect(
+        &get_as(s, &here.cookie, PASSWORD_CHANGE_DONE),
+        PASSWORD_CHANGE_DONE,
+    );
     assert_eq!(get_as(s, &cookie, "/").status, 200, "still signed in here");
     assert_login_redirect(&get_as(s, &here.cookie, "/"), "/");
     assert_login_redirect(&get_as(s, &elsewhere.cookie, "/"), "/");
@@ -485,7 +495,7 @@ fn wrong_current_passwords_are_throttled_like_logins() {
     let before = hash_of(s, "alice");
     s.advance(wait);
     let done = post_as(s, &browser, PASSWORD_CHANGE, &valid_change(&browser.csrf));
-    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.status, 303, "{}", done.body);
     assert_ne!(hash_of(s, "alice"), before);
 }
 

@@ -1,10 +1,13 @@
 //! `/accounts/password_change/`: a signed-in user changes their own password (Django's view).
 //! The current password is checked under the failed-login limiter; on success every other
-//! session of the user ends and the current one goes on under a fresh session id.
+//! session of the user ends, the current one goes on under a fresh session id, and the answer
+//! redirects to `done/` (so a reload does not post the old password again).
 
 use crate::accounts;
 use crate::http::App;
+use crate::http::events::SecurityEvent;
 use crate::http::limiter::Subject;
+use crate::http::paths;
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::session::{self, SignedIn};
@@ -68,12 +71,18 @@ pub(crate) fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
         store.end_user_sessions(user.id, None)?;
         session::start(app, req, &user, now)?.ok_or_else(signed_out)
     })?;
-    eprintln!("oauthd: user {} changed their password", user.id);
-    let frame = session::frame(&app.settings, Some(&fresh.session));
-    Ok(
-        Resp::page(200, pages::password_changed(&frame))
-            .with_header("Set-Cookie", fresh.set_cookie),
-    )
+    let event = SecurityEvent::PasswordChanged {
+        subject: &user.subject,
+    };
+    app.telemetry.security(&event, req.remote);
+    Ok(Resp::redirect(paths::PASSWORD_CHANGE_DONE).with_header("Set-Cookie", fresh.set_cookie))
+}
+
+/// `GET /accounts/password_change/done/`: the confirmation.
+pub(crate) fn done(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let signed_in = session::signed_in(app, req)?;
+    let frame = signed_in.frame(&app.settings);
+    Ok(Resp::page(200, pages::password_changed(&frame)))
 }
 
 /// The form with `errors` (or an `alert` about the whole try) in the signed-in user's frame.
