@@ -26,14 +26,6 @@ pub(crate) const SECURE_CSRF_COOKIE: &str = "__Host-oauthd_csrf";
 /// How long a login form's CSRF cookie lasts: the time a person may take to sign in.
 const LOGIN_CSRF_SECONDS: i64 = 3600;
 
-/// A session just created, with the Set-Cookie value that hands it to the browser.
-pub(crate) struct NewSession {
-    /// The session.
-    pub session: Session,
-    /// The Set-Cookie header value.
-    pub set_cookie: String,
-}
-
 /// A cookie's two names: over plain http, and under https (with the `__Host-` prefix).
 type CookieNames = (&'static str, &'static str);
 const SESSION_NAMES: CookieNames = (COOKIE, SECURE_COOKIE);
@@ -51,15 +43,15 @@ pub(crate) fn current(app: &App, req: &Req, now: i64) -> Result<Option<Session>,
     }
 }
 
-/// Starts a session for `user`, who has just signed in (a fresh random id: no fixation);
-/// `None` when the user was removed meanwhile (`oauthd user remove`), which callers answer as
-/// for someone not signed in.
+/// Starts a session for `user`, who has just signed in (a fresh random id: no fixation), and
+/// returns the Set-Cookie value that hands it to the browser; `None` when the user was removed
+/// meanwhile (`oauthd user remove`), which callers answer as for someone not signed in.
 pub(crate) fn start(
     app: &App,
     req: &Req,
     user: &User,
     now: i64,
-) -> Result<Option<NewSession>, HttpError> {
+) -> Result<Option<String>, HttpError> {
     let id = secret::random_token()?;
     let csrf_token = secret::random_token()?.expose().to_owned();
     let lifetime = app.settings.session_expire_seconds;
@@ -70,23 +62,7 @@ pub(crate) fn start(
         now,
         now + lifetime,
     )?;
-    let Some(row) = made else {
-        return Ok(None);
-    };
-    let user = SessionUser {
-        id: user.id,
-        username: user.username.clone(),
-        is_admin: user.is_admin,
-        auth_time: now,
-    };
-    Ok(Some(NewSession {
-        session: Session {
-            id: row,
-            user: Some(user),
-            csrf_token,
-        },
-        set_cookie: cookie(&app.settings, req, SESSION_NAMES, id.expose(), lifetime),
-    }))
+    Ok(made.map(|_| cookie(&app.settings, req, SESSION_NAMES, id.expose(), lifetime)))
 }
 
 /// The Set-Cookie value that removes the session cookie.

@@ -83,10 +83,10 @@ pub(crate) fn login(app: &App, req: &Req) -> Result<Resp, HttpError> {
         app.store.delete_session(session.id)?;
     }
     // Removed (`oauthd user remove`) since the password was checked: as if it never existed.
-    let Some(new) = session::start(app, req, &user, now)? else {
+    let Some(set_cookie) = session::start(app, req, &user, now)? else {
         return Ok(retry(200, BAD_CREDENTIALS));
     };
-    Ok(Resp::redirect(next).with_header("Set-Cookie", new.set_cookie))
+    Ok(Resp::redirect(next).with_header("Set-Cookie", set_cookie))
 }
 
 /// `POST /accounts/logout/`: ends the session (CSRF-checked) and returns to the login page.

@@ -64,7 +64,7 @@ pub(crate) fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
     // A user removed meanwhile (`oauthd user remove`) is answered as signed out, and the
     // transaction rolls back.
     let signed_out = || HttpError::LoginRequired(req.path.clone());
-    let fresh = app.store.immediate(|store| -> Result<_, HttpError> {
+    let set_cookie = app.store.immediate(|store| -> Result<_, HttpError> {
         if !store.set_password(user.id, &hash)? {
             return Err(signed_out());
         }
@@ -75,7 +75,7 @@ pub(crate) fn change(app: &App, req: &Req) -> Result<Resp, HttpError> {
         subject: &user.subject,
     };
     app.telemetry.security(&event, req.remote);
-    Ok(Resp::redirect(paths::PASSWORD_CHANGE_DONE).with_header("Set-Cookie", fresh.set_cookie))
+    Ok(Resp::redirect(paths::PASSWORD_CHANGE_DONE).with_header("Set-Cookie", set_cookie))
 }
 
 /// `GET /accounts/password_change/done/`: the confirmation.
