@@ -204,26 +204,26 @@ END;
 
 PRAGMA user_version = 7;
 
--- version 8: public ids. The pages and their forms name applications and grants by a random id
--- instead of the row id, which SQLite hands out again once the newest row is deleted: a button
--- on a stale page must not act on a newer record that got the old number. The id is set when
--- a row is inserted without one, and is never reused.
-ALTER TABLE applications ADD COLUMN public_id TEXT;
-UPDATE applications SET public_id = lower(hex(randomblob(16)));
-CREATE UNIQUE INDEX applications_public_id ON applications (public_id);
-CREATE TRIGGER applications_new_public_id AFTER INSERT ON applications
-WHEN NEW.public_id IS NULL
+-- version 8: public ids. The pages and their forms name applications and grants by a public id,
+-- not the bare row id, which SQLite hands out again once the newest row is deleted: a button on
+-- a stale page must not act on a newer record that got the old number. A public id is the row
+-- id and a random 64-bit salt kept with the row, as 32 hex digits: the row id finds the row
+-- through its primary key (no index to keep up), and the salt tells it from a later row that
+-- got the same id. The salt is drawn when a row is inserted without one.
+ALTER TABLE applications ADD COLUMN salt INTEGER;
+UPDATE applications SET salt = random();
+CREATE TRIGGER applications_new_salt AFTER INSERT ON applications
+WHEN NEW.salt IS NULL
 BEGIN
-    UPDATE applications SET public_id = lower(hex(randomblob(16))) WHERE id = NEW.id;
+    UPDATE applications SET salt = random() WHERE id = NEW.id;
 END;
 
-ALTER TABLE grants ADD COLUMN public_id TEXT;
-UPDATE grants SET public_id = lower(hex(randomblob(16)));
-CREATE UNIQUE INDEX grants_public_id ON grants (public_id);
-CREATE TRIGGER grants_new_public_id AFTER INSERT ON grants
-WHEN NEW.public_id IS NULL
+ALTER TABLE grants ADD COLUMN salt INTEGER;
+UPDATE grants SET salt = random();
+CREATE TRIGGER grants_new_salt AFTER INSERT ON grants
+WHEN NEW.salt IS NULL
 BEGIN
-    UPDATE grants SET public_id = lower(hex(randomblob(16))) WHERE id = NEW.id;
+    UPDATE grants SET salt = random() WHERE id = NEW.id;
 END;
 
 PRAGMA user_version = 8;

@@ -216,8 +216,8 @@ fn public_id_and_action<'a>(path: &'a str, prefix: &str) -> Option<(&'a str, &'a
     segment_and_action(path, prefix).filter(|(segment, _)| is_public_id(segment))
 }
 
-/// The form of the public ids and subjects that schema.sql makes: 16 random bytes in
-/// lowercase hex.
+/// The form of the public ids and subjects that schema.sql makes: 32 lowercase hex digits
+/// (an application's or grant's row id and salt; a user's 16 random bytes).
 fn is_public_id(segment: &str) -> bool {
     segment.len() == 32
         && segment

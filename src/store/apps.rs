@@ -1,6 +1,8 @@
 //! Client applications.
 
-use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, join, parsed};
+use super::{
+    APP_USABLE, JOIN_APP_OWNER, Store, StoreError, join, parse_public_id, parsed, public_id_sql,
+};
 use crate::model::{AppFields, Application, ClientType, GrantType};
 use crate::oauth::registration::SecretChange;
 use crate::oauth::scope::Scopes;
@@ -26,8 +28,9 @@ fn select_apps() -> String {
     format!(
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
-                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, app.public_id
-         FROM applications app {JOIN_APP_OWNER}"
+                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {}
+         FROM applications app {JOIN_APP_OWNER}",
+        public_id_sql("app")
     )
 }
 
@@ -103,8 +106,8 @@ impl Store {
             Value::Integer(now),
         ];
         let sql = format!(
-            "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id"
+            "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS}, salt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, random()) RETURNING id"
         );
         let values = head.into_iter().chain(field_values(&app.fields));
         let id = self
@@ -181,7 +184,15 @@ impl Store {
         &self,
         public_id: &str,
     ) -> Result<Option<Application>, StoreError> {
-        self.find_app_where("public_id", &public_id)
+        let Some((id, salt)) = parse_public_id(public_id) else {
+            return Ok(None);
+        };
+        let sql = format!("{} WHERE app.id = ?1 AND app.salt = ?2", select_apps());
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id, salt], app_from_row)
+            .optional()?)
     }
 
     /// The application whose unique `column` (a name from this file, never input) is `value`.

@@ -193,6 +193,29 @@ impl Store {
     }
 }
 
+/// The SQL of a row's public id (schema version 8): its row id and its salt as 32 hex digits.
+fn public_id_sql(alias: &str) -> String {
+    format!("printf('%016x%016x', {alias}.id, {alias}.salt)")
+}
+
+/// The row id and salt a public id names; `None` for anything that is not 32 lowercase hex
+/// digits.
+fn parse_public_id(public_id: &str) -> Option<(i64, i64)> {
+    let half = |digits: &str| -> Option<i64> {
+        let lowercase_hex = digits
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let value = u64::from_str_radix(digits, 16)
+            .ok()
+            .filter(|_| lowercase_hex)?;
+        Some(i64::from_ne_bytes(value.to_ne_bytes()))
+    };
+    match (public_id.len(), public_id.split_at_checked(16)) {
+        (32, Some((id, salt))) => Some((half(id)?, half(salt)?)),
+        _ => None,
+    }
+}
+
 /// The sections of schema.sql as (version, SQL), in file order.
 fn schema_sections() -> impl Iterator<Item = (i64, &'static str)> {
     SCHEMA.split(SECTION_MARK).skip(1).filter_map(|section| {
@@ -454,7 +477,7 @@ pub(crate) mod tests {
         let mut ids: Vec<&str> = grants.iter().map(|g| g.public_id.as_str()).collect();
         ids.extend([one.public_id.as_str(), two.public_id.as_str()]);
         for id in &ids {
-            assert!(users::tests::is_subject(id), "16 random bytes in hex: {id}");
+            assert!(users::tests::is_subject(id), "32 hex digits: {id}");
         }
         let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
         assert_eq!(distinct.len(), 4, "{ids:?}");
@@ -502,6 +525,32 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(sessions, 1, "the session is kept");
         assert!(store.integrity_ok().unwrap());
+    }
+
+    #[test]
+    fn a_public_id_is_the_row_id_and_the_salt_in_lowercase_hex() {
+        let store = Store::open_in_memory().unwrap();
+        for (id, salt) in [(1, 0), (7, -3), (i64::MAX, i64::MIN)] {
+            let sql = format!(
+                "SELECT {} FROM (SELECT ?1 AS id, ?2 AS salt) AS r",
+                public_id_sql("r")
+            );
+            let public: String = store
+                .conn
+                .query_row(&sql, [id, salt], |r| r.get(0))
+                .unwrap();
+            assert_eq!(public.len(), 32, "{public}");
+            assert_eq!(parse_public_id(&public), Some((id, salt)), "{public}");
+        }
+        let upper = "0000000000000007FFFFFFFFFFFFFFFD";
+        for bad in [
+            upper,
+            "7",
+            "00000000000000070000000000000003x",
+            "+000000000000007000000000000003",
+        ] {
+            assert_eq!(parse_public_id(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! holds an access token or a live refresh token, so that nothing a client can still use is
 //! hidden from the user who granted it.
 
-use super::{Store, StoreError, parsed};
+use super::{Store, StoreError, parse_public_id, parsed, public_id_sql};
 use crate::oauth::scope::Scopes;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -49,12 +49,17 @@ pub struct TokenView {
 }
 
 /// The columns [`view_from_row`] reads, and the joins they need.
-const VIEW_SELECT: &str = "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
-        (SELECT max(a.expires) FROM access_tokens a WHERE a.grant_id = g.id),
-        EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL),
-        g.public_id
-     FROM grants g JOIN applications app ON app.id = g.application_id
-     LEFT JOIN users u ON u.id = g.user_id";
+fn view_select() -> String {
+    format!(
+        "SELECT g.id, app.id, app.name, u.username, g.scope, g.created,
+            (SELECT max(a.expires) FROM access_tokens a WHERE a.grant_id = g.id),
+            EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked IS NULL),
+            {}
+         FROM grants g JOIN applications app ON app.id = g.application_id
+         LEFT JOIN users u ON u.id = g.user_id",
+        public_id_sql("g")
+    )
+}
 
 /// A grant a client can still use: it holds an access token or a live refresh token.
 const USABLE: &str = "(EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id)
@@ -63,15 +68,19 @@ const USABLE: &str = "(EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = 
 /// `holder`'s (?1, NULL for anyone) usable grants, at most ?2.
 fn list_sql() -> String {
     format!(
-        "{VIEW_SELECT} WHERE (?1 IS NULL OR g.user_id = ?1) AND {USABLE}
-         ORDER BY app.name, app.id, g.id DESC LIMIT ?2"
+        "{} WHERE (?1 IS NULL OR g.user_id = ?1) AND {USABLE}
+         ORDER BY app.name, app.id, g.id DESC LIMIT ?2",
+        view_select()
     )
 }
 
-/// The usable grant with public id ?1, if `holder`'s (?2): a plain equality, so that SQLite
-/// finds it through the `grants_public_id` index instead of reading every grant.
+/// The usable grant with row id ?1 and salt ?2 (its public id), if `holder`'s (?3): found
+/// through the primary key, never by reading every grant.
 fn single_sql() -> String {
-    format!("{VIEW_SELECT} WHERE g.public_id = ?1 AND (?2 IS NULL OR g.user_id = ?2) AND {USABLE}")
+    format!(
+        "{} WHERE g.id = ?1 AND g.salt = ?2 AND (?3 IS NULL OR g.user_id = ?3) AND {USABLE}",
+        view_select()
+    )
 }
 
 fn view_from_row(row: &Row<'_>) -> rusqlite::Result<TokenView> {
@@ -104,9 +113,12 @@ impl Store {
         public_id: &str,
         holder: Holder,
     ) -> Result<Option<TokenView>, StoreError> {
+        let Some((id, salt)) = parse_public_id(public_id) else {
+            return Ok(None);
+        };
         let mut stmt = self.conn.prepare_cached(&single_sql())?;
         Ok(stmt
-            .query_row(params![public_id, holder.user_id()], view_from_row)
+            .query_row(params![id, salt, holder.user_id()], view_from_row)
             .optional()?)
     }
 }
@@ -139,28 +151,26 @@ mod tests {
         (issued.grant_id, issued.access_id)
     }
 
-    /// SQLite's plan for `sql` with `values`, one detail a line.
+    /// SQLite's plan for the single-grant `sql` (row id, salt, holder), one detail a line.
     fn plan(store: &Store, sql: &str) -> String {
         let mut stmt = store
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .unwrap();
         let details = stmt
-            .query_map(params!["0123456789abcdef0123456789abcdef", 1], |row| {
-                row.get::<_, String>(3)
-            })
+            .query_map(params![7, -3, 1], |row| row.get::<_, String>(3))
             .unwrap();
         details.map(Result::unwrap).collect::<Vec<_>>().join("\n")
     }
 
-    /// Regression: the single-grant lookup shared the listing's `(?2 IS NULL OR g.public_id =
-    /// ?2)`, which SQLite cannot answer from an index, so it read every grant.
+    /// Regression: the single-grant lookup once shared the listing's optional filter, which
+    /// SQLite cannot answer from a key, so it read every grant.
     #[test]
-    fn finding_one_grant_uses_the_public_id_index() {
+    fn finding_one_grant_uses_its_primary_key() {
         let store = Store::open_in_memory().unwrap();
         let single = plan(&store, &single_sql());
         assert!(
-            single.contains("SEARCH g USING INDEX grants_public_id (public_id=?)"),
+            single.contains("SEARCH g USING INTEGER PRIMARY KEY (rowid=?)"),
             "{single}"
         );
         assert!(!single.contains("SCAN g"), "{single}");
@@ -196,7 +206,7 @@ mod tests {
         let listed = store.token_views(Holder::Anyone, 100).unwrap();
         let public = |id: i64| {
             let view = listed.iter().find(|v| v.id == id).unwrap();
-            assert_eq!(view.public_id.len(), 32, "16 random bytes in hex");
+            assert_eq!(view.public_id.len(), 32, "the row id and the salt in hex");
             view.public_id.clone()
         };
         let (bobs, eves, service) = (public(bobs), public(eves), public(service));

@@ -80,8 +80,8 @@ impl Store {
             } => self
                 .conn
                 .prepare_cached(
-                    "INSERT INTO grants (application_id, user_id, scope, created, auth_time)
-                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                    "INSERT INTO grants (application_id, user_id, scope, created, auth_time, salt)
+                     VALUES (?1, ?2, ?3, ?4, ?5, random()) RETURNING id",
                 )?
                 .query_row(
                     params![

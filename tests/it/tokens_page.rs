@@ -52,7 +52,7 @@ pub fn token_id(s: &TestServer, access: &str) -> String {
         .grant
         .id;
     let conn = rusqlite::Connection::open(s.db_path()).expect("open db");
-    let sql = "SELECT public_id FROM grants WHERE id = ?1";
+    let sql = "SELECT printf('%016x%016x', id, salt) FROM grants WHERE id = ?1";
     conn.query_row(sql, [grant], |r| r.get(0))
         .expect("the grant")
 }
