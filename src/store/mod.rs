@@ -527,6 +527,42 @@ pub(crate) mod tests {
         assert!(store.integrity_ok().unwrap());
     }
 
+    /// `successor_id` is no foreign key: a number that now names a token of another grant (the
+    /// successor was swept and SQLite reused its id) never counts as a live successor.
+    #[test]
+    fn only_a_live_token_of_the_same_grant_is_a_live_successor() {
+        let store = Store::open_in_memory().unwrap();
+        let [same, other, live, elsewhere] =
+            ["same", "other", "live", "elsewhere"].map(crate::secret::digest);
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO applications (id, client_id, name, client_type, grant_types, created)
+                     VALUES (1, 'c', 'C', 'public', 'password', 1);
+                 INSERT INTO grants (id, application_id, scope, created)
+                     VALUES (1, 1, 'read', 1), (2, 1, 'read', 1);",
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO refresh_tokens (id, token_hash, grant_id, created, revoked, successor_id)
+                 VALUES (12, ?1, 1, 2, NULL, NULL), (20, ?2, 2, 2, NULL, NULL),
+                        (10, ?3, 1, 1, 2, 12), (11, ?4, 1, 1, 2, 20)",
+                params![live, elsewhere, same, other],
+            )
+            .unwrap();
+        let successor = |digest| {
+            store
+                .find_refresh_token(&digest)
+                .unwrap()
+                .unwrap()
+                .live_successor
+        };
+        assert_eq!(successor(same), Some(12));
+        assert_eq!(successor(other), None, "token 20 is another grant's");
+    }
+
     #[test]
     fn a_public_id_is_the_row_id_and_the_salt_in_lowercase_hex() {
         let store = Store::open_in_memory().unwrap();

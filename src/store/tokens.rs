@@ -197,7 +197,8 @@ impl Store {
             "SELECT {GRANT_COLUMNS}, r.id, r.access_token_id, r.created, r.revoked, app.client_id,
                     {APP_USABLE} AND COALESCE(u.is_active, 1), u.username, s.id
              FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
-             LEFT JOIN refresh_tokens s ON s.id = r.successor_id AND s.revoked IS NULL
+             LEFT JOIN refresh_tokens s
+                    ON s.id = r.successor_id AND s.grant_id = r.grant_id AND s.revoked IS NULL
              JOIN applications app ON app.id = g.application_id {JOIN_APP_OWNER}
              LEFT JOIN users u ON u.id = g.user_id
              WHERE r.token_hash = ?1"
