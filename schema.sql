@@ -243,3 +243,21 @@ CREATE TABLE remembered_consents (
 CREATE INDEX remembered_consents_application ON remembered_consents (application_id);
 
 PRAGMA user_version = 9;
+
+-- version 10: dynamic client registration (RFC 7591). An application a client registered itself
+-- at the registration endpoint is marked, so that the admin page can tell it from one a person
+-- made. In the `token` mode a registration needs an initial access token (RFC 7591 §3), made with
+-- `oauthd registration-token add`: only its SHA-256 is kept, with how many registrations it has
+-- left (NULL: any number) and when it expires (NULL: never). Ids are never reused, so a
+-- `registration-token remove ID` typed from an old listing cannot hit a newer token.
+ALTER TABLE applications ADD COLUMN dynamically_registered INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE registration_tokens (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_hash BLOB    NOT NULL UNIQUE,
+    uses_left  INTEGER CHECK (uses_left >= 0),  -- NULL: unlimited
+    expires    INTEGER,                         -- NULL: never
+    created    INTEGER NOT NULL
+);
+
+PRAGMA user_version = 10;

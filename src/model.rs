@@ -113,6 +113,8 @@ pub struct Application {
     pub usable: bool,
     /// Owning user, if any.
     pub owner_id: Option<i64>,
+    /// A client registered it itself at the registration endpoint (RFC 7591); it has no owner.
+    pub dynamically_registered: bool,
 }
 
 /// What a registration form (or `app add`) sets and an owner may change later.

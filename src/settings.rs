@@ -40,6 +40,18 @@ pub(crate) enum PkceRequired {
     None,
 }
 
+/// Whether clients may register themselves (RFC 7591 dynamic client registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RegistrationMode {
+    /// No registration endpoint: it answers 404 and the metadata does not name it.
+    Off,
+    /// Anyone may register a client (within the per-address request budget).
+    Open,
+    /// A registration needs an initial access token (`oauthd registration-token add`).
+    Token,
+}
+
 /// `default_scopes`: a list of scope names, or `"__all__"` for every configured scope.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -83,6 +95,7 @@ struct RawSettings {
     signing_key_file: Option<PathBuf>,
     id_token_expire_seconds: Option<i64>,
     sweep_interval_seconds: Option<u64>,
+    registration: Option<RegistrationMode>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -160,6 +173,8 @@ pub struct Settings {
     /// How often the server removes expired codes, tokens and sessions; 0: never (leave it
     /// to `oauthd cleartokens`).
     pub sweep_interval_seconds: u64,
+    /// Dynamic client registration: off, open to anyone, or with an initial access token.
+    pub(crate) registration: RegistrationMode,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -410,6 +425,7 @@ impl Settings {
                 }
             },
             sweep_interval_seconds: sweep_interval(raw.sweep_interval_seconds)?,
+            registration: raw.registration.unwrap_or(RegistrationMode::Off),
         })
     }
 }
@@ -595,6 +611,7 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(s.access_log);
         assert!(!s.metrics);
+        assert_eq!(s.registration, RegistrationMode::Off);
         assert_eq!(
             (s.signing_key_file, s.id_token_expire_seconds),
             (None, 3600)
@@ -697,6 +714,7 @@ mod tests {
             ("client_secret_length = 8", "client_secret_length"),
             ("session_expire_seconds = 0", "session_expire_seconds"),
             ("pkce_required = \"some\"", "pkce_required"),
+            ("registration = \"closed\"", "registration"),
             ("public_url = \"example.com\"", "public_url"),
             ("public_url = \"https://id.example/auth\"", "public_url"),
             ("public_url = \"https://id.example/?x=1\"", "public_url"),

@@ -105,3 +105,6 @@ mod app_removal;
 // Running it for real: backups, start-up checks, metrics and security events.
 #[path = "it/operations.rs"]
 mod operations;
+
+#[path = "it/registration.rs"]
+mod registration;

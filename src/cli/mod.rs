@@ -1,12 +1,13 @@
 //! The command line: `oauthd [--db PATH] [--config PATH] <command>`. Parsing is separate from
 //! running so that both are testable; `main` maps [`CliError`] to exit codes. This module
 //! dispatches; `args` reads arguments, `usage` holds the table of commands, and `users`,
-//! `apps`, `keys` and `backup` carry out those commands.
+//! `apps`, `keys`, `registration_tokens` and `backup` carry out those commands.
 
 mod apps;
 mod args;
 mod backup;
 mod keys;
+mod registration_tokens;
 mod usage;
 mod users;
 
@@ -131,7 +132,7 @@ fn path_value(
 
 /// The commands that change users, groups or applications: each success is a security event
 /// (`keys rotate` reports its own, with the key ids).
-const AUDITED: [&str; 11] = [
+const AUDITED: [&str; 13] = [
     "user add",
     "user passwd",
     "user remove",
@@ -143,6 +144,8 @@ const AUDITED: [&str; 11] = [
     "app remove",
     "app enable",
     "app disable",
+    "registration-token add",
+    "registration-token remove",
 ];
 
 /// The word the command `path` names in `args` (a username, a client id, a group), for its
@@ -255,6 +258,9 @@ fn dispatch(
                 out,
             )
         }
+        ["registration-token", "add"] => registration_tokens::add(args, &store()?, out),
+        ["registration-token", "list"] => registration_tokens::list(args, &store()?, out),
+        ["registration-token", "remove"] => registration_tokens::remove(args, &store()?, out),
         ["keys", "rotate"] => keys::rotate(args, &store()?, db, settings, out),
         ["keys", "list"] => keys::list(args, &store()?, settings, out),
         ["cleartokens"] => cleartokens(args, &store()?, settings, out),

@@ -85,6 +85,21 @@ pub(crate) const COMMANDS: &[Command] = &[
         note: "",
     },
     Command {
+        words: "registration-token add",
+        args: "[--expires-in SECONDS] [--uses N]",
+        note: "an initial access token for registration = \"token\", printed once",
+    },
+    Command {
+        words: "registration-token list",
+        args: "[--json]",
+        note: "",
+    },
+    Command {
+        words: "registration-token remove",
+        args: "ID",
+        note: "the clients it registered stay",
+    },
+    Command {
         words: "keys rotate",
         args: "",
         note: "a new id_token signing key",

@@ -32,6 +32,23 @@ pub(crate) enum SecurityEvent<'a> {
         /// Failed tries so far.
         failures: u32,
     },
+    /// An address spent its request budget for an endpoint (docs/security.md rule 66): its
+    /// further requests are refused until the window ends.
+    RequestsThrottled {
+        /// The endpoint, e.g. `client_registration`.
+        purpose: &'static str,
+        /// The budget spent.
+        requests: u32,
+    },
+    /// A client registered itself at the registration endpoint (RFC 7591).
+    ClientRegistered {
+        /// The new client's id.
+        client_id: &'a str,
+        /// `public` or `confidential`.
+        client_type: &'static str,
+        /// The id of the initial access token it used, in the `token` mode.
+        token_id: Option<i64>,
+    },
     /// An administrator changed something on the admin page.
     Admin {
         /// The administrator's user id.
@@ -78,6 +95,19 @@ impl SecurityEvent<'_> {
             SecurityEvent::Throttled { kind, failures } => (
                 "login_throttled",
                 json!({"subject": kind, "failures": failures}),
+            ),
+            SecurityEvent::RequestsThrottled { purpose, requests } => (
+                "requests_throttled",
+                json!({"purpose": purpose, "requests": requests}),
+            ),
+            SecurityEvent::ClientRegistered {
+                client_id,
+                client_type,
+                token_id,
+            } => (
+                "client_registered",
+                json!({"client_id": client_id, "client_type": client_type,
+                       "registration_token_id": token_id}),
             ),
             SecurityEvent::Admin {
                 admin_id,

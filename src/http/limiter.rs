@@ -236,8 +236,9 @@ impl Keys {
     }
 }
 
-/// The address a try is counted under: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
-fn address_group(address: IpAddr) -> IpAddr {
+/// The address a try (or, in [`crate::http::request_rate`], a request) is counted under: IPv4
+/// as is (IPv4-mapped IPv6 too), IPv6 by its /64, which one subscriber usually holds whole.
+pub(crate) fn address_group(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
         IpAddr::V6(v6) => {
             let prefix = u128::from(v6) & !((1u128 << 64) - 1);

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod paths;
 pub mod proxy;
 pub mod request;
+pub(crate) mod request_rate;
 pub mod response;
 pub(crate) mod routes;
 pub(crate) mod secret_handoff;
@@ -21,6 +22,7 @@ pub(crate) mod telemetry;
 
 use crate::clock::Clock;
 use crate::http::limiter::LoginLimiter;
+use crate::http::request_rate::RequestRate;
 use crate::http::secret_handoff::SecretHandoff;
 use crate::http::telemetry::Telemetry;
 use crate::oidc::keys::SigningKeys;
@@ -37,6 +39,8 @@ pub(crate) struct App {
     pub store: Store,
     /// Failed-login counts, shared by all workers.
     pub limiter: Arc<LoginLimiter>,
+    /// Request budgets per address (client registration), shared by all workers.
+    pub request_rate: Arc<RequestRate>,
     /// The OpenID issuer (and OAuth authorization server identifier, RFC 8414 §2): the
     /// `public_url` setting as configured, else `http://<the address served>`.
     pub issuer: String,

@@ -16,6 +16,9 @@ pub(crate) const REVOKE_TOKEN: &str = "/o/revoke_token/";
 pub(crate) const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
 /// The introspection endpoint (RFC 7662).
 pub const INTROSPECT: &str = "/o/introspect/";
+/// The client registration endpoint (RFC 7591 §3), when the `registration` setting is on;
+/// not the pages' [`REGISTER`], where a signed-in user registers an app by hand.
+pub const CLIENT_REGISTRATION: &str = "/o/register/";
 
 // OpenID Connect and server metadata: the routes serve them and the discovery document
 // names them.

@@ -183,19 +183,33 @@ impl Req {
 
     fn body_params(&self, accept_json: bool, lists: &[&str]) -> Result<Params, RequestError> {
         let body = self.body.as_ref().map_err(Clone::clone)?;
-        let media = self.content_type.as_deref().map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-        match media.as_deref() {
+        match self.media_type().as_deref() {
             None if body.is_empty() => Ok(Params::default()),
             Some("application/x-www-form-urlencoded") => parse_form(body, lists),
             Some("application/json") if accept_json => parse_json(body),
             _ => Err(RequestError::UnsupportedMediaType),
         }
+    }
+
+    /// The body of a JSON request (`Content-Type: application/json`), unparsed: for the
+    /// endpoints whose JSON is more than an object of strings (RFC 7591 client metadata).
+    pub(crate) fn json_body(&self) -> Result<&[u8], RequestError> {
+        let body = self.body.as_ref().map_err(Clone::clone)?;
+        match self.media_type().as_deref() {
+            Some("application/json") => Ok(body),
+            _ => Err(RequestError::UnsupportedMediaType),
+        }
+    }
+
+    /// The Content-Type's media type, lower-case, without parameters.
+    fn media_type(&self) -> Option<String> {
+        self.content_type.as_deref().map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
     }
 
     /// The query string's parameters (each name at most once).

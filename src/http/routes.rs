@@ -3,8 +3,8 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, discovery, introspect, logout, metrics, password_change, resource,
-    revoke, token, tokens, userinfo,
+    accounts, apps, authorize, client_registration, discovery, introspect, logout, metrics,
+    password_change, resource, revoke, token, tokens, userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
@@ -24,6 +24,13 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
             _,
             paths::TOKEN | paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN | paths::INTROSPECT,
         ) => Err(HttpError::OAuthMethodNotAllowed("POST")),
+        // Turned off, the registration endpoint is a path like any unknown one.
+        ("POST", paths::CLIENT_REGISTRATION) if client_registration::is_on(app) => {
+            client_registration::register(app, req)
+        }
+        (_, paths::CLIENT_REGISTRATION) if client_registration::is_on(app) => {
+            Err(HttpError::OAuthMethodNotAllowed("POST"))
+        }
 
         (
             "GET" | "HEAD",
@@ -234,12 +241,13 @@ fn parse_id(segment: &str) -> Option<i64> {
 }
 
 /// The paths the route table answers as they are, for [`route_pattern`].
-const FIXED_PATHS: [&str; 29] = [
+const FIXED_PATHS: [&str; 30] = [
     paths::AUTHORIZE,
     paths::TOKEN,
     paths::REVOKE_TOKEN,
     paths::REVOKE_TOKEN_HYPHEN,
     paths::INTROSPECT,
+    paths::CLIENT_REGISTRATION,
     paths::OPENID_CONFIGURATION,
     paths::DOT_OPENID_CONFIGURATION,
     paths::OAUTH_AUTHORIZATION_SERVER,
@@ -416,6 +424,10 @@ mod tests {
     fn route_patterns_hide_ids_and_unknown_paths() {
         assert_eq!(route_pattern(paths::TOKEN), paths::TOKEN);
         assert_eq!(route_pattern(paths::REGISTER), paths::REGISTER);
+        assert_eq!(
+            route_pattern(paths::CLIENT_REGISTRATION),
+            paths::CLIENT_REGISTRATION
+        );
         assert_eq!(
             route_pattern(&paths::application_update(PUBLIC)),
             "/o/applications/<id>/update/"

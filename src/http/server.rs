@@ -12,6 +12,7 @@ use crate::http::edge::head::Head;
 use crate::http::edge::{EdgeError, Limits};
 use crate::http::limiter::LoginLimiter;
 use crate::http::request::{Req, RequestError, prefers_html};
+use crate::http::request_rate::RequestRate;
 use crate::http::response::{Resp, internal};
 use crate::http::routes::{route, route_pattern};
 use crate::http::secret_handoff::SecretHandoff;
@@ -136,6 +137,7 @@ impl RunningServer {
         let queue = Arc::new(Mutex::new(queue));
         let telemetry = Arc::new(Telemetry::start(&settings));
         let limiter = Arc::new(LoginLimiter::reporting_to(Arc::clone(&telemetry)));
+        let request_rate = Arc::new(RequestRate::reporting_to(Arc::clone(&telemetry)));
         let secret_handoff = Arc::new(SecretHandoff::default());
         let issuer = settings
             .issuer
@@ -148,6 +150,7 @@ impl RunningServer {
                     settings: Arc::clone(&settings),
                     store,
                     limiter: Arc::clone(&limiter),
+                    request_rate: Arc::clone(&request_rate),
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),

@@ -44,6 +44,8 @@ impl Telemetry {
             SecurityEvent::Replay { of, .. } => self.metrics.replay(*of),
             SecurityEvent::Throttled { .. } => self.metrics.login_throttled(),
             SecurityEvent::Admin { .. }
+            | SecurityEvent::RequestsThrottled { .. }
+            | SecurityEvent::ClientRegistered { .. }
             | SecurityEvent::Command { .. }
             | SecurityEvent::PasswordChanged { .. }
             | SecurityEvent::KeyRotated { .. } => {}

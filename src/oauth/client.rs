@@ -25,6 +25,11 @@ impl AuthMethod {
         AuthMethod::None,
     ];
 
+    /// Parses the registered name.
+    pub(crate) fn parse(text: &str) -> Option<AuthMethod> {
+        AuthMethod::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
     /// The registered name (RFC 7591 §2).
     pub fn as_str(self) -> &'static str {
         match self {

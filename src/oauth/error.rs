@@ -44,6 +44,19 @@ pub(crate) enum OAuthError {
         /// Seconds until the next try is allowed.
         retry_after: i64,
     },
+    /// An address spent its request budget for the endpoint (docs/security.md rule 66): the
+    /// same 429, code and Retry-After as a throttled try, told as too many requests.
+    TooManyRequests {
+        /// Seconds until the address's window ends.
+        retry_after: i64,
+    },
+    /// RFC 7591 §3.2.2: a redirect URI of a registration request is not acceptable.
+    InvalidRedirectUri(String),
+    /// RFC 7591 §3.2.2: a registration request's metadata is invalid or not allowed.
+    InvalidClientMetadata(String),
+    /// RFC 6750 §3.1 (for RFC 7591 §3's initial access token): a bearer token is missing,
+    /// unknown, expired or used up; 401 with a Bearer challenge.
+    InvalidToken(String),
 }
 
 impl OAuthError {
@@ -63,7 +76,12 @@ impl OAuthError {
             OAuthError::ConsentRequired => "consent_required",
             OAuthError::RequestNotSupported => "request_not_supported",
             OAuthError::RequestUriNotSupported => "request_uri_not_supported",
-            OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
+            OAuthError::TemporarilyUnavailable { .. } | OAuthError::TooManyRequests { .. } => {
+                "temporarily_unavailable"
+            }
+            OAuthError::InvalidRedirectUri(_) => "invalid_redirect_uri",
+            OAuthError::InvalidClientMetadata(_) => "invalid_client_metadata",
+            OAuthError::InvalidToken(_) => "invalid_token",
         }
     }
 
@@ -74,7 +92,10 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::InvalidScope(d)
-            | OAuthError::AccessDenied(d) => Cow::Borrowed(d),
+            | OAuthError::AccessDenied(d)
+            | OAuthError::InvalidRedirectUri(d)
+            | OAuthError::InvalidClientMetadata(d)
+            | OAuthError::InvalidToken(d) => Cow::Borrowed(d),
             OAuthError::InvalidClient { .. } => "Client authentication failed.".into(),
             OAuthError::UnsupportedGrantType => "The grant_type is not supported.".into(),
             OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.".into(),
@@ -86,6 +107,10 @@ impl OAuthError {
             OAuthError::RequestNotSupported => "Request objects are not supported.".into(),
             OAuthError::RequestUriNotSupported => "request_uri is not supported.".into(),
             OAuthError::TemporarilyUnavailable { retry_after } => try_again_in(*retry_after).into(),
+            OAuthError::TooManyRequests { retry_after } => {
+                format!("Too many requests from this address. Try again in {retry_after} seconds.")
+                    .into()
+            }
         }
     }
 
@@ -94,8 +119,8 @@ impl OAuthError {
     /// (see [`OAuthError::header`]); everything else is 400.
     pub fn status(&self) -> u16 {
         match self {
-            OAuthError::InvalidClient { basic: true } => 401,
-            OAuthError::TemporarilyUnavailable { .. } => 429,
+            OAuthError::InvalidClient { basic: true } | OAuthError::InvalidToken(_) => 401,
+            OAuthError::TemporarilyUnavailable { .. } | OAuthError::TooManyRequests { .. } => 429,
             _ => 400,
         }
     }
@@ -106,7 +131,12 @@ impl OAuthError {
             OAuthError::InvalidClient { basic: true } => {
                 Some(("WWW-Authenticate", "Basic realm=\"oauthd\"".into()))
             }
-            OAuthError::TemporarilyUnavailable { retry_after } => {
+            OAuthError::InvalidToken(_) => Some((
+                "WWW-Authenticate",
+                "Bearer realm=\"oauthd\", error=\"invalid_token\"".into(),
+            )),
+            OAuthError::TemporarilyUnavailable { retry_after }
+            | OAuthError::TooManyRequests { retry_after } => {
                 Some(("Retry-After", retry_after.to_string()))
             }
             _ => None,
@@ -189,6 +219,22 @@ mod tests {
                 "temporarily_unavailable",
                 429,
             ),
+            (
+                OAuthError::TooManyRequests { retry_after: 8 },
+                "temporarily_unavailable",
+                429,
+            ),
+            (
+                OAuthError::InvalidRedirectUri("x".into()),
+                "invalid_redirect_uri",
+                400,
+            ),
+            (
+                OAuthError::InvalidClientMetadata("x".into()),
+                "invalid_client_metadata",
+                400,
+            ),
+            (OAuthError::InvalidToken("x".into()), "invalid_token", 401),
         ];
         for (error, code, status) in table {
             assert_eq!((error.code(), error.status()), (code, status));

@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod client;
+pub(crate) mod client_metadata;
 pub mod error;
 pub mod id_token;
 pub mod logout;
@@ -38,6 +39,7 @@ pub(crate) mod fixtures {
             disabled_by_admin: false,
             usable: true,
             owner_id: None,
+            dynamically_registered: false,
         }
     }
 

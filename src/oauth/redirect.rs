@@ -36,6 +36,22 @@ pub(crate) fn validate_redirect_uri(uri: &str, allowed_schemes: &[String]) -> Re
     Ok(())
 }
 
+/// Whether `uri` is plain `http` to anywhere but this machine (`127.0.0.1` and the rest of
+/// 127/8, `[::1]`, `localhost`): refused to clients that register themselves, since anyone on
+/// the path could read the code (RFC 9700 §4.1.1; RFC 8252 §7.3 allows loopback).
+pub(crate) fn is_plain_http_off_loopback(uri: &str) -> bool {
+    let Ok(parsed) = Url::parse(uri) else {
+        return false;
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    parsed.scheme() == "http" && !loopback
+}
+
 /// The redirect URI an authorization request will use: the one sent, when it equals a
 /// registered one exactly (or a registered `http://127.0.0.1` / `http://[::1]` URI on another
 /// port); or, when none was sent, the only registered one. `None`: show an error page, never
@@ -102,6 +118,28 @@ mod tests {
         }
         let with_js = ["javascript".to_string()];
         assert!(validate_redirect_uri("javascript:alert(1)", &with_js).is_err());
+    }
+
+    #[test]
+    fn plain_http_is_for_loopback_only() {
+        for off in [
+            "http://app.example/cb",
+            "http://10.0.0.1/cb",
+            "http://localhost.example/",
+        ] {
+            assert!(is_plain_http_off_loopback(off), "{off}");
+        }
+        for fine in [
+            "http://127.0.0.1/cb",
+            "http://127.1.2.3:9/cb",
+            "http://[::1]:8080/cb",
+            "http://localhost:3000/callback",
+            "https://app.example/cb",
+            "com.example.app:/cb",
+            "not a uri",
+        ] {
+            assert!(!is_plain_http_off_loopback(fine), "{fine}");
+        }
     }
 
     #[test]

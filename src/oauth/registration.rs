@@ -96,6 +96,15 @@ impl<'a> Rules<'a> {
         }
     }
 
+    /// The rules `settings` give a client registering itself (RFC 7591): those of a user who
+    /// is not an administrator, registering a new app.
+    pub fn for_client(settings: &'a Settings) -> Rules<'a> {
+        Rules {
+            by_admin: false,
+            ..Rules::of(settings)
+        }
+    }
+
     /// Whether the app being edited allows `scope` now.
     fn currently_allows(&self, scope: &str) -> bool {
         self.current.is_some_and(|current| {

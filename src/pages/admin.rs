@@ -2,7 +2,7 @@
 //! open an app's pages (to edit it); revoke a token (after a confirmation); make a user; set a
 //! user's password. What the Django admin gives DOT's users.
 
-use super::apps::status;
+use super::apps::{REGISTERED, status};
 use super::tokens::token_summary;
 use super::{Frame, field_error, layout};
 use crate::accounts::MAX_NAME_CHARS;
@@ -128,6 +128,7 @@ pub fn admin(frame: &Frame<'_>, page: &AdminPage<'_>) -> Markup {
                                     (app.fields.client_type.as_str())
                                     @if let Some(owner) = owner_name(app.owner_id) { ", owned by " (owner) }
                                 }
+                                @if app.dynamically_registered { span.badge.registered { (REGISTERED) } }
                                 @if !app.usable { span.badge { (status(app)) } }
                                 (toggle(frame, &paths::admin_app_switch(&app.public_id, app.disabled_by_admin), !app.disabled_by_admin, &app.fields.name))
                             }

@@ -189,6 +189,9 @@ fn grant_label(grant: GrantType) -> &'static str {
     }
 }
 
+/// How the pages mark an application a client registered itself.
+pub(crate) const REGISTERED: &str = "Dynamically registered";
+
 /// An application's detail page.
 pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
     app_card(
@@ -217,6 +220,10 @@ pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
                     }
                 }
                 dt { "Status" } dd { (status(app)) }
+                @if app.dynamically_registered {
+                    dt { "Origin" }
+                    dd { (REGISTERED) ": the client registered itself (RFC 7591); it has no owner." }
+                }
                 dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }
             }
             div.actions {

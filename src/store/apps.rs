@@ -28,7 +28,8 @@ fn select_apps() -> String {
     format!(
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
-                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {}
+                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {},
+                app.dynamically_registered
          FROM applications app {JOIN_APP_OWNER}",
         public_id_sql("app")
     )
@@ -92,6 +93,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         owner_id: row.get(10)?,
         disabled_by_admin: row.get(11)?,
         usable: row.get(12)?,
+        dynamically_registered: row.get(15)?,
     })
 }
 

@@ -4,6 +4,7 @@
 //! uses, so the document cannot promise what the server does not do.
 
 use crate::http::App;
+use crate::http::handlers::client_registration;
 use crate::http::paths;
 use crate::http::response::{HttpError, Resp};
 use crate::oauth::client::AuthMethod;
@@ -35,6 +36,17 @@ pub(crate) fn metadata(app: &App) -> Resp {
 }
 
 fn document(app: &App) -> Value {
+    let mut document = fixed_document(app);
+    // RFC 8414 §2: named only when clients may register.
+    if let (true, Some(object)) = (client_registration::is_on(app), document.as_object_mut()) {
+        let endpoint = format!("{}{}", app.issuer, paths::CLIENT_REGISTRATION);
+        object.insert("registration_endpoint".into(), endpoint.into());
+    }
+    document
+}
+
+/// The document's members that do not depend on what is switched on.
+fn fixed_document(app: &App) -> Value {
     let issuer = app.issuer.as_str();
     let at = |path: &str| format!("{issuer}{path}");
     let auth_methods: Vec<_> = AuthMethod::ALL.map(AuthMethod::as_str).to_vec();

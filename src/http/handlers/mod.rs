@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod authorize;
+pub(crate) mod client_registration;
 pub mod discovery;
 pub mod id_tokens;
 pub mod introspect;
