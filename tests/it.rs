@@ -108,3 +108,6 @@ mod operations;
 
 #[path = "it/registration.rs"]
 mod registration;
+
+#[path = "it/mcp_client.rs"]
+mod mcp_client;

@@ -608,8 +608,8 @@ fn node_rp_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
 }
 
-/// Fails, with what to do, when Node or the npm packages are missing.
-fn node_is_ready() {
+/// Fails, with what to do, when Node or the npm package `package` is missing.
+fn node_is_ready(package: &str) {
     let version = Command::new("node").arg("--version").output();
     match version {
         Ok(out) if out.status.success() => {}
@@ -618,10 +618,10 @@ fn node_is_ready() {
              (apt-get install nodejs npm), then run `npm ci --prefix tests/rp`"
         ),
     }
-    let package = node_rp_dir().join("node_modules/openid-client/package.json");
+    let manifest = node_rp_dir().join(format!("node_modules/{package}/package.json"));
     assert!(
-        package.exists(),
-        "openid-client is not installed: run `npm ci --prefix tests/rp` once"
+        manifest.exists(),
+        "{package} is not installed: run `npm ci --prefix tests/rp` once"
     );
 }
 
@@ -631,16 +631,29 @@ fn run_openid_client(
     client: &Client,
     play_the_user: impl FnOnce(&str) -> String,
 ) -> serde_json::Value {
-    node_is_ready();
+    let args = [
+        s.base.as_str(),
+        client.id.as_str(),
+        client.secret.as_deref().unwrap(),
+        REDIRECT,
+        POST_LOGOUT,
+    ];
+    run_node_client("openid_client.mjs", "openid-client", &args, play_the_user)
+}
+
+/// Runs the Node script `script` of tests/rp (which needs the npm package `package`) with
+/// `args`: it prints `authorize <URL>`, `play_the_user` answers with the callback URL it is
+/// handed on standard input, and the JSON object it prints last is returned.
+pub fn run_node_client(
+    script: &str,
+    package: &str,
+    args: &[&str],
+    play_the_user: impl FnOnce(&str) -> String,
+) -> serde_json::Value {
+    node_is_ready(package);
     let mut child = Command::new("node")
-        .arg(node_rp_dir().join("openid_client.mjs"))
-        .args([
-            s.base.as_str(),
-            client.id.as_str(),
-            client.secret.as_deref().unwrap(),
-            REDIRECT,
-            POST_LOGOUT,
-        ])
+        .arg(node_rp_dir().join(script))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -683,7 +696,7 @@ fn run_openid_client(
     let status = child.wait().unwrap();
     let _ = done.send(());
     if !status.success() || last.trim().is_empty() {
-        fail(&format!("openid-client failed ({status})"), &error_text)
+        fail(&format!("{script} failed ({status})"), &error_text)
     }
     serde_json::from_str(&last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
 }

@@ -7,6 +7,7 @@ use crate::support::{
     ADMIN_PASSWORD, HOSTILE, Reply, TestServer, Tutorial, allow_and_get_code, assert_error, field,
     form_encode, get_as, rows, sign_in,
 };
+use oauthd::model::Application;
 use serde_json::{Value, json};
 
 const REGISTER: &str = "/o/register/";
@@ -57,6 +58,18 @@ fn register(s: &TestServer, request: &Value, extra: &[(&str, &str)]) -> Reply {
 /// A server with the tutorial's world and these registration settings.
 fn tutorial_with(settings: &str) -> Tutorial {
     Tutorial::with_server(TestServer::with_extra_settings(settings))
+}
+
+/// The application a client registered as public: stored, marked as registered, without
+/// owner or secret.
+pub fn stored_public_registration(s: &TestServer, client_id: &str) -> Application {
+    let app = s.store().find_app_by_client_id(client_id).unwrap();
+    let app = app.expect("the registered application is stored");
+    assert!(app.dynamically_registered);
+    assert_eq!(app.owner_id, None);
+    assert_eq!(app.secret_digest, None);
+    assert_eq!(app.fields.client_type.as_str(), "public");
+    app
 }
 
 /// The applications stored, the tutorial's own client included.
@@ -111,15 +124,7 @@ fn an_open_server_registers_a_public_client_that_runs_the_code_flow() {
         "unknown fields are ignored"
     );
 
-    let app = s
-        .store()
-        .find_app_by_client_id(&client_id)
-        .unwrap()
-        .unwrap();
-    assert!(app.dynamically_registered);
-    assert_eq!(app.owner_id, None);
-    assert_eq!(app.secret_digest, None);
-    assert_eq!(app.fields.client_type.as_str(), "public");
+    let app = stored_public_registration(s, &client_id);
     assert!(!app.fields.skip_authorization);
 
     // The user signs in and allows; the client redeems the code with its verifier alone.

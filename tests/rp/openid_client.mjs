@@ -12,7 +12,7 @@
 // and exits non-zero.
 
 import { webcrypto } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { firstLine } from './first_line.mjs';
 
 // Debian 12's Node 18 keeps Web Crypto off the global object, where openid-client looks for
 // it; newer Node has it there already.
@@ -29,19 +29,6 @@ if (!postLogoutUri) {
 
 /** The max_age of the authorization request, in seconds. */
 const MAX_AGE = 300;
-
-/** The first line of standard input. */
-function firstLine() {
-  const lines = createInterface({ input: process.stdin });
-  return new Promise((resolve, reject) => {
-    lines.once('line', (line) => {
-      // Settled first: close() emits 'close' at once.
-      resolve(line.trim());
-      lines.close();
-    });
-    lines.once('close', () => reject(new Error('standard input closed before the callback URL')));
-  });
-}
 
 /** What an error says, with the provider's error body when there was one. */
 function describe(error) {
