@@ -76,6 +76,8 @@ pub(crate) struct Metrics {
     refresh_replays: AtomicU64,
     code_replays: AtomicU64,
     login_throttles: AtomicU64,
+    request_throttles: AtomicU64,
+    clients_registered: AtomicU64,
     open_connections: AtomicI64,
 }
 
@@ -132,6 +134,16 @@ impl Metrics {
     /// A username, client or address ran out of free tries.
     pub(crate) fn login_throttled(&self) {
         self.login_throttles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An address spent its request budget for an endpoint.
+    pub(crate) fn requests_throttled(&self) {
+        self.request_throttles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A client registered itself (RFC 7591).
+    pub(crate) fn client_registered(&self) {
+        self.clients_registered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A connection opened; it counts until the guard is dropped.
@@ -196,6 +208,22 @@ impl Metrics {
             "counter",
             "Usernames, clients and addresses that ran out of free tries and are being slowed.",
             throttles,
+        );
+        let budgets = [(String::new(), count(&self.request_throttles))];
+        family(
+            &mut out,
+            "oauthd_request_budgets_spent_total",
+            "counter",
+            "Addresses that spent their request budget for an endpoint (client registration) in a window.",
+            budgets,
+        );
+        let registered = [(String::new(), count(&self.clients_registered))];
+        family(
+            &mut out,
+            "oauthd_clients_registered_total",
+            "counter",
+            "Clients that registered themselves (RFC 7591).",
+            registered,
         );
         let open = [(
             String::new(),
@@ -290,6 +318,9 @@ mod tests {
         metrics.refreshed();
         metrics.replay(Replay::Code);
         metrics.login_throttled();
+        metrics.requests_throttled();
+        metrics.client_registered();
+        metrics.client_registered();
         let open = metrics.connection();
         let text = metrics.render(8192);
         let token = "oauthd_http_requests_total{route=\"/o/token/\",status=";
@@ -326,6 +357,8 @@ mod tests {
             0.0
         );
         assert_eq!(sample(&text, "oauthd_login_throttles_total"), 1.0);
+        assert_eq!(sample(&text, "oauthd_request_budgets_spent_total"), 1.0);
+        assert_eq!(sample(&text, "oauthd_clients_registered_total"), 2.0);
         assert_eq!(sample(&text, "oauthd_open_connections"), 1.0);
         assert_eq!(sample(&text, "oauthd_database_bytes"), 8192.0);
         drop(open);

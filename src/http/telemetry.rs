@@ -43,9 +43,9 @@ impl Telemetry {
         match event {
             SecurityEvent::Replay { of, .. } => self.metrics.replay(*of),
             SecurityEvent::Throttled { .. } => self.metrics.login_throttled(),
+            SecurityEvent::RequestsThrottled { .. } => self.metrics.requests_throttled(),
+            SecurityEvent::ClientRegistered { .. } => self.metrics.client_registered(),
             SecurityEvent::Admin { .. }
-            | SecurityEvent::RequestsThrottled { .. }
-            | SecurityEvent::ClientRegistered { .. }
             | SecurityEvent::Command { .. }
             | SecurityEvent::PasswordChanged { .. }
             | SecurityEvent::KeyRotated { .. } => {}

@@ -260,6 +260,35 @@ fn the_token_mode_needs_a_live_initial_access_token_and_takes_a_use() {
 }
 
 #[test]
+fn concurrent_registrations_with_the_last_use_of_a_token_have_one_winner() {
+    let t = tutorial_with("registration = \"token\"");
+    let s = std::sync::Arc::new(t.server);
+    let (code, out, err) = s.cli(&["registration-token", "add", "--uses", "1"], "");
+    assert_eq!(code, 0, "{err}");
+    let bearer = format!("Bearer {}", out.lines().next().unwrap());
+    let before = apps(&s);
+    let racers = 8;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(racers));
+    let handles: Vec<_> = (0..racers)
+        .map(|_| {
+            let (s, bearer, barrier) = (s.clone(), bearer.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                register(&s, &public_request(), &[("Authorization", &bearer)]).status
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    statuses.sort_unstable();
+    let mut expected = vec![401; racers - 1];
+    expected.insert(0, 201);
+    assert_eq!(statuses, expected);
+    assert_eq!(apps(&s), before + 1);
+    let used_up = "registration_tokens WHERE uses_left = 0";
+    assert_eq!(rows(&s, used_up), 1);
+}
+
+#[test]
 fn every_refusal_has_its_error_code_and_stores_nothing() {
     let t = tutorial_with("registration = \"open\"");
     let s = &t.server;
@@ -328,6 +357,19 @@ fn every_refusal_has_its_error_code_and_stores_nothing() {
     let huge = format!("{{\"client_name\": \"{}\"}}", "x".repeat(70_000));
     let too_large = register_raw(s, huge.as_bytes(), &[]);
     assert_eq!(too_large.status, 413, "{}", too_large.body);
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    for garbage in [
+        &b""[..],
+        b"null",
+        b"\"text\"",
+        b"\xff\xfe{}",
+        b"{\"redirect_uris\": [null]}",
+        b"{\"client_name\": {\"nested\": true}}",
+        deep.as_bytes(),
+    ] {
+        let reply = register_raw(s, garbage, &[]);
+        assert_error(&reply, 400, "invalid_client_metadata");
+    }
     let get = s.request("GET", REGISTER, &[], b"");
     assert_error(&get, 405, "invalid_request");
     assert_eq!(crate::support::dump(s), before, "nothing stored");
@@ -335,7 +377,9 @@ fn every_refusal_has_its_error_code_and_stores_nothing() {
 
 #[test]
 fn a_flood_from_one_address_is_refused_while_another_still_registers() {
-    let t = tutorial_with("registration = \"open\"\ntrusted_proxies = [\"127.0.0.0/8\"]");
+    let t = tutorial_with(
+        "registration = \"open\"\ntrusted_proxies = [\"127.0.0.0/8\"]\nmetrics = true",
+    );
     let s = &t.server;
     let from = |address: &'static str| [("X-Forwarded-For", address)];
     for i in 0..BUDGET {
@@ -352,6 +396,18 @@ fn a_flood_from_one_address_is_refused_while_another_still_registers() {
     s.advance(3600);
     let later = register(s, &public_request(), &from("203.0.113.7"));
     assert_eq!(later.status, 201, "a new window: {}", later.body);
+    let metrics = s.request("GET", "/metrics", &[], b"").body;
+    let sample = |name: &str| {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
+        line.unwrap_or_else(|| panic!("{name} in {metrics}"))
+            .to_owned()
+    };
+    assert_eq!(
+        sample("oauthd_request_budgets_spent_total"),
+        "oauthd_request_budgets_spent_total 1"
+    );
+    let registered = format!("oauthd_clients_registered_total {}", BUDGET + 2);
+    assert_eq!(sample("oauthd_clients_registered_total"), registered);
 }
 
 #[test]
