@@ -221,7 +221,7 @@ pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
                 }
                 dt { "Status" } dd { (status(app)) }
                 @if app.dynamically_registered {
-                    dt { "Origin" }
+                    dt { "Registration" }
                     dd { (REGISTERED) ": the client registered itself (RFC 7591); it has no owner." }
                 }
                 dt { "Skip authorization" } dd { @if app.fields.skip_authorization { "Yes" } @else { "No" } }

@@ -11,7 +11,7 @@ use headless_chrome::protocol::cdp::Emulation::SetDeviceMetricsOverride;
 
 const APP_NAME: &str = "Alice's <notes> & co";
 
-fn go(tab: &Tab, url: &str) {
+pub fn go(tab: &Tab, url: &str) {
     tab.navigate_to(url)
         .expect("navigate")
         .wait_until_navigated()

@@ -3,6 +3,8 @@
 //! stores nothing; a flood from one address is refused while another still registers; the
 //! admin page marks registered apps; the `registration-token` commands.
 
+use crate::browser::{launch, screenshot};
+use crate::browser_pages::{fits_the_phone, go, log_in, phone_width, text_of};
 use crate::support::{
     ADMIN_PASSWORD, HOSTILE, Reply, TestServer, Tutorial, allow_and_get_code, assert_error, field,
     form_encode, get_as, rows, sign_in,
@@ -494,4 +496,30 @@ fn registration_token_commands_print_the_token_once_and_list_no_secret() {
     assert_eq!(rows(&s, "registration_tokens"), 0);
     let (code, _, err) = s.cli(&["registration-token", "remove", "1"], "");
     assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn registered_apps_are_marked_in_a_real_browser() {
+    let t = tutorial_with("registration = \"open\"");
+    let s = &t.server;
+    let request = public_request_with("client_name", json!("Claude Desktop (MCP) ü"));
+    let reply = register(s, &request, &[]);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let app = stored_public_registration(s, &field(&reply.json(), "client_id"));
+    let browser = launch();
+    let tab = browser.new_tab().expect("tab");
+    go(&tab, &format!("{}/o/admin/", s.base));
+    log_in(&tab, "admin", ADMIN_PASSWORD);
+    tab.wait_for_element("#new-user").expect("the admin page");
+    let apps = text_of(&tab, "#apps");
+    assert_eq!(apps.matches("Dynamically registered").count(), 1, "{apps}");
+    assert!(apps.contains("Claude Desktop (MCP) ü"), "{apps}");
+    let section = tab.find_element("#apps").expect("the applications section");
+    section.scroll_into_view().expect("scroll");
+    screenshot(&tab, "admin-registered-app");
+    phone_width(&tab);
+    fits_the_phone(&tab, s, "/o/admin/", "admin-registered-app");
+    let page = format!("/o/applications/{}/", app.public_id);
+    fits_the_phone(&tab, s, &page, "registered-app");
+    assert!(text_of(&tab, "main").contains("the client registered itself"));
 }
