@@ -102,14 +102,15 @@ pub(crate) fn read(body: &Value, rules: &Rules<'_>) -> Result<Registration, OAut
 }
 
 /// The §3.2.1 response: the credentials (the secret, shown this once, for a confidential
-/// client only; it never expires) and the metadata as registered.
+/// client only; it never expires) and the metadata as registered (`fields`, authenticating
+/// by `auth_method`).
 pub(crate) fn response(
-    registration: &Registration,
+    fields: &AppFields,
+    auth_method: AuthMethod,
     client_id: &str,
     client_secret: Option<&str>,
     issued_at: i64,
 ) -> Value {
-    let fields = &registration.fields;
     let mut grant_types: Vec<&str> = fields.grant_types.iter().map(|g| g.wire_name()).collect();
     let mut response_types = Vec::new();
     if fields.grant_types.contains(&GrantType::AuthorizationCode) {
@@ -125,7 +126,7 @@ pub(crate) fn response(
         "client_id": client_id,
         "client_id_issued_at": issued_at,
         "client_name": fields.name,
-        "token_endpoint_auth_method": registration.auth_method.as_str(),
+        "token_endpoint_auth_method": auth_method.as_str(),
         "grant_types": grant_types,
         "response_types": response_types,
         "redirect_uris": fields.redirect_uris,
@@ -312,7 +313,7 @@ mod tests {
             "an admin scope: {scopes}"
         );
         assert!(!fields.skip_authorization && fields.enabled);
-        let answer = response(&registered, "id", None, 9);
+        let answer = response(&registered.fields, registered.auth_method, "id", None, 9);
         assert_eq!(
             answer["grant_types"],
             json!(["authorization_code", "refresh_token"])
@@ -334,7 +335,13 @@ mod tests {
         assert_eq!(registered.auth_method, AuthMethod::ClientSecretBasic);
         assert_eq!(registered.fields.client_type, ClientType::Confidential);
         assert_eq!(registered.fields.name, DEFAULT_NAME);
-        let answer = response(&registered, "id", Some("s"), 9);
+        let answer = response(
+            &registered.fields,
+            registered.auth_method,
+            "id",
+            Some("s"),
+            9,
+        );
         assert_eq!(answer["client_secret"], "s");
         assert_eq!(answer["client_secret_expires_at"], 0);
         assert_eq!(answer["scope"], "write");

@@ -10,7 +10,7 @@ use crate::http::events::SecurityEvent;
 use crate::http::request::{BearerHeader, Req};
 use crate::http::request_rate::Purpose;
 use crate::http::response::{HttpError, Resp};
-use crate::oauth::client_metadata;
+use crate::oauth::client_metadata::{self, Registration};
 use crate::oauth::error::OAuthError;
 use crate::oauth::registration::Rules;
 use crate::secret::{self, Digest32};
@@ -36,15 +36,18 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let body = req.json_body().map_err(HttpError::OAuthRequest)?;
     let metadata: serde_json::Value = serde_json::from_slice(body)
         .map_err(|_| OAuthError::InvalidClientMetadata("The body is not valid JSON.".into()))?;
-    let registration = client_metadata::read(&metadata, &Rules::for_client(&app.settings))?;
-    let client_type = registration.fields.client_type;
+    let Registration {
+        fields,
+        auth_method,
+    } = client_metadata::read(&metadata, &Rules::for_client(&app.settings))?;
+    let client_type = fields.client_type;
     let (client_id, client_secret) =
         secret::new_client_credentials(client_type, app.settings.client_secret_length)?;
     let new = NewApplication {
         client_id: client_id.expose().to_owned(),
         secret_digest: client_secret.as_ref().map(secret::Secret::digest),
         owner_id: None,
-        fields: registration.fields.clone(),
+        fields,
     };
     // A token spent between the check above and this transaction is refused here.
     let (_, token_id) = app
@@ -58,7 +61,8 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     app.telemetry.security(&event, req.remote);
     let answer = client_metadata::response(
-        &registration,
+        &new.fields,
+        auth_method,
         client_id.expose(),
         client_secret.as_ref().map(secret::Secret::expose),
         now,
