@@ -216,4 +216,30 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn registrations_and_spent_budgets_name_no_secret() {
+        let client = Some("203.0.113.7".parse().unwrap());
+        let at = SystemTime::UNIX_EPOCH + NOW;
+        let registered = SecurityEvent::ClientRegistered {
+            client_id: "c1",
+            client_type: "public",
+            token_id: Some(3),
+        };
+        assert_eq!(
+            registered.line(LogFormat::Text, client, at),
+            "2025-11-30T05:23:10.000Z security client_registered client=\"203.0.113.7\" \
+             client_id=\"c1\" client_type=\"public\" registration_token_id=3\n"
+        );
+        let spent = SecurityEvent::RequestsThrottled {
+            purpose: "client_registration",
+            requests: 30,
+        };
+        let value: Value = serde_json::from_str(&spent.line(LogFormat::Json, client, at)).unwrap();
+        assert_eq!(
+            value,
+            json!({"time": "2025-11-30T05:23:10.000Z", "event": "requests_throttled",
+                   "client": "203.0.113.7", "purpose": "client_registration", "requests": 30})
+        );
+    }
 }

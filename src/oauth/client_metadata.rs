@@ -57,7 +57,9 @@ pub(crate) fn read(body: &Value, rules: &Rules<'_>) -> Result<Registration, OAut
     };
     let grants = grant_types(object)?;
     let code_flow = grants.contains(&GrantType::AuthorizationCode);
-    let response_types = strings(object, "response_types")?.unwrap_or_else(|| vec![CODE]);
+    // RFC 7591 §2.1: the response types that go with the grants, unless said otherwise.
+    let implied = if code_flow { vec![CODE] } else { Vec::new() };
+    let response_types = strings(object, "response_types")?.unwrap_or(implied);
     if let Some(other) = response_types.iter().find(|r| **r != CODE) {
         return Err(invalid(&format!(
             "response_type {other:?} is not supported; use code."
