@@ -105,3 +105,7 @@ mod app_removal;
 // Running it for real: backups, start-up checks, metrics and security events.
 #[path = "it/operations.rs"]
 mod operations;
+
+// Issue 12: the device authorization grant (RFC 8628).
+#[path = "it/device.rs"]
+mod device;

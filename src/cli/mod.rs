@@ -277,12 +277,13 @@ fn cleartokens(
     let cleared = store.clear_expired(now, settings.refresh_token_expire_seconds, &|| true)?;
     writeln!(
         out,
-        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions",
+        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions, {} device codes",
         cleared.refresh_tokens,
         cleared.access_tokens,
         cleared.grants,
         cleared.codes,
-        cleared.sessions
+        cleared.sessions,
+        cleared.device_codes
     )?;
     if vacuum {
         store.vacuum()?;

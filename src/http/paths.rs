@@ -16,6 +16,13 @@ pub(crate) const REVOKE_TOKEN: &str = "/o/revoke_token/";
 pub(crate) const REVOKE_TOKEN_HYPHEN: &str = "/o/revoke-token/";
 /// The introspection endpoint (RFC 7662).
 pub const INTROSPECT: &str = "/o/introspect/";
+/// The device authorization endpoint (RFC 8628 §3.1; DOT's `device-authorization`).
+pub const DEVICE_AUTHORIZATION: &str = "/o/device-authorization/";
+/// The verification URI (RFC 8628 §3.3; DOT's `device`): the user types the user code here.
+pub const DEVICE: &str = "/o/device/";
+/// The query parameter of the verification URI that carries the user code (RFC 8628 §3.3.1),
+/// and the name of the form field the user types it into.
+pub const USER_CODE: &str = "user_code";
 
 // OpenID Connect and server metadata: the routes serve them and the discovery document
 // names them.

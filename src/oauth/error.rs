@@ -1,5 +1,5 @@
 //! The OAuth 2.0 and OpenID Connect error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1,
-//! OIDC Core §3.1.2.6): wire string, description, HTTP status and header in one place.
+//! OIDC Core §3.1.2.6, RFC 8628 §3.5): wire string, description, HTTP status and header in one place.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -44,6 +44,12 @@ pub(crate) enum OAuthError {
         /// Seconds until the next try is allowed.
         retry_after: i64,
     },
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device code; poll again.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled too soon; poll again, 5 seconds slower from now on.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired before it was approved.
+    ExpiredToken,
 }
 
 impl OAuthError {
@@ -64,6 +70,9 @@ impl OAuthError {
             OAuthError::RequestNotSupported => "request_not_supported",
             OAuthError::RequestUriNotSupported => "request_uri_not_supported",
             OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
+            OAuthError::AuthorizationPending => "authorization_pending",
+            OAuthError::SlowDown => "slow_down",
+            OAuthError::ExpiredToken => "expired_token",
         }
     }
 
@@ -86,6 +95,11 @@ impl OAuthError {
             OAuthError::RequestNotSupported => "Request objects are not supported.".into(),
             OAuthError::RequestUriNotSupported => "request_uri is not supported.".into(),
             OAuthError::TemporarilyUnavailable { retry_after } => try_again_in(*retry_after).into(),
+            OAuthError::AuthorizationPending => {
+                "The user has not yet approved or denied the request.".into()
+            }
+            OAuthError::SlowDown => "Polling too fast; wait 5 seconds longer.".into(),
+            OAuthError::ExpiredToken => "The device_code has expired.".into(),
         }
     }
 
@@ -189,6 +203,13 @@ mod tests {
                 "temporarily_unavailable",
                 429,
             ),
+            (
+                OAuthError::AuthorizationPending,
+                "authorization_pending",
+                400,
+            ),
+            (OAuthError::SlowDown, "slow_down", 400),
+            (OAuthError::ExpiredToken, "expired_token", 400),
         ];
         for (error, code, status) in table {
             assert_eq!((error.code(), error.status()), (code, status));

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod authorize;
+pub mod device;
+pub mod device_page;
 pub mod discovery;
 pub mod id_tokens;
 pub mod introspect;
