@@ -107,5 +107,7 @@ mod app_removal;
 mod operations;
 
 // Issue 12: the device authorization grant (RFC 8628).
+#[path = "it/browser_device.rs"]
+mod browser_device;
 #[path = "it/device.rs"]
 mod device;

@@ -15,7 +15,7 @@ const AUTHORIZATION: &str = "/o/device-authorization/";
 const PAGE: &str = "/o/device/";
 
 /// A server with dana and a public device client named [`HOSTILE`].
-fn world(extra: &str) -> (TestServer, Client) {
+pub fn world(extra: &str) -> (TestServer, Client) {
     let s = TestServer::with_extra_settings(extra);
     s.add_user(USERNAME, PASSWORD, false);
     let client = s.add_app(&[
@@ -30,7 +30,7 @@ fn world(extra: &str) -> (TestServer, Client) {
 }
 
 /// The device's request for codes, with `form` after its client_id.
-fn authorize(s: &TestServer, client: &Client, form: &str) -> Reply {
+pub fn authorize(s: &TestServer, client: &Client, form: &str) -> Reply {
     s.post_form(
         AUTHORIZATION,
         &format!("client_id={}&{form}", client.id),
@@ -39,13 +39,13 @@ fn authorize(s: &TestServer, client: &Client, form: &str) -> Reply {
 }
 
 /// The codes of a successful device authorization response.
-struct Codes {
-    device_code: String,
-    user_code: String,
-    verification_uri_complete: String,
+pub struct Codes {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri_complete: String,
 }
 
-fn codes(reply: &Reply) -> Codes {
+pub fn codes(reply: &Reply) -> Codes {
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
     let text = |name: &str| {
@@ -62,7 +62,7 @@ fn codes(reply: &Reply) -> Codes {
 }
 
 /// One poll of the token endpoint by a public client.
-fn poll(s: &TestServer, client: &Client, device_code: &str) -> Reply {
+pub fn poll(s: &TestServer, client: &Client, device_code: &str) -> Reply {
     let form = format!(
         "grant_type={}&device_code={device_code}&client_id={}",
         crate::support::form_encode(DEVICE_GRANT),
@@ -72,7 +72,7 @@ fn poll(s: &TestServer, client: &Client, device_code: &str) -> Reply {
 }
 
 /// The stored (status, interval, deciding user, used) of the only device code.
-fn stored(s: &TestServer) -> (String, i64, Option<i64>, Option<i64>) {
+pub fn stored(s: &TestServer) -> (String, i64, Option<i64>, Option<i64>) {
     let conn = rusqlite::Connection::open(s.db_path()).unwrap();
     conn.query_row(
         "SELECT status, interval, user_id, used FROM device_codes",
@@ -511,4 +511,58 @@ fn the_metadata_names_the_endpoint_and_the_grant() {
     );
     let grants = metadata["grant_types_supported"].as_array().unwrap();
     assert!(grants.iter().any(|g| g == DEVICE_GRANT), "{grants:?}");
+}
+
+/// panva's openid-client (`tests/rp/device_flow.mjs`) discovers the device endpoint, asks for
+/// codes and polls, while this test plays the user on the page; the tokens it gets work.
+#[test]
+fn openid_client_for_node_runs_the_device_flow() {
+    // A one-second interval: the library waits it out on the wall clock before each poll.
+    let (s, _) = world("device_flow_interval = 1");
+    let client = s.add_client("confidential", "device-code", &[]);
+    let secret = client.secret.clone().unwrap();
+    let args = [s.base.as_str(), client.id.as_str(), secret.as_str()];
+    let saw = crate::oidc_rp::run_node_rp("device_flow.mjs", &args, "verify ", |url| {
+        let (agent, page) = signed_in_at(&s, url);
+        let prefilled = crate::support::form_fields(&page, PAGE);
+        assert_eq!(
+            prefilled.len(),
+            1,
+            "only the CSRF token is hidden: {prefilled:?}"
+        );
+        let typed = url.split_once("user_code=").unwrap().1;
+        let consent = submit(&agent, &page, typed);
+        assert_eq!(decide(&agent, &consent, true).status, 200);
+        "approved".into()
+    });
+    assert_eq!(
+        saw["device_authorization_endpoint"],
+        format!("{}{AUTHORIZATION}", s.base).as_str()
+    );
+    assert_eq!(
+        saw["verification_uri"],
+        format!("{}{PAGE}", s.base).as_str()
+    );
+    assert_eq!(
+        (saw["expires_in"].as_i64(), saw["interval"].as_i64()),
+        (Some(600), Some(1))
+    );
+    assert_eq!(saw["scope"], "openid read");
+    let dana = s.store().find_user_by_username(USERNAME).unwrap().unwrap();
+    assert_eq!(saw["claims"]["sub"], dana.subject.as_str());
+    assert_eq!(saw["claims"]["aud"], client.id.as_str());
+    assert_eq!(saw["has_refresh_token"], true);
+    assert_eq!(
+        saw["introspection"]["active"], true,
+        "{}",
+        saw["introspection"]
+    );
+    assert_eq!(saw["introspection"]["username"], USERNAME);
+    let access = saw["access_token"].as_str().unwrap();
+    assert_eq!(s.with_bearer("GET", "/api/hello", access, "").status, 200);
+    let (status, _, user, used) = stored(&s);
+    assert_eq!(
+        (status.as_str(), user, used.is_some()),
+        ("approved", Some(dana.id), true)
+    );
 }

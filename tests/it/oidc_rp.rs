@@ -631,16 +631,29 @@ fn run_openid_client(
     client: &Client,
     play_the_user: impl FnOnce(&str) -> String,
 ) -> serde_json::Value {
+    let args = [
+        s.base.as_str(),
+        client.id.as_str(),
+        client.secret.as_deref().unwrap(),
+        REDIRECT,
+        POST_LOGOUT,
+    ];
+    run_node_rp("openid_client.mjs", &args, "authorize ", play_the_user)
+}
+
+/// Runs `tests/rp/{script}` with `args`: it prints `{prefix}<URL>` on its first line, the
+/// test plays the user with that URL and hands the script the line `play_the_user` returns;
+/// the script's last line, JSON, is returned. A script that fails or hangs fails the test.
+pub fn run_node_rp(
+    script: &str,
+    args: &[&str],
+    prefix: &str,
+    play_the_user: impl FnOnce(&str) -> String,
+) -> serde_json::Value {
     node_is_ready();
     let mut child = Command::new("node")
-        .arg(node_rp_dir().join("openid_client.mjs"))
-        .args([
-            s.base.as_str(),
-            client.id.as_str(),
-            client.secret.as_deref().unwrap(),
-            REDIRECT,
-            POST_LOGOUT,
-        ])
+        .arg(node_rp_dir().join(script))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -672,18 +685,18 @@ fn run_openid_client(
 
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let Some(url) = line.trim().strip_prefix("authorize ") else {
-        fail(&format!("no authorization URL ({line:?})"), &error_text)
+    let Some(url) = line.trim().strip_prefix(prefix) else {
+        fail(&format!("no {prefix:?} line ({line:?})"), &error_text)
     };
-    let callback = play_the_user(url);
-    writeln!(stdin, "{callback}").unwrap();
+    let answer = play_the_user(url);
+    writeln!(stdin, "{answer}").unwrap();
     drop(stdin);
     let mut last = String::new();
     stdout.read_line(&mut last).unwrap();
     let status = child.wait().unwrap();
     let _ = done.send(());
     if !status.success() || last.trim().is_empty() {
-        fail(&format!("openid-client failed ({status})"), &error_text)
+        fail(&format!("{script} failed ({status})"), &error_text)
     }
     serde_json::from_str(&last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
 }
