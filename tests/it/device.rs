@@ -566,3 +566,50 @@ fn openid_client_for_node_runs_the_device_flow() {
         ("approved", Some(dana.id), true)
     );
 }
+
+/// The real binary's stderr (access log and security events) after a whole flow, wrong and
+/// throttled codes included, holds no device code, user code or token (docs/security.md
+/// rule 57).
+#[test]
+fn codes_and_tokens_stay_out_of_the_log() {
+    let (s, client) = world("");
+    let log = s.dir.path().join("stderr.log");
+    let serving = crate::support::Serving::start_logging(&s.db_path(), &[], &log);
+    let form = format!("client_id={}", client.id);
+    let codes = codes(&serving.post_form(AUTHORIZATION, &form, None));
+    let agent = UserAgent::new(&serving);
+    let back = agent.sign_in_for(&codes.verification_uri_complete, USERNAME, PASSWORD);
+    let page = agent.get(&back);
+    for _ in 0..6 {
+        submit(&agent, &page, "BCDF-BCDF");
+    }
+    let consent = submit(&agent, &page, &codes.user_code);
+    assert_eq!(consent.status, 429, "throttled: {}", consent.body);
+    let form = format!(
+        "grant_type={}&device_code={}&client_id={}",
+        crate::support::form_encode(DEVICE_GRANT),
+        codes.device_code,
+        client.id
+    );
+    assert_error(
+        &serving.post_form("/o/token/", &form, None),
+        400,
+        "authorization_pending",
+    );
+    let (lines, text) = crate::support::log_lines(&log, 10, |line| line.contains("/o/device"));
+    assert!(lines.len() >= 10, "{text}");
+    assert!(
+        text.contains("login_throttled") && text.contains("user_code"),
+        "{text}"
+    );
+    let normal = codes.user_code.replace('-', "");
+    for kept_out in [
+        codes.device_code.as_str(),
+        &codes.user_code,
+        &normal,
+        "BCDF-BCDF",
+        "BCDFBCDF",
+    ] {
+        assert!(!text.contains(kept_out), "{kept_out}: {text}");
+    }
+}
