@@ -111,3 +111,5 @@ mod operations;
 mod browser_device;
 #[path = "it/device.rs"]
 mod device;
+#[path = "it/oidc_agent.rs"]
+mod oidc_agent;

@@ -277,13 +277,13 @@ fn cleartokens(
     let cleared = store.clear_expired(now, settings.refresh_token_expire_seconds, &|| true)?;
     writeln!(
         out,
-        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions, {} device codes",
+        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} device codes, {} sessions",
         cleared.refresh_tokens,
         cleared.access_tokens,
         cleared.grants,
         cleared.codes,
-        cleared.sessions,
-        cleared.device_codes
+        cleared.device_codes,
+        cleared.sessions
     )?;
     if vacuum {
         store.vacuum()?;

@@ -603,6 +603,21 @@ fn openidconnect_implicit_flow_id_token_with_and_without_an_access_token() {
     assert_eq!(pair(&answer, "access_token"), None);
 }
 
+/// Kills the child `pid` unless the returned sender is sent to within a minute (a test that
+/// panics drops it, which kills the child at once), so that a hung client fails its test
+/// instead of hanging it.
+pub fn kill_if_hung(pid: u32) -> mpsc::Sender<()> {
+    let (done, finished) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    done
+}
+
 /// `tests/rp/`, where the Node relying party lives.
 fn node_rp_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
@@ -670,14 +685,7 @@ pub fn run_node_rp(
         let _ = errors.send(text);
     });
     // A hung Node process is killed, so that the test fails instead of hanging.
-    let (done, finished) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
-    });
+    let done = kill_if_hung(pid);
     let fail = |what: &str, errors: &mpsc::Receiver<String>| -> ! {
         let text = errors.recv_timeout(Duration::from_secs(10));
         panic!("{what}; node said: {}", text.unwrap_or_default())
