@@ -241,4 +241,55 @@ mod tests {
             (DeviceStatus::Denied, Some(user), Some(110), 10)
         );
     }
+
+    #[test]
+    fn the_sweep_removes_expired_codes_but_keeps_a_used_one_while_its_grant_lives() {
+        use crate::store::{GrantRef, NewTokens};
+        let store = Store::open_in_memory().unwrap();
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let scope = Scopes::parse("read").unwrap();
+        let new = |name: &str| NewDeviceCode {
+            device_digest: digest(name),
+            user_digest: digest(&format!("{name}-user")),
+            ..valid_new(app, &scope)
+        };
+        for name in ["unused", "used"] {
+            assert!(store.create_device_code(&new(name)).unwrap());
+        }
+        let tokens = NewTokens {
+            grant: GrantRef::New {
+                application_id: app,
+                user_id: None,
+                scope: &scope,
+                auth_time: None,
+            },
+            access_digest: digest("access"),
+            refresh_digest: Some(digest("refresh")),
+            scope: &scope,
+            now: 100,
+            expires: 5000,
+        };
+        let grant = store.issue_tokens(&tokens).unwrap().grant_id;
+        let used = store.find_device_code(&digest("used")).unwrap().unwrap();
+        store.mark_device_code_used(used.id, 200, grant).unwrap();
+        assert_eq!(
+            store
+                .clear_expired(699, None, &|| true)
+                .unwrap()
+                .device_codes,
+            0
+        );
+        let cleared = store.clear_expired(700, None, &|| true).unwrap();
+        assert_eq!(cleared.device_codes, 1, "the unused one");
+        assert!(store.find_device_code(&digest("unused")).unwrap().is_none());
+        assert!(store.find_device_code(&digest("used")).unwrap().is_some());
+        store.revoke_grant(grant, 800).unwrap();
+        let emptied = store.clear_expired(5000, None, &|| true).unwrap();
+        assert_eq!((emptied.grants, emptied.device_codes), (1, 0));
+        let after = store.clear_expired(5000, None, &|| true).unwrap();
+        assert_eq!(
+            after.device_codes, 1,
+            "its grant gone, the next sweep takes it"
+        );
+    }
 }
