@@ -613,3 +613,41 @@ fn codes_and_tokens_stay_out_of_the_log() {
         assert!(!text.contains(kept_out), "{kept_out}: {text}");
     }
 }
+
+/// The registration page offers the grant; a public app registered there with it alone (no
+/// redirect URI needed) gets device codes.
+#[test]
+fn a_user_registers_a_device_app_on_the_pages() {
+    let (s, _) = world("");
+    let dana = crate::support::sign_in(&s, USERNAME, PASSWORD);
+    let page = crate::support::get_as(&s, &dana.cookie, "/o/applications/register/");
+    assert!(page.body.contains("value=\"device-code\""), "{}", page.body);
+    assert!(page.body.contains("Device code (RFC 8628)"));
+    let form = [
+        ("csrfmiddlewaretoken", dana.csrf.as_str()),
+        ("name", "Dana's TV"),
+        ("client_type", "public"),
+        ("grant_types", "device-code"),
+        ("redirect_uris", ""),
+        ("allowed_scopes", "read"),
+        ("enabled", "on"),
+    ];
+    let body = serde_urlencoded::to_string(form).unwrap();
+    let posted = crate::support::post_as(&s, &dana, "/o/applications/register/", &body);
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let apps = s.store().list_apps(None).unwrap();
+    let tv = apps
+        .iter()
+        .find(|a| a.fields.name == "Dana's TV")
+        .expect("stored");
+    assert_eq!(
+        tv.fields.grant_types,
+        [oauthd::model::GrantType::DeviceCode]
+    );
+    let client = Client {
+        id: tv.client_id.clone(),
+        secret: None,
+    };
+    let reply = authorize(&s, &client, "scope=read");
+    assert_eq!(codes(&reply).user_code.len(), 9);
+}
