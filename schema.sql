@@ -261,3 +261,32 @@ CREATE TABLE registration_tokens (
 );
 
 PRAGMA user_version = 10;
+
+-- version 11: device authorization (RFC 8628). A device asks for a code pair and polls the token
+-- endpoint while its user types the user code on /o/device/ and approves. The device code is
+-- kept as its SHA-256; the user code as the SHA-256 of its normal form (eight upper-case
+-- letters, no dash), unique, so that what the user types finds exactly one row. A row is
+-- pending until its user decides; a used one keeps the grant it gave, to revoke on a replay.
+CREATE TABLE device_codes (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_code_hash BLOB    NOT NULL UNIQUE,
+    user_code_hash   BLOB    NOT NULL UNIQUE,
+    application_id   INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    scope            TEXT    NOT NULL,          -- asked for, then approved
+    interval         INTEGER NOT NULL,          -- seconds between polls; grows on slow_down
+    status           TEXT    NOT NULL DEFAULT 'pending'
+                             CHECK (status IN ('pending', 'approved', 'denied')),
+    user_id          INTEGER REFERENCES users (id) ON DELETE CASCADE,  -- who decided
+    auth_time        INTEGER,                   -- when they last authenticated
+    created          INTEGER NOT NULL,
+    expires          INTEGER NOT NULL,
+    last_poll        INTEGER,
+    used             INTEGER,
+    grant_id         INTEGER REFERENCES grants (id) ON DELETE SET NULL  -- what it was exchanged for
+);
+CREATE INDEX device_codes_application ON device_codes (application_id);
+CREATE INDEX device_codes_user ON device_codes (user_id);
+CREATE INDEX device_codes_expires ON device_codes (expires);
+CREATE INDEX device_codes_grant ON device_codes (grant_id);
+
+PRAGMA user_version = 11;

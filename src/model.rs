@@ -44,15 +44,18 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §4.4.
     ClientCredentials,
+    /// RFC 8628: a device without a browser polls while its user approves elsewhere.
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant type, in display order.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::Implicit,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::DeviceCode,
     ];
 
     /// The name used on the command line, in forms and in the database (DOT's choice values).
@@ -62,6 +65,7 @@ impl GrantType {
             GrantType::Implicit => "implicit",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client-credentials",
+            GrantType::DeviceCode => "device-code",
         }
     }
 
@@ -73,6 +77,7 @@ impl GrantType {
             GrantType::Implicit => "implicit",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -325,4 +330,66 @@ pub struct AuthorizationCode {
     /// When the user last authenticated before approving (`None` for codes from before
     /// OpenID Connect).
     pub auth_time: Option<i64>,
+}
+
+/// Where a device code stands (RFC 8628 §3.3–3.5): waiting for its user, or decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Nobody has approved or denied it yet.
+    Pending,
+    /// A user allowed it; the device's next poll gets the tokens.
+    Approved,
+    /// A user denied it.
+    Denied,
+}
+
+impl DeviceStatus {
+    /// The stored name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Pending => "pending",
+            DeviceStatus::Approved => "approved",
+            DeviceStatus::Denied => "denied",
+        }
+    }
+
+    /// Parses the stored name.
+    pub(crate) fn parse(text: &str) -> Option<DeviceStatus> {
+        [
+            DeviceStatus::Pending,
+            DeviceStatus::Approved,
+            DeviceStatus::Denied,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A device authorization (RFC 8628 §3.2) as loaded for a poll or for its user's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    /// Row id.
+    pub id: i64,
+    /// The client that asked for it.
+    pub application_id: i64,
+    /// The scope it asks for, then the one approved.
+    pub scope: Scopes,
+    /// Seconds the device must wait between polls (grows by 5 on each `slow_down`).
+    pub interval: i64,
+    /// Pending, approved or denied.
+    pub status: DeviceStatus,
+    /// The user who decided, once one did.
+    pub user_id: Option<i64>,
+    /// That user is still active (true while nobody decided).
+    pub user_active: bool,
+    /// When the deciding user last authenticated (the id_token's `auth_time`).
+    pub auth_time: Option<i64>,
+    /// Expires at, unix seconds.
+    pub expires: i64,
+    /// When the device last polled.
+    pub last_poll: Option<i64>,
+    /// When the device exchanged it for tokens; `None` while unused.
+    pub used: Option<i64>,
+    /// The grant it was exchanged for (revoked if the code comes back).
+    pub grant_id: Option<i64>,
 }

@@ -55,10 +55,15 @@ impl fmt::Debug for Secret {
 /// A fresh access token, refresh token or code: 256 random bits, URL-safe base64 (43 characters).
 pub(crate) fn random_token() -> Result<Secret, RandomError> {
     let mut bytes = [0u8; TOKEN_BYTES];
-    SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| RandomError(e.to_string()))?;
+    fill_random(&mut bytes)?;
     Ok(Secret(URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// Fills `bytes` from the OS CSPRNG.
+pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), RandomError> {
+    SysRng
+        .try_fill_bytes(bytes)
+        .map_err(|e| RandomError(e.to_string()))
 }
 
 /// Whether `text` has the shape of a [`random_token`]: 32 bytes in URL-safe base64.
@@ -71,9 +76,7 @@ pub(crate) fn looks_like_token(text: &str) -> bool {
 /// A fresh client secret of `length` URL-safe characters (6 random bits each).
 pub(crate) fn random_secret(length: usize) -> Result<Secret, RandomError> {
     let mut bytes = vec![0u8; length.div_ceil(4) * 3];
-    SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| RandomError(e.to_string()))?;
+    fill_random(&mut bytes)?;
     let mut text = URL_SAFE_NO_PAD.encode(&bytes);
     text.truncate(length);
     Ok(Secret(text))

@@ -96,6 +96,8 @@ struct RawSettings {
     id_token_expire_seconds: Option<i64>,
     sweep_interval_seconds: Option<u64>,
     registration: Option<RegistrationMode>,
+    device_code_expire_seconds: Option<i64>,
+    device_flow_interval: Option<i64>,
 }
 
 /// Validated settings, shared read-only by every worker.
@@ -175,6 +177,11 @@ pub struct Settings {
     pub sweep_interval_seconds: u64,
     /// Dynamic client registration: off, open to anyone, or with an initial access token.
     pub(crate) registration: RegistrationMode,
+    /// Lifetime of a device code and its user code (RFC 8628 §3.2 `expires_in`).
+    pub device_code_expire_seconds: i64,
+    /// Seconds a device waits between polls at first (RFC 8628 §3.2 `interval`; DOT 3's
+    /// DEVICE_FLOW_INTERVAL).
+    pub device_flow_interval: i64,
 }
 
 /// A settings file that could not be read or holds a bad value; the message names the key.
@@ -203,6 +210,11 @@ pub(crate) const OPENID_SCOPES: [(&str, &str); 4] = [
 
 /// The shortest client secret accepted: 27 URL-safe characters carry 162 bits.
 const MIN_CLIENT_SECRET_LENGTH: usize = 27;
+/// The longest device code lifetime: a user who has not typed the code within half an hour
+/// is not coming (RFC 8628 §3.2's example is 1800).
+const MAX_DEVICE_CODE_LIFETIME: i64 = 1800;
+/// The longest first polling interval: beyond a minute a device seems stuck to its user.
+const MAX_DEVICE_FLOW_INTERVAL: i64 = 60;
 /// The longest code lifetime RFC 6749 §4.1.2 recommends.
 const MAX_CODE_LIFETIME: i64 = 600;
 /// `admin_scopes` when not set (those of them that are configured).
@@ -426,6 +438,18 @@ impl Settings {
             },
             sweep_interval_seconds: sweep_interval(raw.sweep_interval_seconds)?,
             registration: raw.registration.unwrap_or(RegistrationMode::Off),
+            device_code_expire_seconds: seconds_between(
+                "device_code_expire_seconds",
+                raw.device_code_expire_seconds,
+                600,
+                MAX_DEVICE_CODE_LIFETIME,
+            )?,
+            device_flow_interval: seconds_between(
+                "device_flow_interval",
+                raw.device_flow_interval,
+                5,
+                MAX_DEVICE_FLOW_INTERVAL,
+            )?,
         })
     }
 }
@@ -506,6 +530,22 @@ fn sweep_interval(value: Option<u64>) -> Result<u64, SettingsError> {
         return Err(bad_value("sweep_interval_seconds", why));
     }
     Ok(seconds)
+}
+
+/// A number of seconds from 1 to `max`, `default` when not set.
+fn seconds_between(
+    key: &str,
+    value: Option<i64>,
+    default: i64,
+    max: i64,
+) -> Result<i64, SettingsError> {
+    match value.unwrap_or(default) {
+        v if (1..=max).contains(&v) => Ok(v),
+        _ => Err(bad_value(
+            key,
+            &format!("must be between 1 and {max} seconds"),
+        )),
+    }
 }
 
 fn timeout(key: &str, value: Option<u64>, default: u64) -> Result<u64, SettingsError> {
@@ -595,6 +635,10 @@ mod tests {
         assert_eq!(s.durability, Durability::Full);
         assert_eq!(s.session_expire_seconds, 1_209_600);
         assert_eq!(s.sweep_interval_seconds, 3600);
+        assert_eq!(
+            (s.device_code_expire_seconds, s.device_flow_interval),
+            (600, 5)
+        );
         assert_eq!(s.public_url, None);
         assert_eq!(s.pkce_required, PkceRequired::Public);
         assert_eq!((s.site_name.as_str(), s.custom_css), ("oauthd", None));
@@ -754,6 +798,16 @@ mod tests {
             ),
             ("sweep_interval_seconds = 604801", "sweep_interval_seconds"),
             ("sweep_interval_seconds = -1", "sweep_interval_seconds"),
+            (
+                "device_code_expire_seconds = 0",
+                "device_code_expire_seconds",
+            ),
+            (
+                "device_code_expire_seconds = 1801",
+                "device_code_expire_seconds",
+            ),
+            ("device_flow_interval = 0", "device_flow_interval"),
+            ("device_flow_interval = 61", "device_flow_interval"),
         ] {
             let message = err(text);
             assert!(message.contains(key), "{text:?} gave {message:?}");

@@ -111,3 +111,10 @@ mod registration;
 
 #[path = "it/mcp_client.rs"]
 mod mcp_client;
+// Issue 12: the device authorization grant (RFC 8628).
+#[path = "it/browser_device.rs"]
+mod browser_device;
+#[path = "it/device.rs"]
+mod device;
+#[path = "it/oidc_agent.rs"]
+mod oidc_agent;

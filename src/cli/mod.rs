@@ -283,11 +283,12 @@ fn cleartokens(
     let cleared = store.clear_expired(now, settings.refresh_token_expire_seconds, &|| true)?;
     writeln!(
         out,
-        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} sessions",
+        "removed {} refresh tokens, {} access tokens, {} grants, {} codes, {} device codes, {} sessions",
         cleared.refresh_tokens,
         cleared.access_tokens,
         cleared.grants,
         cleared.codes,
+        cleared.device_codes,
         cleared.sessions
     )?;
     if vacuum {

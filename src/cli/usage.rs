@@ -59,7 +59,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         args: "--name NAME --client-type confidential|public --grant GRANT[,GRANT...]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
           [--skip-authorization] [--owner USERNAME] [--json]",
-        note: "GRANT: authorization-code, implicit, password, client-credentials",
+        note: "GRANT: authorization-code, implicit, password, client-credentials, device-code",
     },
     Command {
         words: "app update",

@@ -1,6 +1,7 @@
 //! Slowing down password guessing (docs/security.md rule 30, RFC 6819 §5.1.4.2.3): failed checks of
-//! a secret — a login, the password grant's user password, a client secret — are counted per
-//! username, per client id from each address, and per client address; past a few free tries,
+//! a secret — a login, the password grant's user password, a client secret, a user code typed
+//! on the device page (RFC 8628 §5.1) — are counted per username, per client id from each
+//! address, per signed-in user typing codes, and per client address; past a few free tries,
 //! each further try must wait twice as long as the last, up to a cap. In memory, shared by
 //! the workers.
 //!
@@ -21,6 +22,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub const FREE_TRIES_PER_USERNAME: u32 = 5;
 /// Failed tries a client id gets before it is slowed.
 pub const FREE_TRIES_PER_CLIENT: u32 = 5;
+/// Wrong user codes a signed-in user may type before they are slowed (RFC 8628 §5.1).
+pub const FREE_TRIES_PER_USER_CODE_ENTRY: u32 = 5;
 /// Failed tries a client address gets before it is slowed (it may serve many users).
 pub const FREE_TRIES_PER_ADDRESS: u32 = 20;
 /// The longest wait between tries, in seconds.
@@ -39,6 +42,9 @@ pub enum Subject<'a> {
     /// A client's secret (client authentication at the token, revocation and introspection
     /// endpoints). Client ids are exact.
     Client(&'a str),
+    /// A user code typed on the device page (RFC 8628 §5.1: 34 bits must not be guessable),
+    /// counted per signed-in user by row id.
+    UserCodeEntry(i64),
 }
 
 impl Subject<'_> {
@@ -49,6 +55,9 @@ impl Subject<'_> {
                 FREE_TRIES_PER_USERNAME,
             ),
             Subject::Client(id) => (Key::Client(name_hash(id), None), FREE_TRIES_PER_CLIENT),
+            Subject::UserCodeEntry(user_id) => {
+                (Key::UserCodeEntry(user_id), FREE_TRIES_PER_USER_CODE_ENTRY)
+            }
         }
     }
 
@@ -56,6 +65,7 @@ impl Subject<'_> {
         match self {
             Subject::Username(_) => "username",
             Subject::Client(_) => "client",
+            Subject::UserCodeEntry(_) => "user_code",
         }
     }
 }
@@ -72,6 +82,8 @@ enum Key {
     Username(u64),
     /// A client id, from one address (group).
     Client(u64, Option<IpAddr>),
+    /// A signed-in user typing user codes.
+    UserCodeEntry(i64),
     Address(IpAddr),
 }
 
@@ -204,7 +216,9 @@ impl LoginLimiter {
         for (key, free) in ran_out.into_iter().flatten() {
             let kind = match key {
                 Key::Address(_) => "address",
-                Key::Username(_) | Key::Client(..) => attempt.subject.kind(),
+                Key::Username(_) | Key::Client(..) | Key::UserCodeEntry(_) => {
+                    attempt.subject.kind()
+                }
             };
             let event = SecurityEvent::Throttled {
                 kind,
@@ -303,6 +317,9 @@ mod tests {
             (Client("abc"), Client("ABC"), false),
             (Client("abc"), Client("abd"), false),
             (Username(""), Client(""), false),
+            (Subject::UserCodeEntry(7), Subject::UserCodeEntry(7), true),
+            (Subject::UserCodeEntry(7), Subject::UserCodeEntry(8), false),
+            (Subject::UserCodeEntry(7), Username("7"), false),
         ];
         for (first, second, shared) in table {
             assert_eq!(
@@ -319,6 +336,7 @@ mod tests {
         let free = [
             (Username("x"), FREE_TRIES_PER_USERNAME),
             (Client("x"), FREE_TRIES_PER_CLIENT),
+            (Subject::UserCodeEntry(7), FREE_TRIES_PER_USER_CODE_ENTRY),
         ];
         for (subject, expected) in free {
             assert_eq!(subject.key().1, expected);

@@ -24,14 +24,17 @@ pub(crate) enum Issuance {
     Password,
     /// `client_credentials`.
     ClientCredentials,
+    /// The device grant (RFC 8628) at the token endpoint.
+    DeviceCode,
 }
 
 impl Issuance {
-    const ALL: [Issuance; 4] = [
+    const ALL: [Issuance; 5] = [
         Issuance::AuthorizationCode,
         Issuance::Implicit,
         Issuance::Password,
         Issuance::ClientCredentials,
+        Issuance::DeviceCode,
     ];
 
     fn label(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Issuance {
             Issuance::Implicit => "implicit",
             Issuance::Password => "password",
             Issuance::ClientCredentials => "client_credentials",
+            Issuance::DeviceCode => "device_code",
         }
     }
 }
@@ -51,14 +55,17 @@ pub(crate) enum Replay {
     RefreshToken,
     /// A used authorization code.
     Code,
+    /// A used device code (RFC 8628).
+    DeviceCode,
 }
 
 impl Replay {
-    /// The label value: `refresh_token` or `code`.
+    /// The label value: `refresh_token`, `code` or `device_code`.
     pub fn label(self) -> &'static str {
         match self {
             Replay::RefreshToken => "refresh_token",
             Replay::Code => "code",
+            Replay::DeviceCode => "device_code",
         }
     }
 }
@@ -75,6 +82,7 @@ pub(crate) struct Metrics {
     refreshed: AtomicU64,
     refresh_replays: AtomicU64,
     code_replays: AtomicU64,
+    device_code_replays: AtomicU64,
     login_throttles: AtomicU64,
     request_throttles: AtomicU64,
     clients_registered: AtomicU64,
@@ -127,6 +135,7 @@ impl Metrics {
         let count = match of {
             Replay::RefreshToken => &self.refresh_replays,
             Replay::Code => &self.code_replays,
+            Replay::DeviceCode => &self.device_code_replays,
         };
         count.fetch_add(1, Ordering::Relaxed);
     }
@@ -192,13 +201,14 @@ impl Metrics {
         let replays = [
             (Replay::RefreshToken, &self.refresh_replays),
             (Replay::Code, &self.code_replays),
+            (Replay::DeviceCode, &self.device_code_replays),
         ];
         let replays = replays.map(|(of, n)| (format!("kind=\"{}\"", of.label()), count(n)));
         family(
             &mut out,
             "oauthd_replays_detected_total",
             "counter",
-            "Retired refresh tokens and used codes presented again; each revoked its grant.",
+            "Retired refresh tokens and used codes or device codes presented again; each revoked its grant.",
             replays,
         );
         let throttles = [(String::new(), count(&self.login_throttles))];

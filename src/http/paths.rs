@@ -19,6 +19,13 @@ pub const INTROSPECT: &str = "/o/introspect/";
 /// The client registration endpoint (RFC 7591 §3), when the `registration` setting is on;
 /// not the pages' [`REGISTER`], where a signed-in user registers an app by hand.
 pub const CLIENT_REGISTRATION: &str = "/o/register/";
+/// The device authorization endpoint (RFC 8628 §3.1; DOT's `device-authorization`).
+pub const DEVICE_AUTHORIZATION: &str = "/o/device-authorization/";
+/// The verification URI (RFC 8628 §3.3; DOT's `device`): the user types the user code here.
+pub const DEVICE: &str = "/o/device/";
+/// The query parameter of the verification URI that carries the user code (RFC 8628 §3.3.1),
+/// and the name of the form field the user types it into.
+pub const USER_CODE: &str = "user_code";
 
 // OpenID Connect and server metadata: the routes serve them and the discovery document
 // names them.

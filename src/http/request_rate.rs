@@ -22,6 +22,8 @@ const PRUNE_EVERY_SECONDS: i64 = 10;
 pub(crate) enum Purpose {
     /// RFC 7591 client registration: each request may store an application.
     ClientRegistration,
+    /// RFC 8628 device authorization: each request stores a device code.
+    DeviceAuthorization,
 }
 
 impl Purpose {
@@ -30,6 +32,9 @@ impl Purpose {
         match self {
             // A client registers once per install; an office behind one address has many.
             Purpose::ClientRegistration => (30, 3600),
+            // A device asks once per sign-in, and its codes live minutes: an address holds at
+            // most this many pending codes at a time.
+            Purpose::DeviceAuthorization => (60, 600),
         }
     }
 
@@ -37,6 +42,7 @@ impl Purpose {
     fn label(self) -> &'static str {
         match self {
             Purpose::ClientRegistration => "client_registration",
+            Purpose::DeviceAuthorization => "device_authorization",
         }
     }
 }

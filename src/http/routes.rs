@@ -3,8 +3,8 @@
 use crate::http::App;
 use crate::http::handlers::admin::{self, Target};
 use crate::http::handlers::{
-    accounts, apps, authorize, client_registration, discovery, introspect, logout, metrics,
-    password_change, resource, revoke, token, tokens, userinfo,
+    accounts, apps, authorize, client_registration, device, device_page, discovery, introspect,
+    logout, metrics, password_change, resource, revoke, token, tokens, userinfo,
 };
 use crate::http::paths::{self, action};
 use crate::http::request::Req;
@@ -20,9 +20,14 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("POST", paths::TOKEN) => token::token(app, req),
         ("POST", paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN) => revoke::revoke(app, req),
         ("POST", paths::INTROSPECT) => introspect::introspect(app, req),
+        ("POST", paths::DEVICE_AUTHORIZATION) => device::device_authorization(app, req),
         (
             _,
-            paths::TOKEN | paths::REVOKE_TOKEN | paths::REVOKE_TOKEN_HYPHEN | paths::INTROSPECT,
+            paths::TOKEN
+            | paths::REVOKE_TOKEN
+            | paths::REVOKE_TOKEN_HYPHEN
+            | paths::INTROSPECT
+            | paths::DEVICE_AUTHORIZATION,
         ) => Err(HttpError::OAuthMethodNotAllowed("POST")),
         // Turned off, the registration endpoint is a path like any unknown one.
         ("POST", paths::CLIENT_REGISTRATION) if client_registration::is_on(app) => {
@@ -66,6 +71,9 @@ pub fn route(app: &App, req: &Req) -> Result<Resp, HttpError> {
         ("GET", paths::AUTHORIZE) => authorize::authorize_page(app, req),
         ("POST", paths::AUTHORIZE) => authorize::authorize_decision(app, req),
         (_, paths::AUTHORIZE) => Err(HttpError::PageMethodNotAllowed("GET, POST")),
+        ("GET" | "HEAD", paths::DEVICE) => device_page::page(app, req),
+        ("POST", paths::DEVICE) => device_page::submit(app, req),
+        (_, paths::DEVICE) => Err(HttpError::PageMethodNotAllowed(PAGE_FORM)),
         ("GET" | "HEAD", paths::HOME) => accounts::home(app, req),
         ("GET" | "HEAD", paths::LOGIN) => accounts::login_page(app, req),
         ("POST", paths::LOGIN) => accounts::login(app, req),
@@ -241,13 +249,15 @@ fn parse_id(segment: &str) -> Option<i64> {
 }
 
 /// The paths the route table answers as they are, for [`route_pattern`].
-const FIXED_PATHS: [&str; 30] = [
+const FIXED_PATHS: [&str; 32] = [
     paths::AUTHORIZE,
     paths::TOKEN,
     paths::REVOKE_TOKEN,
     paths::REVOKE_TOKEN_HYPHEN,
     paths::INTROSPECT,
     paths::CLIENT_REGISTRATION,
+    paths::DEVICE_AUTHORIZATION,
+    paths::DEVICE,
     paths::OPENID_CONFIGURATION,
     paths::DOT_OPENID_CONFIGURATION,
     paths::OAUTH_AUTHORIZATION_SERVER,
@@ -424,6 +434,11 @@ mod tests {
     fn route_patterns_hide_ids_and_unknown_paths() {
         assert_eq!(route_pattern(paths::TOKEN), paths::TOKEN);
         assert_eq!(route_pattern(paths::REGISTER), paths::REGISTER);
+        assert_eq!(route_pattern(paths::DEVICE), paths::DEVICE);
+        assert_eq!(
+            route_pattern(paths::DEVICE_AUTHORIZATION),
+            paths::DEVICE_AUTHORIZATION
+        );
         assert_eq!(
             route_pattern(paths::CLIENT_REGISTRATION),
             paths::CLIENT_REGISTRATION

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 /// The grants a client may register for, by wire name. `refresh_token` is accepted besides
 /// them: it comes with the authorization-code grant and is not stored as a grant of its own.
-const REGISTRABLE_GRANTS: &[GrantType] = &[GrantType::AuthorizationCode];
+const REGISTRABLE_GRANTS: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::DeviceCode];
 /// The wire name of the refresh grant (RFC 6749 §6).
 const REFRESH_TOKEN: &str = "refresh_token";
 /// The only response type a registered client may use (RFC 6749 §4.1).

@@ -1,5 +1,5 @@
 //! The OAuth 2.0 and OpenID Connect error codes (RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1,
-//! OIDC Core §3.1.2.6): wire string, description, HTTP status and header in one place.
+//! OIDC Core §3.1.2.6, RFC 8628 §3.5): wire string, description, HTTP status and header in one place.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -57,6 +57,12 @@ pub(crate) enum OAuthError {
     /// RFC 6750 §3.1 (for RFC 7591 §3's initial access token): a bearer token is missing,
     /// unknown, expired or used up; 401 with a Bearer challenge.
     InvalidToken(String),
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device code; poll again.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled too soon; poll again, 5 seconds slower from now on.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired before it was approved.
+    ExpiredToken,
 }
 
 impl OAuthError {
@@ -82,6 +88,9 @@ impl OAuthError {
             OAuthError::InvalidRedirectUri(_) => "invalid_redirect_uri",
             OAuthError::InvalidClientMetadata(_) => "invalid_client_metadata",
             OAuthError::InvalidToken(_) => "invalid_token",
+            OAuthError::AuthorizationPending => "authorization_pending",
+            OAuthError::SlowDown => "slow_down",
+            OAuthError::ExpiredToken => "expired_token",
         }
     }
 
@@ -111,6 +120,11 @@ impl OAuthError {
                 format!("Too many requests from this address. Try again in {retry_after} seconds.")
                     .into()
             }
+            OAuthError::AuthorizationPending => {
+                "The user has not yet approved or denied the request.".into()
+            }
+            OAuthError::SlowDown => "Polling too fast; wait 5 seconds longer.".into(),
+            OAuthError::ExpiredToken => "The device_code has expired.".into(),
         }
     }
 
@@ -235,6 +249,13 @@ mod tests {
                 400,
             ),
             (OAuthError::InvalidToken("x".into()), "invalid_token", 401),
+            (
+                OAuthError::AuthorizationPending,
+                "authorization_pending",
+                400,
+            ),
+            (OAuthError::SlowDown, "slow_down", 400),
+            (OAuthError::ExpiredToken, "expired_token", 400),
         ];
         for (error, code, status) in table {
             assert_eq!((error.code(), error.status()), (code, status));

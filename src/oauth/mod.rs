@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod client;
 pub(crate) mod client_metadata;
+pub(crate) mod device;
 pub mod error;
 pub mod id_token;
 pub mod logout;

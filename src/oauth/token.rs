@@ -32,6 +32,11 @@ pub(crate) enum TokenRequest {
         /// The PKCE verifier (RFC 7636 §4.5).
         code_verifier: Option<String>,
     },
+    /// RFC 8628 §3.4.
+    DeviceCode {
+        /// The device code presented.
+        device_code: String,
+    },
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for TokenRequest {
             TokenRequest::ClientCredentials => f.write_str("ClientCredentials"),
             TokenRequest::RefreshToken { .. } => f.write_str("RefreshToken"),
             TokenRequest::AuthorizationCode { .. } => f.write_str("AuthorizationCode"),
+            TokenRequest::DeviceCode { .. } => f.write_str("DeviceCode"),
         }
     }
 }
@@ -72,6 +78,9 @@ pub(crate) fn parse_request<'a>(
             code: required("code")?,
             redirect_uri: param("redirect_uri").map(str::to_owned),
             code_verifier: param("code_verifier").map(str::to_owned),
+        }),
+        Some(GrantType::DeviceCode) => Ok(TokenRequest::DeviceCode {
+            device_code: required("device_code")?,
         }),
         // The implicit grant has no token request (RFC 6749 §4.2).
         Some(GrantType::Implicit) | None => Err(OAuthError::UnsupportedGrantType),
@@ -111,6 +120,17 @@ pub(crate) fn require_grant(app: &Application, grant: GrantType) -> Result<(), O
     }
 }
 
+/// The scope of a new grant without an authorization request (password, client_credentials,
+/// device code): the one requested, or the defaults, within what the app may have.
+pub(crate) fn requested_scope_for(
+    app: &Application,
+    requested_scope: Option<&str>,
+    settings: &Settings,
+) -> Result<Scopes, OAuthError> {
+    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
+    scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)
+}
+
 /// The user the password grant's credentials prove: known, active and with the right
 /// password; `None` otherwise, whichever part was wrong.
 pub(crate) fn resource_owner(user: Option<&User>, password_ok: bool) -> Option<&User> {
@@ -129,8 +149,7 @@ pub(crate) fn password_grant(
     require_grant(app, GrantType::Password)?;
     let user = resource_owner(user, password_ok)
         .ok_or_else(|| OAuthError::InvalidGrant("Invalid credentials given.".into()))?;
-    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
-    let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
+    let scope = requested_scope_for(app, requested_scope, settings)?;
     Ok(Issue {
         user_id: Some(user.id),
         scope,
@@ -150,8 +169,7 @@ pub(crate) fn client_credentials_grant(
             "Only confidential clients may use client_credentials.".into(),
         ));
     }
-    let allowed = scope::allowed_for_app(settings, app.fields.allowed_scopes.as_ref());
-    let scope = scope::resolve_requested(requested_scope, &allowed, &settings.default_scopes)?;
+    let scope = requested_scope_for(app, requested_scope, settings)?;
     Ok(Issue {
         user_id: None,
         scope,
@@ -384,6 +402,7 @@ mod tests {
                 ("username", "u"),
                 ("password", "p"),
                 ("refresh_token", "r"),
+                ("device_code", "d"),
             ];
             let parsed = parse_request(params(&pairs));
             assert_eq!(

@@ -186,6 +186,7 @@ fn grant_label(grant: GrantType) -> &'static str {
         GrantType::Implicit => "Implicit",
         GrantType::Password => "Resource owner password-based",
         GrantType::ClientCredentials => "Client credentials",
+        GrantType::DeviceCode => "Device code (RFC 8628)",
     }
 }
 

@@ -1,22 +1,44 @@
-//! The consent page of the authorization endpoint.
+//! The consent page: the authorization endpoint's and the device page's (RFC 8628 §3.3), one
+//! page for both.
 
 use super::{Frame, layout};
 use crate::http::paths;
+use crate::oauth::scope::Scopes;
+use crate::settings::Settings;
 use maud::{Markup, html};
 
 /// The consent form's checkbox: ticked with Allow, the decision is remembered.
 pub(crate) const REMEMBER_FIELD: &str = "remember";
 
+/// Who receives what the user allows.
+pub(crate) enum Recipient<'a> {
+    /// The client at its redirect URI, whose host is shown. The decision may be remembered.
+    Redirect(&'a str),
+    /// The device that showed the user code. Never remembered: each code is confirmed by its
+    /// user (RFC 8628 §5.4).
+    Device,
+}
+
 /// What the consent page shows and carries.
 pub(crate) struct ConsentForm<'a> {
     /// The client's name.
     pub app_name: &'a str,
-    /// Where the user will be sent (its host is shown).
-    pub redirect_host: &'a str,
+    /// Who gets the answer.
+    pub recipient: Recipient<'a>,
     /// Each requested scope with its description.
     pub scopes: Vec<(&'a str, &'a str)>,
+    /// Where the form posts.
+    pub action: &'a str,
     /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
     pub hidden: &'a [(&'static str, String)],
+}
+
+/// Each scope of `scope` with the words `settings` gives it.
+pub(crate) fn described<'a>(settings: &'a Settings, scope: &'a Scopes) -> Vec<(&'a str, &'a str)> {
+    scope
+        .iter()
+        .map(|name| (name, settings.scopes.get(name).map_or("", String::as_str)))
+        .collect()
 }
 
 /// The consent page: who asks, for what, and where the answer goes; Allow or Deny.
@@ -33,20 +55,32 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                         li { strong { (name) } ": " (description) }
                     }
                 }
-                p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
-                form method="post" action=(paths::AUTHORIZE) {
+                @match form.recipient {
+                    Recipient::Redirect(host) => {
+                        p.muted { "You will be sent back to " strong { (host) } "." }
+                    }
+                    Recipient::Device => {
+                        p.muted {
+                            "The device that showed you this code gets the access. Allow only "
+                            "if you started the sign-in on that device yourself."
+                        }
+                    }
+                }
+                form method="post" action=(form.action) {
                     (frame.csrf_field())
                     @for (name, value) in form.hidden {
                         input type="hidden" name=(name) value=(value);
                     }
-                    label.check {
-                        input type="checkbox" name=(REMEMBER_FIELD) value="on";
-                        "Remember this decision"
-                    }
-                    p.muted {
-                        "You will not be asked again when " (form.app_name) " asks for these "
-                        "permissions or fewer; you can forget the decision on the "
-                        a href=(paths::AUTHORIZED_TOKENS) { "Authorized tokens" } " page."
+                    @if let Recipient::Redirect(_) = form.recipient {
+                        label.check {
+                            input type="checkbox" name=(REMEMBER_FIELD) value="on";
+                            "Remember this decision"
+                        }
+                        p.muted {
+                            "You will not be asked again when " (form.app_name) " asks for these "
+                            "permissions or fewer; you can forget the decision on the "
+                            a href=(paths::AUTHORIZED_TOKENS) { "Authorized tokens" } " page."
+                        }
                     }
                     div.actions {
                         button type="submit" name="allow" value="Authorize" { "Allow" }

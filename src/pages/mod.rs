@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod apps;
 mod consent;
+mod device;
 mod logout;
 mod tokens;
 
@@ -14,7 +15,10 @@ pub(crate) use admin::{AdminPage, NewUserForm, PasswordSet, admin};
 pub(crate) use apps::{
     AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app,
 };
-pub(crate) use consent::{ConsentForm, REMEMBER_FIELD, consent};
+pub(crate) use consent::{
+    ConsentForm, REMEMBER_FIELD, Recipient, consent, described as described_scopes,
+};
+pub(crate) use device::{DeviceEntry, device_decided, device_entry};
 pub(crate) use logout::{LogoutForm, confirm_logout, signed_out};
 pub(crate) use tokens::{Revoker, confirm_forget, confirm_revoke, tokens_list};
 

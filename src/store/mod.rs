@@ -4,6 +4,7 @@
 mod apps;
 mod codes;
 mod consents;
+mod device_codes;
 mod maintenance;
 mod registration;
 mod sessions;
@@ -16,6 +17,7 @@ mod users;
 pub use apps::NewApplication;
 pub(crate) use codes::NewCode;
 pub(crate) use consents::RememberedConsent;
+pub(crate) use device_codes::{DeviceDecision, NewDeviceCode};
 pub use sessions::{Session, SessionUser};
 pub(crate) use signing_keys::SigningKeyRow;
 pub use token_views::{Holder, TokenView};
@@ -32,7 +34,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =

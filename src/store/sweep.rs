@@ -22,6 +22,8 @@ pub(crate) struct Cleared {
     pub grants: usize,
     /// Expired browser sessions removed.
     pub sessions: usize,
+    /// Device authorizations (RFC 8628) removed.
+    pub device_codes: usize,
 }
 
 /// One kind of row to remove: its table, which rows (`?1`, when present, is `value`), and
@@ -34,7 +36,7 @@ struct Rule {
 }
 
 impl Store {
-    /// DOT's cleartokens, in order: expired codes (a used one stays while its grant lives, so
+    /// DOT's cleartokens, in order: expired codes and device codes (a used one stays while its grant lives, so
     /// that a late replay still revokes it, RFC 6749 §4.1.2); refresh tokens older than
     /// `refresh_lifetime` (when set); retired refresh tokens of families with no live one
     /// left; expired access tokens that no live refresh token holds; grants left with no
@@ -87,6 +89,13 @@ fn rules(now: i64, refresh_lifetime: Option<i64>) -> Vec<Rule> {
         value: Some(now),
         count: |c| &mut c.codes,
     }];
+    // The same for device codes: a used one stays while its grant lives.
+    rules.push(Rule {
+        table: "device_codes",
+        condition: "expires <= ?1 AND (used IS NULL OR grant_id IS NULL)",
+        value: Some(now),
+        count: |c| &mut c.device_codes,
+    });
     if let Some(life) = refresh_lifetime {
         rules.push(Rule {
             table: "refresh_tokens",

@@ -451,7 +451,8 @@ fn cleartokens_removes_expired_access_tokens_but_keeps_valid_ones() {
 
     let (code, out, err) = s.cli(&["cleartokens"], "");
     assert_eq!(code, 0, "{err}");
-    let counts = "removed 0 refresh tokens, 1 access tokens, 1 grants, 0 codes, 0 sessions";
+    let counts =
+        "removed 0 refresh tokens, 1 access tokens, 1 grants, 0 codes, 0 device codes, 0 sessions";
     assert_eq!(out.trim(), counts);
     assert_eq!(stored_token(&s, &expired), None);
     assert!(stored_token(&s, &valid).is_some());

@@ -4,7 +4,7 @@
 //! "open"`), runs the code flow with PKCE and a `resource` (RFC 8707), and calls a tool of the
 //! SDK's MCP server, which checks the token at oauthd's introspection endpoint.
 
-use crate::oidc_rp::{EMAIL, FULL_NAME, PASSWORD, USERNAME, run_node_client};
+use crate::oidc_rp::{EMAIL, FULL_NAME, PASSWORD, USERNAME, run_node_rp};
 use crate::registration::stored_public_registration;
 use crate::support::{TestServer, UserAgent, field, query_param, rows};
 
@@ -35,10 +35,11 @@ fn the_mcp_sdk_registers_authorizes_with_a_resource_and_calls_a_tool() {
         resource_server.id.as_str(),
         resource_server.secret.as_deref().unwrap(),
     ];
-    let saw = run_node_client(
+    let saw = run_node_rp(
         "mcp_client.mjs",
         "@modelcontextprotocol/sdk",
         &args,
+        "authorize ",
         |url| {
             let url = url::Url::parse(url).expect("an authorization URL");
             assert!(

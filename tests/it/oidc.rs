@@ -182,6 +182,7 @@ fn discovery_documents_describe_this_server_from_its_own_lists() {
         ("revocation_endpoint", "/o/revoke_token/"),
         ("introspection_endpoint", "/o/introspect/"),
         ("end_session_endpoint", "/o/logout/"),
+        ("device_authorization_endpoint", "/o/device-authorization/"),
     ] {
         assert_eq!(d[key], format!("{issuer}{path}"), "{key}");
     }
@@ -211,6 +212,7 @@ fn discovery_documents_describe_this_server_from_its_own_lists() {
             "implicit",
             "password",
             "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
             "refresh_token"
         ]
     );

@@ -603,6 +603,21 @@ fn openidconnect_implicit_flow_id_token_with_and_without_an_access_token() {
     assert_eq!(pair(&answer, "access_token"), None);
 }
 
+/// Kills the child `pid` unless the returned sender is sent to within a minute (a test that
+/// panics drops it, which kills the child at once), so that a hung client fails its test
+/// instead of hanging it.
+pub fn kill_if_hung(pid: u32) -> mpsc::Sender<()> {
+    let (done, finished) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    done
+}
+
 /// `tests/rp/`, where the Node relying party lives.
 fn node_rp_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
@@ -638,16 +653,24 @@ fn run_openid_client(
         REDIRECT,
         POST_LOGOUT,
     ];
-    run_node_client("openid_client.mjs", "openid-client", &args, play_the_user)
+    run_node_rp(
+        "openid_client.mjs",
+        "openid-client",
+        &args,
+        "authorize ",
+        play_the_user,
+    )
 }
 
-/// Runs the Node script `script` of tests/rp (which needs the npm package `package`) with
-/// `args`: it prints `authorize <URL>`, `play_the_user` answers with the callback URL it is
-/// handed on standard input, and the JSON object it prints last is returned.
-pub fn run_node_client(
+/// Runs `tests/rp/{script}` (which needs the npm package `package`) with `args`: it prints
+/// `{prefix}<URL>` on its first line, the test plays the user with that URL and hands the
+/// script the line `play_the_user` returns; the script's last line, JSON, is returned. A
+/// script that fails or hangs fails the test.
+pub fn run_node_rp(
     script: &str,
     package: &str,
     args: &[&str],
+    prefix: &str,
     play_the_user: impl FnOnce(&str) -> String,
 ) -> serde_json::Value {
     node_is_ready(package);
@@ -670,14 +693,7 @@ pub fn run_node_client(
         let _ = errors.send(text);
     });
     // A hung Node process is killed, so that the test fails instead of hanging.
-    let (done, finished) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
-    });
+    let done = kill_if_hung(pid);
     let fail = |what: &str, errors: &mpsc::Receiver<String>| -> ! {
         let text = errors.recv_timeout(Duration::from_secs(10));
         panic!("{what}; node said: {}", text.unwrap_or_default())
@@ -685,11 +701,11 @@ pub fn run_node_client(
 
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let Some(url) = line.trim().strip_prefix("authorize ") else {
-        fail(&format!("no authorization URL ({line:?})"), &error_text)
+    let Some(url) = line.trim().strip_prefix(prefix) else {
+        fail(&format!("no {prefix:?} line ({line:?})"), &error_text)
     };
-    let callback = play_the_user(url);
-    writeln!(stdin, "{callback}").unwrap();
+    let answer = play_the_user(url);
+    writeln!(stdin, "{answer}").unwrap();
     drop(stdin);
     let mut last = String::new();
     stdout.read_line(&mut last).unwrap();

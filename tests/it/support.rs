@@ -1034,6 +1034,13 @@ impl<'a> UserAgent<'a> {
     /// Opens an authorization URL, signs in on the login page it is sent to, and allows on
     /// the consent page; asserts each step's status.
     pub fn authorize(&self, url: &str, username: &str, password: &str) -> Approval {
+        let next = self.sign_in_for(url, username, password);
+        self.approve(&next)
+    }
+
+    /// Opens `url`, which sends a visitor to the login page, and signs in there; returns the
+    /// local path the login sends the browser back to. Asserts each step's status.
+    pub fn sign_in_for(&self, url: &str, username: &str, password: &str) -> String {
         let first = self.get(url);
         assert_eq!(first.status, 303, "to the login page: {first:?}");
         let login_url = self.location(&first);
@@ -1050,7 +1057,7 @@ impl<'a> UserAgent<'a> {
         let signed_in = self.post(LOGIN, &owned(&form));
         assert_eq!(signed_in.status, 303, "{}", signed_in.body);
         assert_eq!(self.location(&signed_in), next, "back to the request");
-        self.approve(&next)
+        next
     }
 
     /// Opens an authorization URL as the signed-in user and allows on the consent page.

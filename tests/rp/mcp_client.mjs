@@ -24,7 +24,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { firstLine } from './first_line.mjs';
+import { firstLine } from './common.mjs';
 
 const [issuer, redirectUri, resourceServerId, resourceServerSecret] = process.argv.slice(2);
 if (!resourceServerSecret) {

@@ -11,13 +11,9 @@
 // over). Last it prints one JSON object with what it saw. Any failure goes to standard error
 // and exits non-zero.
 
-import { webcrypto } from 'node:crypto';
-import { firstLine } from './first_line.mjs';
+import { describe, firstLine, openidClient } from './common.mjs';
 
-// Debian 12's Node 18 keeps Web Crypto off the global object, where openid-client looks for
-// it; newer Node has it there already.
-globalThis.crypto ??= webcrypto;
-const oidc = await import('openid-client');
+const oidc = await openidClient();
 
 const [issuer, clientId, clientSecret, redirectUri, postLogoutUri] = process.argv.slice(2);
 if (!postLogoutUri) {
@@ -29,16 +25,6 @@ if (!postLogoutUri) {
 
 /** The max_age of the authorization request, in seconds. */
 const MAX_AGE = 300;
-
-/** What an error says, with the provider's error body when there was one. */
-function describe(error) {
-  const seen = { name: error?.name, message: error?.message, code: error?.code };
-  for (const key of ['error', 'error_description', 'status']) {
-    if (error?.[key] !== undefined) seen[key] = error[key];
-  }
-  if (error?.cause !== undefined) seen.cause = error.cause;
-  return JSON.stringify(seen, null, 2);
-}
 
 async function main() {
   // The issuer is plain http on the loopback interface: openid-client insists on https

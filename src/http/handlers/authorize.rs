@@ -15,7 +15,7 @@ use crate::oauth::authorize::{
     RedirectError, ResponseMode, ResponseType,
 };
 use crate::oauth::error::OAuthError;
-use crate::pages::{self, CSRF_FIELD, ConsentForm, REMEMBER_FIELD};
+use crate::pages::{self, CSRF_FIELD, ConsentForm, REMEMBER_FIELD, Recipient};
 use crate::secret;
 use crate::secret::Secret;
 use crate::store::{GrantRef, NewCode, NewTokens, Session, SessionUser, Store};
@@ -328,23 +328,14 @@ fn consent_page(
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| request.redirect_uri.clone());
-    let scopes = request
-        .scope
-        .iter()
-        .map(|name| {
-            (
-                name,
-                app.settings.scopes.get(name).map_or("", String::as_str),
-            )
-        })
-        .collect();
     let frame = session::frame(&app.settings, Some(session));
     pages::consent(
         &frame,
         &ConsentForm {
             app_name: &client.fields.name,
-            redirect_host: &host,
-            scopes,
+            recipient: Recipient::Redirect(&host),
+            scopes: pages::described_scopes(&app.settings, &request.scope),
+            action: paths::AUTHORIZE,
             hidden: &hidden,
         },
     )

@@ -71,6 +71,7 @@ fn fixed_document(app: &App) -> Value {
         "revocation_endpoint": at(paths::REVOKE_TOKEN),
         "introspection_endpoint": at(paths::INTROSPECT),
         "end_session_endpoint": at(paths::RP_INITIATED_LOGOUT),
+        "device_authorization_endpoint": at(paths::DEVICE_AUTHORIZATION),
         "scopes_supported": app.settings.scopes.keys().collect::<Vec<_>>(),
         "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
         "response_modes_supported": ResponseMode::ALL.map(ResponseMode::as_str),

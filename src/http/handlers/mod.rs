@@ -5,6 +5,8 @@ pub mod admin;
 pub mod apps;
 pub mod authorize;
 pub(crate) mod client_registration;
+pub mod device;
+pub mod device_page;
 pub mod discovery;
 pub mod id_tokens;
 pub mod introspect;

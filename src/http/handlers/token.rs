@@ -1,6 +1,6 @@
-//! `POST /o/token/`: the authorization_code, password, client_credentials and refresh_token
-//! grants (RFC 6749 §4.1.3, §4.3, §4.4, §6), with an id_token for `openid` grants (OIDC Core
-//! §3.1.3.3, §12.2).
+//! `POST /o/token/`: the authorization_code, password, client_credentials, refresh_token and
+//! device_code grants (RFC 6749 §4.1.3, §4.3, §4.4, §6; RFC 8628 §3.4), with an id_token for
+//! `openid` grants (OIDC Core §3.1.3.3, §12.2).
 
 use crate::http::App;
 use crate::http::events::SecurityEvent;
@@ -11,12 +11,14 @@ use crate::http::metrics::{Issuance, Replay};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::model::{Application, GrantType};
+use crate::oauth::device::{self, PollDecision};
 use crate::oauth::error::OAuthError;
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
-use crate::store::{GrantRef, NewTokens};
+use crate::store::{GrantRef, NewTokens, Store};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// RFC 6749 §5.1 successful response.
 #[derive(Serialize)]
@@ -65,6 +67,28 @@ impl FreshTokens {
         }
     }
 
+    /// Stores these tokens as a new grant of `what`'s user to `client` (a code's or a device
+    /// code's), with the id_token claims if the scope holds `openid`. Returns the grant's id.
+    fn issue_for_user(
+        &self,
+        app: &App,
+        store: &Store,
+        client: &Application,
+        what: &IdTokenFor<'_>,
+        now: i64,
+    ) -> Result<(i64, Option<Map<String, Value>>), HttpError> {
+        let grant = GrantRef::New {
+            application_id: client.id,
+            user_id: Some(what.user_id),
+            scope: what.scope,
+            auth_time: what.auth_time,
+        };
+        let lifetime = app.settings.access_token_expire_seconds;
+        let issued = store.issue_tokens(&self.stored(grant, what.scope, now, lifetime))?;
+        let claims = id_tokens::claims(app, store, what, now)?;
+        Ok((issued.grant_id, claims))
+    }
+
     fn response(&self, scope: &Scopes, lifetime: i64, id_token: Option<String>) -> Resp {
         Resp::json_no_store(
             200,
@@ -109,6 +133,7 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             redirect_uri.as_deref(),
             code_verifier.as_deref(),
         ),
+        TokenRequest::DeviceCode { device_code } => poll_device(app, req, &client, &device_code),
     }
 }
 
@@ -249,53 +274,111 @@ fn exchange_code(
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
 ) -> Result<Resp, HttpError> {
-    let lifetime = app.settings.access_token_expire_seconds;
-    let fresh = FreshTokens::generate(true)?;
-    let now = app.clock.now();
-    let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
-        client_still_usable(store, req, client)?;
+    let kind = (Replay::Code, Issuance::AuthorizationCode);
+    redeem(app, req, client, kind, |store, fresh, now| {
         let Some(code) = store.find_code(&secret::digest(presented))? else {
             return Ok(Err(Refusal::Plain(token::invalid_code())));
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
-                let grant = GrantRef::New {
-                    application_id: client.id,
-                    user_id: Some(code.user_id),
+                let what = IdTokenFor {
+                    user_id: code.user_id,
+                    client_id: &client.client_id,
                     scope: &code.scope,
                     auth_time: code.auth_time,
+                    nonce: code.nonce.as_deref(),
+                    access_token: Some(fresh.access.expose()),
                 };
-                let issued =
-                    store.issue_tokens(&fresh.stored(grant, &code.scope, now, lifetime))?;
-                store.mark_code_used(code.id, now, issued.grant_id)?;
-                let claims = id_tokens::claims(
-                    app,
-                    store,
-                    &IdTokenFor {
-                        user_id: code.user_id,
-                        client_id: &client.client_id,
-                        scope: &code.scope,
-                        auth_time: code.auth_time,
-                        nonce: code.nonce.as_deref(),
-                        access_token: Some(fresh.access.expose()),
-                    },
-                    now,
-                )?;
+                let (grant_id, claims) = fresh.issue_for_user(app, store, client, &what, now)?;
+                store.mark_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }
-            CodeDecision::RevokeFamily(error) => {
-                if let Some(grant_id) = code.grant_id {
-                    store.revoke_grant(grant_id, now)?;
-                }
-                Ok(Err(Refusal::Replay(error, code.grant_id)))
-            }
+            CodeDecision::RevokeFamily(error) => revoke_replayed(store, error, code.grant_id, now),
             CodeDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
         }
+    })
+}
+
+/// RFC 8628 §3.4–3.5: a device polls with its device code. The check, the poll's record (and
+/// a grown interval), the single use and the issuance run in one IMMEDIATE transaction, so of
+/// concurrent polls after approval exactly one gets the tokens; a later one is a replay and
+/// revokes them (docs/security.md rule 55).
+fn poll_device(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    presented: &str,
+) -> Result<Resp, HttpError> {
+    let kind = (Replay::DeviceCode, Issuance::DeviceCode);
+    redeem(app, req, client, kind, |store, fresh, now| {
+        let Some(code) = store.find_device_code(&secret::digest(presented))? else {
+            return Ok(Err(Refusal::Plain(device::invalid_device_code())));
+        };
+        match (device::poll(client, &code, now), code.user_id) {
+            (PollDecision::Issue, Some(user_id)) => {
+                let what = IdTokenFor {
+                    user_id,
+                    client_id: &client.client_id,
+                    scope: &code.scope,
+                    auth_time: code.auth_time,
+                    nonce: None,
+                    access_token: Some(fresh.access.expose()),
+                };
+                let (grant_id, claims) = fresh.issue_for_user(app, store, client, &what, now)?;
+                store.mark_device_code_used(code.id, now, grant_id)?;
+                Ok(Ok((code.scope, claims)))
+            }
+            (PollDecision::Issue, None) => Ok(Err(Refusal::Plain(device::invalid_device_code()))),
+            (PollDecision::Wait { error, interval }, _) => {
+                store.record_device_poll(code.id, now, interval)?;
+                Ok(Err(Refusal::Plain(error)))
+            }
+            (PollDecision::RevokeFamily(error), _) => {
+                revoke_replayed(store, error, code.grant_id, now)
+            }
+            (PollDecision::Reject(error), _) => Ok(Err(Refusal::Plain(error))),
+        }
+    })
+}
+
+/// What redeeming a single-use credential decided: the scope and id_token claims of the
+/// tokens it issued, or why it issued none.
+type Redeemed = Result<(Scopes, Option<Map<String, Value>>), Refusal>;
+
+/// Redeems a single-use credential (a code, a device code) for fresh tokens: the client's
+/// check and `decide` (which finds, judges, issues and marks the credential used) run in one
+/// IMMEDIATE transaction; then the response, or the refusal (a replay reported as `kind.0`).
+fn redeem(
+    app: &App,
+    req: &Req,
+    client: &Application,
+    (of, by): (Replay, Issuance),
+    decide: impl FnOnce(&Store, &FreshTokens, i64) -> Result<Redeemed, HttpError>,
+) -> Result<Resp, HttpError> {
+    let lifetime = app.settings.access_token_expire_seconds;
+    let fresh = FreshTokens::generate(true)?;
+    let now = app.clock.now();
+    let outcome = app.store.immediate(|store| -> Result<_, HttpError> {
+        client_still_usable(store, req, client)?;
+        decide(store, &fresh, now)
     })?;
-    let (scope, claims) = outcome.map_err(|e| replayed(app, req, client, Replay::Code, e))?;
+    let (scope, claims) = outcome.map_err(|e| replayed(app, req, client, of, e))?;
     let resp = fresh.response(&scope, lifetime, id_tokens::sign(app, claims)?);
-    app.telemetry.issued(Issuance::AuthorizationCode);
+    app.telemetry.issued(by);
     Ok(resp)
+}
+
+/// A used credential came back: revokes the grant it was exchanged for, if any, and refuses.
+fn revoke_replayed(
+    store: &Store,
+    error: OAuthError,
+    grant_id: Option<i64>,
+    now: i64,
+) -> Result<Redeemed, HttpError> {
+    if let Some(grant_id) = grant_id {
+        store.revoke_grant(grant_id, now)?;
+    }
+    Ok(Err(Refusal::Replay(error, grant_id)))
 }
 
 /// Why a code or a refresh token was refused.

@@ -1,0 +1,102 @@
+//! `POST /o/device-authorization/` (RFC 8628 §3.1–3.2): a device asks for a device code and a
+//! user code. The client authenticates as at the token endpoint; errors use its JSON format.
+
+use crate::http::App;
+use crate::http::handlers::{authenticate_client, client_still_usable, oauth_params};
+use crate::http::paths;
+use crate::http::request::Req;
+use crate::http::request_rate::Purpose;
+use crate::http::response::{HttpError, Resp};
+use crate::oauth::device::{self, UserCode};
+use crate::oauth::error::OAuthError;
+use crate::secret::{self, Secret};
+use crate::store::NewDeviceCode;
+use serde::Serialize;
+
+/// Random bytes drawn for one user code: rejection sampling keeps 15 of 16 bytes, so 32 leave
+/// 8 letters with overwhelming probability.
+const USER_CODE_RANDOM_BYTES: usize = 32;
+/// Tries at a pair of codes not yet stored; a clash of 2^34.6 user codes is already rare.
+const DRAWS: usize = 3;
+
+/// RFC 8628 §3.2.
+#[derive(Serialize)]
+struct DeviceAuthorizationResponse<'a> {
+    device_code: &'a str,
+    user_code: &'a str,
+    verification_uri: &'a str,
+    verification_uri_complete: &'a str,
+    expires_in: i64,
+    interval: i64,
+}
+
+/// The device authorization endpoint.
+pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpError> {
+    let now = app.clock.now();
+    app.request_rate
+        .admit(Purpose::DeviceAuthorization, req.remote, now)
+        .map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
+    let params = oauth_params(app, req)?;
+    let client = authenticate_client(app, req, &params)?;
+    let scope = device::authorization_request(&client, params.get("scope"), &app.settings)?;
+    let (lifetime, interval) = (
+        app.settings.device_code_expire_seconds,
+        app.settings.device_flow_interval,
+    );
+    for _ in 0..DRAWS {
+        let (device_code, user_code) = (secret::random_token()?, draw_user_code()?);
+        let new = NewDeviceCode {
+            device_digest: device_code.digest(),
+            user_digest: secret::digest(user_code.normalised()),
+            application_id: client.id,
+            scope: &scope,
+            interval,
+            now,
+            expires: now + lifetime,
+        };
+        let stored = app.store.immediate(|store| -> Result<bool, HttpError> {
+            client_still_usable(store, req, &client)?;
+            Ok(store.create_device_code(&new)?)
+        })?;
+        if stored {
+            return Ok(answer(app, &device_code, &user_code, lifetime, interval));
+        }
+    }
+    Err(OAuthError::TemporarilyUnavailable { retry_after: 1 }.into())
+}
+
+/// A fresh user code from the OS CSPRNG.
+fn draw_user_code() -> Result<UserCode, HttpError> {
+    loop {
+        let mut random = [0u8; USER_CODE_RANDOM_BYTES];
+        secret::fill_random(&mut random)?;
+        if let Some(code) = UserCode::draw(&random) {
+            return Ok(code);
+        }
+    }
+}
+
+/// The §3.2 response: where the user goes (on the issuer, like every URL the metadata
+/// names) and the codes, never cached.
+fn answer(
+    app: &App,
+    device_code: &Secret,
+    user_code: &UserCode,
+    lifetime: i64,
+    interval: i64,
+) -> Resp {
+    let shown = user_code.display();
+    let verification_uri = format!("{}{}", app.issuer, paths::DEVICE);
+    let complete = format!("{verification_uri}?{}={shown}", paths::USER_CODE);
+    Resp::json_no_store(
+        200,
+        &DeviceAuthorizationResponse {
+            device_code: device_code.expose(),
+            user_code: &shown,
+            verification_uri: &verification_uri,
+            verification_uri_complete: &complete,
+            expires_in: lifetime,
+            interval,
+        },
+    )
+}
