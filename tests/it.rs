@@ -105,3 +105,9 @@ mod app_removal;
 // Running it for real: backups, start-up checks, metrics and security events.
 #[path = "it/operations.rs"]
 mod operations;
+
+// Browser apps: CORS for registered origins.
+#[path = "it/browser_cors.rs"]
+mod browser_cors;
+#[path = "it/cors.rs"]
+mod cors;

@@ -18,6 +18,7 @@ struct AppFlags {
     grants: Option<String>,
     redirect_uris: Option<String>,
     post_logout_redirect_uris: Option<String>,
+    allowed_origins: Option<String>,
     scopes: Option<String>,
     skip_authorization: Option<bool>,
     owner: Option<String>,
@@ -26,11 +27,23 @@ struct AppFlags {
 
 impl AppFlags {
     /// Takes the flags out of `args`; `--no-skip-authorization` (for `app update`) clears what
-    /// `--skip-authorization` sets.
+    /// `--skip-authorization` sets, `--no-allowed-origins` the list `--allowed-origin` gives.
     fn read(args: &mut Args) -> Result<AppFlags, CliError> {
         let uris = |args: &mut Args, flag| -> Result<Option<String>, CliError> {
             let given = args.values(flag)?;
             Ok((!given.is_empty()).then(|| given.join(" ")))
+        };
+        let allowed_origins = match (
+            uris(args, "--allowed-origin")?,
+            args.flag("--no-allowed-origins"),
+        ) {
+            (Some(_), true) => {
+                return Err(usage(
+                    "--allowed-origin and --no-allowed-origins contradict each other",
+                ));
+            }
+            (None, true) => Some(String::new()),
+            (given, false) => given,
         };
         let skip = args.flag("--skip-authorization");
         let no_skip = args.flag("--no-skip-authorization");
@@ -40,6 +53,7 @@ impl AppFlags {
             grants: args.value("--grant")?,
             redirect_uris: uris(args, "--redirect-uri")?,
             post_logout_redirect_uris: uris(args, "--post-logout-redirect-uri")?,
+            allowed_origins,
             scopes: args.value("--scopes")?,
             skip_authorization: match (skip, no_skip) {
                 (true, true) => {
@@ -70,6 +84,10 @@ impl AppFlags {
                 .post_logout_redirect_uris
                 .as_deref()
                 .unwrap_or(base.post_logout_redirect_uris),
+            allowed_origins: self
+                .allowed_origins
+                .as_deref()
+                .unwrap_or(base.allowed_origins),
             allowed_scopes: match &self.scopes {
                 Some(scopes) => Some(scopes.split_whitespace().collect()),
                 None => base.allowed_scopes,
@@ -126,7 +144,8 @@ pub fn add_app(
         owner_id,
         fields,
     };
-    store.create_app(&app, Clock::system().now())?;
+    let now = Clock::system().now();
+    store.immediate(|store| store.create_app(&app, now))?;
     let shown = client_secret.as_ref().map(Secret::expose);
     print_credentials(
         out,
@@ -162,7 +181,8 @@ pub(crate) fn update_app(
         };
         let fields = checked(&flags.over(AppForm::showing(&found.fields, &uris)), &rules)?;
         let change = SecretChange::of(found.fields.client_type, fields.client_type);
-        store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
+        let now = Clock::system().now();
+        store.save_app_edit(found.id, &fields, change, &new_secret.digest(), now)?;
         if let Some(owner_id) = owner_id {
             store.set_app_owner(found.id, owner_id)?;
         }
@@ -223,6 +243,7 @@ fn flag_of(field: &str) -> &str {
         "grant_types" => "--grant",
         "redirect_uris" => "--redirect-uri",
         "post_logout_redirect_uris" => "--post-logout-redirect-uri",
+        "allowed_origins" => "--allowed-origin",
         "allowed_scopes" => "--scopes",
         _ => "--name",
     }
@@ -244,6 +265,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "grant_types": a.fields.grant_types.iter().map(|g| g.cli_name()).collect::<Vec<_>>(),
                     "redirect_uris": a.fields.redirect_uris,
                     "post_logout_redirect_uris": a.fields.post_logout_redirect_uris,
+                    "allowed_origins": a.fields.allowed_origins,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
                     "enabled": a.fields.enabled,
