@@ -111,3 +111,7 @@ mod operations;
 mod browser_cors;
 #[path = "it/cors.rs"]
 mod cors;
+
+// `serve --dev`: the development provider.
+#[path = "it/dev.rs"]
+mod dev;

@@ -129,13 +129,32 @@ pub fn add_app(
             return Err(usage(format!("{flag} is required")));
         }
     }
-    let blank = AppForm {
+    let owner_id = flags.owner_id(store)?;
+    let (client_id, client_secret) =
+        register(store, settings, &flags.over(blank_form()), owner_id)?;
+    let shown = client_secret.as_ref().map(Secret::expose);
+    print_credentials(out, flags.json, &client_id, shown, "(none: public client)")
+}
+
+/// The form `app add` starts from: enabled, every configured scope.
+pub(crate) fn blank_form() -> AppForm<'static> {
+    AppForm {
         enabled: true,
         allowed_scopes: None,
         ..AppForm::default()
-    };
-    let fields = checked(&flags.over(blank), &Rules::of(settings))?;
-    let owner_id = flags.owner_id(store)?;
+    }
+}
+
+/// Registers the app `form` describes, checked by an administrator's rules, for `owner_id`;
+/// returns its new client_id and the secret made for a confidential client. `app add` and
+/// `serve --dev` register apps here.
+pub(crate) fn register(
+    store: &Store,
+    settings: &Settings,
+    form: &AppForm<'_>,
+    owner_id: Option<i64>,
+) -> Result<(String, Option<Secret>), CliError> {
+    let fields = checked(form, &Rules::of(settings))?;
     let (client_id, client_secret) =
         secret::new_client_credentials(fields.client_type, settings.client_secret_length)?;
     let app = NewApplication {
@@ -146,14 +165,7 @@ pub fn add_app(
     };
     let now = Clock::system().now();
     store.immediate(|store| store.create_app(&app, now))?;
-    let shown = client_secret.as_ref().map(Secret::expose);
-    print_credentials(
-        out,
-        flags.json,
-        &app.client_id,
-        shown,
-        "(none: public client)",
-    )
+    Ok((app.client_id, client_secret))
 }
 
 /// `app update CLIENT_ID ...`: the flags of `app add`, each given one replacing its field

@@ -16,8 +16,8 @@ pub(crate) struct Command {
 pub(crate) const COMMANDS: &[Command] = &[
     Command {
         words: "serve",
-        args: "[--addr 127.0.0.1:8000] [--threads N]",
-        note: "",
+        args: "[--addr 127.0.0.1:8000] [--threads N] [--dev]",
+        note: "--dev: a development provider on a throwaway database (or --db), with a user and clients",
     },
     Command {
         words: "backup",
