@@ -57,6 +57,15 @@ fn field_values(fields: &AppFields) -> [Value; 8] {
     ]
 }
 
+/// Whether some usable app registered the origin `?1`.
+fn origin_allowed_sql() -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM app_origins o
+             JOIN applications app ON app.id = o.application_id {JOIN_APP_OWNER}
+             WHERE o.origin = ?1 AND {APP_USABLE})"
+    )
+}
+
 /// The URIs of a space-separated column.
 fn uri_list(text: &str) -> Vec<String> {
     text.split(' ')
@@ -161,14 +170,9 @@ impl Store {
     /// Whether some usable application registered `origin` (as browsers send it): the one
     /// question a CORS answer asks, one probe of the index on origin.
     pub(crate) fn origin_is_allowed(&self, origin: &str) -> Result<bool, StoreError> {
-        let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM app_origins o
-                 JOIN applications app ON app.id = o.application_id {JOIN_APP_OWNER}
-                 WHERE o.origin = ?1 AND {APP_USABLE})"
-        );
         Ok(self
             .conn
-            .prepare_cached(&sql)?
+            .prepare_cached(&origin_allowed_sql())?
             .query_row([origin], |row| row.get(0))?)
     }
 
@@ -475,5 +479,29 @@ pub(crate) mod tests {
             .query_row("SELECT count(*) FROM app_origins", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 0, "removed with the app");
+    }
+
+    /// The token endpoint asks this of every request with an Origin: it must stay one probe
+    /// of the index on origin, then the app and its owner by primary key, never a scan.
+    #[test]
+    fn the_origin_lookup_probes_the_origin_index() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", origin_allowed_sql()))
+            .unwrap()
+            .query_map(["https://a.example"], |row| row.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX app_origins_origin (origin=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN o")),
+            "{plan:?}"
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! A browser app in a real Chromium (docs/security.md rule 58): a page served from a
 //! registered loopback origin runs the public code flow with PKCE, then `fetch`es the token
 //! endpoint and `/api/hello` (which needs a preflight for its Authorization header); the same
-//! page from an unregistered origin gets the fetch's TypeError. Screenshots go to
-//! target/screenshots/browser-app-*.png.
+//! page from an unregistered origin gets the fetch's TypeError; the register form takes
+//! origins and refuses a path. Screenshots go to target/screenshots/browser-app-*.png.
 
 use crate::browser::{launch, open, screenshot, type_into};
+use crate::browser_pages::{click, text_of};
 use crate::support::{ALICE_PASSWORD, TestServer, Tutorial, rows};
 use headless_chrome::Tab;
 use std::io::{BufRead, BufReader, Write};
@@ -144,4 +145,39 @@ fn a_page_from_a_registered_origin_gets_tokens_and_calls_the_api_and_another_is_
         "the browser hides the answer: {log}"
     );
     assert_eq!(rows(s, "access_tokens"), 1, "nothing more issued");
+
+    // Alice registers a browser app of her own on the form: an origin with a path is refused
+    // beside the field, then one per line is saved and shown.
+    let apps = rows(s, "applications");
+    open(&tab, &format!("{}/o/applications/register/", s.base));
+    type_into(&tab, "#name", "My SPA");
+    click(&tab, "input[value=public]");
+    click(&tab, "input[value=authorization-code]");
+    type_into(&tab, "#redirect_uris", "http://127.0.0.1/cb");
+    type_into(&tab, "#allowed_origins", "https://spa.example/app");
+    click(&tab, "main button[type=submit]");
+    let error = text_of(&tab, "#allowed_origins-error");
+    assert!(error.contains("is not an origin"), "{error}");
+    tab.evaluate(
+        "document.getElementById('allowed_origins').scrollIntoView({block: 'center'})",
+        false,
+    )
+    .expect("scroll to the field");
+    screenshot(&tab, "browser-app-origin-error");
+    assert_eq!(rows(s, "applications"), apps, "nothing stored");
+    tab.evaluate(
+        "document.getElementById('allowed_origins').value = \
+         'https://SPA.example:443\\nhttp://localhost:5173'",
+        false,
+    )
+    .expect("set the field");
+    click(&tab, "main button[type=submit]");
+    let shown = text_of(&tab, "#allowed_origins");
+    assert_eq!(shown, "http://localhost:5173\nhttps://spa.example");
+    screenshot(&tab, "browser-app-registered-origins");
+    assert_eq!(
+        rows(s, "app_origins"),
+        3,
+        "one for the first app, two for hers"
+    );
 }
