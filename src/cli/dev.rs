@@ -24,6 +24,10 @@ const PASSWORD_CHARS: usize = 20;
 /// The redirect URIs of the code-flow clients: loopback, so that any port matches (RFC 8252
 /// §7.3).
 const REDIRECT_URIS: &str = "http://127.0.0.1/cb http://[::1]/cb";
+/// The origins of the usual development servers (Vite's, and Node frameworks'), whose pages
+/// may call the token endpoint and the API as the public client (CORS).
+const DEV_ORIGINS: &str =
+    "http://localhost:5173 http://127.0.0.1:5173 http://localhost:3000 http://127.0.0.1:3000";
 /// The redirect URI the printed link and curl commands use (nothing needs to listen there:
 /// the code shows in the browser's address bar).
 const EXAMPLE_REDIRECT: &str = "http://127.0.0.1:5000/cb";
@@ -135,28 +139,24 @@ fn dev_settings(settings: &Settings) -> Settings {
 fn make_world(store: &Store, settings: &Settings) -> Result<DevWorld, CliError> {
     let password = secret::random_secret(PASSWORD_CHARS)?;
     let owner = make_user(store, USERNAME, "", "Developer", password.expose(), true)?;
-    let app = |name: &'static str, client_type: &'static str, grant: &'static str| {
-        let redirect_uris = if grant == "authorization-code" {
-            REDIRECT_URIS
-        } else {
-            ""
-        };
-        let form = AppForm {
-            name,
-            client_type,
-            grant_types: vec![grant],
-            redirect_uris,
-            ..blank_form()
-        };
-        register(store, settings, &form, Some(owner))
+    let code_flow = |name, client_type, allowed_origins| AppForm {
+        name,
+        client_type,
+        grant_types: vec!["authorization-code"],
+        redirect_uris: REDIRECT_URIS,
+        allowed_origins,
+        ..blank_form()
     };
-    let confidential = app("dev confidential", "confidential", "authorization-code")?;
-    let (public, _) = app("dev public (PKCE)", "public", "authorization-code")?;
-    let client_credentials = app(
-        "dev client credentials",
-        "confidential",
-        "client-credentials",
-    )?;
+    let client_credentials = AppForm {
+        name: "dev client credentials",
+        client_type: "confidential",
+        grant_types: vec!["client-credentials"],
+        ..blank_form()
+    };
+    let register = |form: &AppForm<'_>| register(store, settings, form, Some(owner));
+    let confidential = register(&code_flow("dev confidential", "confidential", ""))?;
+    let (public, _) = register(&code_flow("dev public (PKCE)", "public", DEV_ORIGINS))?;
+    let client_credentials = register(&client_credentials)?;
     Ok(DevWorld {
         password,
         confidential,
@@ -221,7 +221,7 @@ fn print_world(
     writeln!(out, "  client_secret: {confidential_secret}")?;
     writeln!(
         out,
-        "public client (authorization code, PKCE S256), the same redirect URIs:"
+        "public client (authorization code, PKCE S256), the same redirect URIs, for pages at {DEV_ORIGINS} too (CORS):"
     )?;
     writeln!(out, "  client_id:     {}", world.public)?;
     writeln!(out, "client-credentials client:")?;

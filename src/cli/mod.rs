@@ -393,7 +393,8 @@ fn serve(mut args: Args, context: &Context, out: &mut dyn Write) -> Result<(), C
 const DEFAULT_ADDR: &str = "127.0.0.1:8000";
 
 /// Starts the server on `addr` with `threads` workers, after warning when the open-files
-/// limit is below what `max_connections` needs.
+/// limit is below what `max_connections` needs; from then on Ctrl-C and SIGTERM stop it
+/// (before anything is printed, so that whoever read the output can stop it cleanly).
 fn start_server(
     addr: String,
     threads: usize,
@@ -408,20 +409,24 @@ fn start_server(
             settings.max_connections
         );
     }
-    RunningServer::start(ServerConfig {
+    let server = RunningServer::start(ServerConfig {
         addr,
         threads,
         db_path: db.to_path_buf(),
         settings: settings.clone(),
         clock: Clock::system(),
     })
-    .map_err(start_failed)
+    .map_err(start_failed)?;
+    let stopper = server.stopper();
+    if let Err(e) = ctrlc::set_handler(move || stopper.stop()) {
+        server.shutdown();
+        return Err(e.into());
+    }
+    Ok(server)
 }
 
 /// Serves until Ctrl-C or SIGTERM, which finish the requests under way first.
 fn serve_until_stopped(server: RunningServer, out: &mut dyn Write) -> Result<(), CliError> {
-    let stopper = server.stopper();
-    ctrlc::set_handler(move || stopper.stop())?;
     out.flush()?;
     server.wait();
     writeln!(out, "oauthd stopped")?;

@@ -113,6 +113,18 @@ fn the_printed_credentials_link_and_curls_work_and_the_throwaway_database_goes()
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     assert!(tokens.json()["id_token"].is_string(), "openid was asked");
 
+    // A page of a Vite dev server may call the token endpoint (CORS).
+    let headers = [
+        ("Origin", "http://localhost:5173"),
+        ("Access-Control-Request-Method", "POST"),
+    ];
+    let preflight = s.request("OPTIONS", "/o/token/", &headers, b"");
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("Access-Control-Allow-Origin"),
+        Some("http://localhost:5173")
+    );
+
     let (code, rest) = serving.terminate();
     assert_eq!(code, Some(0), "{rest}");
     assert!(throwaways(dir.path()).is_empty(), "removed when it stopped");
