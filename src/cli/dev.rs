@@ -90,14 +90,12 @@ pub(crate) fn serve(
 ) -> Result<(), CliError> {
     let (addr, loopback) = address(addr)?;
     let settings = &dev_settings(settings);
-    let throwaway = match db {
-        Some(_) => None,
-        None => Some(Throwaway::new()?),
-    };
-    let db = match (&throwaway, db) {
-        (Some(dir), _) => dir.0.join("oauthd.sqlite3"),
-        (None, Some(db)) => db.to_path_buf(),
-        (None, None) => return Err(failed("no database")),
+    let (db, throwaway) = match db {
+        Some(db) => (db.to_path_buf(), None),
+        None => {
+            let dir = Throwaway::new()?;
+            (dir.0.join("oauthd.sqlite3"), Some(dir))
+        }
     };
     let server = start_server(addr, threads, &db, settings)?;
     let world = match open(&db, settings).and_then(|store| make_world(&store, settings)) {
