@@ -66,7 +66,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         args:
             "CLIENT_ID [--name NAME] [--client-type confidential|public] [--grant GRANT[,GRANT...]]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--allowed-origin ORIGIN... | --no-allowed-origins]
+          [--allowed-origin ORIGIN]... [--no-allowed-origins]
           [--skip-authorization | --no-skip-authorization] [--owner USERNAME] [--json]",
         note: "each flag given replaces that field; the others stay",
     },
