@@ -290,3 +290,16 @@ CREATE INDEX device_codes_expires ON device_codes (expires);
 CREATE INDEX device_codes_grant ON device_codes (grant_id);
 
 PRAGMA user_version = 11;
+-- version 12: allowed origins (CORS). The web origins whose pages may read the answers of the
+-- token, revocation, introspection, userinfo and resource endpoints, as browsers send them
+-- (scheme://host[:port]). A request with an Origin header asks "has some usable app registered
+-- this origin?": one probe of the index on origin.
+CREATE TABLE app_origins (
+    application_id INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+    origin         TEXT    NOT NULL,
+    created        INTEGER NOT NULL,
+    UNIQUE (application_id, origin)             -- also lists an app's origins, in order
+);
+CREATE INDEX app_origins_origin ON app_origins (origin);
+
+PRAGMA user_version = 12;

@@ -136,6 +136,9 @@ pub struct AppFields {
     /// Where RP-initiated logout may send the browser afterwards (OpenID Connect RP-Initiated
     /// Logout 1.0 §3.1), compared exactly; may be empty.
     pub post_logout_redirect_uris: Vec<String>,
+    /// The web origins whose pages may read the answers of the token, revocation,
+    /// introspection, userinfo and resource endpoints (CORS), as browsers send them.
+    pub allowed_origins: Vec<String>,
     /// Scopes it may request; `None`: every configured scope.
     pub allowed_scopes: Option<Scopes>,
     /// Skip the consent page (DOT's skip_authorization; set by administrators only).

@@ -118,3 +118,12 @@ mod browser_device;
 mod device;
 #[path = "it/oidc_agent.rs"]
 mod oidc_agent;
+// Browser apps: CORS for registered origins.
+#[path = "it/browser_cors.rs"]
+mod browser_cors;
+#[path = "it/cors.rs"]
+mod cors;
+
+// `serve --dev`: the development provider.
+#[path = "it/dev.rs"]
+mod dev;

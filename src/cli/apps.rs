@@ -18,6 +18,7 @@ struct AppFlags {
     grants: Option<String>,
     redirect_uris: Option<String>,
     post_logout_redirect_uris: Option<String>,
+    allowed_origins: Option<String>,
     scopes: Option<String>,
     skip_authorization: Option<bool>,
     owner: Option<String>,
@@ -26,11 +27,23 @@ struct AppFlags {
 
 impl AppFlags {
     /// Takes the flags out of `args`; `--no-skip-authorization` (for `app update`) clears what
-    /// `--skip-authorization` sets.
+    /// `--skip-authorization` sets, `--no-allowed-origins` the list `--allowed-origin` gives.
     fn read(args: &mut Args) -> Result<AppFlags, CliError> {
         let uris = |args: &mut Args, flag| -> Result<Option<String>, CliError> {
             let given = args.values(flag)?;
             Ok((!given.is_empty()).then(|| given.join(" ")))
+        };
+        let allowed_origins = match (
+            uris(args, "--allowed-origin")?,
+            args.flag("--no-allowed-origins"),
+        ) {
+            (Some(_), true) => {
+                return Err(usage(
+                    "--allowed-origin and --no-allowed-origins contradict each other",
+                ));
+            }
+            (None, true) => Some(String::new()),
+            (given, false) => given,
         };
         let skip = args.flag("--skip-authorization");
         let no_skip = args.flag("--no-skip-authorization");
@@ -40,6 +53,7 @@ impl AppFlags {
             grants: args.value("--grant")?,
             redirect_uris: uris(args, "--redirect-uri")?,
             post_logout_redirect_uris: uris(args, "--post-logout-redirect-uri")?,
+            allowed_origins,
             scopes: args.value("--scopes")?,
             skip_authorization: match (skip, no_skip) {
                 (true, true) => {
@@ -70,6 +84,10 @@ impl AppFlags {
                 .post_logout_redirect_uris
                 .as_deref()
                 .unwrap_or(base.post_logout_redirect_uris),
+            allowed_origins: self
+                .allowed_origins
+                .as_deref()
+                .unwrap_or(base.allowed_origins),
             allowed_scopes: match &self.scopes {
                 Some(scopes) => Some(scopes.split_whitespace().collect()),
                 None => base.allowed_scopes,
@@ -111,13 +129,32 @@ pub fn add_app(
             return Err(usage(format!("{flag} is required")));
         }
     }
-    let blank = AppForm {
+    let owner_id = flags.owner_id(store)?;
+    let (client_id, client_secret) =
+        register(store, settings, &flags.over(blank_form()), owner_id)?;
+    let shown = client_secret.as_ref().map(Secret::expose);
+    print_credentials(out, flags.json, &client_id, shown, "(none: public client)")
+}
+
+/// The form `app add` starts from: enabled, every configured scope.
+pub(crate) fn blank_form() -> AppForm<'static> {
+    AppForm {
         enabled: true,
         allowed_scopes: None,
         ..AppForm::default()
-    };
-    let fields = checked(&flags.over(blank), &Rules::of(settings))?;
-    let owner_id = flags.owner_id(store)?;
+    }
+}
+
+/// Registers the app `form` describes, checked by an administrator's rules, for `owner_id`;
+/// returns its new client_id and the secret made for a confidential client. `app add` and
+/// `serve --dev` register apps here.
+pub(crate) fn register(
+    store: &Store,
+    settings: &Settings,
+    form: &AppForm<'_>,
+    owner_id: Option<i64>,
+) -> Result<(String, Option<Secret>), CliError> {
+    let fields = checked(form, &Rules::of(settings))?;
     let (client_id, client_secret) =
         secret::new_client_credentials(fields.client_type, settings.client_secret_length)?;
     let app = NewApplication {
@@ -126,15 +163,9 @@ pub fn add_app(
         owner_id,
         fields,
     };
-    store.create_app(&app, Clock::system().now())?;
-    let shown = client_secret.as_ref().map(Secret::expose);
-    print_credentials(
-        out,
-        flags.json,
-        &app.client_id,
-        shown,
-        "(none: public client)",
-    )
+    let now = Clock::system().now();
+    store.immediate(|store| store.create_app(&app, now))?;
+    Ok((app.client_id, client_secret))
 }
 
 /// `app update CLIENT_ID ...`: the flags of `app add`, each given one replacing its field
@@ -162,7 +193,8 @@ pub(crate) fn update_app(
         };
         let fields = checked(&flags.over(AppForm::showing(&found.fields, &uris)), &rules)?;
         let change = SecretChange::of(found.fields.client_type, fields.client_type);
-        store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
+        let now = Clock::system().now();
+        store.save_app_edit(found.id, &fields, change, &new_secret.digest(), now)?;
         if let Some(owner_id) = owner_id {
             store.set_app_owner(found.id, owner_id)?;
         }
@@ -223,6 +255,7 @@ fn flag_of(field: &str) -> &str {
         "grant_types" => "--grant",
         "redirect_uris" => "--redirect-uri",
         "post_logout_redirect_uris" => "--post-logout-redirect-uri",
+        "allowed_origins" => "--allowed-origin",
         "allowed_scopes" => "--scopes",
         _ => "--name",
     }
@@ -244,6 +277,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "grant_types": a.fields.grant_types.iter().map(|g| g.cli_name()).collect::<Vec<_>>(),
                     "redirect_uris": a.fields.redirect_uris,
                     "post_logout_redirect_uris": a.fields.post_logout_redirect_uris,
+                    "allowed_origins": a.fields.allowed_origins,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
                     "enabled": a.fields.enabled,

@@ -6,6 +6,7 @@
 mod apps;
 mod args;
 mod backup;
+mod dev;
 mod keys;
 mod registration_tokens;
 mod usage;
@@ -73,9 +74,11 @@ pub fn run(
     let help = help_word | args.flag("--help") | args.flag("-h");
     // The environment stands in for a flag not given (systemd units, containers).
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let db = path_value("--db", args.value("--db")).map_err(in_command(&[]))?;
+    let db_flag = path_value("--db", args.value("--db")).map_err(in_command(&[]))?;
+    let db_given = db_flag.is_some();
     let db = PathBuf::from(
-        db.or_else(|| from_env("OAUTHD_DB"))
+        db_flag
+            .or_else(|| from_env("OAUTHD_DB"))
             .unwrap_or_else(|| "oauthd.sqlite3".into()),
     );
     let config = path_value("--config", args.value("--config")).map_err(in_command(&[]))?;
@@ -102,6 +105,7 @@ pub fn run(
     let settings = Settings::load(config.as_deref())?;
     let context = Context {
         db,
+        db_given,
         config,
         settings,
     };
@@ -202,6 +206,8 @@ fn in_command(path: &[&str]) -> impl Fn(CliError) -> CliError {
 /// What every command may need: the database path and the settings.
 struct Context {
     db: PathBuf,
+    /// `--db` was given (`serve --dev` uses a throwaway database otherwise).
+    db_given: bool,
     config: Option<PathBuf>,
     settings: Settings,
 }
@@ -214,14 +220,10 @@ fn dispatch(
     passwords: PasswordSource<'_>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let Context {
-        db,
-        config,
-        settings,
-    } = context;
+    let Context { db, settings, .. } = context;
     let store = || open(db, settings);
     match path {
-        ["serve"] => serve(args, db.clone(), config.as_deref(), settings.clone(), out),
+        ["serve"] => serve(args, context, out),
         ["backup"] => backup::backup(args, db, settings, out),
         ["user", "add"] => users::add_user(args, &store()?, passwords, out),
         ["user", "passwd"] => users::passwd(args, &store()?, passwords, out),
@@ -334,18 +336,12 @@ fn start_failed(e: StartError) -> CliError {
     }
 }
 
-/// `serve`: start, say what is being served and from where — so that a mistyped `--db` or a
-/// missing config file shows at once — then wait for Ctrl-C or SIGTERM.
-fn serve(
-    mut args: Args,
-    db: PathBuf,
-    config: Option<&Path>,
-    settings: Settings,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let addr = args
-        .value("--addr")?
-        .unwrap_or_else(|| "127.0.0.1:8000".into());
+/// `serve [--dev]`: start, say what is being served and from where — so that a mistyped
+/// `--db` or a missing config file shows at once — then wait for Ctrl-C or SIGTERM.
+/// `--dev` is [`dev::serve`].
+fn serve(mut args: Args, context: &Context, out: &mut dyn Write) -> Result<(), CliError> {
+    let dev = args.flag("--dev");
+    let addr = args.value("--addr")?;
     let threads = match args.value("--threads")? {
         None => std::thread::available_parallelism().map_or(2, |n| n.get()),
         Some(n) => n
@@ -355,27 +351,21 @@ fn serve(
             .ok_or_else(|| usage(format!("--threads: {n:?} is not a positive number")))?,
     };
     args.done()?;
-    let wanted = settings.max_connections as u64 + 64;
-    if let Some(allowed) = raise_descriptor_limit().filter(|n| *n < wanted) {
-        eprintln!(
-            "oauthd: warning: {allowed} open files allowed, fewer than max_connections ({}) \
-             needs: raise `ulimit -n` or lower max_connections",
-            settings.max_connections
-        );
+    let Context {
+        db,
+        db_given,
+        config,
+        settings,
+    } = context;
+    if dev {
+        let db = db_given.then_some(db.as_path());
+        return dev::serve(addr.as_deref(), threads, db, settings, out);
     }
     let issuer_configured = settings.issuer.is_some();
     let created = !db.exists();
-    let server = RunningServer::start(ServerConfig {
-        addr,
-        threads,
-        db_path: db.clone(),
-        settings: settings.clone(),
-        clock: Clock::system(),
-    })
-    .map_err(start_failed)?;
-    let no_users = open(&db, &settings)?.user_views(None)?.is_empty();
-    let stopper = server.stopper();
-    ctrlc::set_handler(move || stopper.stop())?;
+    let addr = addr.unwrap_or_else(|| DEFAULT_ADDR.into());
+    let server = start_server(addr, threads, db, settings)?;
+    let no_users = open(db, settings)?.user_views(None)?.is_empty();
     writeln!(
         out,
         "oauthd listening on http://{} with {threads} workers; issuer {}{}",
@@ -403,6 +393,47 @@ fn serve(
             db.display()
         )?;
     }
+    serve_until_stopped(server, out)
+}
+
+/// Where `serve` listens unless `--addr` says otherwise.
+const DEFAULT_ADDR: &str = "127.0.0.1:8000";
+
+/// Starts the server on `addr` with `threads` workers, after warning when the open-files
+/// limit is below what `max_connections` needs; from then on Ctrl-C and SIGTERM stop it
+/// (before anything is printed, so that whoever read the output can stop it cleanly).
+fn start_server(
+    addr: String,
+    threads: usize,
+    db: &Path,
+    settings: &Settings,
+) -> Result<RunningServer, CliError> {
+    let wanted = settings.max_connections as u64 + 64;
+    if let Some(allowed) = raise_descriptor_limit().filter(|n| *n < wanted) {
+        eprintln!(
+            "oauthd: warning: {allowed} open files allowed, fewer than max_connections ({}) \
+             needs: raise `ulimit -n` or lower max_connections",
+            settings.max_connections
+        );
+    }
+    let server = RunningServer::start(ServerConfig {
+        addr,
+        threads,
+        db_path: db.to_path_buf(),
+        settings: settings.clone(),
+        clock: Clock::system(),
+    })
+    .map_err(start_failed)?;
+    let stopper = server.stopper();
+    if let Err(e) = ctrlc::set_handler(move || stopper.stop()) {
+        server.shutdown();
+        return Err(e.into());
+    }
+    Ok(server)
+}
+
+/// Serves until Ctrl-C or SIGTERM, which finish the requests under way first.
+fn serve_until_stopped(server: RunningServer, out: &mut dyn Write) -> Result<(), CliError> {
     out.flush()?;
     server.wait();
     writeln!(out, "oauthd stopped")?;

@@ -16,8 +16,8 @@ pub(crate) struct Command {
 pub(crate) const COMMANDS: &[Command] = &[
     Command {
         words: "serve",
-        args: "[--addr 127.0.0.1:8000] [--threads N]",
-        note: "",
+        args: "[--addr 127.0.0.1:8000] [--threads N] [--dev]",
+        note: "--dev: a development provider on a throwaway database (or --db), with a user and clients",
     },
     Command {
         words: "backup",
@@ -58,7 +58,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         words: "app add",
         args: "--name NAME --client-type confidential|public --grant GRANT[,GRANT...]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--skip-authorization] [--owner USERNAME] [--json]",
+          [--allowed-origin ORIGIN]... [--skip-authorization] [--owner USERNAME] [--json]",
         note: "GRANT: authorization-code, implicit, password, client-credentials, device-code",
     },
     Command {
@@ -66,6 +66,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         args:
             "CLIENT_ID [--name NAME] [--client-type confidential|public] [--grant GRANT[,GRANT...]]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
+          [--allowed-origin ORIGIN]... [--no-allowed-origins]
           [--skip-authorization | --no-skip-authorization] [--owner USERNAME] [--json]",
         note: "each flag given replaces that field; the others stay",
     },

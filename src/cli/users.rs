@@ -28,25 +28,40 @@ pub fn add_user(
         return Err(usage(problem.clone()));
     }
     let password = read_new_password(passwords)?;
-    let hash = secret::hash_password(&password)?;
+    let id = make_user(store, &username, &email, &name, &password, admin)?;
+    Ok(writeln!(
+        out,
+        "created user {username} (id {id}{})",
+        if admin { ", admin" } else { "" }
+    )?)
+}
+
+/// Stores a user whose fields passed `accounts::check_new_user`, with `password` hashed; an
+/// address the CLI sets counts as verified. `user add` and `serve --dev` make users here.
+pub(crate) fn make_user(
+    store: &Store,
+    username: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+    admin: bool,
+) -> Result<i64, CliError> {
+    let hash = secret::hash_password(password)?;
     let new = NewUser {
-        username: &username,
-        email: &email,
+        username,
+        email,
         email_verified: !email.is_empty(),
-        name: &name,
+        name,
         password_hash: &hash,
         is_admin: admin,
     };
-    match store.create_user(&new, Clock::system().now())? {
-        Some(id) => Ok(writeln!(
-            out,
-            "created user {username} (id {id}{})",
-            if admin { ", admin" } else { "" }
-        )?),
-        None => Err(failed(format!(
-            "a user named {username} already exists (usernames are unique regardless of case)"
-        ))),
-    }
+    store
+        .create_user(&new, Clock::system().now())?
+        .ok_or_else(|| {
+            failed(format!(
+                "a user named {username} already exists (usernames are unique regardless of case)"
+            ))
+        })
 }
 
 /// `user enable|disable USERNAME` and `app enable|disable CLIENT_ID`: `set` flips the flag

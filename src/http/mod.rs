@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod bearer;
+pub(crate) mod cors;
 pub mod edge;
 pub mod events;
 pub mod handlers;

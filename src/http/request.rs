@@ -61,6 +61,10 @@ pub struct Req {
     pub cookie: Option<String>,
     /// The Accept header names `text/html`: a browser, which gets error pages, not JSON.
     pub prefers_html: bool,
+    /// The Origin header, if any: a browser's cross-origin request (CORS).
+    pub origin: Option<String>,
+    /// An OPTIONS request with Origin and Access-Control-Request-Method: a CORS preflight.
+    pub preflight: bool,
     /// The body, or why it was not read.
     pub(crate) body: Result<Vec<u8>, RequestError>,
     /// The client's address: the peer's, or the one a trusted proxy forwarded.
@@ -82,6 +86,8 @@ impl fmt::Debug for Req {
             )
             .field("cookie", &self.cookie.as_ref().map(|_| "[redacted]"))
             .field("prefers_html", &self.prefers_html)
+            .field("origin", &self.origin)
+            .field("preflight", &self.preflight)
             .field(
                 "body",
                 &self.body.as_ref().map(|b| format!("[{} bytes]", b.len())),
@@ -347,6 +353,8 @@ mod tests {
             query: String::new(),
             cookie: None,
             prefers_html: false,
+            origin: None,
+            preflight: false,
             remote: None,
             forwarded_https: false,
             content_type: content_type.map(Into::into),

@@ -331,8 +331,10 @@ pub(crate) fn route_pattern(path: &str) -> Cow<'static, str> {
     Cow::Borrowed("other")
 }
 
-const READ_ONLY: &str = "GET, HEAD, OPTIONS";
-const COLLECTION: &str = "GET, POST, HEAD, OPTIONS";
+/// The methods of `/api/hello` and of one user or group.
+pub(crate) const READ_ONLY: &str = "GET, HEAD, OPTIONS";
+/// The methods of `/users/` and `/groups/`.
+pub(crate) const COLLECTION: &str = "GET, POST, HEAD, OPTIONS";
 
 /// `/users/<id>/` and `/groups/<id>/`.
 fn route_items(app: &App, req: &Req) -> Result<Resp, HttpError> {
@@ -354,6 +356,11 @@ fn unknown_path(req: &Req) -> HttpError {
     } else {
         HttpError::Api(404, "Not found.".into())
     }
+}
+
+/// Whether `path` is one user's or group's, `/users/42/`.
+pub(crate) fn is_item_path(path: &str) -> bool {
+    item_path(path).is_some()
 }
 
 /// Splits `/users/42/` into (`/users/`, 42).

@@ -6,6 +6,7 @@
 use crate::clock::Clock;
 use crate::http::App;
 use crate::http::access_log::Entry;
+use crate::http::cors;
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
 use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
@@ -326,7 +327,9 @@ fn work(app: &App, queue: &Mutex<Receiver<Job>>) {
             return;
         };
         let resp = catch_unwind(AssertUnwindSafe(|| {
-            route(app, &req).unwrap_or_else(|e| e.into_response(app, &req))
+            cors::answer(app, &req, || {
+                route(app, &req).unwrap_or_else(|e| e.into_response(app, &req))
+            })
         }))
         .unwrap_or_else(|_| internal(&format!("handler panicked on {} {}", req.method, req.path)));
         // The connection may have gone; nothing else to do.
@@ -376,6 +379,10 @@ impl Service for Conn<'_> {
             authorization: head.authorization.clone(),
             cookie: head.cookie.clone(),
             prefers_html: prefers_html(head.accept.as_deref()),
+            origin: head.origin.clone(),
+            preflight: head.method == "OPTIONS"
+                && head.origin.is_some()
+                && head.access_control_request_method.is_some(),
             body,
             remote: Some(self.client),
             forwarded_https: proxies.forwarded_https(self.peer, head.forwarded_proto.as_deref()),

@@ -92,6 +92,8 @@ pub(crate) fn read(body: &Value, rules: &Rules<'_>) -> Result<Registration, OAut
         grant_types: grants.iter().map(|g| g.cli_name()).collect(),
         redirect_uris: &redirect_uris.join("\n"),
         post_logout_redirect_uris: &post_logout_redirect_uris.join("\n"),
+        // RFC 7591 has no metadata for CORS origins: an administrator adds them.
+        allowed_origins: "",
         allowed_scopes: Some(scope_names),
         skip_authorization: false,
         enabled: true,

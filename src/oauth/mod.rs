@@ -7,6 +7,7 @@ pub(crate) mod device;
 pub mod error;
 pub mod id_token;
 pub mod logout;
+pub(crate) mod origin;
 pub(crate) mod pkce;
 pub mod prompt;
 pub mod redirect;
@@ -33,6 +34,7 @@ pub(crate) mod fixtures {
                 grant_types: GrantType::ALL.to_vec(),
                 redirect_uris: vec!["https://app.example/cb".into()],
                 post_logout_redirect_uris: vec![],
+                allowed_origins: vec![],
                 allowed_scopes: None,
                 skip_authorization: false,
                 enabled: true,

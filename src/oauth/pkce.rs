@@ -83,6 +83,11 @@ pub(crate) fn parse_challenge(
     }
 }
 
+/// RFC 7636 §4.2: the S256 challenge of `verifier`.
+pub(crate) fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// RFC 7636 §4.6: whether `verifier` answers the code's challenge. A verifier for a code
 /// issued without a challenge, or none for one issued with one, fails (RFC 9700 §4.8: no
 /// downgrade).
@@ -91,7 +96,7 @@ pub fn verify(challenge: Option<&Challenge>, verifier: Option<&str>) -> bool {
         (None, None) => true,
         (Some(c), Some(v)) if is_well_formed(v) => {
             let expected = match c.method {
-                Method::S256 => URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes())),
+                Method::S256 => s256(v),
                 Method::Plain => v.to_owned(),
             };
             secret::constant_time_eq(expected.as_bytes(), c.challenge.as_bytes())
@@ -118,6 +123,7 @@ mod tests {
     #[test]
     fn rfc_7636_appendix_b() {
         assert!(verify(Some(&s256()), Some(VERIFIER)));
+        assert_eq!(super::s256(VERIFIER), CHALLENGE);
         assert!(!verify(Some(&s256()), Some(&VERIFIER.replace('d', "e"))));
         let plain = Challenge {
             challenge: VERIFIER.into(),

@@ -3,6 +3,7 @@
 //! CLI.
 
 use crate::model::{AppFields, ClientType, FieldErrors, GrantType};
+use crate::oauth::origin::normalize_origin;
 use crate::oauth::redirect::validate_redirect_uri;
 use crate::oauth::scope::Scopes;
 use crate::settings::Settings;
@@ -24,6 +25,8 @@ pub(crate) struct AppForm<'a> {
     pub redirect_uris: &'a str,
     /// Post-logout redirect URIs separated by whitespace (one per line in the form).
     pub post_logout_redirect_uris: &'a str,
+    /// Allowed origins (CORS) separated by whitespace (one per line in the form).
+    pub allowed_origins: &'a str,
     /// Scope names; `None`: every configured scope, now and later (the CLI without --scopes).
     pub allowed_scopes: Option<Vec<&'a str>>,
     /// Skip the consent page (the caller decides who may set it).
@@ -41,6 +44,7 @@ impl<'a> AppForm<'a> {
             grant_types: fields.grant_types.iter().map(|g| g.cli_name()).collect(),
             redirect_uris: &uris.redirect_uris,
             post_logout_redirect_uris: &uris.post_logout_redirect_uris,
+            allowed_origins: &uris.allowed_origins,
             allowed_scopes: fields
                 .allowed_scopes
                 .as_ref()
@@ -51,13 +55,15 @@ impl<'a> AppForm<'a> {
     }
 }
 
-/// An application's URI lists as a form shows them, one per line.
+/// An application's URI and origin lists as a form shows them, one per line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct UriLines {
     /// The redirect URIs.
     pub redirect_uris: String,
     /// The post-logout redirect URIs.
     pub post_logout_redirect_uris: String,
+    /// The allowed origins.
+    pub allowed_origins: String,
 }
 
 impl UriLines {
@@ -66,6 +72,7 @@ impl UriLines {
         UriLines {
             redirect_uris: fields.redirect_uris.join("\n"),
             post_logout_redirect_uris: fields.post_logout_redirect_uris.join("\n"),
+            allowed_origins: fields.allowed_origins.join("\n"),
         }
     }
 }
@@ -119,7 +126,8 @@ impl<'a> Rules<'a> {
 /// Checks a form: a name; a client type; known grant types (client_credentials only for a
 /// confidential client, RFC 6749 §4.4); redirect URIs that are absolute, of an allowed scheme
 /// and without a fragment (§3.1.2), at least one for the redirecting grants; post-logout
-/// redirect URIs by the same rules, none required (RP-Initiated Logout 1.0 §3.1); known scopes,
+/// redirect URIs by the same rules, none required (RP-Initiated Logout 1.0 §3.1); origins
+/// that are exactly `scheme://host[:port]`, stored as browsers send them; known scopes,
 /// at least one when a list is given. Someone other than an administrator cannot add an
 /// `admin_scopes` scope or change skip_authorization; what an administrator set stays.
 pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
@@ -162,6 +170,7 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
         rules,
         &mut errors,
     );
+    let allowed_origins = origin_list(form.allowed_origins, &mut errors);
     let redirects = grant_types
         .iter()
         .any(|g| matches!(g, GrantType::AuthorizationCode | GrantType::Implicit));
@@ -187,6 +196,7 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
             grant_types,
             redirect_uris,
             post_logout_redirect_uris,
+            allowed_origins,
             allowed_scopes,
             skip_authorization,
             enabled: form.enabled,
@@ -212,6 +222,22 @@ fn uri_list(
         }
     }
     uris
+}
+
+/// The whitespace-separated origins of `text`, normalized, sorted, without repeats; each bad one is an
+/// error of `allowed_origins` (docs/security.md rule 59).
+fn origin_list(text: &str, errors: &mut FieldErrors) -> Vec<String> {
+    let mut origins: Vec<String> = Vec::new();
+    for typed in text.split_whitespace() {
+        match normalize_origin(typed) {
+            Ok(origin) => origins.push(origin),
+            Err(why) => errors.add("allowed_origins", why),
+        }
+    }
+    // In the order the store lists them.
+    origins.sort();
+    origins.dedup();
+    origins
 }
 
 /// The scopes chosen, with the `admin_scopes` an administrator gave the app kept when someone
@@ -286,6 +312,7 @@ mod tests {
             grant_types: vec!["client-credentials", "authorization-code"],
             redirect_uris: "https://app.example/cb\r\n  http://127.0.0.1/cb\n",
             post_logout_redirect_uris: " https://app.example/bye\r\nhttps://app.example/bye \n",
+            allowed_origins: "https://app.example:443\r\n https://app.example http://127.0.0.1:5173",
             allowed_scopes: Some(vec!["read"]),
             skip_authorization: false,
             enabled: true,
@@ -324,6 +351,11 @@ mod tests {
             fields.post_logout_redirect_uris,
             vec!["https://app.example/bye"],
             "trimmed, a repeat dropped"
+        );
+        assert_eq!(
+            fields.allowed_origins,
+            vec!["http://127.0.0.1:5173", "https://app.example"],
+            "the default port dropped, then a repeat; sorted"
         );
         assert_eq!(fields.allowed_scopes, Scopes::parse("read"));
         let all = AppForm {
@@ -367,6 +399,14 @@ mod tests {
                 },
                 "name",
                 "control",
+            ),
+            (
+                AppForm {
+                    allowed_origins: "https://app.example/",
+                    ..valid_form()
+                },
+                "allowed_origins",
+                "not an origin",
             ),
             (
                 AppForm {

@@ -118,6 +118,8 @@ pub(crate) fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                     (uri_field(errors, "post_logout_redirect_uris", "Post-logout redirect URIs",
                         form.post_logout_redirect_uris,
                         "One per line; absolute, no fragment. Optional: where the app may send users after they log out."))
+                    (uri_field(errors, "allowed_origins", "Allowed origins", form.allowed_origins,
+                        "One per line, as scheme://host[:port] (e.g. https://app.example). Optional: web pages there may call the token and API endpoints from the browser (CORS)."))
 
                     fieldset #allowed_scopes {
                         legend { "Allowed scopes" }
@@ -213,6 +215,7 @@ pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
                 dd { @for grant in &app.fields.grant_types { span.tag { (grant_label(*grant)) } " " } }
                 dt { "Redirect URIs" } dd { (uri_list(&app.fields.redirect_uris)) }
                 dt { "Post-logout redirect URIs" } dd { (uri_list(&app.fields.post_logout_redirect_uris)) }
+                dt { "Allowed origins" } dd #allowed_origins { (uri_list(&app.fields.allowed_origins)) }
                 dt { "Allowed scopes" }
                 dd {
                     @match &app.fields.allowed_scopes {

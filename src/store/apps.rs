@@ -29,7 +29,9 @@ fn select_apps() -> String {
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
                 app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {},
-                app.dynamically_registered
+                app.dynamically_registered,
+                (SELECT group_concat(origin, ' ') FROM
+                    (SELECT origin FROM app_origins WHERE application_id = app.id ORDER BY origin))
          FROM applications app {JOIN_APP_OWNER}",
         public_id_sql("app")
     )
@@ -54,6 +56,15 @@ fn field_values(fields: &AppFields) -> [Value; 8] {
         Value::Integer(fields.enabled.into()),
         Value::Text(join(&fields.post_logout_redirect_uris)),
     ]
+}
+
+/// Whether some usable app registered the origin `?1`.
+fn origin_allowed_sql() -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM app_origins o
+             JOIN applications app ON app.id = o.application_id {JOIN_APP_OWNER}
+             WHERE o.origin = ?1 AND {APP_USABLE})"
+    )
 }
 
 /// The URIs of a space-separated column.
@@ -83,6 +94,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
                 .collect::<Result<_, _>>()?,
             redirect_uris: uri_list(&redirect_uris),
             post_logout_redirect_uris: uri_list(&row.get::<_, String>(13)?),
+            allowed_origins: uri_list(&row.get::<_, Option<String>>(16)?.unwrap_or_default()),
             allowed_scopes: match allowed_scopes {
                 Some(text) => Some(parsed(7, &text, Scopes::parse)?),
                 None => None,
@@ -98,7 +110,8 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
 }
 
 impl Store {
-    /// Registers an application and returns its row id.
+    /// Registers an application and returns its row id. Call it inside [`Store::immediate`]:
+    /// the app and its allowed origins are two statements.
     pub fn create_app(&self, app: &NewApplication, now: i64) -> Result<i64, StoreError> {
         let head = [
             Value::Text(app.client_id.clone()),
@@ -116,11 +129,18 @@ impl Store {
             .conn
             .prepare_cached(&sql)?
             .query_row(params_from_iter(values), |r| r.get(0))?;
+        self.set_app_origins(id, &app.fields.allowed_origins, now)?;
         Ok(id)
     }
 
     /// Saves an owner's changes (`enabled` is the owner's switch; an administrator's stays).
-    pub(crate) fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
+    /// Call it inside [`Store::immediate`], as [`Store::create_app`].
+    pub(crate) fn update_app(
+        &self,
+        id: i64,
+        fields: &AppFields,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1"
         );
@@ -128,7 +148,34 @@ impl Store {
         self.conn
             .prepare_cached(&sql)?
             .execute(params_from_iter(values))?;
+        self.set_app_origins(id, &fields.allowed_origins, now)
+    }
+
+    /// Makes `origins` the app's allowed origins; one that stays keeps its `created`.
+    fn set_app_origins(&self, id: i64, origins: &[String], now: i64) -> Result<(), StoreError> {
+        let list = serde_json::to_string(origins).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .prepare_cached(
+                "DELETE FROM app_origins WHERE application_id = ?1
+                 AND origin NOT IN (SELECT value FROM json_each(?2))",
+            )?
+            .execute(params![id, list])?;
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO app_origins (application_id, origin, created)
+                 SELECT ?1, value, ?3 FROM json_each(?2)",
+            )?
+            .execute(params![id, list, now])?;
         Ok(())
+    }
+
+    /// Whether some usable application registered `origin` (as browsers send it): the one
+    /// question a CORS answer asks, one probe of the index on origin.
+    pub(crate) fn origin_is_allowed(&self, origin: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(&origin_allowed_sql())?
+            .query_row([origin], |row| row.get(0))?)
     }
 
     /// Saves an edit of the app `id`: its fields, and its secret as `change` says (`made` is the
@@ -139,8 +186,9 @@ impl Store {
         fields: &AppFields,
         change: SecretChange,
         made: &Digest32,
+        now: i64,
     ) -> Result<(), StoreError> {
-        self.update_app(id, fields)?;
+        self.update_app(id, fields, now)?;
         match change {
             SecretChange::Keep => Ok(()),
             SecretChange::Drop => self.set_app_secret(id, None),
@@ -270,6 +318,7 @@ pub(crate) mod tests {
                 "https://a.example/bye?from=bob\"e'i;--ü".into(),
                 "com.example.app:/bye".into(),
             ],
+            allowed_origins: vec!["http://127.0.0.1:5173".into(), "https://a.example".into()],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
             enabled: true,
@@ -335,11 +384,12 @@ pub(crate) mod tests {
             grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec!["https://b.example/cb".into()],
             post_logout_redirect_uris: vec![],
+            allowed_origins: vec!["https://b.example".into()],
             allowed_scopes: None,
             skip_authorization: true,
             enabled: false,
         };
-        store.update_app(id, &changed).unwrap();
+        store.update_app(id, &changed, 2).unwrap();
         store.set_app_secret(id, None).unwrap();
         let app = store.find_app(id).unwrap().unwrap();
         assert_eq!(app.fields, changed);
@@ -361,20 +411,20 @@ pub(crate) mod tests {
         };
         assert_eq!(state(), (true, false, true));
         assert!(store.set_app_enabled(id, false).unwrap());
-        store.update_app(id, &valid_fields()).unwrap();
+        store.update_app(id, &valid_fields(), 2).unwrap();
         assert_eq!(state(), (true, true, false), "the owner cannot undo it");
         assert!(store.set_app_enabled(id, true).unwrap());
         let off = AppFields {
             enabled: false,
             ..valid_fields()
         };
-        store.update_app(id, &off).unwrap();
+        store.update_app(id, &off, 2).unwrap();
         assert_eq!(
             state(),
             (false, false, false),
             "nor can the administrator undo the owner"
         );
-        store.update_app(id, &valid_fields()).unwrap();
+        store.update_app(id, &valid_fields(), 2).unwrap();
         store.set_user_active(bob, false).unwrap();
         assert_eq!(
             state(),
@@ -384,5 +434,76 @@ pub(crate) mod tests {
         assert!(!store.set_app_enabled(id + 1, true).unwrap());
         assert!(store.delete_app(id).unwrap());
         assert!(!store.app_is_usable(id).unwrap(), "a removed app");
+    }
+
+    #[test]
+    fn an_origin_is_allowed_while_a_usable_app_registers_it() {
+        let (store, bob, owned) = bobs_world();
+        let id = store.create_app(&owned, 1).unwrap();
+        let allowed = |origin: &str| store.origin_is_allowed(origin).unwrap();
+        assert!(allowed("https://a.example") && allowed("http://127.0.0.1:5173"));
+        for other in [
+            "https://a.example/",
+            "https://A.example",
+            "http://a.example",
+            "bob\"e'i;--ü",
+        ] {
+            assert!(!allowed(other), "{other}");
+        }
+        assert!(store.set_app_enabled(id, false).unwrap());
+        assert!(
+            !allowed("https://a.example"),
+            "disabled by the administrator"
+        );
+        assert!(store.set_app_enabled(id, true).unwrap());
+        store.set_user_active(bob, false).unwrap();
+        assert!(!allowed("https://a.example"), "its owner disabled");
+        store.set_user_active(bob, true).unwrap();
+        let fewer = AppFields {
+            allowed_origins: vec!["https://a.example".into()],
+            ..valid_fields()
+        };
+        store.update_app(id, &fewer, 2).unwrap();
+        assert!(allowed("https://a.example") && !allowed("http://127.0.0.1:5173"));
+        let kept: i64 = store
+            .conn
+            .query_row(
+                "SELECT created FROM app_origins WHERE application_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, 1, "an origin that stays keeps its created");
+        assert!(store.delete_app(id).unwrap());
+        assert!(!allowed("https://a.example"));
+        let left: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM app_origins", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "removed with the app");
+    }
+
+    /// The token endpoint asks this of every request with an Origin: it must stay one probe
+    /// of the index on origin, then the app and its owner by primary key, never a scan.
+    #[test]
+    fn the_origin_lookup_probes_the_origin_index() {
+        let store = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", origin_allowed_sql()))
+            .unwrap()
+            .query_map(["https://a.example"], |row| row.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX app_origins_origin (origin=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN o")),
+            "{plan:?}"
+        );
     }
 }

@@ -676,7 +676,44 @@ impl Serving {
     /// for its "listening on" line.
     pub fn start(db: &Path, extra: &[&str]) -> Serving {
         let command = Command::new(env!("CARGO_BIN_EXE_oauthd"));
-        Serving::spawn(command, db, extra, Stdio::null())
+        Serving::spawn(Serving::on(command, db, extra), db, Stdio::null())
+    }
+
+    /// Runs `oauthd serve --dev --addr 127.0.0.1:0 EXTRA...` in `dir`, whose throwaway
+    /// database goes to `dir` too (`TMPDIR`), and waits for its "listening on" line.
+    pub fn start_dev(dir: &Path, extra: &[&str]) -> Serving {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_oauthd"));
+        command
+            .env("TMPDIR", dir)
+            .args(["serve", "--dev", "--addr", "127.0.0.1:0"])
+            .args(extra);
+        Serving::spawn(command, &dir.join("-"), Stdio::null())
+    }
+
+    /// The lines printed after the "listening on" line, up to the one that starts with `last`.
+    pub fn lines_until(&mut self, last: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let read = self.stdout.read_line(&mut line).expect("read stdout");
+            assert!(read > 0, "no line starting with {last:?} in {lines:?}");
+            let line = line.trim_end().to_owned();
+            let done = line.starts_with(last);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// `oauthd --db DB serve --addr 127.0.0.1:0 EXTRA...` as `command`.
+    fn on(mut command: Command, db: &Path, extra: &[&str]) -> Command {
+        command
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra);
+        command
     }
 
     /// The same, with at most `files` open file descriptors (`ulimit -n`).
@@ -684,14 +721,14 @@ impl Serving {
         let mut shell = Command::new("sh");
         let script = format!("ulimit -n {files} && exec \"$0\" \"$@\"");
         shell.args(["-c", &script, env!("CARGO_BIN_EXE_oauthd")]);
-        Serving::spawn(shell, db, extra, Stdio::null())
+        Serving::spawn(Serving::on(shell, db, extra), db, Stdio::null())
     }
 
     /// The same as [`Serving::start`], with stderr (the access log) written to the file `log`.
     pub fn start_logging(db: &Path, extra: &[&str], log: &Path) -> Serving {
         let command = Command::new(env!("CARGO_BIN_EXE_oauthd"));
         let log = std::fs::File::create(log).expect("create the log file");
-        Serving::spawn(command, db, extra, log.into())
+        Serving::spawn(Serving::on(command, db, extra), db, log.into())
     }
 
     /// The process id, to read its figures under /proc.
@@ -699,13 +736,10 @@ impl Serving {
         self.child.id()
     }
 
-    fn spawn(mut command: Command, db: &Path, extra: &[&str], stderr: Stdio) -> Serving {
+    /// Runs `command` in the directory of `db` (which need not exist).
+    fn spawn(mut command: Command, db: &Path, stderr: Stdio) -> Serving {
         let mut child = command
             .current_dir(db.parent().expect("db directory"))
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

@@ -45,6 +45,10 @@ pub struct Head {
     pub cookie: Option<String>,
     /// Accept: whether the client is a browser wanting a page.
     pub accept: Option<String>,
+    /// Origin: the web page's origin a browser sends with a cross-origin request (CORS).
+    pub origin: Option<String>,
+    /// Access-Control-Request-Method: present only on a CORS preflight.
+    pub access_control_request_method: Option<String>,
     /// X-Forwarded-For, believed only from a trusted proxy.
     pub forwarded_for: Option<String>,
     /// X-Forwarded-Proto, believed only from a trusted proxy.
@@ -145,6 +149,8 @@ struct Fields {
     authorization: Field,
     cookie: Field,
     accept: Field,
+    origin: Field,
+    access_control_request_method: Field,
     forwarded_for: Field,
     forwarded_proto: Field,
 }
@@ -170,6 +176,11 @@ impl Fields {
                 }
                 _ if name.eq_ignore_ascii_case("cookie") => (&mut fields.cookie, "; "),
                 _ if name.eq_ignore_ascii_case("accept") => (&mut fields.accept, ", "),
+                // Repeated, the value is no origin and matches none.
+                _ if name.eq_ignore_ascii_case("origin") => (&mut fields.origin, ", "),
+                _ if name.eq_ignore_ascii_case("access-control-request-method") => {
+                    (&mut fields.access_control_request_method, ", ")
+                }
                 _ if name.eq_ignore_ascii_case("x-forwarded-for") => {
                     (&mut fields.forwarded_for, ",")
                 }
@@ -223,6 +234,8 @@ impl Head {
             authorization: fields.authorization.get(),
             cookie: fields.cookie.get(),
             accept: fields.accept.get(),
+            origin: fields.origin.get(),
+            access_control_request_method: fields.access_control_request_method.get(),
             forwarded_for: fields.forwarded_for.get(),
             forwarded_proto: fields.forwarded_proto.get(),
         })

@@ -61,15 +61,14 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     };
     let (client_id, client_secret) =
         secret::new_client_credentials(fields.client_type, app.settings.client_secret_length)?;
-    let id = app.store.create_app(
-        &NewApplication {
-            client_id: client_id.expose().to_owned(),
-            secret_digest: client_secret.as_ref().map(secret::Secret::digest),
-            owner_id: Some(user.user.id),
-            fields,
-        },
-        app.clock.now(),
-    )?;
+    let new = NewApplication {
+        client_id: client_id.expose().to_owned(),
+        secret_digest: client_secret.as_ref().map(secret::Secret::digest),
+        owner_id: Some(user.user.id),
+        fields,
+    };
+    let now = app.clock.now();
+    let id = app.store.immediate(|store| store.create_app(&new, now))?;
     let created = app.store.find_app(id)?.ok_or_else(HttpError::not_found)?;
     after_saving(app, &user, &created, client_secret)
 }
@@ -127,7 +126,8 @@ pub(crate) fn update(app: &App, req: &Req, id: &str) -> Result<Resp, HttpError> 
             Err(errors) => return Ok(Err((found, errors))),
         };
         let change = SecretChange::of(found.fields.client_type, fields.client_type);
-        store.save_app_edit(found.id, &fields, change, &new_secret.digest())?;
+        let now = app.clock.now();
+        store.save_app_edit(found.id, &fields, change, &new_secret.digest(), now)?;
         Ok::<_, HttpError>(Ok((found, change)))
     })?;
     if let Ok((found, _)) = &outcome {
@@ -218,6 +218,7 @@ fn read_form(params: &Params) -> AppForm<'_> {
         grant_types: params.all("grant_types"),
         redirect_uris: params.get("redirect_uris").unwrap_or(""),
         post_logout_redirect_uris: params.get("post_logout_redirect_uris").unwrap_or(""),
+        allowed_origins: params.get("allowed_origins").unwrap_or(""),
         allowed_scopes: Some(params.all("allowed_scopes")),
         skip_authorization: params.get("skip_authorization").is_some(),
         enabled: params.get("enabled").is_some(),

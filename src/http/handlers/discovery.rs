@@ -91,10 +91,8 @@ fn fixed_document(app: &App) -> Value {
     })
 }
 
-/// A document anyone may read and cache, from any origin (docs/security.md rule 44: `*` only for
-/// public documents, never with credentials).
+/// A document anyone may read and cache; `crate::http::cors` lets any origin read it
+/// (docs/security.md rule 44: `*` only for public documents, never with credentials).
 pub(crate) fn public_document(value: &Value, max_age: u32) -> Resp {
-    Resp::json(200, value)
-        .with_header("Cache-Control", format!("public, max-age={max_age}"))
-        .with_header("Access-Control-Allow-Origin", "*")
+    Resp::json(200, value).with_header("Cache-Control", format!("public, max-age={max_age}"))
 }
