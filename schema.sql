@@ -243,3 +243,15 @@ CREATE TABLE remembered_consents (
 CREATE INDEX remembered_consents_application ON remembered_consents (application_id);
 
 PRAGMA user_version = 9;
+
+-- version 10: resource indicators (RFC 8707). An application may be limited to a list of
+-- resources (space-separated absolute URIs; empty: any resource). A code keeps the resources
+-- its authorization request named, a grant those the user authorized (or, without a code, the
+-- token request named), an access token its audience: the grant's, or fewer. NULL: none named.
+-- Plain columns, so issuing and introspecting a token costs no extra query.
+ALTER TABLE applications ADD COLUMN allowed_resources TEXT NOT NULL DEFAULT '';
+ALTER TABLE authorization_codes ADD COLUMN resources TEXT;
+ALTER TABLE grants ADD COLUMN resources TEXT;
+ALTER TABLE access_tokens ADD COLUMN resources TEXT;
+
+PRAGMA user_version = 10;

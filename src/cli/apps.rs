@@ -18,6 +18,7 @@ struct AppFlags {
     grants: Option<String>,
     redirect_uris: Option<String>,
     post_logout_redirect_uris: Option<String>,
+    resources: Option<String>,
     scopes: Option<String>,
     skip_authorization: Option<bool>,
     owner: Option<String>,
@@ -40,6 +41,7 @@ impl AppFlags {
             grants: args.value("--grant")?,
             redirect_uris: uris(args, "--redirect-uri")?,
             post_logout_redirect_uris: uris(args, "--post-logout-redirect-uri")?,
+            resources: uris(args, "--resource")?,
             scopes: args.value("--scopes")?,
             skip_authorization: match (skip, no_skip) {
                 (true, true) => {
@@ -70,6 +72,7 @@ impl AppFlags {
                 .post_logout_redirect_uris
                 .as_deref()
                 .unwrap_or(base.post_logout_redirect_uris),
+            allowed_resources: self.resources.as_deref().unwrap_or(base.allowed_resources),
             allowed_scopes: match &self.scopes {
                 Some(scopes) => Some(scopes.split_whitespace().collect()),
                 None => base.allowed_scopes,
@@ -223,6 +226,7 @@ fn flag_of(field: &str) -> &str {
         "grant_types" => "--grant",
         "redirect_uris" => "--redirect-uri",
         "post_logout_redirect_uris" => "--post-logout-redirect-uri",
+        "allowed_resources" => "--resource",
         "allowed_scopes" => "--scopes",
         _ => "--name",
     }
@@ -244,6 +248,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "grant_types": a.fields.grant_types.iter().map(|g| g.cli_name()).collect::<Vec<_>>(),
                     "redirect_uris": a.fields.redirect_uris,
                     "post_logout_redirect_uris": a.fields.post_logout_redirect_uris,
+                    "allowed_resources": a.fields.allowed_resources,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
                     "enabled": a.fields.enabled,

@@ -58,7 +58,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         words: "app add",
         args: "--name NAME --client-type confidential|public --grant GRANT[,GRANT...]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--skip-authorization] [--owner USERNAME] [--json]",
+          [--resource URI]... [--skip-authorization] [--owner USERNAME] [--json]",
         note: "GRANT: authorization-code, implicit, password, client-credentials",
     },
     Command {
@@ -66,6 +66,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         args:
             "CLIENT_ID [--name NAME] [--client-type confidential|public] [--grant GRANT[,GRANT...]]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
+          [--resource URI]...
           [--skip-authorization | --no-skip-authorization] [--owner USERNAME] [--json]",
         note: "each flag given replaces that field; the others stay",
     },

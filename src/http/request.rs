@@ -1,6 +1,7 @@
 //! Parsing and limits: what a handler gets from the edge (path, query, headers, a size-capped
 //! body) and the parsers for form and JSON bodies, Basic and Bearer credentials.
 
+use crate::oauth::resource::RESOURCE;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode;
@@ -170,9 +171,10 @@ impl Params {
 
 impl Req {
     /// The body as parameters: form-encoded always; JSON (an object of strings) only when
-    /// `accept_json` is set. An empty body with no content type is an empty form.
+    /// `accept_json` is set. An empty body with no content type is an empty form. Only
+    /// `resource` may repeat (RFC 8707 §2).
     pub(crate) fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
-        self.body_params(accept_json, &[])
+        self.body_params(accept_json, &[RESOURCE])
     }
 
     /// A page's form body (form-encoded only), where the names in `lists` may repeat
@@ -198,9 +200,9 @@ impl Req {
         }
     }
 
-    /// The query string's parameters (each name at most once).
+    /// The query string's parameters (each name at most once, but `resource`, RFC 8707 §2).
     pub(crate) fn query_params(&self) -> Result<Params, RequestError> {
-        parse_form(self.query.as_bytes(), &[])
+        parse_form(self.query.as_bytes(), &[RESOURCE])
     }
 
     /// The value of cookie `name`, if the request carries it.

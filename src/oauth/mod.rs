@@ -9,6 +9,7 @@ pub(crate) mod pkce;
 pub mod prompt;
 pub mod redirect;
 pub mod registration;
+pub mod resource;
 pub mod response_type;
 pub mod scope;
 pub mod token;
@@ -31,6 +32,7 @@ pub(crate) mod fixtures {
                 grant_types: GrantType::ALL.to_vec(),
                 redirect_uris: vec!["https://app.example/cb".into()],
                 post_logout_redirect_uris: vec![],
+                allowed_resources: vec![],
                 allowed_scopes: None,
                 skip_authorization: false,
                 enabled: true,

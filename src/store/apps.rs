@@ -28,7 +28,8 @@ fn select_apps() -> String {
     format!(
         "SELECT app.id, app.client_id, app.client_secret_hash, app.name, app.client_type, app.grant_types,
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
-                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {}
+                app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {},
+                app.allowed_resources
          FROM applications app {JOIN_APP_OWNER}",
         public_id_sql("app")
     )
@@ -36,10 +37,10 @@ fn select_apps() -> String {
 
 /// The columns an application's [`AppFields`] are stored in, in [`field_values`] order.
 const FIELD_COLUMNS: &str = "name, client_type, grant_types, redirect_uris, allowed_scopes, \
-     skip_authorization, enabled, post_logout_redirect_uris";
+     skip_authorization, enabled, post_logout_redirect_uris, allowed_resources";
 
 /// An application's fields as stored, in [`FIELD_COLUMNS`] order.
-fn field_values(fields: &AppFields) -> [Value; 8] {
+fn field_values(fields: &AppFields) -> [Value; 9] {
     [
         Value::Text(fields.name.clone()),
         Value::Text(fields.client_type.as_str().into()),
@@ -52,6 +53,7 @@ fn field_values(fields: &AppFields) -> [Value; 8] {
         Value::Integer(fields.skip_authorization.into()),
         Value::Integer(fields.enabled.into()),
         Value::Text(join(&fields.post_logout_redirect_uris)),
+        Value::Text(join(&fields.allowed_resources)),
     ]
 }
 
@@ -82,6 +84,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
                 .collect::<Result<_, _>>()?,
             redirect_uris: uri_list(&redirect_uris),
             post_logout_redirect_uris: uri_list(&row.get::<_, String>(13)?),
+            allowed_resources: uri_list(&row.get::<_, String>(15)?),
             allowed_scopes: match allowed_scopes {
                 Some(text) => Some(parsed(7, &text, Scopes::parse)?),
                 None => None,
@@ -107,7 +110,7 @@ impl Store {
         ];
         let sql = format!(
             "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS}, salt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, random()) RETURNING id"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, random()) RETURNING id"
         );
         let values = head.into_iter().chain(field_values(&app.fields));
         let id = self
@@ -120,7 +123,7 @@ impl Store {
     /// Saves an owner's changes (`enabled` is the owner's switch; an administrator's stays).
     pub(crate) fn update_app(&self, id: i64, fields: &AppFields) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1"
+            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) WHERE id = ?1"
         );
         let values = std::iter::once(Value::Integer(id)).chain(field_values(fields));
         self.conn
@@ -268,6 +271,7 @@ pub(crate) mod tests {
                 "https://a.example/bye?from=bob\"e'i;--ü".into(),
                 "com.example.app:/bye".into(),
             ],
+            allowed_resources: vec!["https://api.example/?q=bob\"e'i;--ü".into()],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
             enabled: true,
@@ -333,6 +337,7 @@ pub(crate) mod tests {
             grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec!["https://b.example/cb".into()],
             post_logout_redirect_uris: vec![],
+            allowed_resources: vec![],
             allowed_scopes: None,
             skip_authorization: true,
             enabled: false,

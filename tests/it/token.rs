@@ -274,6 +274,7 @@ fn stored_app(s: &TestServer, client_id: &str, secret: Option<&str>, client_type
             grant_types: vec![GrantType::ClientCredentials],
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
+            allowed_resources: vec![],
             allowed_scopes: None,
             skip_authorization: false,
             enabled: true,
