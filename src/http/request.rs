@@ -376,6 +376,20 @@ mod tests {
     }
 
     #[test]
+    fn only_resource_may_repeat_in_a_request() {
+        let body = b"resource=https%3A%2F%2Fa.example%2F&scope=read&resource=urn%3Ab";
+        let p = req(FORM, body, None).params(false).unwrap();
+        assert_eq!(p.all("resource"), ["https://a.example/", "urn:b"]);
+        let query = Req {
+            query: String::from_utf8(body.to_vec()).unwrap(),
+            ..req(None, b"", None)
+        };
+        assert_eq!(query.query_params().unwrap().all("resource").len(), 2);
+        let twice = req(FORM, b"scope=a&resource=x&scope=b", None);
+        assert_eq!(twice.params(false).unwrap_err().status(), 400);
+    }
+
+    #[test]
     fn bad_bodies_are_refused() {
         let err = |ct, body: &[u8], json| req(ct, body, None).params(json).unwrap_err().status();
         assert_eq!(err(FORM, b"a=1&a=2", false), 400);
