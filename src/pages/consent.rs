@@ -15,6 +15,8 @@ pub(crate) struct ConsentForm<'a> {
     pub redirect_host: &'a str,
     /// Each requested scope with its description.
     pub scopes: Vec<(&'a str, &'a str)>,
+    /// The resources (RFC 8707) the tokens will be for; empty: not limited to any.
+    pub resources: &'a [String],
     /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
     pub hidden: &'a [(&'static str, String)],
 }
@@ -32,6 +34,10 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                     @for (name, description) in &form.scopes {
                         li { strong { (name) } ": " (description) }
                     }
+                }
+                @if !form.resources.is_empty() {
+                    p { "For use at:" }
+                    ul.plain { @for resource in form.resources { li { code { (resource) } } } }
                 }
                 p.muted { "You will be sent back to " strong { (form.redirect_host) } "." }
                 form method="post" action=(paths::AUTHORIZE) {

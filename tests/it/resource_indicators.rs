@@ -102,11 +102,20 @@ fn stored_resources(s: &TestServer, table: &str) -> Vec<Option<String>> {
     rows.collect::<Result<_, _>>().unwrap()
 }
 
-/// Signs in as the admin through the login page and allows the request; returns the code.
+/// Signs in as the admin through the login page and allows the request (the consent page
+/// names each resource); returns the code.
 fn approve(t: &Tutorial, client: &Client, resources: &[&str]) -> String {
     let agent = UserAgent::new(&t.server.http);
     let url = authorize_url(client, resources);
     let approval = agent.authorize(&url, "admin", ADMIN_PASSWORD);
+    let page = &approval.consent.body;
+    for resource in resources {
+        assert!(
+            page.contains(&format!("<li><code>{resource}</code></li>")),
+            "{page}"
+        );
+    }
+    assert_eq!(page.contains("For use at:"), !resources.is_empty());
     approval.param("code").expect("a code")
 }
 

@@ -345,6 +345,7 @@ fn consent_page(
             app_name: &client.fields.name,
             redirect_host: &host,
             scopes,
+            resources: request.resources.as_slice(),
             hidden: &hidden,
         },
     )
