@@ -306,3 +306,57 @@ impl Store {
         Ok(stmt.query_row([grant_id], |r| r.get(0))?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::digest;
+    use crate::store::apps::tests::valid_new_app;
+
+    #[test]
+    fn a_grant_keeps_its_resources_and_each_access_token_its_audience() {
+        let store = Store::open_in_memory().unwrap();
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let scope = Scopes::parse("read").unwrap();
+        let granted = Resources::parse(&["https://mcp.example/mcp", "urn:bob\"e'i;--ü"]).unwrap();
+        let audience = Resources::parse(&["https://mcp.example/mcp"]).unwrap();
+        let none = Resources::default();
+        for (name, granted, audience) in [("a", &granted, &audience), ("b", &none, &none)] {
+            store
+                .issue_tokens(&NewTokens {
+                    grant: GrantRef::New {
+                        application_id: app,
+                        user_id: None,
+                        scope: &scope,
+                        resources: granted,
+                        auth_time: None,
+                    },
+                    access_digest: digest(&format!("{name}-access")),
+                    refresh_digest: Some(digest(&format!("{name}-refresh"))),
+                    scope: &scope,
+                    resources: audience,
+                    now: 10,
+                    expires: 50,
+                })
+                .unwrap();
+            let access = store.find_access_token(&digest(&format!("{name}-access")));
+            let access = access.unwrap().unwrap();
+            assert_eq!(
+                (&access.grant.resources, &access.resources),
+                (granted, audience)
+            );
+            let refresh = store.find_refresh_token(&digest(&format!("{name}-refresh")));
+            assert_eq!(&refresh.unwrap().unwrap().grant.resources, granted);
+        }
+        let nulls: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+                 WHERE a.resources IS NULL AND g.resources IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(nulls, 1, "none named is stored as NULL");
+    }
+}
