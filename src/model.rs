@@ -1,6 +1,7 @@
 //! Plain records shared by the store (which loads them) and the protocol core (which judges them).
 
 use crate::oauth::pkce::Challenge;
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use std::fmt;
@@ -139,6 +140,8 @@ pub struct AppFields {
     /// The web origins whose pages may read the answers of the token, revocation,
     /// introspection, userinfo and resource endpoints (CORS), as browsers send them.
     pub allowed_origins: Vec<String>,
+    /// The resources (RFC 8707 indicators) it may request, compared exactly; empty: any.
+    pub allowed_resources: Vec<String>,
     /// Scopes it may request; `None`: every configured scope.
     pub allowed_scopes: Option<Scopes>,
     /// Skip the consent page (DOT's skip_authorization; set by administrators only).
@@ -225,6 +228,9 @@ pub struct Grant {
     pub user_id: Option<i64>,
     /// The scope the resource owner granted.
     pub scope: Scopes,
+    /// The resources it is for (RFC 8707): the authorization request's, or (without a code)
+    /// the token request's; empty: not limited to any.
+    pub resources: Resources,
     /// When the user authenticated to grant it (an interactive grant), for the `auth_time`
     /// of id_tokens issued on refresh.
     pub auth_time: Option<i64>,
@@ -239,6 +245,8 @@ pub struct AccessToken {
     pub grant: Grant,
     /// Its scope (may be narrower than the grant's).
     pub scope: Scopes,
+    /// Its audience (RFC 8707 §2.2): the grant's resources, or fewer.
+    pub resources: Resources,
     /// Issued at, unix seconds.
     pub created: i64,
     /// Expires at, unix seconds.
@@ -320,6 +328,8 @@ pub struct AuthorizationCode {
     pub redirect_uri_given: bool,
     /// The approved scope.
     pub scope: Scopes,
+    /// The resources the authorization request named (RFC 8707).
+    pub resources: Resources,
     /// The PKCE challenge it is bound to.
     pub challenge: Option<Challenge>,
     /// Expires at, unix seconds.

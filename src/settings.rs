@@ -2,6 +2,7 @@
 
 use crate::http::access_log::LogFormat;
 use crate::http::proxy::TrustedProxies;
+use crate::model::GrantType;
 use crate::oauth::scope::is_scope_token;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -84,6 +85,7 @@ struct RawSettings {
     site_name: Option<String>,
     custom_css: Option<PathBuf>,
     admin_scopes: Option<Vec<String>>,
+    self_service_grants: Option<Vec<String>>,
     header_timeout_seconds: Option<u64>,
     body_timeout_seconds: Option<u64>,
     idle_timeout_seconds: Option<u64>,
@@ -147,6 +149,9 @@ pub struct Settings {
     /// Scopes only an administrator may allow an application: the self-service pages do not
     /// offer them to other users.
     pub admin_scopes: Vec<String>,
+    /// The grants the application pages offer users who are not administrators; an
+    /// administrator (and the CLI) may give any.
+    pub self_service_grants: Vec<GrantType>,
     /// A deployment's stylesheet, read once at startup from the file `custom_css` names
     /// (relative to the config file's directory) and served after oauthd's own.
     pub custom_css: Option<String>,
@@ -405,6 +410,7 @@ impl Settings {
                 .map(|url| url.trim_end_matches('/').to_owned()),
             pkce_required: raw.pkce_required.unwrap_or(PkceRequired::Public),
             admin_scopes,
+            self_service_grants: self_service_grants(raw.self_service_grants)?,
             site_name: site_name(raw.site_name)?,
             custom_css: raw
                 .custom_css
@@ -566,6 +572,30 @@ fn known_scopes(
     }
 }
 
+/// `self_service_grants`: known grant names; by default every grant but implicit (RFC 9700
+/// §2.1.2 discourages it) and password (§2.4 forbids it), which remain for administrators
+/// migrating DOT apps.
+fn self_service_grants(names: Option<Vec<String>>) -> Result<Vec<GrantType>, SettingsError> {
+    let Some(names) = names else {
+        let legacy = [GrantType::Implicit, GrantType::Password];
+        return Ok(GrantType::ALL
+            .into_iter()
+            .filter(|g| !legacy.contains(g))
+            .collect());
+    };
+    names
+        .iter()
+        .map(|name| {
+            GrantType::from_cli_name(name).ok_or_else(|| {
+                bad_value(
+                    "self_service_grants",
+                    &format!("{name:?} is not a grant type"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 fn is_uri_scheme(s: &str) -> bool {
     let mut bytes = s.bytes();
@@ -661,6 +691,16 @@ mod tests {
             (None, 3600)
         );
         assert!(s.admin_scopes.is_empty(), "introspection is not configured");
+        let every_but_legacy = GrantType::ALL
+            .into_iter()
+            .filter(|g| !matches!(g, GrantType::Implicit | GrantType::Password));
+        assert_eq!(s.self_service_grants, every_but_legacy.collect::<Vec<_>>());
+        assert!(
+            s.self_service_grants
+                .contains(&GrantType::AuthorizationCode)
+        );
+        let legacy = Settings::from_toml("self_service_grants = [\"implicit\"]").unwrap();
+        assert_eq!(legacy.self_service_grants, [GrantType::Implicit]);
         let with = Settings::from_toml("scopes = { read = \"R\", introspection = \"I\" }").unwrap();
         assert_eq!(with.admin_scopes, ["introspection"]);
     }
@@ -775,6 +815,8 @@ mod tests {
             ("scopes = { \"a b\" = \"x\" }", "scopes"),
             ("site_name = \"  \"", "site_name"),
             ("admin_scopes = [\"root\"]", "admin_scopes"),
+            ("self_service_grants = [\"magic\"]", "self_service_grants"),
+            ("self_service_grants = \"implicit\"", "self_service_grants"),
             ("site_name = \"a\\nb\"", "site_name"),
             ("custom_css = \"/nonexistent/brand.css\"", "custom_css"),
             ("header_timeout_seconds = 0", "header_timeout_seconds"),

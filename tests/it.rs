@@ -102,6 +102,12 @@ mod refresh_grace;
 #[path = "it/app_removal.rs"]
 mod app_removal;
 
+#[path = "it/resource_indicators.rs"]
+mod resource_indicators;
+
+#[path = "it/self_service_grants.rs"]
+mod self_service_grants;
+
 // Running it for real: backups, start-up checks, metrics and security events.
 #[path = "it/operations.rs"]
 mod operations;

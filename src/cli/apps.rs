@@ -19,6 +19,7 @@ struct AppFlags {
     redirect_uris: Option<String>,
     post_logout_redirect_uris: Option<String>,
     allowed_origins: Option<String>,
+    resources: Option<String>,
     scopes: Option<String>,
     skip_authorization: Option<bool>,
     owner: Option<String>,
@@ -54,6 +55,7 @@ impl AppFlags {
             redirect_uris: uris(args, "--redirect-uri")?,
             post_logout_redirect_uris: uris(args, "--post-logout-redirect-uri")?,
             allowed_origins,
+            resources: uris(args, "--resource")?,
             scopes: args.value("--scopes")?,
             skip_authorization: match (skip, no_skip) {
                 (true, true) => {
@@ -88,6 +90,7 @@ impl AppFlags {
                 .allowed_origins
                 .as_deref()
                 .unwrap_or(base.allowed_origins),
+            allowed_resources: self.resources.as_deref().unwrap_or(base.allowed_resources),
             allowed_scopes: match &self.scopes {
                 Some(scopes) => Some(scopes.split_whitespace().collect()),
                 None => base.allowed_scopes,
@@ -256,6 +259,7 @@ fn flag_of(field: &str) -> &str {
         "redirect_uris" => "--redirect-uri",
         "post_logout_redirect_uris" => "--post-logout-redirect-uri",
         "allowed_origins" => "--allowed-origin",
+        "allowed_resources" => "--resource",
         "allowed_scopes" => "--scopes",
         _ => "--name",
     }
@@ -278,6 +282,7 @@ pub fn list_apps(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(
                     "redirect_uris": a.fields.redirect_uris,
                     "post_logout_redirect_uris": a.fields.post_logout_redirect_uris,
                     "allowed_origins": a.fields.allowed_origins,
+                    "allowed_resources": a.fields.allowed_resources,
                     "allowed_scopes": a.fields.allowed_scopes.as_ref().map(Scopes::to_string),
                     "skip_authorization": a.fields.skip_authorization,
                     "enabled": a.fields.enabled,

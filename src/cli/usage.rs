@@ -58,7 +58,8 @@ pub(crate) const COMMANDS: &[Command] = &[
         words: "app add",
         args: "--name NAME --client-type confidential|public --grant GRANT[,GRANT...]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--allowed-origin ORIGIN]... [--skip-authorization] [--owner USERNAME] [--json]",
+          [--allowed-origin ORIGIN]... [--resource URI]... [--skip-authorization]
+          [--owner USERNAME] [--json]",
         note: "GRANT: authorization-code, implicit, password, client-credentials, device-code",
     },
     Command {
@@ -66,7 +67,7 @@ pub(crate) const COMMANDS: &[Command] = &[
         args:
             "CLIENT_ID [--name NAME] [--client-type confidential|public] [--grant GRANT[,GRANT...]]
           [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--scopes \"a b\"]
-          [--allowed-origin ORIGIN]... [--no-allowed-origins]
+          [--allowed-origin ORIGIN]... [--no-allowed-origins] [--resource URI]...
           [--skip-authorization | --no-skip-authorization] [--owner USERNAME] [--json]",
         note: "each flag given replaces that field; the others stay",
     },

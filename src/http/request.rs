@@ -1,6 +1,7 @@
 //! Parsing and limits: what a handler gets from the edge (path, query, headers, a size-capped
 //! body) and the parsers for form and JSON bodies, Basic and Bearer credentials.
 
+use crate::oauth::resource::RESOURCE;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode;
@@ -176,9 +177,10 @@ impl Params {
 
 impl Req {
     /// The body as parameters: form-encoded always; JSON (an object of strings) only when
-    /// `accept_json` is set. An empty body with no content type is an empty form.
+    /// `accept_json` is set. An empty body with no content type is an empty form. Only
+    /// `resource` may repeat (RFC 8707 §2).
     pub(crate) fn params(&self, accept_json: bool) -> Result<Params, RequestError> {
-        self.body_params(accept_json, &[])
+        self.body_params(accept_json, &[RESOURCE])
     }
 
     /// A page's form body (form-encoded only), where the names in `lists` may repeat
@@ -218,9 +220,9 @@ impl Req {
         })
     }
 
-    /// The query string's parameters (each name at most once).
+    /// The query string's parameters (each name at most once, but `resource`, RFC 8707 §2).
     pub(crate) fn query_params(&self) -> Result<Params, RequestError> {
-        parse_form(self.query.as_bytes(), &[])
+        parse_form(self.query.as_bytes(), &[RESOURCE])
     }
 
     /// The value of cookie `name`, if the request carries it.
@@ -393,6 +395,20 @@ mod tests {
             (p.get("a"), p.get("d"), p.get("e"), p.get("x")),
             (Some("b c"), Some("ü&"), None, None)
         );
+    }
+
+    #[test]
+    fn only_resource_may_repeat_in_a_request() {
+        let body = b"resource=https%3A%2F%2Fa.example%2F&scope=read&resource=urn%3Ab";
+        let p = req(FORM, body, None).params(false).unwrap();
+        assert_eq!(p.all("resource"), ["https://a.example/", "urn:b"]);
+        let query = Req {
+            query: String::from_utf8(body.to_vec()).unwrap(),
+            ..req(None, b"", None)
+        };
+        assert_eq!(query.query_params().unwrap().all("resource").len(), 2);
+        let twice = req(FORM, b"scope=a&resource=x&scope=b", None);
+        assert_eq!(twice.params(false).unwrap_err().status(), 400);
     }
 
     #[test]

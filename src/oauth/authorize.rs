@@ -7,6 +7,7 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::pkce::{self, Challenge, Method};
 use crate::oauth::prompt::{self, Prompt};
 use crate::oauth::redirect::resolve_redirect_uri;
+use crate::oauth::resource::{self, RESOURCE, Resources};
 pub(crate) use crate::oauth::response_type::{ResponseMode, ResponseType};
 use crate::oauth::scope::{self, Scopes};
 use crate::settings::{ApprovalPrompt, PkceRequired, Settings};
@@ -51,11 +52,17 @@ pub(crate) struct AuthorizationParams<'a> {
     pub request_uri: Option<&'a str>,
     /// `id_token_hint`: an id_token naming the user the client expects.
     pub id_token_hint: Option<&'a str>,
+    /// `resource`, repeatable: where the tokens are meant to be used (RFC 8707 §2).
+    pub resource: Vec<&'a str>,
 }
 
 impl<'a> AuthorizationParams<'a> {
-    /// Reads the parameters by name from a query or a form.
-    pub fn read(get: impl Fn(&str) -> Option<&'a str>) -> AuthorizationParams<'a> {
+    /// Reads the parameters by name from a query or a form: `get` gives a single-valued one,
+    /// `all` every value of a repeatable one.
+    pub fn read(
+        get: impl Fn(&str) -> Option<&'a str>,
+        all: impl Fn(&str) -> Vec<&'a str>,
+    ) -> AuthorizationParams<'a> {
         AuthorizationParams {
             response_type: get("response_type"),
             client_id: get("client_id"),
@@ -73,12 +80,14 @@ impl<'a> AuthorizationParams<'a> {
             request: get("request"),
             request_uri: get("request_uri"),
             id_token_hint: get("id_token_hint"),
+            resource: all(RESOURCE),
         }
     }
 
-    /// The parameters by name, as [`AuthorizationParams::read`] reads them.
-    pub fn pairs(&self) -> [(&'static str, Option<&'a str>); 16] {
-        [
+    /// The parameters present, by name, as [`AuthorizationParams::read`] reads them (a
+    /// repeated one once per value).
+    pub fn pairs(&self) -> Vec<(&'static str, &'a str)> {
+        let single = [
             ("response_type", self.response_type),
             ("client_id", self.client_id),
             ("redirect_uri", self.redirect_uri),
@@ -95,7 +104,10 @@ impl<'a> AuthorizationParams<'a> {
             ("request", self.request),
             ("request_uri", self.request_uri),
             ("id_token_hint", self.id_token_hint),
-        ]
+        ];
+        let single = single.into_iter().filter_map(|(k, v)| Some((k, v?)));
+        let resources = self.resource.iter().map(|r| (RESOURCE, *r));
+        single.chain(resources).collect()
     }
 
     /// The request to come back to once the user has signed in: the same, less what asked
@@ -143,6 +155,8 @@ pub(crate) struct AuthorizationRequest {
     pub challenge: Option<Challenge>,
     /// `nonce`, for the id_token.
     pub nonce: Option<String>,
+    /// The resources named (RFC 8707), within the client's list.
+    pub resources: Resources,
 }
 
 impl AuthorizationRequest {
@@ -177,6 +191,9 @@ impl AuthorizationRequest {
                 "code_challenge_method",
                 challenge.method.as_str().to_owned(),
             ));
+        }
+        for resource in self.resources.as_slice() {
+            fields.push((RESOURCE, resource.clone()));
         }
         fields
     }
@@ -426,6 +443,8 @@ fn check(
             "This client must send an S256 code_challenge (PKCE).",
         ));
     }
+    let resources = Resources::parse(&params.resource)?;
+    resource::check_allowed(&resources, &app.fields.allowed_resources)?;
     Ok(AuthorizationRequest {
         response_type,
         response_mode,
@@ -437,6 +456,7 @@ fn check(
         state: params.state.map(str::to_owned),
         challenge,
         nonce: params.nonce.map(str::to_owned),
+        resources,
     })
 }
 
@@ -530,6 +550,10 @@ mod tests {
                 ..openid_params()
             },
             AuthorizationParams {
+                resource: vec!["https://mcp.example/mcp", "https://api.example/"],
+                ..valid_params()
+            },
+            AuthorizationParams {
                 redirect_uri: None,
                 state: None,
                 code_challenge: None,
@@ -542,14 +566,56 @@ mod tests {
                 panic!("expected consent")
             };
             let fields = request.hidden_fields();
-            let echoed = AuthorizationParams::read(|name| {
-                fields
-                    .iter()
-                    .find(|(field, _)| *field == name)
-                    .map(|(_, value)| value.as_str())
-            });
+            let echoed = AuthorizationParams::read(
+                |name| {
+                    fields
+                        .iter()
+                        .find(|(field, _)| *field == name)
+                        .map(|(_, value)| value.as_str())
+                },
+                |name| {
+                    fields
+                        .iter()
+                        .filter(|(field, _)| *field == name)
+                        .map(|(_, value)| value.as_str())
+                        .collect()
+                },
+            );
             assert_eq!(step(&echoed, &valid_app()), AuthorizeStep::Consent(request));
         }
+    }
+
+    #[test]
+    fn resources_are_checked_and_carried() {
+        let api = "https://api.example/";
+        let with = |resource: Vec<&'static str>| AuthorizationParams {
+            resource,
+            ..valid_params()
+        };
+        let AuthorizeStep::Consent(request) = step(&with(vec![api, api]), &valid_app()) else {
+            panic!("expected consent")
+        };
+        assert_eq!(request.resources.as_slice(), [api]);
+        for bad in ["/relative", "https://api.example/#f", "bob\"e'i;--ü"] {
+            assert_eq!(
+                redirected_error(step(&with(vec![api, bad]), &valid_app())),
+                Some("invalid_target"),
+                "{bad}"
+            );
+        }
+        let limited = with_fields(valid_app(), |f| f.allowed_resources = vec![api.into()]);
+        assert!(matches!(
+            step(&with(vec![api]), &limited),
+            AuthorizeStep::Consent(_)
+        ));
+        assert!(matches!(
+            step(&with(vec![]), &limited),
+            AuthorizeStep::Consent(_)
+        ));
+        assert_eq!(
+            redirected_error(step(&with(vec!["https://other.example/"]), &limited)),
+            Some("invalid_target")
+        );
     }
 
     fn openid_app() -> Application {

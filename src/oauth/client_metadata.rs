@@ -94,6 +94,8 @@ pub(crate) fn read(body: &Value, rules: &Rules<'_>) -> Result<Registration, OAut
         post_logout_redirect_uris: &post_logout_redirect_uris.join("\n"),
         // RFC 7591 has no metadata for CORS origins: an administrator adds them.
         allowed_origins: "",
+        // Any resource: an MCP client names its server's URL, unknown to an administrator.
+        allowed_resources: "",
         allowed_scopes: Some(scope_names),
         skip_authorization: false,
         enabled: true,

@@ -23,6 +23,9 @@ pub(crate) enum OAuthError {
     UnsupportedGrantType,
     /// The requested scope is unknown, not allowed to this client, or wider than granted.
     InvalidScope(String),
+    /// RFC 8707 §2: a `resource` is not an absolute URI without a fragment, or not one this
+    /// client or grant may have.
+    InvalidTarget(String),
     /// RFC 7009 §2.2.1: the token_type_hint names a type the server cannot revoke.
     UnsupportedTokenType,
     /// The authorization endpoint does not support this response_type (RFC 6749 §4.1.2.1).
@@ -75,6 +78,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::UnsupportedTokenType => "unsupported_token_type",
             OAuthError::UnsupportedResponseType => "unsupported_response_type",
             OAuthError::AccessDenied(_) => "access_denied",
@@ -104,7 +108,8 @@ impl OAuthError {
             | OAuthError::AccessDenied(d)
             | OAuthError::InvalidRedirectUri(d)
             | OAuthError::InvalidClientMetadata(d)
-            | OAuthError::InvalidToken(d) => Cow::Borrowed(d),
+            | OAuthError::InvalidToken(d)
+            | OAuthError::InvalidTarget(d) => Cow::Borrowed(d),
             OAuthError::InvalidClient { .. } => "Client authentication failed.".into(),
             OAuthError::UnsupportedGrantType => "The grant_type is not supported.".into(),
             OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.".into(),
@@ -205,6 +210,7 @@ mod tests {
                 400,
             ),
             (OAuthError::InvalidScope("x".into()), "invalid_scope", 400),
+            (OAuthError::InvalidTarget("x".into()), "invalid_target", 400),
             (
                 OAuthError::UnsupportedTokenType,
                 "unsupported_token_type",

@@ -12,6 +12,7 @@ pub(crate) mod pkce;
 pub mod prompt;
 pub mod redirect;
 pub mod registration;
+pub mod resource;
 pub mod response_type;
 pub mod scope;
 pub mod token;
@@ -35,6 +36,7 @@ pub(crate) mod fixtures {
                 redirect_uris: vec!["https://app.example/cb".into()],
                 post_logout_redirect_uris: vec![],
                 allowed_origins: vec![],
+                allowed_resources: vec![],
                 allowed_scopes: None,
                 skip_authorization: false,
                 enabled: true,

@@ -5,6 +5,7 @@
 use crate::model::{AppFields, ClientType, FieldErrors, GrantType};
 use crate::oauth::origin::normalize_origin;
 use crate::oauth::redirect::validate_redirect_uri;
+use crate::oauth::resource::{MAX_RESOURCES, check_indicator};
 use crate::oauth::scope::Scopes;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
@@ -27,6 +28,9 @@ pub(crate) struct AppForm<'a> {
     pub post_logout_redirect_uris: &'a str,
     /// Allowed origins (CORS) separated by whitespace (one per line in the form).
     pub allowed_origins: &'a str,
+    /// The resources (RFC 8707) the app may request, separated by whitespace (one per line in
+    /// the form); none: any.
+    pub allowed_resources: &'a str,
     /// Scope names; `None`: every configured scope, now and later (the CLI without --scopes).
     pub allowed_scopes: Option<Vec<&'a str>>,
     /// Skip the consent page (the caller decides who may set it).
@@ -45,6 +49,7 @@ impl<'a> AppForm<'a> {
             redirect_uris: &uris.redirect_uris,
             post_logout_redirect_uris: &uris.post_logout_redirect_uris,
             allowed_origins: &uris.allowed_origins,
+            allowed_resources: &uris.allowed_resources,
             allowed_scopes: fields
                 .allowed_scopes
                 .as_ref()
@@ -64,6 +69,8 @@ pub(crate) struct UriLines {
     pub post_logout_redirect_uris: String,
     /// The allowed origins.
     pub allowed_origins: String,
+    /// The allowed resources.
+    pub allowed_resources: String,
 }
 
 impl UriLines {
@@ -73,6 +80,7 @@ impl UriLines {
             redirect_uris: fields.redirect_uris.join("\n"),
             post_logout_redirect_uris: fields.post_logout_redirect_uris.join("\n"),
             allowed_origins: fields.allowed_origins.join("\n"),
+            allowed_resources: fields.allowed_resources.join("\n"),
         }
     }
 }
@@ -85,6 +93,8 @@ pub(crate) struct Rules<'a> {
     pub scopes: &'a BTreeMap<String, String>,
     /// `admin_scopes`: scopes only an administrator may allow an application.
     pub admin_scopes: &'a [String],
+    /// `self_service_grants`: the grants someone other than an administrator may choose.
+    pub self_service_grants: &'a [GrantType],
     /// An administrator edits: every field is theirs to set.
     pub by_admin: bool,
     /// The application's fields before this edit; `None` when registering.
@@ -98,6 +108,7 @@ impl<'a> Rules<'a> {
             schemes: &settings.allowed_redirect_uri_schemes,
             scopes: &settings.scopes,
             admin_scopes: &settings.admin_scopes,
+            self_service_grants: &settings.self_service_grants,
             by_admin: true,
             current: None,
         }
@@ -110,6 +121,22 @@ impl<'a> Rules<'a> {
             by_admin: false,
             ..Rules::of(settings)
         }
+    }
+
+    /// Whether only an administrator may give an app `grant` (it is not self-service).
+    pub fn grant_is_restricted(&self, grant: GrantType) -> bool {
+        !self.by_admin && !self.self_service_grants.contains(&grant)
+    }
+
+    /// The grants of the app being edited that its editor may not choose, and so keeps as
+    /// they are (shown checked and fixed on the form).
+    pub fn fixed_grants(&self) -> Vec<GrantType> {
+        let current = self.current.map_or(&[][..], |c| &c.grant_types[..]);
+        current
+            .iter()
+            .copied()
+            .filter(|g| self.grant_is_restricted(*g))
+            .collect()
     }
 
     /// Whether the app being edited allows `scope` now.
@@ -129,7 +156,9 @@ impl<'a> Rules<'a> {
 /// redirect URIs by the same rules, none required (RP-Initiated Logout 1.0 §3.1); origins
 /// that are exactly `scheme://host[:port]`, stored as browsers send them; known scopes,
 /// at least one when a list is given. Someone other than an administrator cannot add an
-/// `admin_scopes` scope or change skip_authorization; what an administrator set stays.
+/// `admin_scopes` scope or a grant outside `self_service_grants`, nor change
+/// skip_authorization; what an administrator set stays (an app's legacy grant is kept when its
+/// owner edits it).
 pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
@@ -144,16 +173,20 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
     if client_type.is_none() {
         errors.add("client_type", "Choose confidential or public.");
     }
-    let mut grant_types = Vec::new();
+    let mut grant_types = rules.fixed_grants();
     for text in &form.grant_types {
         match GrantType::from_cli_name(text) {
-            Some(grant) if !grant_types.contains(&grant) => grant_types.push(grant),
-            Some(_) => {}
+            Some(grant) if grant_types.contains(&grant) => {}
+            Some(grant) if rules.grant_is_restricted(grant) => errors.add(
+                "grant_types",
+                format!("Only an administrator can give an application the {grant} grant."),
+            ),
+            Some(grant) => grant_types.push(grant),
             None => errors.add("grant_types", format!("{text:?} is not a grant type.")),
         }
     }
     grant_types.sort();
-    if form.grant_types.is_empty() {
+    if grant_types.is_empty() && errors.get("grant_types").is_none() {
         errors.add("grant_types", "Choose at least one grant type.");
     } else if client_type == Some(ClientType::Public)
         && grant_types.contains(&GrantType::ClientCredentials)
@@ -171,6 +204,7 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
         &mut errors,
     );
     let allowed_origins = origin_list(form.allowed_origins, &mut errors);
+    let allowed_resources = resource_list(form.allowed_resources, &mut errors);
     let redirects = grant_types
         .iter()
         .any(|g| matches!(g, GrantType::AuthorizationCode | GrantType::Implicit));
@@ -197,6 +231,7 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
             redirect_uris,
             post_logout_redirect_uris,
             allowed_origins,
+            allowed_resources,
             allowed_scopes,
             skip_authorization,
             enabled: form.enabled,
@@ -238,6 +273,26 @@ fn origin_list(text: &str, errors: &mut FieldErrors) -> Vec<String> {
     origins.sort();
     origins.dedup();
     origins
+}
+
+/// The whitespace-separated resource indicators of `text` (RFC 8707 §2: absolute URIs without
+/// a fragment), without repeats and at most [`MAX_RESOURCES`]; each bad one is an error.
+fn resource_list(text: &str, errors: &mut FieldErrors) -> Vec<String> {
+    let mut resources: Vec<String> = Vec::new();
+    for resource in text.split_whitespace() {
+        match check_indicator(resource) {
+            Ok(()) if !resources.iter().any(|r| r == resource) => resources.push(resource.into()),
+            Ok(()) => {}
+            Err(why) => errors.add("allowed_resources", why),
+        }
+    }
+    if resources.len() > MAX_RESOURCES {
+        errors.add(
+            "allowed_resources",
+            format!("List at most {MAX_RESOURCES} resources."),
+        );
+    }
+    resources
 }
 
 /// The scopes chosen, with the `admin_scopes` an administrator gave the app kept when someone
@@ -305,6 +360,10 @@ mod tests {
         BTreeMap::from([("read".into(), "R".into()), ("write".into(), "W".into())])
     }
 
+    /// The grants offered to users who are not administrators (the default).
+    const SELF_SERVICE: [GrantType; 2] =
+        [GrantType::AuthorizationCode, GrantType::ClientCredentials];
+
     fn valid_form() -> AppForm<'static> {
         AppForm {
             name: "  bob\"e'i;--ü app ",
@@ -313,6 +372,7 @@ mod tests {
             redirect_uris: "https://app.example/cb\r\n  http://127.0.0.1/cb\n",
             post_logout_redirect_uris: " https://app.example/bye\r\nhttps://app.example/bye \n",
             allowed_origins: "https://app.example:443\r\n https://app.example http://127.0.0.1:5173",
+            allowed_resources: "https://api.example/\r\n",
             allowed_scopes: Some(vec!["read"]),
             skip_authorization: false,
             enabled: true,
@@ -328,6 +388,7 @@ mod tests {
                 schemes: &schemes,
                 scopes: &scopes,
                 admin_scopes: &[],
+                self_service_grants: &SELF_SERVICE,
                 by_admin: true,
                 current: None,
             },
@@ -512,6 +573,22 @@ mod tests {
                 "allowed_scopes",
                 "at least one",
             ),
+            (
+                AppForm {
+                    allowed_resources: "https://api.example/\nhttps://api.example/#x",
+                    ..valid_form()
+                },
+                "allowed_resources",
+                "fragment",
+            ),
+            (
+                AppForm {
+                    allowed_resources: "/api",
+                    ..valid_form()
+                },
+                "allowed_resources",
+                "absolute",
+            ),
         ];
         for (form, field, says) in cases {
             let errors = check(&form).unwrap_err();
@@ -546,6 +623,7 @@ mod tests {
             schemes: &schemes,
             scopes: &scopes,
             admin_scopes: &admin_scopes,
+            self_service_grants: &SELF_SERVICE,
             by_admin,
             current,
         };
@@ -579,6 +657,61 @@ mod tests {
     }
 
     #[test]
+    fn only_administrators_give_legacy_grants_and_an_apps_legacy_grant_stays() {
+        let schemes = ["https".to_string(), "http".to_string()];
+        let scopes = rules_scopes();
+        let rules = |by_admin, current| Rules {
+            schemes: &schemes,
+            scopes: &scopes,
+            admin_scopes: &[],
+            self_service_grants: &SELF_SERVICE,
+            by_admin,
+            current,
+        };
+        let asks = AppForm {
+            grant_types: vec!["authorization-code", "password"],
+            ..valid_form()
+        };
+        let errors = validate(&asks, &rules(false, None)).unwrap_err();
+        let message = errors.get("grant_types").unwrap();
+        assert!(message.contains("Only an administrator"), "{message}");
+        assert!(message.contains("password"), "{message}");
+        let legacy = validate(&asks, &rules(true, None)).unwrap();
+        assert_eq!(
+            legacy.grant_types,
+            [GrantType::AuthorizationCode, GrantType::Password]
+        );
+
+        // The owner edits the app without the grant they cannot choose: it stays, fixed.
+        let owner = rules(false, Some(&legacy));
+        assert_eq!(owner.fixed_grants(), [GrantType::Password]);
+        let edit = AppForm {
+            name: "renamed",
+            grant_types: vec!["authorization-code", "client-credentials"],
+            ..valid_form()
+        };
+        let kept = validate(&edit, &owner).unwrap();
+        assert_eq!(
+            kept.grant_types,
+            [
+                GrantType::AuthorizationCode,
+                GrantType::Password,
+                GrantType::ClientCredentials
+            ]
+        );
+        let only_legacy = AppForm {
+            grant_types: vec![],
+            ..valid_form()
+        };
+        assert_eq!(
+            validate(&only_legacy, &owner).unwrap().grant_types,
+            [GrantType::Password]
+        );
+        assert!(validate(&asks, &owner).is_ok(), "it may send it back too");
+        assert!(rules(true, Some(&legacy)).fixed_grants().is_empty());
+    }
+
+    #[test]
     fn an_app_allowed_every_scope_keeps_that_while_every_scope_stays_chosen() {
         let every = AppFields {
             allowed_scopes: None,
@@ -590,6 +723,7 @@ mod tests {
             schemes: &schemes,
             scopes: &scopes,
             admin_scopes: &[],
+            self_service_grants: &SELF_SERVICE,
             by_admin: false,
             current: Some(&every),
         };

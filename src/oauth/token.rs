@@ -314,6 +314,7 @@ mod tests {
     use super::*;
     use crate::model::Grant;
     use crate::oauth::fixtures::{valid_app, with_fields};
+    use crate::oauth::resource::Resources;
 
     fn settings() -> Settings {
         Settings::from_toml("scopes = { read = \"R\", write = \"W\", groups = \"G\" }\nrefresh_token_expire_seconds = 100")
@@ -342,6 +343,7 @@ mod tests {
                 application_id: 7,
                 user_id: Some(3),
                 scope: Scopes::parse("read write").unwrap(),
+                resources: Resources::default(),
                 auth_time: None,
             },
             access_token_id: Some(4),
@@ -524,6 +526,7 @@ mod tests {
             redirect_uri: "https://app.example/cb".into(),
             redirect_uri_given: true,
             scope: Scopes::parse("read").unwrap(),
+            resources: Resources::default(),
             challenge: pkce::parse_challenge(
                 Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
                 Some("S256"),

@@ -50,6 +50,9 @@ pub(crate) struct AppFormPage<'a> {
     pub form: &'a AppForm<'a>,
     /// The errors of the last submission.
     pub errors: &'a FieldErrors,
+    /// The grants offered, each with whether it is fixed: the app has it and its editor may
+    /// not choose it (`self_service_grants`), so it shows checked and stays.
+    pub grants: &'a [(GrantType, bool)],
     /// The configured scopes with their descriptions.
     pub scopes: &'a BTreeMap<String, String>,
     /// An administrator edits: skip_authorization and the `admin_scopes` are theirs to set.
@@ -103,11 +106,13 @@ pub(crate) fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
 
                     fieldset #grant_types {
                         legend { "Authorization grant types" }
-                        @for grant in GrantType::ALL {
+                        @for (grant, fixed) in page.grants {
                             label.check {
                                 input type="checkbox" name="grant_types" value=(grant.cli_name())
-                                    checked[form.grant_types.contains(&grant.cli_name())];
-                                (grant_label(grant))
+                                    checked[*fixed || form.grant_types.contains(&grant.cli_name())]
+                                    disabled[*fixed];
+                                (grant_label(*grant))
+                                @if *fixed { span.muted { " (set by an administrator)" } }
                             }
                         }
                         (field_error(errors, "grant_types"))
@@ -120,6 +125,8 @@ pub(crate) fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
                         "One per line; absolute, no fragment. Optional: where the app may send users after they log out."))
                     (uri_field(errors, "allowed_origins", "Allowed origins", form.allowed_origins,
                         "One per line, as scheme://host[:port] (e.g. https://app.example). Optional: web pages there may call the token and API endpoints from the browser (CORS)."))
+                    (uri_field(errors, "allowed_resources", "Allowed resources", form.allowed_resources,
+                        "One per line; absolute URIs, no fragment (RFC 8707). Optional: the APIs its tokens may be for; empty: any."))
 
                     fieldset #allowed_scopes {
                         legend { "Allowed scopes" }
@@ -216,6 +223,11 @@ pub(crate) fn app_detail(frame: &Frame<'_>, app: &Application) -> Markup {
                 dt { "Redirect URIs" } dd { (uri_list(&app.fields.redirect_uris)) }
                 dt { "Post-logout redirect URIs" } dd { (uri_list(&app.fields.post_logout_redirect_uris)) }
                 dt { "Allowed origins" } dd #allowed_origins { (uri_list(&app.fields.allowed_origins)) }
+                dt { "Allowed resources" }
+                dd {
+                    @if app.fields.allowed_resources.is_empty() { "Any resource" }
+                    @else { (uri_list(&app.fields.allowed_resources)) }
+                }
                 dt { "Allowed scopes" }
                 dd {
                     @match &app.fields.allowed_scopes {

@@ -29,6 +29,8 @@ pub(crate) struct ConsentForm<'a> {
     pub scopes: Vec<(&'a str, &'a str)>,
     /// Where the form posts.
     pub action: &'a str,
+    /// The resources (RFC 8707) the tokens will be for; empty: not limited to any.
+    pub resources: &'a [String],
     /// The request, as hidden fields (DOT's AllowForm), checked again on POST.
     pub hidden: &'a [(&'static str, String)],
 }
@@ -54,6 +56,10 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                     @for (name, description) in &form.scopes {
                         li { strong { (name) } ": " (description) }
                     }
+                }
+                @if !form.resources.is_empty() {
+                    p { "For use at:" }
+                    ul.plain { @for resource in form.resources { li { code { (resource) } } } }
                 }
                 @match form.recipient {
                     Recipient::Redirect(host) => {

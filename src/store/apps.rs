@@ -31,7 +31,8 @@ fn select_apps() -> String {
                 app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {},
                 app.dynamically_registered,
                 (SELECT group_concat(origin, ' ') FROM
-                    (SELECT origin FROM app_origins WHERE application_id = app.id ORDER BY origin))
+                    (SELECT origin FROM app_origins WHERE application_id = app.id ORDER BY origin)),
+                app.allowed_resources
          FROM applications app {JOIN_APP_OWNER}",
         public_id_sql("app")
     )
@@ -39,10 +40,10 @@ fn select_apps() -> String {
 
 /// The columns an application's [`AppFields`] are stored in, in [`field_values`] order.
 const FIELD_COLUMNS: &str = "name, client_type, grant_types, redirect_uris, allowed_scopes, \
-     skip_authorization, enabled, post_logout_redirect_uris";
+     skip_authorization, enabled, post_logout_redirect_uris, allowed_resources";
 
 /// An application's fields as stored, in [`FIELD_COLUMNS`] order.
-fn field_values(fields: &AppFields) -> [Value; 8] {
+fn field_values(fields: &AppFields) -> [Value; 9] {
     [
         Value::Text(fields.name.clone()),
         Value::Text(fields.client_type.as_str().into()),
@@ -55,6 +56,7 @@ fn field_values(fields: &AppFields) -> [Value; 8] {
         Value::Integer(fields.skip_authorization.into()),
         Value::Integer(fields.enabled.into()),
         Value::Text(join(&fields.post_logout_redirect_uris)),
+        Value::Text(join(&fields.allowed_resources)),
     ]
 }
 
@@ -95,6 +97,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
             redirect_uris: uri_list(&redirect_uris),
             post_logout_redirect_uris: uri_list(&row.get::<_, String>(13)?),
             allowed_origins: uri_list(&row.get::<_, Option<String>>(16)?.unwrap_or_default()),
+            allowed_resources: uri_list(&row.get::<_, String>(17)?),
             allowed_scopes: match allowed_scopes {
                 Some(text) => Some(parsed(7, &text, Scopes::parse)?),
                 None => None,
@@ -122,7 +125,7 @@ impl Store {
         ];
         let sql = format!(
             "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS}, salt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, random()) RETURNING id"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, random()) RETURNING id"
         );
         let values = head.into_iter().chain(field_values(&app.fields));
         let id = self
@@ -142,7 +145,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1"
+            "UPDATE applications SET ({FIELD_COLUMNS}) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) WHERE id = ?1"
         );
         let values = std::iter::once(Value::Integer(id)).chain(field_values(fields));
         self.conn
@@ -319,6 +322,7 @@ pub(crate) mod tests {
                 "com.example.app:/bye".into(),
             ],
             allowed_origins: vec!["http://127.0.0.1:5173".into(), "https://a.example".into()],
+            allowed_resources: vec!["https://api.example/?q=bob\"e'i;--ü".into()],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
             enabled: true,
@@ -385,6 +389,7 @@ pub(crate) mod tests {
             redirect_uris: vec!["https://b.example/cb".into()],
             post_logout_redirect_uris: vec![],
             allowed_origins: vec!["https://b.example".into()],
+            allowed_resources: vec![],
             allowed_scopes: None,
             skip_authorization: true,
             enabled: false,

@@ -4,6 +4,7 @@ use super::{Store, StoreError, parsed};
 use crate::model::AuthorizationCode;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::pkce::{Challenge, Method};
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::{OptionalExtension, params};
@@ -33,8 +34,8 @@ impl Store {
             .prepare_cached(
                 "INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri,
                      redirect_uri_given, scope, code_challenge, code_challenge_method, created, expires,
-                     nonce, auth_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     nonce, auth_time, resources)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 code.digest,
@@ -48,7 +49,8 @@ impl Store {
                 code.now,
                 code.expires,
                 request.nonce,
-                code.auth_time
+                code.auth_time,
+                request.resources.stored()
             ])?;
         Ok(())
     }
@@ -58,7 +60,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, c.application_id, c.user_id, u.is_active, c.redirect_uri, c.redirect_uri_given,
                     c.scope, c.code_challenge, c.code_challenge_method, c.expires, c.used, c.grant_id,
-                    c.nonce, c.auth_time
+                    c.nonce, c.auth_time, c.resources
              FROM authorization_codes c JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?1",
         )?;
         let code = stmt
@@ -87,6 +89,7 @@ impl Store {
                     grant_id: row.get(11)?,
                     nonce: row.get(12)?,
                     auth_time: row.get(13)?,
+                    resources: Resources::from_stored(row.get::<_, Option<String>>(14)?.as_deref()),
                 })
             })
             .optional()?;

@@ -174,6 +174,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::resource::Resources;
     use crate::secret::digest;
     use crate::store::apps::tests::valid_new_app;
     use crate::store::users::tests::add_user;
@@ -261,11 +262,13 @@ mod tests {
                 application_id: app,
                 user_id: None,
                 scope: &scope,
+                resources: &Resources::default(),
                 auth_time: None,
             },
             access_digest: digest("access"),
             refresh_digest: Some(digest("refresh")),
             scope: &scope,
+            resources: &Resources::default(),
             now: 100,
             expires: 5000,
         };

@@ -34,7 +34,7 @@ use std::time::Duration;
 /// The schema as versioned sections (see the head of schema.sql).
 const SCHEMA: &str = include_str!("../../schema.sql");
 /// The schema version this build reads and writes: the last section of schema.sql.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 /// Whether an application (aliased `app`, its owner LEFT JOINed as `owner`) may be used: its
 /// owner's switch is on, no administrator disabled it, and its owner, if any, is active.
 const APP_USABLE: &str =

@@ -139,6 +139,7 @@ fn rules(now: i64, refresh_lifetime: Option<i64>) -> Vec<Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::resource::Resources;
     use crate::oauth::scope::Scopes;
     use crate::secret::digest;
     use crate::store::apps::tests::valid_new_app;
@@ -196,11 +197,13 @@ mod tests {
                     application_id: app,
                     user_id: None,
                     scope: &scope,
+                    resources: &Resources::default(),
                     auth_time: None,
                 },
                 access_digest: digest(&format!("{name}-access")),
                 refresh_digest: Some(digest(&format!("{name}-refresh"))),
                 scope: &scope,
+                resources: &Resources::default(),
                 now: 10,
                 expires: 50,
             };

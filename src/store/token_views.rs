@@ -126,6 +126,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::resource::Resources;
     use crate::store::apps::tests::valid_new_app;
     use crate::store::users::tests::add_user;
     use crate::store::{GrantRef, NewTokens};
@@ -139,11 +140,13 @@ mod tests {
                     application_id: app,
                     user_id: user,
                     scope: &scope,
+                    resources: &Resources::default(),
                     auth_time: None,
                 },
                 access_digest: crate::secret::digest(hash),
                 refresh_digest: refresh.then(|| crate::secret::digest(&format!("r{hash}"))),
                 scope: &scope,
+                resources: &Resources::default(),
                 now: 10,
                 expires: 20,
             })

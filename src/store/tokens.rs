@@ -2,6 +2,7 @@
 
 use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, parsed};
 use crate::model::{AccessToken, Grant, RefreshToken};
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::{OptionalExtension, Row, params};
@@ -17,6 +18,8 @@ pub(crate) struct NewTokens<'a> {
     pub refresh_digest: Option<Digest32>,
     /// The access token's scope.
     pub scope: &'a Scopes,
+    /// The access token's audience (RFC 8707 §2.2).
+    pub resources: &'a Resources,
     /// Issued at.
     pub now: i64,
     /// Access token expiry.
@@ -34,6 +37,8 @@ pub(crate) enum GrantRef<'a> {
         user_id: Option<i64>,
         /// The scope the owner granted.
         scope: &'a Scopes,
+        /// The resources it is for (RFC 8707).
+        resources: &'a Resources,
         /// When the owner authenticated to grant it, if interactively.
         auth_time: Option<i64>,
     },
@@ -52,9 +57,9 @@ pub struct Issued {
     pub refresh_id: Option<i64>,
 }
 
-const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope, g.auth_time";
+const GRANT_COLUMNS: &str = "g.id, g.application_id, g.user_id, g.scope, g.auth_time, g.resources";
 /// How many columns [`GRANT_COLUMNS`] takes: the next column's index.
-const G: usize = 5;
+const G: usize = 6;
 
 fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
     let scope: String = row.get(at + 3)?;
@@ -64,6 +69,7 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
         user_id: row.get(at + 2)?,
         scope: parsed(at + 3, &scope, Scopes::parse)?,
         auth_time: row.get(at + 4)?,
+        resources: Resources::from_stored(row.get::<_, Option<String>>(at + 5)?.as_deref()),
     })
 }
 
@@ -76,12 +82,13 @@ impl Store {
                 application_id,
                 user_id,
                 scope,
+                resources,
                 auth_time,
             } => self
                 .conn
                 .prepare_cached(
-                    "INSERT INTO grants (application_id, user_id, scope, created, auth_time, salt)
-                     VALUES (?1, ?2, ?3, ?4, ?5, random()) RETURNING id",
+                    "INSERT INTO grants (application_id, user_id, scope, created, auth_time, resources, salt)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, random()) RETURNING id",
                 )?
                 .query_row(
                     params![
@@ -89,7 +96,8 @@ impl Store {
                         user_id,
                         scope.to_string(),
                         new.now,
-                        auth_time
+                        auth_time,
+                        resources.stored()
                     ],
                     |r| r.get(0),
                 )?,
@@ -97,10 +105,20 @@ impl Store {
         let access_id: i64 = self
             .conn
             .prepare_cached(
-                "INSERT INTO access_tokens (token_hash, grant_id, scope, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)
-                 RETURNING id",
+                "INSERT INTO access_tokens (token_hash, grant_id, scope, created, expires, resources)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             )?
-            .query_row(params![new.access_digest, grant_id, new.scope.to_string(), new.now, new.expires], |r| r.get(0))?;
+            .query_row(
+                params![
+                    new.access_digest,
+                    grant_id,
+                    new.scope.to_string(),
+                    new.now,
+                    new.expires,
+                    new.resources.stored()
+                ],
+                |r| r.get(0),
+            )?;
         let refresh_id = match new.refresh_digest {
             Some(refresh) => Some(
                 self.conn
@@ -161,7 +179,7 @@ impl Store {
     pub fn find_access_token(&self, digest: &Digest32) -> Result<Option<AccessToken>, StoreError> {
         let sql = format!(
             "SELECT {GRANT_COLUMNS}, a.id, a.scope, a.created, a.expires, app.client_id, {APP_USABLE},
-                    u.username, COALESCE(u.is_admin, 0), COALESCE(u.is_active, 1)
+                    u.username, COALESCE(u.is_admin, 0), COALESCE(u.is_active, 1), a.resources
              FROM access_tokens a JOIN grants g ON g.id = a.grant_id
              JOIN applications app ON app.id = g.application_id {JOIN_APP_OWNER}
              LEFT JOIN users u ON u.id = g.user_id
@@ -182,6 +200,9 @@ impl Store {
                     username: row.get(G + 6)?,
                     user_is_admin: row.get(G + 7)?,
                     user_is_active: row.get(G + 8)?,
+                    resources: Resources::from_stored(
+                        row.get::<_, Option<String>>(G + 9)?.as_deref(),
+                    ),
                 })
             })
             .optional()?;
@@ -283,5 +304,59 @@ impl Store {
             "SELECT count(*) FROM refresh_tokens WHERE grant_id = ?1 AND revoked IS NULL",
         )?;
         Ok(stmt.query_row([grant_id], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::digest;
+    use crate::store::apps::tests::valid_new_app;
+
+    #[test]
+    fn a_grant_keeps_its_resources_and_each_access_token_its_audience() {
+        let store = Store::open_in_memory().unwrap();
+        let app = store.create_app(&valid_new_app(), 1).unwrap();
+        let scope = Scopes::parse("read").unwrap();
+        let granted = Resources::parse(&["https://mcp.example/mcp", "urn:bob\"e'i;--ü"]).unwrap();
+        let audience = Resources::parse(&["https://mcp.example/mcp"]).unwrap();
+        let none = Resources::default();
+        for (name, granted, audience) in [("a", &granted, &audience), ("b", &none, &none)] {
+            store
+                .issue_tokens(&NewTokens {
+                    grant: GrantRef::New {
+                        application_id: app,
+                        user_id: None,
+                        scope: &scope,
+                        resources: granted,
+                        auth_time: None,
+                    },
+                    access_digest: digest(&format!("{name}-access")),
+                    refresh_digest: Some(digest(&format!("{name}-refresh"))),
+                    scope: &scope,
+                    resources: audience,
+                    now: 10,
+                    expires: 50,
+                })
+                .unwrap();
+            let access = store.find_access_token(&digest(&format!("{name}-access")));
+            let access = access.unwrap().unwrap();
+            assert_eq!(
+                (&access.grant.resources, &access.resources),
+                (granted, audience)
+            );
+            let refresh = store.find_refresh_token(&digest(&format!("{name}-refresh")));
+            assert_eq!(&refresh.unwrap().unwrap().grant.resources, granted);
+        }
+        let nulls: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM access_tokens a JOIN grants g ON g.id = a.grant_id
+                 WHERE a.resources IS NULL AND g.resources IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(nulls, 1, "none named is stored as NULL");
     }
 }

@@ -73,9 +73,8 @@ fn the_mcp_sdk_registers_authorizes_with_a_resource_and_calls_a_tool() {
     let registration = sent_to("/o/register/").expect("the SDK registered where advertised");
     assert_eq!(registration["method"], "POST");
 
-    // The resource indicator (RFC 8707) is the MCP server's URL, on both requests. On this
-    // branch oauthd accepts and ignores it; the resource-indicator part stores it and shows
-    // it as introspection's `aud` (the coordinator adds that assertion at merge).
+    // The resource indicator (RFC 8707) is the MCP server's URL, on both requests; oauthd
+    // binds the token to it, and the MCP server accepts only tokens whose `aud` names it.
     let mcp_url = field(&saw, "mcp_url");
     assert_eq!(asked_resource.as_deref(), Some(mcp_url.as_str()));
     let exchange = sent_to("/o/token/").expect("the SDK exchanged the code");
@@ -93,6 +92,11 @@ fn the_mcp_sdk_registers_authorizes_with_a_resource_and_calls_a_tool() {
     assert_eq!(last["active"], true, "{seen}");
     assert_eq!(last["client_id"], client_id.as_str());
     assert_eq!(last["username"], USERNAME);
+    assert_eq!(
+        last["aud"],
+        mcp_url.as_str(),
+        "the token is for the MCP server"
+    );
     let access = field(&saw["tokens"], "access_token");
     let hello = s.with_bearer("GET", "/api/hello", &access, "");
     assert_eq!(hello.status, 200, "{}", hello.body);

@@ -275,6 +275,7 @@ fn stored_app(s: &TestServer, client_id: &str, secret: Option<&str>, client_type
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             allowed_origins: vec![],
+            allowed_resources: vec![],
             allowed_scopes: None,
             skip_authorization: false,
             enabled: true,

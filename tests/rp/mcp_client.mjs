@@ -83,7 +83,9 @@ async function startMcpServer() {
       const info = token ? await introspect(token) : { active: false };
       if (token) introspections.push(info);
       const scopes = (info.scope ?? '').split(' ');
-      if (!info.active || !scopes.includes(SCOPE)) {
+      // The token must be for this server (RFC 8707 audience, as the MCP spec requires).
+      const audience = [info.aud ?? []].flat();
+      if (!info.active || !scopes.includes(SCOPE) || !audience.includes(`${base}${MCP_PATH}`)) {
         const challenge = `Bearer resource_metadata="${base}${RESOURCE_METADATA_PATH}", scope="${SCOPE}"`;
         res.writeHead(401, { 'WWW-Authenticate': challenge, 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: 'invalid_token' }));

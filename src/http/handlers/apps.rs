@@ -10,7 +10,7 @@ use crate::http::response::{HttpError, Resp, form_status};
 use crate::http::secret_handoff::HandoffFor;
 use crate::http::session::{self, SignedIn};
 use crate::model::FieldErrors;
-use crate::model::{AppFields, Application, ClientType};
+use crate::model::{AppFields, Application, ClientType, GrantType};
 use crate::oauth::registration::{self, AppForm, Rules, SecretChange, UriLines};
 use crate::pages::{self, AppFormPage};
 use crate::secret;
@@ -219,6 +219,7 @@ fn read_form(params: &Params) -> AppForm<'_> {
         redirect_uris: params.get("redirect_uris").unwrap_or(""),
         post_logout_redirect_uris: params.get("post_logout_redirect_uris").unwrap_or(""),
         allowed_origins: params.get("allowed_origins").unwrap_or(""),
+        allowed_resources: params.get("allowed_resources").unwrap_or(""),
         allowed_scopes: Some(params.all("allowed_scopes")),
         skip_authorization: params.get("skip_authorization").is_some(),
         enabled: params.get("enabled").is_some(),
@@ -245,12 +246,20 @@ fn form_page(
             paths::application(&found.public_id),
         ),
     };
+    let rules = rules(app, user, editing.map(|found| &found.fields));
+    let fixed = rules.fixed_grants();
+    let grants: Vec<(GrantType, bool)> = GrantType::ALL
+        .into_iter()
+        .map(|grant| (grant, fixed.contains(&grant)))
+        .filter(|(grant, fixed)| *fixed || !rules.grant_is_restricted(*grant))
+        .collect();
     let page = AppFormPage {
         title: &title,
         action: &action,
         cancel: &cancel,
         form,
         errors,
+        grants: &grants,
         scopes: &app.settings.scopes,
         by_admin: user.user.is_admin,
         admin_scopes: &app.settings.admin_scopes,

@@ -100,7 +100,7 @@ fn decide(
     session: Option<&Session>,
     now: i64,
 ) -> Result<(AuthorizeStep, Option<Application>), HttpError> {
-    let request = AuthorizationParams::read(|name| params.get(name));
+    let request = AuthorizationParams::read(|name| params.get(name), |name| params.all(name));
     let client = match request.client_id {
         Some(id) => app.store.find_app_by_client_id(id)?,
         None => None,
@@ -179,12 +179,10 @@ fn follow(app: &App, step: AuthorizeStep, params: &Params) -> Result<Resp, HttpE
         AuthorizeStep::Redirect(error) => Ok(redirect_error(app, &error)),
         // Back here after login, with what asked for the login taken out.
         _ => {
-            let request = AuthorizationParams::read(|name| params.get(name)).after_login();
-            let present = request
-                .pairs()
-                .into_iter()
-                .filter_map(|(k, v)| Some((k, v?)));
-            let query = serde_urlencoded::to_string(present.collect::<Vec<_>>())
+            let request =
+                AuthorizationParams::read(|name| params.get(name), |name| params.all(name))
+                    .after_login();
+            let query = serde_urlencoded::to_string(request.pairs())
                 .map_err(|_| HttpError::bad_request("The request could not be read."))?;
             Err(HttpError::LoginRequired(format!(
                 "{}?{query}",
@@ -230,6 +228,7 @@ fn answer(
                 application_id: request.application_id,
                 user_id: Some(user.id),
                 scope: &request.scope,
+                resources: &request.resources,
                 auth_time: Some(user.auth_time),
             };
             let claims = app.store.immediate(|store| -> Result<_, HttpError> {
@@ -239,6 +238,7 @@ fn answer(
                     access_digest: token.digest(),
                     refresh_digest: None,
                     scope: &request.scope,
+                    resources: &request.resources,
                     now,
                     expires: now + lifetime,
                 })?;
@@ -336,6 +336,7 @@ fn consent_page(
             recipient: Recipient::Redirect(&host),
             scopes: pages::described_scopes(&app.settings, &request.scope),
             action: paths::AUTHORIZE,
+            resources: request.resources.as_slice(),
             hidden: &hidden,
         },
     )

@@ -119,6 +119,7 @@ fn consent(
         recipient: Recipient::Device,
         scopes: pages::described_scopes(&app.settings, &code.scope),
         action: paths::DEVICE,
+        resources: &[],
         hidden: &hidden,
     };
     Resp::page(200, pages::consent(&frame, &form))

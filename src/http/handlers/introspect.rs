@@ -7,6 +7,7 @@ use crate::http::request::{BearerHeader, Req};
 use crate::http::response::{HttpError, Resp};
 use crate::model::ClientType;
 use crate::oauth::error::OAuthError;
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Requirement;
 use crate::secret;
 use serde::Serialize;
@@ -35,6 +36,28 @@ struct Introspection {
     exp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<Audience>,
+}
+
+/// RFC 7662 §2.2 `aud` (as RFC 7519 §4.1.3 has it): one resource as a string, several as an
+/// array.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Several(Vec<String>),
+}
+
+impl Audience {
+    /// The audience of a token for `resources`; `None` when it names none.
+    fn of(resources: &Resources) -> Option<Audience> {
+        match resources.as_slice() {
+            [] => None,
+            [one] => Some(Audience::One(one.clone())),
+            several => Some(Audience::Several(several.to_vec())),
+        }
+    }
 }
 
 /// The introspection endpoint. A resource server may inspect any token: with a bearer token
@@ -88,6 +111,7 @@ pub(crate) fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 token_type: Some("Bearer"),
                 exp: Some(access.expires),
                 iat: Some(access.created),
+                aud: Audience::of(&access.resources),
             },
             false => Introspection::default(),
         }
@@ -102,6 +126,7 @@ pub(crate) fn introspect(app: &App, req: &Req) -> Result<Resp, HttpError> {
                 client_id: Some(refresh.client_id),
                 iat: Some(refresh.created),
                 username: refresh.username,
+                aud: Audience::of(&refresh.grant.resources),
             },
             false => Introspection::default(),
         }

@@ -13,6 +13,7 @@ use crate::http::response::{HttpError, Resp};
 use crate::model::{Application, GrantType};
 use crate::oauth::device::{self, PollDecision};
 use crate::oauth::error::OAuthError;
+use crate::oauth::resource::{self, RESOURCE, Resources};
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
@@ -53,7 +54,7 @@ impl FreshTokens {
     fn stored<'a>(
         &self,
         grant: GrantRef<'a>,
-        scope: &'a Scopes,
+        (scope, resources): (&'a Scopes, &'a Resources),
         now: i64,
         lifetime: i64,
     ) -> NewTokens<'a> {
@@ -62,29 +63,32 @@ impl FreshTokens {
             access_digest: self.access.digest(),
             refresh_digest: self.refresh.as_ref().map(Secret::digest),
             scope,
+            resources,
             now,
             expires: now + lifetime,
         }
     }
 
     /// Stores these tokens as a new grant of `what`'s user to `client` (a code's or a device
-    /// code's), with the id_token claims if the scope holds `openid`. Returns the grant's id.
+    /// code's) for the `granted` resources, the access token for its `audience` (RFC 8707),
+    /// with the id_token claims if the scope holds `openid`. Returns the grant's id.
     fn issue_for_user(
         &self,
-        app: &App,
-        store: &Store,
-        client: &Application,
+        (app, store, client): (&App, &Store, &Application),
         what: &IdTokenFor<'_>,
+        (granted, audience): (&Resources, &Resources),
         now: i64,
     ) -> Result<(i64, Option<Map<String, Value>>), HttpError> {
         let grant = GrantRef::New {
             application_id: client.id,
             user_id: Some(what.user_id),
             scope: what.scope,
+            resources: granted,
             auth_time: what.auth_time,
         };
         let lifetime = app.settings.access_token_expire_seconds;
-        let issued = store.issue_tokens(&self.stored(grant, what.scope, now, lifetime))?;
+        let tokens = self.stored(grant, (what.scope, audience), now, lifetime);
+        let issued = store.issue_tokens(&tokens)?;
         let claims = id_tokens::claims(app, store, what, now)?;
         Ok((issued.grant_id, claims))
     }
@@ -110,16 +114,25 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let request = token::parse_request(|name| params.get(name))?;
     let client = authenticate_client(app, req, &params)?;
     let scope = params.get("scope");
+    let resources = Resources::parse(&params.all(RESOURCE))?;
+    // A grant without a code is for the resources its token request names (RFC 8707 §2.2).
+    let new_grant = |resources| {
+        let none = Resources::default();
+        resource::audience(resources, &none, &client.fields.allowed_resources)
+    };
     match request {
         TokenRequest::Password { username, password } => {
-            password_grant(app, req, &client, &username, &password, scope)
+            let resources = new_grant(resources)?;
+            password_grant(app, req, &client, (&username, &password), scope, &resources)
         }
         TokenRequest::ClientCredentials => {
+            let resources = new_grant(resources)?;
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
-            issue_new_grant(app, req, &client, &issue, Issuance::ClientCredentials)
+            let by = Issuance::ClientCredentials;
+            issue_new_grant(app, req, &client, (&issue, &resources), by)
         }
         TokenRequest::RefreshToken { refresh_token } => {
-            refresh(app, req, &client, &refresh_token, scope)
+            refresh(app, req, &client, &refresh_token, (scope, resources))
         }
         TokenRequest::AuthorizationCode {
             code,
@@ -130,8 +143,8 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             req,
             &client,
             &code,
-            redirect_uri.as_deref(),
-            code_verifier.as_deref(),
+            (redirect_uri.as_deref(), code_verifier.as_deref()),
+            resources,
         ),
         TokenRequest::DeviceCode { device_code } => poll_device(app, req, &client, &device_code),
     }
@@ -144,9 +157,9 @@ fn password_grant(
     app: &App,
     req: &Req,
     client: &Application,
-    username: &str,
-    password: &str,
+    (username, password): (&str, &str),
     scope: Option<&str>,
+    resources: &Resources,
 ) -> Result<Resp, HttpError> {
     token::require_grant(client, GrantType::Password)?;
     let attempt = secret_try(app, req, Subject::Username(username))?;
@@ -159,7 +172,7 @@ fn password_grant(
         attempt.passed();
     }
     let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
-    issue_new_grant(app, req, client, &issue, Issuance::Password)
+    issue_new_grant(app, req, client, (&issue, resources), Issuance::Password)
 }
 
 /// A new grant without a code: client_credentials (no user), or the password grant, whose
@@ -169,7 +182,7 @@ fn issue_new_grant(
     app: &App,
     req: &Req,
     client: &Application,
-    issue: &Issue,
+    (issue, resources): (&Issue, &Resources),
     by: Issuance,
 ) -> Result<Resp, HttpError> {
     let lifetime = app.settings.access_token_expire_seconds;
@@ -180,11 +193,13 @@ fn issue_new_grant(
         application_id: client.id,
         user_id: issue.user_id,
         scope: &issue.scope,
+        resources,
         auth_time,
     };
     let claims = app.store.immediate(|store| -> Result<_, HttpError> {
         client_still_usable(store, req, client)?;
-        store.issue_tokens(&fresh.stored(grant, &issue.scope, now, lifetime))?;
+        let what = (&issue.scope, resources);
+        store.issue_tokens(&fresh.stored(grant, what, now, lifetime))?;
         let Some(user_id) = issue.user_id else {
             return Ok(None);
         };
@@ -206,13 +221,14 @@ fn issue_new_grant(
 /// Check and rotation run in one IMMEDIATE transaction, so of concurrent requests presenting
 /// one refresh token exactly one sees it live; the others see it retired and revoke the family
 /// — or, within `refresh_token_grace_period_seconds`, each rotates again from it in turn, and
-/// only the last successor stays live.
+/// only the last successor stays live. The resources may narrow the grant's, never add to them
+/// (RFC 8707 §2.2); none named: the grant's.
 fn refresh(
     app: &App,
     req: &Req,
     client: &Application,
     presented: &str,
-    scope: Option<&str>,
+    (scope, resources): (Option<&str>, Resources),
 ) -> Result<Resp, HttpError> {
     let settings = &app.settings;
     let lifetime = settings.access_token_expire_seconds;
@@ -228,7 +244,14 @@ fn refresh(
                 rotate,
                 supersedes,
             } => {
-                let new = fresh.stored(GrantRef::Existing(token.grant.id), &scope, now, lifetime);
+                let allowed = &client.fields.allowed_resources;
+                let audience = match resource::audience(resources, &token.grant.resources, allowed)
+                {
+                    Ok(audience) => audience,
+                    Err(error) => return Ok(Err(Refusal::Plain(error))),
+                };
+                let what = (&scope, &audience);
+                let new = fresh.stored(GrantRef::Existing(token.grant.id), what, now, lifetime);
                 store.refresh_tokens(&token, rotate, supersedes, &new)?;
                 // Core §12.2: the same iss, sub and aud; the original auth_time; no nonce.
                 let claims = match token.grant.user_id {
@@ -271,8 +294,8 @@ fn exchange_code(
     req: &Req,
     client: &Application,
     presented: &str,
-    redirect_uri: Option<&str>,
-    verifier: Option<&str>,
+    (redirect_uri, verifier): (Option<&str>, Option<&str>),
+    resources: Resources,
 ) -> Result<Resp, HttpError> {
     let kind = (Replay::Code, Issuance::AuthorizationCode);
     redeem(app, req, client, kind, |store, fresh, now| {
@@ -281,6 +304,12 @@ fn exchange_code(
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
+                // The grant keeps what the user authorized; the token may be for fewer.
+                let allowed = &client.fields.allowed_resources;
+                let audience = match resource::audience(resources, &code.resources, allowed) {
+                    Ok(audience) => audience,
+                    Err(error) => return Ok(Err(Refusal::Plain(error))),
+                };
                 let what = IdTokenFor {
                     user_id: code.user_id,
                     client_id: &client.client_id,
@@ -289,7 +318,9 @@ fn exchange_code(
                     nonce: code.nonce.as_deref(),
                     access_token: Some(fresh.access.expose()),
                 };
-                let (grant_id, claims) = fresh.issue_for_user(app, store, client, &what, now)?;
+                let resources = (&code.resources, &audience);
+                let (grant_id, claims) =
+                    fresh.issue_for_user((app, store, client), &what, resources, now)?;
                 store.mark_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }
@@ -324,7 +355,9 @@ fn poll_device(
                     nonce: None,
                     access_token: Some(fresh.access.expose()),
                 };
-                let (grant_id, claims) = fresh.issue_for_user(app, store, client, &what, now)?;
+                let none = Resources::default();
+                let (grant_id, claims) =
+                    fresh.issue_for_user((app, store, client), &what, (&none, &none), now)?;
                 store.mark_device_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }

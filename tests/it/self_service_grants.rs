@@ -1,0 +1,139 @@
+//! `self_service_grants` (docs/security.md rule 65): the application pages offer users who are
+//! not administrators only the listed grants (by default neither implicit nor password), a
+//! forged form cannot add another, and an app's legacy grant stays when its owner edits it.
+
+use crate::support::{
+    ALICE_PASSWORD, Browser, Reply, TestServer, Tutorial, dump, get_as, post_as, sign_in, signed_in,
+};
+use oauthd::model::GrantType;
+
+const REGISTER: &str = "/o/applications/register/";
+const CALLBACK: &str = "https://app.example/cb";
+
+/// A registration (or update) form for a public app with these grants.
+fn form(browser: &Browser, name: &str, grants: &[&str]) -> String {
+    let mut fields = vec![
+        ("csrfmiddlewaretoken", browser.csrf.clone()),
+        ("name", name.to_owned()),
+        ("client_type", "public".to_owned()),
+        ("redirect_uris", CALLBACK.to_owned()),
+        ("allowed_scopes", "read".to_owned()),
+        ("enabled", "on".to_owned()),
+    ];
+    fields.extend(grants.iter().map(|g| ("grant_types", (*g).to_owned())));
+    serde_urlencoded::to_string(fields).unwrap()
+}
+
+/// The grant checkboxes a page offers, by value.
+fn offered(page: &Reply) -> Vec<String> {
+    assert_eq!(page.status, 200, "{}", page.body);
+    GrantType::ALL
+        .iter()
+        .map(|g| g.to_string())
+        .filter(|g| {
+            page.body
+                .contains(&format!("name=\"grant_types\" value=\"{g}\""))
+        })
+        .collect()
+}
+
+/// The grants of the app named `name`.
+fn grants_of(s: &TestServer, name: &str) -> Vec<GrantType> {
+    let apps = s.store().list_apps(None).unwrap();
+    let app = apps.iter().find(|a| a.fields.name == name).expect("stored");
+    app.fields.grant_types.clone()
+}
+
+#[test]
+fn by_default_users_are_offered_neither_implicit_nor_password_and_admins_every_grant() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let alice = sign_in(s, "alice", ALICE_PASSWORD);
+    let theirs = offered(&get_as(s, &alice.cookie, REGISTER));
+    let has = |grant: &str| theirs.iter().any(|g| g == grant);
+    assert!(
+        has("authorization-code") && has("client-credentials"),
+        "{theirs:?}"
+    );
+    assert!(!has("implicit") && !has("password"), "{theirs:?}");
+    let admin = signed_in(s);
+    let all = offered(&get_as(s, &admin.cookie, REGISTER));
+    assert_eq!(all.len(), GrantType::ALL.len(), "{all:?}");
+}
+
+#[test]
+fn a_forged_legacy_grant_is_refused_for_a_user_and_stored_for_an_admin() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let alice = sign_in(s, "alice", ALICE_PASSWORD);
+    let before = dump(s);
+    for grants in [&["password"][..], &["authorization-code", "implicit"][..]] {
+        let reply = post_as(s, &alice, REGISTER, &form(&alice, "forged", grants));
+        let refused = "Only an administrator can give an application the";
+        assert_eq!((reply.status, reply.body.contains(refused)), (400, true));
+        assert_eq!(dump(s), before, "{grants:?}: nothing stored");
+    }
+    let admin = signed_in(s);
+    let reply = post_as(s, &admin, REGISTER, &form(&admin, "legacy", &["password"]));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(grants_of(s, "legacy"), [GrantType::Password]);
+}
+
+#[test]
+fn the_setting_offers_users_what_it_lists() {
+    let settings = "self_service_grants = [\"authorization-code\", \"implicit\"]";
+    let t = Tutorial::with_server(TestServer::with_extra_settings(settings));
+    let s = &t.server;
+    let alice = sign_in(s, "alice", ALICE_PASSWORD);
+    let theirs = offered(&get_as(s, &alice.cookie, REGISTER));
+    assert_eq!(theirs, ["authorization-code", "implicit"]);
+    let grants = ["authorization-code", "implicit"];
+    let reply = post_as(s, &alice, REGISTER, &form(&alice, "spa", &grants));
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(
+        grants_of(s, "spa"),
+        [GrantType::AuthorizationCode, GrantType::Implicit]
+    );
+    let reply = post_as(
+        s,
+        &alice,
+        REGISTER,
+        &form(&alice, "cc", &["client-credentials"]),
+    );
+    assert_eq!(reply.status, 400, "unlisted now: {}", reply.body);
+}
+
+#[test]
+fn an_apps_legacy_grant_stays_fixed_when_its_owner_edits_it() {
+    let t = Tutorial::new();
+    let s = &t.server;
+    let grants = "authorization-code,password";
+    let flags = ["--redirect-uri", CALLBACK, "--owner", "alice"];
+    s.add_client("public", grants, &flags);
+    let app = s.store().list_apps(None).unwrap().pop().expect("the app");
+    let update = format!("/o/applications/{}/update/", app.public_id);
+    let alice = sign_in(s, "alice", ALICE_PASSWORD);
+    let page = get_as(s, &alice.cookie, &update);
+    assert_eq!(
+        offered(&page),
+        [
+            "authorization-code",
+            "password",
+            "client-credentials",
+            "device-code"
+        ]
+    );
+    assert!(
+        page.body.contains("value=\"password\" checked disabled>"),
+        "shown fixed: {}",
+        page.body
+    );
+    // The disabled box is not sent; the grant stays.
+    let edit = form(&alice, "renamed", &["authorization-code"]);
+    let reply = post_as(s, &alice, &update, &edit);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(
+        grants_of(s, "renamed"),
+        [GrantType::AuthorizationCode, GrantType::Password]
+    );
+}
