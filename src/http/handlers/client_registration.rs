@@ -1,6 +1,7 @@
 //! `POST /o/register/`: RFC 7591 dynamic client registration, when the `registration` setting
-//! is `open` or `token`. Each address has a request budget (docs/security.md rule 66); in the
-//! `token` mode an initial access token is needed and one of its uses is taken with the
+//! is `open` or `token`. Each address, and all of them together, have a request budget
+//! (docs/security.md rule 66); in the `token` mode an initial access token is needed (a
+//! Bearer token, refused as RFC 6750 §3.1 says) and one of its uses is taken with the
 //! registration (rule 67); what a client may register is what the pages allow a user who is
 //! not an administrator, and no plain http off loopback (rule 68). RFC 7592 management is not
 //! offered: administrators edit and delete registered clients on the pages.
