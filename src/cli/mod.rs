@@ -134,9 +134,10 @@ fn path_value(
     }
 }
 
-/// The commands that change users, groups or applications: each success is a security event
-/// (`keys rotate` reports its own, with the key ids).
-const AUDITED: [&str; 13] = [
+/// The commands that change users, groups, applications or registration tokens: each success
+/// is a security event naming what the command named (`keys rotate` and
+/// `registration-token add` report their own, with the ids they made).
+const AUDITED: [&str; 12] = [
     "user add",
     "user passwd",
     "user remove",
@@ -148,7 +149,6 @@ const AUDITED: [&str; 13] = [
     "app remove",
     "app enable",
     "app disable",
-    "registration-token add",
     "registration-token remove",
 ];
 
@@ -260,7 +260,9 @@ fn dispatch(
                 out,
             )
         }
-        ["registration-token", "add"] => registration_tokens::add(args, &store()?, out),
+        ["registration-token", "add"] => {
+            registration_tokens::add(args, &store()?, settings.log_format, out)
+        }
         ["registration-token", "list"] => registration_tokens::list(args, &store()?, out),
         ["registration-token", "remove"] => registration_tokens::remove(args, &store()?, out),
         ["keys", "rotate"] => keys::rotate(args, &store()?, db, settings, out),

@@ -5,12 +5,20 @@
 use super::args::Args;
 use super::keys::time;
 use super::{CliError, failed, usage};
+use crate::http::access_log::LogFormat;
+use crate::http::events::SecurityEvent;
 use crate::secret;
 use crate::store::Store;
 use std::io::Write;
 
-/// `registration-token add [--expires-in SECONDS] [--uses N]`: prints a new token once.
-pub(crate) fn add(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<(), CliError> {
+/// `registration-token add [--expires-in SECONDS] [--uses N]`: prints a new token once, and
+/// logs a `cli_command` event naming its id, which `client_registered` events name too.
+pub(crate) fn add(
+    mut args: Args,
+    store: &Store,
+    log_format: LogFormat,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let expires_in = positive(args.value("--expires-in")?, "--expires-in")?;
     let uses = positive(args.value("--uses")?, "--uses")?;
     args.done()?;
@@ -27,6 +35,12 @@ pub(crate) fn add(mut args: Args, store: &Store, out: &mut dyn Write) -> Result<
         out,
         "registration token {id}: {uses} registrations, {until}; it is shown only now"
     )?;
+    let id = id.to_string();
+    let event = SecurityEvent::Command {
+        command: "registration-token add",
+        target: Some(&id),
+    };
+    event.eprint(log_format);
     Ok(())
 }
 

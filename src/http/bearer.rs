@@ -1,5 +1,7 @@
 //! RFC 6750 bearer-token guard for resource endpoints, with DOT's permission classes as
-//! [`Requirement`]s. The resource handlers call [`authorize`].
+//! [`Requirement`]s. The resource handlers call [`authorize`]; the registration endpoint reads
+//! its initial access token (RFC 7591 §3) with [`presented`] and refuses it with
+//! [`invalid_token`].
 
 use crate::http::App;
 use crate::http::request::{BearerHeader, Req};
@@ -21,20 +23,9 @@ pub(crate) fn authorize(
     requirement: &Requirement,
     now: i64,
 ) -> Result<AccessToken, HttpError> {
-    let presented = match req.bearer_token() {
-        BearerHeader::Token(token) => token,
-        BearerHeader::Absent => {
-            return Err(HttpError::Bearer {
-                status: 401,
-                challenge: REALM.into(),
-                detail: "Authentication credentials were not provided.",
-            });
-        }
-        BearerHeader::Malformed => return Err(invalid_token("The token is malformed.")),
-    };
     let token = app
         .store
-        .find_access_token(&secret::digest(presented))?
+        .find_access_token(&secret::digest(presented(req)?))?
         .filter(|t| t.is_active(now))
         .ok_or_else(|| invalid_token("The access token is invalid, expired or revoked."))?;
     match requirement.check(&req.method, &token.scope, &app.settings) {
@@ -47,6 +38,21 @@ pub(crate) fn authorize(
             ),
             detail: "You do not have permission to perform this action.",
         }),
+    }
+}
+
+/// The request's bearer token (RFC 6750 §2.1), or the 401 of §3.1: a bare `Bearer` challenge,
+/// with no error code, when no token was sent; `error="invalid_token"` when the header is
+/// malformed.
+pub(crate) fn presented(req: &Req) -> Result<&str, HttpError> {
+    match req.bearer_token() {
+        BearerHeader::Token(token) => Ok(token),
+        BearerHeader::Absent => Err(HttpError::Bearer {
+            status: 401,
+            challenge: REALM.into(),
+            detail: "Authentication credentials were not provided.",
+        }),
+        BearerHeader::Malformed => Err(invalid_token("The token is malformed.")),
     }
 }
 

@@ -11,12 +11,11 @@
 //! addresses count by their /64, which one subscriber usually holds whole.
 
 use crate::http::events::SecurityEvent;
+use crate::http::pruned_table::PrunedTable;
 use crate::http::telemetry::Telemetry;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Failed tries a username gets before it is slowed.
 pub const FREE_TRIES_PER_USERNAME: u32 = 5;
@@ -28,10 +27,6 @@ pub const FREE_TRIES_PER_USER_CODE_ENTRY: u32 = 5;
 pub const FREE_TRIES_PER_ADDRESS: u32 = 20;
 /// The longest wait between tries, in seconds.
 pub(crate) const MAX_WAIT_SECONDS: i64 = 15 * 60;
-/// Entries kept before quiet ones are pruned, so that the table stays small.
-const PRUNE_ABOVE: usize = 10_000;
-/// Seconds between prunings: each one walks the whole table under the lock every check needs.
-const PRUNE_EVERY_SECONDS: i64 = 10;
 
 /// Whose secret a try checks: each kind counts apart, so a user named like a client id does
 /// not share the client's count. The address a try comes from is counted across all kinds.
@@ -101,9 +96,7 @@ struct Tries {
 /// Recent tries. Usernames and client ids are kept only as a hash.
 #[derive(Debug, Default)]
 pub(crate) struct LoginLimiter {
-    tries: Mutex<HashMap<Key, Tries>>,
-    /// When the table was last pruned.
-    pruned_at: AtomicI64,
+    tries: PrunedTable<Key, Tries>,
     /// Where a key running out of free tries is reported.
     telemetry: Arc<Telemetry>,
 }
@@ -154,7 +147,7 @@ impl LoginLimiter {
         now: i64,
     ) -> Result<Attempt<'a>, i64> {
         let keys = Keys::of(subject, address);
-        let mut table = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.tries.lock();
         let wait = keys
             .iter()
             .filter_map(|(key, free)| table.get(&key).map(|t| wait_left(t, free, now)))
@@ -163,11 +156,9 @@ impl LoginLimiter {
         if wait > 0 {
             return Err(wait);
         }
-        let due = now - self.pruned_at.load(Ordering::Relaxed) >= PRUNE_EVERY_SECONDS;
-        if table.len() > PRUNE_ABOVE && due {
-            table.retain(|_, t| t.in_flight > 0 || now - t.last < MAX_WAIT_SECONDS);
-            self.pruned_at.store(now, Ordering::Relaxed);
-        }
+        table.prune(now, |_, t| {
+            t.in_flight > 0 || now - t.last < MAX_WAIT_SECONDS
+        });
         for (key, _) in keys.iter() {
             let entry = table.entry(key).or_insert(Tries {
                 failed: 0,
@@ -191,7 +182,7 @@ impl LoginLimiter {
     /// subject's failures are cleared. Records left empty are removed.
     fn settle(&self, attempt: &Attempt<'_>) {
         let mut ran_out = [None; 2];
-        let mut table = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.tries.lock();
         for ((key, free), log) in attempt.keys.iter().zip(&mut ran_out) {
             let entry = table.entry(key).or_insert(Tries {
                 failed: 0,
@@ -288,6 +279,7 @@ fn wait_left(tries: &Tries, free: u32, now: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::pruned_table::PRUNE_ABOVE;
 
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     const AWAY: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7)));
@@ -397,7 +389,7 @@ mod tests {
         }
         exhaust(&limiter, client, HOME, 100);
         assert_eq!(limiter.attempt(client, HOME, 100).err(), Some(2));
-        let table = limiter.tries.lock().unwrap();
+        let table = limiter.tries.lock();
         let failed = |key| table.get(&key).map(|t| (t.failed, t.in_flight));
         let keys = Keys::of(client, HOME);
         let counts: Vec<_> = keys.iter().map(|(key, _)| failed(key)).collect();
@@ -409,22 +401,16 @@ mod tests {
     }
 
     #[test]
-    fn quiet_entries_are_pruned_at_most_every_ten_seconds() {
+    fn quiet_entries_are_pruned() {
         let limiter = LoginLimiter::default();
         let names: Vec<String> = (0..=PRUNE_ABOVE).map(|i| format!("user{i}")).collect();
         for (i, name) in names.iter().enumerate() {
             let address = IpAddr::V4(std::net::Ipv4Addr::from(i as u32));
             drop(limiter.attempt(Subject::Username(name), Some(address), 0));
         }
-        assert!(limiter.tries.lock().unwrap().len() > PRUNE_ABOVE);
-        let quiet = MAX_WAIT_SECONDS + PRUNE_EVERY_SECONDS;
-        drop(limiter.attempt(Subject::Username("late"), AWAY, quiet));
-        assert_eq!(
-            limiter.tries.lock().unwrap().len(),
-            2,
-            "only the late try's keys"
-        );
-        assert_eq!(limiter.pruned_at.load(Ordering::Relaxed), quiet);
+        assert!(limiter.tries.lock().len() > PRUNE_ABOVE);
+        drop(limiter.attempt(Subject::Username("late"), AWAY, MAX_WAIT_SECONDS));
+        assert_eq!(limiter.tries.lock().len(), 2, "only the late try's keys");
     }
 
     /// A client id is counted per address: guessing its secret from one address does not lock
@@ -463,7 +449,7 @@ mod tests {
             .map(|_| limiter.attempt(svc, HOME, 100).expect("not slowed"))
             .collect();
         busy.into_iter().for_each(Attempt::passed);
-        assert!(limiter.tries.lock().unwrap().is_empty(), "nothing kept");
+        assert!(limiter.tries.lock().is_empty(), "nothing kept");
         // Past the free tries, a parallel guess waits for the one in flight.
         exhaust(&limiter, svc, HOME, 100);
         let in_flight = limiter.attempt(svc, HOME, 102).expect("the wait is over");

@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod paths;
 pub mod proxy;
+pub(crate) mod pruned_table;
 pub mod request;
 pub(crate) mod request_rate;
 pub mod response;

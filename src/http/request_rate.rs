@@ -1,21 +1,23 @@
-//! Request budgets per address (docs/security.md rule 66): endpoints that anyone may call and
-//! that store something for each call — client registration now, device authorization later —
-//! take at most a budget of requests per address group (see
-//! [`crate::http::limiter::address_group`]) in each fixed window; past it, the answer is "wait
-//! this many seconds" (a 429 with Retry-After). In memory, shared by the workers; unlike
-//! [`crate::http::limiter`], which counts failed secret checks, this counts every request.
+//! Request budgets (docs/security.md rule 66): endpoints that anyone may call and that store
+//! something for each call — client registration, device authorization — take at most a
+//! budget of requests per address group (see [`crate::http::limiter::address_group`]) in each
+//! fixed window, and at most an overall budget from all addresses together; past either, the
+//! answer is "wait this many seconds" (a 429 with Retry-After). In memory, shared by the
+//! workers; unlike [`crate::http::limiter`], which counts failed secret checks, this counts
+//! every request.
+//!
+//! The overall budget bounds what the endpoint stores in a window however many addresses the
+//! sender holds (an IPv6 /48 is 65,536 /64s), and it bounds this table too: an address is
+//! added only by a request the overall budget admits, so at most the overall budgets' sum of
+//! windows are live, and ended ones are pruned. The price: a sender with enough addresses can
+//! spend the overall budget and make everyone wait for the window's end.
 
 use crate::http::events::SecurityEvent;
 use crate::http::limiter::address_group;
+use crate::http::pruned_table::{PRUNE_ABOVE, PrunedTable};
 use crate::http::telemetry::Telemetry;
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
-
-/// Entries kept before the windows that ended are pruned, so that the table stays small.
-const PRUNE_ABOVE: usize = 10_000;
-/// Seconds between prunings: each one walks the whole table under the lock every request needs.
-const PRUNE_EVERY_SECONDS: i64 = 10;
+use std::sync::Arc;
 
 /// An endpoint with a budget: each counts apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,15 +28,38 @@ pub(crate) enum Purpose {
     DeviceAuthorization,
 }
 
+/// A purpose's budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    /// Requests allowed per address group in one window.
+    per_address: u32,
+    /// Requests allowed from all addresses together in one window.
+    overall: u32,
+    /// The window, in seconds.
+    seconds: i64,
+}
+
 impl Purpose {
-    /// Requests allowed per address group in one window, and the window in seconds.
-    fn budget(self) -> (u32, i64) {
+    /// Its budgets.
+    const fn budget(self) -> Budget {
         match self {
             // A client registers once per install; an office behind one address has many.
-            Purpose::ClientRegistration => (30, 3600),
+            // Overall, a self-hosted server sees a few new installs an hour: 1000 lets more
+            // than 30 addresses spend their whole budget, and stores at most 24,000
+            // applications a day, which an administrator notices long before they matter.
+            Purpose::ClientRegistration => Budget {
+                per_address: 30,
+                overall: 1000,
+                seconds: 3600,
+            },
             // A device asks once per sign-in, and its codes live minutes: an address holds at
-            // most this many pending codes at a time.
-            Purpose::DeviceAuthorization => (60, 600),
+            // most this many pending codes at a time; overall ten addresses' worth, a sign-in
+            // a second, holds the pending codes to 600.
+            Purpose::DeviceAuthorization => Budget {
+                per_address: 60,
+                overall: 600,
+                seconds: 600,
+            },
         }
     }
 
@@ -47,6 +72,14 @@ impl Purpose {
     }
 }
 
+// Live windows (at most twice a purpose's overall budget: this window's addresses and the
+// last one's) never keep the table from being pruned below its size.
+const _: () = assert!(
+    2 * (Purpose::ClientRegistration.budget().overall as usize
+        + Purpose::DeviceAuthorization.budget().overall as usize)
+        < PRUNE_ABOVE
+);
+
 /// One key's window: when it began and the requests counted in it.
 #[derive(Debug, Clone, Copy)]
 struct Window {
@@ -54,18 +87,35 @@ struct Window {
     count: u32,
 }
 
-/// The windows per (purpose, address group), and when they were last pruned.
-#[derive(Debug, Default)]
-struct Table {
-    windows: HashMap<(Purpose, IpAddr), Window>,
-    pruned_at: i64,
+impl Window {
+    /// The window of `seconds` that holds `now`: this one, or a new, empty one when it ended
+    /// (or the clock went back).
+    fn at(window: Option<Window>, now: i64, seconds: i64) -> Window {
+        match window {
+            Some(w) if now >= w.start && now - w.start < seconds => w,
+            _ => Window {
+                start: now,
+                count: 0,
+            },
+        }
+    }
+
+    /// `Err` with the seconds to its end when `budget` is spent.
+    fn check(self, budget: u32, now: i64, seconds: i64) -> Result<(), i64> {
+        if self.count >= budget {
+            Err((self.start + seconds - now).max(1))
+        } else {
+            Ok(())
+        }
+    }
 }
 
-/// Requests counted per (purpose, address group).
+/// Requests counted per (purpose, address group), and per purpose from all addresses (the
+/// key without an address).
 #[derive(Debug, Default)]
 pub(crate) struct RequestRate {
-    table: Mutex<Table>,
-    /// Where an address running out of its budget is reported.
+    windows: PrunedTable<(Purpose, Option<IpAddr>), Window>,
+    /// Where a spent budget is reported.
     telemetry: Arc<Telemetry>,
 }
 
@@ -78,9 +128,10 @@ impl RequestRate {
         }
     }
 
-    /// Counts a request for `purpose` from `address` at `now`: `Ok` within the budget, else
-    /// `Err` with the seconds until the window ends. A request of unknown address (none in
-    /// the in-memory tests) is not counted.
+    /// Counts a request for `purpose` from `address` at `now`: `Ok` within the address's and
+    /// the overall budget, else `Err` with the seconds until the spent window ends; a refused
+    /// request is not counted. A request of unknown address (none in the in-memory tests) is
+    /// not counted.
     pub(crate) fn admit(
         &self,
         purpose: Purpose,
@@ -90,40 +141,32 @@ impl RequestRate {
         let Some(address) = address else {
             return Ok(());
         };
-        let (budget, seconds) = purpose.budget();
-        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
-        if table.windows.len() > PRUNE_ABOVE && now - table.pruned_at >= PRUNE_EVERY_SECONDS {
-            table
-                .windows
-                .retain(|(p, _), w| now - w.start < p.budget().1);
-            table.pruned_at = now;
+        let budget = purpose.budget();
+        let keys = [(purpose, Some(address_group(address))), (purpose, None)];
+        let mut table = self.windows.lock();
+        table.prune(now, |(p, _), w| now - w.start < p.budget().seconds);
+        let [mine, all] = keys.map(|key| Window::at(table.get(&key).copied(), now, budget.seconds));
+        mine.check(budget.per_address, now, budget.seconds)?;
+        all.check(budget.overall, now, budget.seconds)?;
+        let mut ran_out = [None; 2];
+        for ((key, window), (limit, log)) in keys.into_iter().zip([mine, all]).zip(
+            [budget.per_address, budget.overall]
+                .into_iter()
+                .zip(&mut ran_out),
+        ) {
+            let count = window.count + 1;
+            table.insert(key, Window { count, ..window });
+            *log = (count == limit).then_some((key.1, limit));
         }
-        let window = table
-            .windows
-            .entry((purpose, address_group(address)))
-            .or_insert(Window {
-                start: now,
-                count: 0,
-            });
-        if now - window.start >= seconds || now < window.start {
-            *window = Window {
-                start: now,
-                count: 0,
-            };
-        }
-        if window.count >= budget {
-            return Err((window.start + seconds - now).max(1));
-        }
-        window.count += 1;
-        let ran_out = window.count == budget;
         drop(table);
-        if ran_out {
-            // One line per address and window: later refusals cannot flood the log.
+        // One line per address, or for all of them, and window: later refusals cannot flood
+        // the log.
+        for (from, requests) in ran_out.into_iter().flatten() {
             let event = SecurityEvent::RequestsThrottled {
                 purpose: purpose.label(),
-                requests: budget,
+                requests,
             };
-            self.telemetry.security(&event, Some(address));
+            self.telemetry.security(&event, from.map(|_| address));
         }
         Ok(())
     }
@@ -139,24 +182,38 @@ mod tests {
         Some(text.parse().unwrap())
     }
 
+    /// The `n`-th IPv4 address.
+    fn nth(n: usize) -> Option<IpAddr> {
+        Some(IpAddr::from(u32::try_from(n).unwrap().to_be_bytes()))
+    }
+
     #[test]
     fn a_budget_is_spent_then_renewed_when_its_window_ends() {
         let rate = RequestRate::default();
-        let (budget, seconds) = REGISTRATION.budget();
+        let Budget {
+            per_address,
+            seconds,
+            ..
+        } = REGISTRATION.budget();
         let one = address("192.0.2.1");
-        for _ in 0..budget {
+        for _ in 0..per_address {
             assert_eq!(rate.admit(REGISTRATION, one, 100), Ok(()));
         }
         assert_eq!(rate.admit(REGISTRATION, one, 100), Err(seconds));
         assert_eq!(rate.admit(REGISTRATION, one, 110), Err(seconds - 10));
         assert_eq!(rate.admit(REGISTRATION, address("192.0.2.2"), 110), Ok(()));
+        assert_eq!(
+            rate.admit(Purpose::DeviceAuthorization, one, 110),
+            Ok(()),
+            "each purpose counts apart"
+        );
         assert_eq!(rate.admit(REGISTRATION, one, 100 + seconds), Ok(()));
     }
 
     #[test]
     fn ipv6_counts_by_its_64_and_unknown_addresses_are_not_counted() {
         let rate = RequestRate::default();
-        let (budget, _) = REGISTRATION.budget();
+        let budget = REGISTRATION.budget().per_address;
         for i in 0..budget {
             let same_64 = address(&format!("2001:db8:1:2::{i:x}"));
             assert_eq!(rate.admit(REGISTRATION, same_64, 5), Ok(()));
@@ -174,16 +231,54 @@ mod tests {
         }
     }
 
+    /// The holder of a /48 has 65,536 /64s, each with a budget: together they get the overall
+    /// budget, and then every address waits for the window's end, refused requests uncounted.
     #[test]
-    fn ended_windows_are_pruned_past_the_table_size() {
+    fn all_addresses_together_get_the_overall_budget() {
         let rate = RequestRate::default();
-        for i in 0..=PRUNE_ABOVE {
-            let a = IpAddr::from(u32::try_from(i).unwrap().to_be_bytes());
-            rate.admit(REGISTRATION, Some(a), 0).unwrap();
+        let Budget {
+            overall, seconds, ..
+        } = REGISTRATION.budget();
+        let of_48 = |i: u32| address(&format!("2001:db8:7:{i:x}::1"));
+        let admitted = (0..=u16::MAX)
+            .filter(|i| rate.admit(REGISTRATION, of_48(u32::from(*i)), 10).is_ok())
+            .count();
+        assert_eq!(admitted, usize::try_from(overall).unwrap());
+        let elsewhere = address("192.0.2.9");
+        assert_eq!(rate.admit(REGISTRATION, elsewhere, 20), Err(seconds - 10));
+        assert_eq!(
+            rate.admit(Purpose::DeviceAuthorization, elsewhere, 20),
+            Ok(()),
+            "other purposes are not affected"
+        );
+        assert_eq!(rate.admit(REGISTRATION, elsewhere, 10 + seconds), Ok(()));
+        let windows = rate.windows.lock();
+        let addresses = windows
+            .keys()
+            .filter(|(p, a)| *p == REGISTRATION && a.is_some());
+        assert_eq!(addresses.count(), admitted + 1, "refused ones are not kept");
+    }
+
+    /// A flood from ever new addresses, window after window, never grows the table past the
+    /// size it is pruned at plus an overall budget.
+    #[test]
+    fn the_table_stays_bounded_under_a_flood_of_addresses() {
+        let rate = RequestRate::default();
+        let Budget {
+            overall, seconds, ..
+        } = REGISTRATION.budget();
+        let overall = usize::try_from(overall).unwrap();
+        let mut next = 0;
+        let mut largest = 0;
+        for window in 0..2 * PRUNE_ABOVE / overall {
+            let now = i64::try_from(window).unwrap() * seconds;
+            for _ in 0..2 * overall {
+                next += 1;
+                _ = rate.admit(REGISTRATION, nth(next), now);
+                largest = largest.max(rate.windows.lock().len());
+            }
         }
-        let later = REGISTRATION.budget().1;
-        rate.admit(REGISTRATION, address("198.51.100.1"), later)
-            .unwrap();
-        assert_eq!(rate.table.lock().unwrap().windows.len(), 1);
+        assert!(largest > PRUNE_ABOVE, "the flood filled the table");
+        assert!(largest <= PRUNE_ABOVE + overall + 1, "{largest}");
     }
 }

@@ -432,11 +432,14 @@ fn check(
         }
         _ => None,
     };
+    let public = app.fields.client_type == ClientType::Public;
+    // A public client that registered itself always needs S256, whatever pkce_required says
+    // (docs/security.md rule 45).
     let must_use_pkce = response_type == ResponseType::Code
         && match settings.pkce_required {
             PkceRequired::All => true,
-            PkceRequired::Public => app.fields.client_type == ClientType::Public,
-            PkceRequired::None => false,
+            PkceRequired::Public => public,
+            PkceRequired::None => public && app.dynamically_registered,
         };
     if must_use_pkce && challenge.as_ref().is_none_or(|c| c.method != Method::S256) {
         return Err(invalid(
@@ -1105,6 +1108,37 @@ mod tests {
             ),
             AuthorizeStep::Consent(_)
         ));
+        // docs/security.md rule 45: a public client that registered itself needs S256 even so.
+        let registered = Application {
+            dynamically_registered: true,
+            ..public.clone()
+        };
+        let registered_confidential = Application {
+            dynamically_registered: true,
+            ..confidential.clone()
+        };
+        for (params, app, refused) in [
+            (&without, &registered, true),
+            (&plain, &registered, true),
+            (&valid_params(), &registered, false),
+            (&without, &registered_confidential, false),
+        ] {
+            let step = decide(
+                params,
+                Some(app),
+                SIGNED_IN,
+                Hint::Absent,
+                &NOTHING,
+                &none,
+                NOW,
+            );
+            assert_eq!(
+                redirected_error(step).is_some(),
+                refused,
+                "{params:?} {:?}",
+                app.fields.client_type
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::oauth::registration::{self, AppForm, Rules};
 use serde_json::{Map, Value, json};
 
 /// The grants a client may register for, by wire name. `refresh_token` is accepted besides
-/// them: it comes with the authorization-code grant and is not stored as a grant of its own.
+/// them: it comes with both and is not stored as a grant of its own.
 const REGISTRABLE_GRANTS: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::DeviceCode];
 /// The wire name of the refresh grant (RFC 6749 §6).
 const REFRESH_TOKEN: &str = "refresh_token";
@@ -20,9 +20,9 @@ const CODE: &str = "code";
 /// The name of a client that sent no `client_name`.
 const DEFAULT_NAME: &str = "Unnamed registered client";
 /// The most redirect (or post-logout redirect) URIs one registration may list.
-pub(crate) const MAX_URIS: usize = 20;
+const MAX_URIS: usize = 20;
 /// The longest redirect URI accepted.
-pub(crate) const MAX_URI_CHARS: usize = 2000;
+const MAX_URI_CHARS: usize = 2000;
 
 /// A registration request that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,12 +70,8 @@ pub(crate) fn read(body: &Value, rules: &Rules<'_>) -> Result<Registration, OAut
             "response_types code goes with the authorization_code grant, and only with it.",
         ));
     }
+    // Required for the code flow only: the pages' rules say so (`invalid_redirect_uri`).
     let redirect_uris = uris(object, "redirect_uris")?;
-    if code_flow && redirect_uris.is_empty() {
-        return Err(invalid(
-            "redirect_uris is required for the authorization_code grant.",
-        ));
-    }
     let post_logout_redirect_uris = uris(object, "post_logout_redirect_uris")?;
     let scope_names: Vec<&str> = match string(object, "scope")? {
         Some(scope) => scope.split(' ').filter(|s| !s.is_empty()).collect(),
@@ -118,11 +114,13 @@ pub(crate) fn response(
     issued_at: i64,
 ) -> Value {
     let mut grant_types: Vec<&str> = fields.grant_types.iter().map(|g| g.wire_name()).collect();
-    let mut response_types = Vec::new();
-    if fields.grant_types.contains(&GrantType::AuthorizationCode) {
-        grant_types.push(REFRESH_TOKEN);
-        response_types.push(CODE);
-    }
+    // Both registrable grants come with refresh tokens.
+    grant_types.push(REFRESH_TOKEN);
+    let response_types: &[&str] = if fields.grant_types.contains(&GrantType::AuthorizationCode) {
+        &[CODE]
+    } else {
+        &[]
+    };
     let scope = fields
         .allowed_scopes
         .as_ref()
@@ -164,7 +162,7 @@ fn grant_types(object: &Map<String, Value>) -> Result<Vec<GrantType>, OAuthError
             .ok_or_else(|| {
                 invalid(&format!(
                     "grant_type {name:?} cannot be registered here; use authorization_code \
-                     and refresh_token."
+                     (with refresh_token) or urn:ietf:params:oauth:grant-type:device_code."
                 ))
             })?;
         grants.push(*grant);
@@ -354,6 +352,35 @@ mod tests {
     }
 
     #[test]
+    fn a_device_client_needs_no_redirect_uri_and_has_no_response_type() {
+        let device = GrantType::DeviceCode.wire_name();
+        let request = json!({"grant_types": [device], "token_endpoint_auth_method": "none"});
+        let registered = read_with(&request).unwrap();
+        assert_eq!(registered.fields.grant_types, [GrantType::DeviceCode]);
+        assert!(registered.fields.redirect_uris.is_empty());
+        let answer = response(&registered.fields, registered.auth_method, "id", None, 9);
+        assert_eq!(answer["grant_types"], json!([device, "refresh_token"]));
+        assert_eq!(answer["response_types"], json!([]));
+        let both = json!({"grant_types": ["authorization_code", device],
+                          "redirect_uris": ["https://app.example/cb"]});
+        let answer = response(
+            &read_with(&both).unwrap().fields,
+            AuthMethod::ClientSecretBasic,
+            "id",
+            None,
+            9,
+        );
+        assert_eq!(answer["response_types"], json!(["code"]));
+        for refused in [
+            json!({"grant_types": [device], "response_types": ["code"]}),
+            json!({"grant_types": ["authorization_code", device], "response_types": []}),
+        ] {
+            let error = read_with(&refused).unwrap_err();
+            assert_eq!(error.code(), "invalid_client_metadata", "{refused}");
+        }
+    }
+
+    #[test]
     fn every_refusal_has_its_code() {
         let uri = |value: Value| with(|o| _ = o.insert("redirect_uris".into(), value));
         let field = |name: &str, value: Value| with(|o| _ = o.insert(name.into(), value));
@@ -379,7 +406,7 @@ mod tests {
             ),
             (uri(json!([too_long])), "invalid_redirect_uri"),
             (uri(json!(too_many)), "invalid_client_metadata"),
-            (uri(json!([])), "invalid_client_metadata"),
+            (uri(json!([])), "invalid_redirect_uri"),
             (
                 uri(json!("https://app.example/cb")),
                 "invalid_client_metadata",

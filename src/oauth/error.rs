@@ -40,26 +40,21 @@ pub(crate) enum OAuthError {
     RequestNotSupported,
     /// OIDC Core §6: a `request_uri` was sent; oauthd does not fetch request objects.
     RequestUriNotSupported,
-    /// Too many failed password or client-secret checks (docs/security.md rule 30): answered 429
-    /// with Retry-After (RFC 6585 §4) before any secret is compared. The code is RFC 6749
-    /// §4.1.2.1's "try again later", the one the RFC has for a refusal that passes with time.
+    /// RFC 6749 §4.1.2.1's "try again later", the one code the RFCs have for a refusal that
+    /// passes with time: answered 429 with Retry-After (RFC 6585 §4). Too many failed password
+    /// or client-secret checks (docs/security.md rule 30, [`OAuthError::throttled`]: before
+    /// any secret is compared), an address's spent request budget (rule 66,
+    /// [`OAuthError::over_budget`]), or a passing shortage; the description says which.
     TemporarilyUnavailable {
         /// Seconds until the next try is allowed.
         retry_after: i64,
-    },
-    /// An address spent its request budget for the endpoint (docs/security.md rule 66): the
-    /// same 429, code and Retry-After as a throttled try, told as too many requests.
-    TooManyRequests {
-        /// Seconds until the address's window ends.
-        retry_after: i64,
+        /// Why, and when to come back; names no credential.
+        description: String,
     },
     /// RFC 7591 §3.2.2: a redirect URI of a registration request is not acceptable.
     InvalidRedirectUri(String),
     /// RFC 7591 §3.2.2: a registration request's metadata is invalid or not allowed.
     InvalidClientMetadata(String),
-    /// RFC 6750 §3.1 (for RFC 7591 §3's initial access token): a bearer token is missing,
-    /// unknown, expired or used up; 401 with a Bearer challenge.
-    InvalidToken(String),
     /// RFC 8628 §3.5: the user has not yet approved or denied the device code; poll again.
     AuthorizationPending,
     /// RFC 8628 §3.5: polled too soon; poll again, 5 seconds slower from now on.
@@ -86,12 +81,9 @@ impl OAuthError {
             OAuthError::ConsentRequired => "consent_required",
             OAuthError::RequestNotSupported => "request_not_supported",
             OAuthError::RequestUriNotSupported => "request_uri_not_supported",
-            OAuthError::TemporarilyUnavailable { .. } | OAuthError::TooManyRequests { .. } => {
-                "temporarily_unavailable"
-            }
+            OAuthError::TemporarilyUnavailable { .. } => "temporarily_unavailable",
             OAuthError::InvalidRedirectUri(_) => "invalid_redirect_uri",
             OAuthError::InvalidClientMetadata(_) => "invalid_client_metadata",
-            OAuthError::InvalidToken(_) => "invalid_token",
             OAuthError::AuthorizationPending => "authorization_pending",
             OAuthError::SlowDown => "slow_down",
             OAuthError::ExpiredToken => "expired_token",
@@ -108,8 +100,8 @@ impl OAuthError {
             | OAuthError::AccessDenied(d)
             | OAuthError::InvalidRedirectUri(d)
             | OAuthError::InvalidClientMetadata(d)
-            | OAuthError::InvalidToken(d)
-            | OAuthError::InvalidTarget(d) => Cow::Borrowed(d),
+            | OAuthError::InvalidTarget(d)
+            | OAuthError::TemporarilyUnavailable { description: d, .. } => Cow::Borrowed(d),
             OAuthError::InvalidClient { .. } => "Client authentication failed.".into(),
             OAuthError::UnsupportedGrantType => "The grant_type is not supported.".into(),
             OAuthError::UnsupportedTokenType => "The token_type_hint is not supported.".into(),
@@ -120,11 +112,6 @@ impl OAuthError {
             }
             OAuthError::RequestNotSupported => "Request objects are not supported.".into(),
             OAuthError::RequestUriNotSupported => "request_uri is not supported.".into(),
-            OAuthError::TemporarilyUnavailable { retry_after } => try_again_in(*retry_after).into(),
-            OAuthError::TooManyRequests { retry_after } => {
-                format!("Too many requests from this address. Try again in {retry_after} seconds.")
-                    .into()
-            }
             OAuthError::AuthorizationPending => {
                 "The user has not yet approved or denied the request.".into()
             }
@@ -134,12 +121,13 @@ impl OAuthError {
     }
 
     /// RFC 6749 §5.2: a client that tried HTTP Basic and failed gets 401 with a
-    /// WWW-Authenticate challenge; a throttled try gets 429 (RFC 6585 §4) with Retry-After
-    /// (see [`OAuthError::header`]); everything else is 400.
+    /// WWW-Authenticate challenge; `temporarily_unavailable` gets 429 (RFC 6585 §4) with
+    /// Retry-After (see [`OAuthError::header`]); every other error is 400. (Bearer-token
+    /// failures are not OAuth errors: see [`crate::http::bearer`].)
     pub fn status(&self) -> u16 {
         match self {
-            OAuthError::InvalidClient { basic: true } | OAuthError::InvalidToken(_) => 401,
-            OAuthError::TemporarilyUnavailable { .. } | OAuthError::TooManyRequests { .. } => 429,
+            OAuthError::InvalidClient { basic: true } => 401,
+            OAuthError::TemporarilyUnavailable { .. } => 429,
             _ => 400,
         }
     }
@@ -150,15 +138,29 @@ impl OAuthError {
             OAuthError::InvalidClient { basic: true } => {
                 Some(("WWW-Authenticate", "Basic realm=\"oauthd\"".into()))
             }
-            OAuthError::InvalidToken(_) => Some((
-                "WWW-Authenticate",
-                "Bearer realm=\"oauthd\", error=\"invalid_token\"".into(),
-            )),
-            OAuthError::TemporarilyUnavailable { retry_after }
-            | OAuthError::TooManyRequests { retry_after } => {
+            OAuthError::TemporarilyUnavailable { retry_after, .. } => {
                 Some(("Retry-After", retry_after.to_string()))
             }
             _ => None,
+        }
+    }
+
+    /// Too many failed secret checks: wait `retry_after` seconds (docs/security.md rule 30).
+    pub fn throttled(retry_after: i64) -> OAuthError {
+        OAuthError::TemporarilyUnavailable {
+            retry_after,
+            description: try_again_in(retry_after),
+        }
+    }
+
+    /// The address spent its request budget: wait `retry_after` seconds, until its window
+    /// ends (docs/security.md rule 66).
+    pub fn over_budget(retry_after: i64) -> OAuthError {
+        OAuthError::TemporarilyUnavailable {
+            retry_after,
+            description: format!(
+                "Too many requests from this address. Try again in {retry_after} seconds."
+            ),
         }
     }
 
@@ -234,16 +236,8 @@ mod tests {
                 "request_uri_not_supported",
                 400,
             ),
-            (
-                OAuthError::TemporarilyUnavailable { retry_after: 8 },
-                "temporarily_unavailable",
-                429,
-            ),
-            (
-                OAuthError::TooManyRequests { retry_after: 8 },
-                "temporarily_unavailable",
-                429,
-            ),
+            (OAuthError::throttled(8), "temporarily_unavailable", 429),
+            (OAuthError::over_budget(8), "temporarily_unavailable", 429),
             (
                 OAuthError::InvalidRedirectUri("x".into()),
                 "invalid_redirect_uri",
@@ -254,7 +248,6 @@ mod tests {
                 "invalid_client_metadata",
                 400,
             ),
-            (OAuthError::InvalidToken("x".into()), "invalid_token", 401),
             (
                 OAuthError::AuthorizationPending,
                 "authorization_pending",
@@ -277,11 +270,17 @@ mod tests {
 
     #[test]
     fn a_throttled_try_says_when_to_come_back() {
-        let error = OAuthError::TemporarilyUnavailable { retry_after: 16 };
+        let error = OAuthError::throttled(16);
         assert_eq!(error.header(), Some(("Retry-After", "16".into())));
         assert_eq!(
             error.description(),
             "Too many failed attempts. Try again in 16 seconds."
+        );
+        let spent = OAuthError::over_budget(60);
+        assert_eq!(spent.header(), Some(("Retry-After", "60".into())));
+        assert_eq!(
+            spent.description(),
+            "Too many requests from this address. Try again in 60 seconds."
         );
         assert_eq!(
             try_again_in(1),

@@ -23,6 +23,8 @@ pub(crate) enum Recipient<'a> {
 pub(crate) struct ConsentForm<'a> {
     /// The client's name.
     pub app_name: &'a str,
+    /// The client registered itself (RFC 7591 §5): nobody vouched for its name.
+    pub self_registered: bool,
     /// Who gets the answer.
     pub recipient: Recipient<'a>,
     /// Each requested scope with its description.
@@ -51,6 +53,11 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
         html! {
             div.card {
                 h1 { "Authorize " (form.app_name) "?" }
+                @if form.self_registered {
+                    p.muted {
+                        "This application registered itself; oauthd has not verified its name."
+                    }
+                }
                 p { strong { (form.app_name) } " asks for access to your account:" }
                 ul {
                     @for (name, description) in &form.scopes {

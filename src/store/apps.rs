@@ -116,16 +116,29 @@ impl Store {
     /// Registers an application and returns its row id. Call it inside [`Store::immediate`]:
     /// the app and its allowed origins are two statements.
     pub fn create_app(&self, app: &NewApplication, now: i64) -> Result<i64, StoreError> {
+        self.insert_app(app, false, now)
+    }
+
+    /// Stores a new application, `dynamically_registered` when it registered itself (RFC 7591,
+    /// [`Store::register_client`]); its row id.
+    pub(super) fn insert_app(
+        &self,
+        app: &NewApplication,
+        dynamically_registered: bool,
+        now: i64,
+    ) -> Result<i64, StoreError> {
         let head = [
             Value::Text(app.client_id.clone()),
             app.secret_digest
                 .map_or(Value::Null, |digest| Value::Blob(digest.to_vec())),
             app.owner_id.map_or(Value::Null, Value::Integer),
             Value::Integer(now),
+            Value::Integer(dynamically_registered.into()),
         ];
         let sql = format!(
-            "INSERT INTO applications (client_id, client_secret_hash, owner_id, created, {FIELD_COLUMNS}, salt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, random()) RETURNING id"
+            "INSERT INTO applications (client_id, client_secret_hash, owner_id, created,
+                                       dynamically_registered, {FIELD_COLUMNS}, salt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, random()) RETURNING id"
         );
         let values = head.into_iter().chain(field_values(&app.fields));
         let id = self

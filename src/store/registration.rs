@@ -67,7 +67,7 @@ impl Store {
     }
 
     /// Whether the initial access token with this digest can be used now (unknown, expired and
-    /// used-up ones cannot): checked before a request is read; [`Store::register_client`]
+    /// used-up ones cannot): checked before the request body is parsed; [`Store::register_client`]
     /// takes the use.
     pub(crate) fn registration_token_is_live(
         &self,
@@ -103,11 +103,7 @@ impl Store {
                 },
                 None => None,
             };
-            let id = store.create_app(app, now)?;
-            store
-                .conn
-                .prepare_cached("UPDATE applications SET dynamically_registered = 1 WHERE id = ?1")?
-                .execute([id])?;
+            let id = store.insert_app(app, true, now)?;
             Ok(Some((id, token_id)))
         })
     }

@@ -72,6 +72,16 @@ fn the_mcp_sdk_registers_authorizes_with_a_resource_and_calls_a_tool() {
     };
     let registration = sent_to("/o/register/").expect("the SDK registered where advertised");
     assert_eq!(registration["method"], "POST");
+    let metadata: serde_json::Value =
+        serde_json::from_str(registration["body"].as_str().expect("a JSON body")).unwrap();
+    assert_eq!(metadata["redirect_uris"], serde_json::json!([REDIRECT]));
+    assert_eq!(metadata["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        metadata["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(metadata["response_types"], serde_json::json!(["code"]));
+    assert_eq!(app.fields.name, field(&metadata, "client_name"));
 
     // The resource indicator (RFC 8707) is the MCP server's URL, on both requests; oauthd
     // binds the token to it, and the MCP server accepts only tokens whose `aud` names it.

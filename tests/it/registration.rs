@@ -201,31 +201,61 @@ fn a_confidential_client_gets_its_secret_once_and_authenticates_with_it() {
     assert_error(&refused, 400, "unauthorized_client");
 }
 
+/// RFC 6750 §3.1: no error code when no bearer token was sent.
+const BARE_CHALLENGE: &str = "Bearer realm=\"oauthd\"";
+
+/// A 401 with a Bearer challenge of `error="invalid_token"`.
+fn assert_invalid_token(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let challenge = reply.header("WWW-Authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with("Bearer realm=\"oauthd\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+}
+
+/// `registration-token add` with these flags: the token, and its id and expiry as listed.
+fn add_registration_token(s: &TestServer, flags: &[&str]) -> (String, i64, Option<i64>) {
+    let (code, out, err) = s.cli(&[&["registration-token", "add"], flags].concat(), "");
+    assert_eq!(code, 0, "{err}");
+    let token = out.lines().next().unwrap().to_owned();
+    let (code, listed, err) = s.cli(&["registration-token", "list", "--json"], "");
+    assert_eq!(code, 0, "{err}");
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let last = listed.as_array().unwrap().last().unwrap().clone();
+    (
+        token,
+        last["id"].as_i64().unwrap(),
+        last["expires"].as_i64(),
+    )
+}
+
 #[test]
 fn the_token_mode_needs_a_live_initial_access_token_and_takes_a_use() {
     let t = tutorial_with("registration = \"token\"");
     let s = &t.server;
-    let (code, out, err) = s.cli(&["registration-token", "add", "--uses", "1"], "");
-    assert_eq!(code, 0, "{err}");
-    let once = out.lines().next().unwrap().to_owned();
-    let (code, out, _) = s.cli(&["registration-token", "add", "--expires-in", "60"], "");
-    assert_eq!(code, 0);
-    let for_a_minute = out.lines().next().unwrap().to_owned();
+    let (once, _, _) = add_registration_token(s, &["--uses", "1"]);
+    let (for_a_minute, _, expires) = add_registration_token(s, &["--expires-in", "60"]);
+    // The command ran on the system clock; the server's is injected.
+    let expires = expires.expect("an expiry");
+    let (removed, removed_id, _) = add_registration_token(s, &[]);
     let before = apps(s);
     let bearer = |token: &str| format!("Bearer {token}");
 
-    let missing = register(s, &public_request(), &[]);
-    assert_error(&missing, 401, "invalid_token");
-    let challenge = missing.header("WWW-Authenticate").unwrap_or_default();
-    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    for no_token in [vec![], vec![("Authorization", "Basic YTpi")]] {
+        let missing = register(s, &public_request(), &no_token);
+        assert_eq!(missing.status, 401, "{}", missing.body);
+        assert_eq!(missing.header("WWW-Authenticate"), Some(BARE_CHALLENGE));
+        assert_eq!(missing.error(), "", "no error code: {}", missing.body);
+    }
     let wrong = register(
         s,
         &public_request(),
         &[("Authorization", "Bearer not-a-token")],
     );
-    assert_error(&wrong, 401, "invalid_token");
-    let basic = register(s, &public_request(), &[("Authorization", "Basic YTpi")]);
-    assert_error(&basic, 401, "invalid_token");
+    assert_invalid_token(&wrong);
+    let malformed = register(s, &public_request(), &[("Authorization", "Bearer a b")]);
+    assert_invalid_token(&malformed);
     let bad_metadata = register(
         s,
         &public_request_with("redirect_uris", json!(["javascript:alert(1)"])),
@@ -244,20 +274,37 @@ fn the_token_mode_needs_a_live_initial_access_token_and_takes_a_use() {
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(left(&conn), 0);
     let used_up = register(s, &public_request(), &[("Authorization", &bearer(&once))]);
-    assert_error(&used_up, 401, "invalid_token");
-    let minute = register(
+    assert_invalid_token(&used_up);
+
+    // docs/security.md rule 67: a removed token stops working at once.
+    let (code, _, err) = s.cli(
+        &["registration-token", "remove", &removed_id.to_string()],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let gone = register(
+        s,
+        &public_request(),
+        &[("Authorization", &bearer(&removed))],
+    );
+    assert_invalid_token(&gone);
+
+    // Live while `expires > now`: the last second works, the next does not.
+    s.advance(expires - s.now() - 1);
+    let last_second = register(
         s,
         &public_request(),
         &[("Authorization", &bearer(&for_a_minute))],
     );
-    assert_eq!(minute.status, 201, "{}", minute.body);
-    s.advance(61);
+    assert_eq!(last_second.status, 201, "{}", last_second.body);
+    s.advance(1);
+    assert_eq!(s.now(), expires);
     let expired = register(
         s,
         &public_request(),
         &[("Authorization", &bearer(&for_a_minute))],
     );
-    assert_error(&expired, 401, "invalid_token");
+    assert_invalid_token(&expired);
     assert_eq!(apps(s), before + 2);
 }
 
@@ -311,7 +358,7 @@ fn every_refusal_has_its_error_code_and_stores_nothing() {
         ),
         (
             public_request_with("redirect_uris", Value::Null),
-            "invalid_client_metadata",
+            "invalid_redirect_uri",
         ),
         (
             public_request_with("redirect_uris", json!(CALLBACK)),
@@ -380,23 +427,39 @@ fn every_refusal_has_its_error_code_and_stores_nothing() {
 #[test]
 fn a_flood_from_one_address_is_refused_while_another_still_registers() {
     let t = tutorial_with(
-        "registration = \"open\"\ntrusted_proxies = [\"127.0.0.0/8\"]\nmetrics = true",
+        "registration = \"token\"\ntrusted_proxies = [\"127.0.0.0/8\"]\nmetrics = true",
     );
     let s = &t.server;
+    let (token, _, _) = add_registration_token(s, &[]);
+    let bearer = format!("Bearer {token}");
     let from = |address: &'static str| [("X-Forwarded-For", address)];
-    for i in 0..BUDGET {
-        let reply = register(s, &public_request(), &from("203.0.113.7"));
+    let with_token = |address: &'static str| {
+        [
+            ("X-Forwarded-For", address),
+            ("Authorization", bearer.as_str()),
+        ]
+    };
+    // docs/security.md rule 66: good, garbage and unauthenticated requests all spend it.
+    let third = BUDGET / 3;
+    for i in 0..third {
+        let reply = register(s, &public_request(), &with_token("203.0.113.7"));
         assert_eq!(reply.status, 201, "request {i}: {}", reply.body);
+        let garbage = register_raw(s, b"{\"redirect_uris\": [", &with_token("203.0.113.7"));
+        assert_error(&garbage, 400, "invalid_client_metadata");
     }
-    let before = apps(s);
-    let refused = register(s, &public_request(), &from("203.0.113.7"));
+    for _ in 2 * third..BUDGET {
+        let unauthenticated = register(s, &public_request(), &from("203.0.113.7"));
+        assert_eq!(unauthenticated.status, 401, "{}", unauthenticated.body);
+    }
+    let before = crate::support::dump(s);
+    let refused = register(s, &public_request(), &with_token("203.0.113.7"));
     assert_error(&refused, 429, "temporarily_unavailable");
     assert_eq!(refused.header("Retry-After"), Some("3600"));
-    assert_eq!(apps(s), before, "nothing stored");
-    let other = register(s, &public_request(), &from("198.51.100.9"));
+    assert_eq!(crate::support::dump(s), before, "nothing stored");
+    let other = register(s, &public_request(), &with_token("198.51.100.9"));
     assert_eq!(other.status, 201, "{}", other.body);
     s.advance(3600);
-    let later = register(s, &public_request(), &from("203.0.113.7"));
+    let later = register(s, &public_request(), &with_token("203.0.113.7"));
     assert_eq!(later.status, 201, "a new window: {}", later.body);
     let metrics = s.request("GET", "/metrics", &[], b"").body;
     let sample = |name: &str| {
@@ -408,7 +471,7 @@ fn a_flood_from_one_address_is_refused_while_another_still_registers() {
         sample("oauthd_request_budgets_spent_total"),
         "oauthd_request_budgets_spent_total 1"
     );
-    let registered = format!("oauthd_clients_registered_total {}", BUDGET + 2);
+    let registered = format!("oauthd_clients_registered_total {}", third + 2);
     assert_eq!(sample("oauthd_clients_registered_total"), registered);
 }
 
@@ -522,4 +585,139 @@ fn registered_apps_are_marked_in_a_real_browser() {
     let page = format!("/o/applications/{}/", app.public_id);
     fits_the_phone(&tab, s, &page, "registered-app");
     assert!(text_of(&tab, "main").contains("the client registered itself"));
+}
+
+/// The query of `client_id`'s authorization request to [`CALLBACK`], with `extra` appended.
+fn authorization_query(client_id: &str, extra: &str) -> String {
+    format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=read&state=s{extra}",
+        form_encode(CALLBACK)
+    )
+}
+
+/// The authorization endpoint's answer to a signed-in user's request of this query.
+fn authorize_as(s: &TestServer, cookie: &str, query: &str) -> Reply {
+    get_as(s, cookie, &format!("/o/authorize/?{query}"))
+}
+
+/// A public code-flow client made by an administrator with `app add`, redirecting to
+/// [`CALLBACK`].
+fn cli_made_public_client(s: &TestServer) -> crate::support::Client {
+    s.add_app(&[
+        "--name",
+        "Made by hand",
+        "--client-type",
+        "public",
+        "--grant",
+        "authorization-code",
+        "--redirect-uri",
+        CALLBACK,
+    ])
+}
+
+/// docs/security.md rule 45: with `pkce_required = "none"`, a public client that registered
+/// itself still needs an S256 code_challenge; one an administrator made does not.
+#[test]
+fn a_registered_public_client_needs_pkce_whatever_pkce_required_says() {
+    let t = tutorial_with("registration = \"open\"\npkce_required = \"none\"");
+    let s = &t.server;
+    let reply = register(s, &public_request(), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let registered = field(&reply.json(), "client_id");
+    stored_public_registration(s, &registered);
+    let by_hand = cli_made_public_client(s);
+    let alice = sign_in(s, "alice", crate::support::ALICE_PASSWORD);
+    for method in ["", "&code_challenge_method=plain"] {
+        let pkce = if method.is_empty() {
+            String::new()
+        } else {
+            format!("&code_challenge={VERIFIER}{method}")
+        };
+        let refused = authorize_as(s, &alice.cookie, &authorization_query(&registered, &pkce));
+        assert_eq!(refused.status, 303, "{}", refused.body);
+        let location = url::Url::parse(refused.header("Location").unwrap()).unwrap();
+        assert!(location.as_str().starts_with(CALLBACK), "{location}");
+        let error = crate::support::query_param(&location, "error");
+        assert_eq!(error.as_deref(), Some("invalid_request"), "{location}");
+        assert_eq!(
+            crate::support::query_param(&location, "state").as_deref(),
+            Some("s")
+        );
+    }
+    let allowed = authorize_as(s, &alice.cookie, &authorization_query(&by_hand.id, ""));
+    assert_eq!(allowed.status, 200, "the consent page: {}", allowed.body);
+    let with_s256 = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let code = allow_and_get_code(s, &alice, &authorization_query(&registered, &with_s256));
+    assert!(!code.is_empty());
+    assert_eq!(
+        rows(s, "authorization_codes"),
+        1,
+        "only the request with S256 got a code"
+    );
+}
+
+/// RFC 7591 §5: the consent page says that a registered client named itself.
+#[test]
+fn the_consent_page_marks_a_client_that_registered_itself() {
+    let t = tutorial_with("registration = \"open\"");
+    let s = &t.server;
+    let reply = register(s, &public_request(), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let registered = field(&reply.json(), "client_id");
+    let by_hand = cli_made_public_client(s);
+    let alice = sign_in(s, "alice", crate::support::ALICE_PASSWORD);
+    let note = "This application registered itself; oauthd has not verified its name.";
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    for (client_id, marked) in [(registered.as_str(), true), (by_hand.id.as_str(), false)] {
+        let page = authorize_as(s, &alice.cookie, &authorization_query(client_id, &pkce));
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Authorize "), "{}", page.body);
+        assert_eq!(
+            page.body.contains(note),
+            marked,
+            "{client_id}: {}",
+            page.body
+        );
+        let app = s.store().find_app_by_client_id(client_id).unwrap().unwrap();
+        assert_eq!(app.dynamically_registered, marked);
+    }
+    assert_eq!(rows(s, "authorization_codes"), 0, "nothing allowed yet");
+}
+
+/// A client may register for the device grant alone: no redirect URI, no response type; it
+/// then gets device codes.
+#[test]
+fn a_device_client_registers_without_redirect_uris_and_gets_device_codes() {
+    let t = tutorial_with("registration = \"open\"");
+    let s = &t.server;
+    let device_grant = crate::device::DEVICE_GRANT;
+    let request = json!({
+        "client_name": "A television",
+        "token_endpoint_auth_method": "none",
+        "grant_types": [device_grant],
+        "scope": "read",
+    });
+    let reply = register(s, &request, &[]);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let answer = reply.json();
+    assert_eq!(
+        answer["grant_types"],
+        json!([device_grant, "refresh_token"])
+    );
+    assert_eq!(answer["response_types"], json!([]));
+    assert_eq!(answer["redirect_uris"], json!([]));
+    let client_id = field(&answer, "client_id");
+    let app = stored_public_registration(s, &client_id);
+    assert!(app.fields.redirect_uris.is_empty());
+    let client = crate::support::Client {
+        id: client_id,
+        secret: None,
+    };
+    let codes = crate::device::codes(&crate::device::authorize(s, &client, "scope=read"));
+    assert!(!codes.user_code.is_empty());
+    let stored = format!("device_codes WHERE application_id = {}", app.id);
+    assert_eq!(rows(s, &stored), 1);
+    let alice = sign_in(s, "alice", crate::support::ALICE_PASSWORD);
+    let code_flow = authorize_as(s, &alice.cookie, &authorization_query(&client.id, ""));
+    assert_eq!(code_flow.status, 400, "no redirect URI to go back to");
 }

@@ -333,6 +333,7 @@ fn consent_page(
         &frame,
         &ConsentForm {
             app_name: &client.fields.name,
+            self_registered: client.dynamically_registered,
             recipient: Recipient::Redirect(&host),
             scopes: pages::described_scopes(&app.settings, &request.scope),
             action: paths::AUTHORIZE,

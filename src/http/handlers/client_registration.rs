@@ -1,13 +1,15 @@
 //! `POST /o/register/`: RFC 7591 dynamic client registration, when the `registration` setting
-//! is `open` or `token`. Each address has a request budget (docs/security.md rule 66); in the
-//! `token` mode an initial access token is needed and one of its uses is taken with the
+//! is `open` or `token`. Each address, and all of them together, have a request budget
+//! (docs/security.md rule 66); in the `token` mode an initial access token is needed (a
+//! Bearer token, refused as RFC 6750 §3.1 says) and one of its uses is taken with the
 //! registration (rule 67); what a client may register is what the pages allow a user who is
 //! not an administrator, and no plain http off loopback (rule 68). RFC 7592 management is not
 //! offered: administrators edit and delete registered clients on the pages.
 
 use crate::http::App;
+use crate::http::bearer;
 use crate::http::events::SecurityEvent;
-use crate::http::request::{BearerHeader, Req};
+use crate::http::request::Req;
 use crate::http::request_rate::Purpose;
 use crate::http::response::{HttpError, Resp};
 use crate::oauth::client_metadata::{self, Registration};
@@ -28,7 +30,7 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let now = app.clock.now();
     app.request_rate
         .admit(Purpose::ClientRegistration, req.remote, now)
-        .map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
+        .map_err(OAuthError::over_budget)?;
     let token = match app.settings.registration {
         RegistrationMode::Token => Some(initial_access_token(app, req, now)?),
         RegistrationMode::Open | RegistrationMode::Off => None,
@@ -71,22 +73,17 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// The digest of the request's initial access token (RFC 7591 §3: a bearer token), which
-/// must be live; else 401 `invalid_token` (RFC 6750 §3.1).
+/// must be live; else the 401 of RFC 6750 §3.1 (see [`bearer::presented`]).
 fn initial_access_token(app: &App, req: &Req, now: i64) -> Result<Digest32, HttpError> {
-    let BearerHeader::Token(token) = req.bearer_token() else {
-        return Err(OAuthError::InvalidToken(
-            "An initial access token is required: Authorization: Bearer <token>.".into(),
-        )
-        .into());
-    };
-    let digest = secret::digest(token);
+    let digest = secret::digest(bearer::presented(req)?);
     if app.store.registration_token_is_live(&digest, now)? {
         Ok(digest)
     } else {
-        Err(refused_token().into())
+        Err(refused_token())
     }
 }
 
-fn refused_token() -> OAuthError {
-    OAuthError::InvalidToken("The initial access token is invalid, expired or used up.".into())
+/// An unknown, expired, used-up or removed initial access token: 401 `invalid_token`.
+fn refused_token() -> HttpError {
+    bearer::invalid_token("The initial access token is invalid, expired or used up.")
 }

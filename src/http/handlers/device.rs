@@ -35,7 +35,7 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
     let now = app.clock.now();
     app.request_rate
         .admit(Purpose::DeviceAuthorization, req.remote, now)
-        .map_err(|retry_after| OAuthError::TooManyRequests { retry_after })?;
+        .map_err(OAuthError::over_budget)?;
     let params = oauth_params(app, req)?;
     let client = authenticate_client(app, req, &params)?;
     let scope = device::authorization_request(&client, params.get("scope"), &app.settings)?;
@@ -62,7 +62,11 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
             return Ok(answer(app, &device_code, &user_code, lifetime, interval));
         }
     }
-    Err(OAuthError::TemporarilyUnavailable { retry_after: 1 }.into())
+    Err(OAuthError::TemporarilyUnavailable {
+        retry_after: 1,
+        description: "No unused code could be drawn. Try again in 1 second.".into(),
+    }
+    .into())
 }
 
 /// A fresh user code from the OS CSPRNG.

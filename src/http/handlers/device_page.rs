@@ -116,6 +116,7 @@ fn consent(
     let hidden = [(paths::USER_CODE, shown.to_owned())];
     let form = ConsentForm {
         app_name: &client.fields.name,
+        self_registered: client.dynamically_registered,
         recipient: Recipient::Device,
         scopes: pages::described_scopes(&app.settings, &code.scope),
         action: paths::DEVICE,

@@ -118,5 +118,5 @@ pub(crate) fn secret_try<'a>(
 ) -> Result<Attempt<'a>, OAuthError> {
     app.limiter
         .attempt(subject, req.remote, app.clock.now())
-        .map_err(|retry_after| OAuthError::TemporarilyUnavailable { retry_after })
+        .map_err(OAuthError::throttled)
 }
