@@ -18,6 +18,9 @@ use serde::Serialize;
 const USER_CODE_RANDOM_BYTES: usize = 32;
 /// Tries at a pair of codes not yet stored; a clash of 2^34.6 user codes is already rare.
 const DRAWS: usize = 3;
+/// Fills of random bytes tried for one user code: one fill fails only if fewer than 8 of its
+/// 32 bytes are below 240 (about 2^-90), so a second failure means the RNG is broken.
+const USER_CODE_FILLS: usize = 4;
 
 /// RFC 8628 §3.2.
 #[derive(Serialize)]
@@ -65,15 +68,17 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
     Err(OAuthError::TemporarilyUnavailable { retry_after: 1 }.into())
 }
 
-/// A fresh user code from the OS CSPRNG.
+/// A fresh user code from the OS CSPRNG; `temporarily_unavailable` if a few fills in a row
+/// cannot make one (a broken RNG), rather than spinning.
 fn draw_user_code() -> Result<UserCode, HttpError> {
-    loop {
+    for _ in 0..USER_CODE_FILLS {
         let mut random = [0u8; USER_CODE_RANDOM_BYTES];
         secret::fill_random(&mut random)?;
         if let Some(code) = UserCode::draw(&random) {
             return Ok(code);
         }
     }
+    Err(OAuthError::TemporarilyUnavailable { retry_after: 1 }.into())
 }
 
 /// The §3.2 response: where the user goes (on the issuer, like every URL the metadata
