@@ -325,6 +325,35 @@ mod tests {
     }
 
     #[test]
+    fn a_warning_is_printed_only_for_an_address_that_is_not_loopback() {
+        let secret = || secret::random_secret(8).unwrap();
+        let world = DevWorld {
+            password: secret(),
+            confidential: ("conf".into(), Some(secret())),
+            public: "pub".into(),
+            client_credentials: ("cc".into(), Some(secret())),
+            verifier: secret(),
+        };
+        let printed = |issuer: &str, loopback: bool| {
+            let mut out = Vec::new();
+            print_world(&mut out, &world, issuer, loopback, Path::new("x"), true).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let warning = "WARNING: not a loopback address: anyone who can reach it can sign in";
+        for (given, warned) in [
+            ("127.0.0.1:8000", false),
+            ("[::1]:8000", false),
+            ("0.0.0.0:8000", true),
+            ("192.0.2.1:8000", true),
+        ] {
+            let (addr, loopback) = address(Some(given)).unwrap();
+            let text = printed(&format!("http://{addr}"), loopback);
+            assert_eq!(text.contains(warning), warned, "{given}: {text}");
+            assert!(text.starts_with("  FOR DEVELOPMENT ONLY"), "{text}");
+        }
+    }
+
+    #[test]
     fn the_link_asks_for_a_code_with_s256() {
         let link = authorization_link("http://127.0.0.1:8000", "abc", "xyz");
         assert_eq!(

@@ -369,6 +369,21 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn origins_read_back_sorted_whatever_order_they_were_given_in() {
+        let store = Store::open_in_memory().unwrap();
+        let mut new = valid_new_app();
+        new.fields.allowed_origins = ["https://z.example", "http://a.example", "https://m.example"]
+            .map(String::from)
+            .to_vec();
+        let id = store.create_app(&new, 1).unwrap();
+        let app = store.find_app(id).unwrap().unwrap();
+        assert_eq!(
+            app.fields.allowed_origins,
+            ["http://a.example", "https://m.example", "https://z.example"]
+        );
+    }
+
+    #[test]
     fn a_duplicate_client_id_is_an_error_not_a_silent_overwrite() {
         let store = Store::open_in_memory().unwrap();
         store.create_app(&valid_new_app(), 1).unwrap();
