@@ -273,14 +273,13 @@ CREATE TABLE device_codes (
     user_code_hash   BLOB    NOT NULL UNIQUE,
     application_id   INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     scope            TEXT    NOT NULL,          -- asked for, then approved
-    interval         INTEGER NOT NULL,          -- seconds between polls; grows on slow_down
+    interval         INTEGER NOT NULL,          -- seconds between polls at first (the pace is kept in memory)
     status           TEXT    NOT NULL DEFAULT 'pending'
                              CHECK (status IN ('pending', 'approved', 'denied')),
     user_id          INTEGER REFERENCES users (id) ON DELETE CASCADE,  -- who decided
     auth_time        INTEGER,                   -- when they last authenticated
     created          INTEGER NOT NULL,
     expires          INTEGER NOT NULL,
-    last_poll        INTEGER,
     used             INTEGER,
     grant_id         INTEGER REFERENCES grants (id) ON DELETE SET NULL  -- what it was exchanged for
 );

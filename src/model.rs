@@ -387,7 +387,8 @@ pub struct DeviceCode {
     pub application_id: i64,
     /// The scope it asks for, then the one approved.
     pub scope: Scopes,
-    /// Seconds the device must wait between polls (grows by 5 on each `slow_down`).
+    /// Seconds the device must wait between polls, as given to it; each `slow_down` grows
+    /// it in memory only (`http::device_pacing`).
     pub interval: i64,
     /// Pending, approved or denied.
     pub status: DeviceStatus,
@@ -399,8 +400,6 @@ pub struct DeviceCode {
     pub auth_time: Option<i64>,
     /// Expires at, unix seconds.
     pub expires: i64,
-    /// When the device last polled.
-    pub last_poll: Option<i64>,
     /// When the device exchanged it for tokens; `None` while unused.
     pub used: Option<i64>,
     /// The grant it was exchanged for (revoked if the code comes back).

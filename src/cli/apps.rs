@@ -133,8 +133,9 @@ pub fn add_app(
         }
     }
     let owner_id = flags.owner_id(store)?;
+    let form = flags.over(blank_form());
     let (client_id, client_secret) =
-        register(store, settings, &flags.over(blank_form()), owner_id)?;
+        store.immediate(|store| register(store, settings, &form, owner_id))?;
     let shown = client_secret.as_ref().map(Secret::expose);
     print_credentials(out, flags.json, &client_id, shown, "(none: public client)")
 }
@@ -150,7 +151,7 @@ pub(crate) fn blank_form() -> AppForm<'static> {
 
 /// Registers the app `form` describes, checked by an administrator's rules, for `owner_id`;
 /// returns its new client_id and the secret made for a confidential client. `app add` and
-/// `serve --dev` register apps here.
+/// `serve --dev` register apps here, inside a [`Store::immediate`] transaction of their own.
 pub(crate) fn register(
     store: &Store,
     settings: &Settings,
@@ -166,8 +167,7 @@ pub(crate) fn register(
         owner_id,
         fields,
     };
-    let now = Clock::system().now();
-    store.immediate(|store| store.create_app(&app, now))?;
+    store.create_app(&app, Clock::system().now())?;
     Ok((app.client_id, client_secret))
 }
 

@@ -97,8 +97,9 @@ pub(crate) fn serve(
             (dir.0.join("oauthd.sqlite3"), Some(dir))
         }
     };
+    refuse_used(&open(&db, settings)?, &db)?;
     let server = start_server(addr, threads, &db, settings)?;
-    let world = match open(&db, settings).and_then(|store| make_world(&store, settings)) {
+    let world = match open(&db, settings).and_then(|store| make_world(&store, settings, &db)) {
         Ok(world) => world,
         Err(e) => {
             server.shutdown();
@@ -124,18 +125,48 @@ pub(crate) fn serve(
 /// The settings, served over plain http where it listens: no `public_url` (the issuer is
 /// `http://<the address>`, so the printed URLs are where it listens, and the session cookie is
 /// not `Secure`, which a browser would drop over http) and no trusted proxies (whose
-/// `X-Forwarded-Proto: https` would make it `Secure` too). Everything else is as configured.
+/// `X-Forwarded-Proto: https` would make it `Secure` too), and no `signing_key_file`: the
+/// key file is the database's own (in the throwaway directory without `--db`), never a
+/// configured production key. Everything else is as configured.
 fn dev_settings(settings: &Settings) -> Settings {
     let mut dev = settings.clone();
     dev.public_url = None;
     dev.issuer = None;
     dev.trusted_proxies = Default::default();
+    dev.signing_key_file = None;
     dev
 }
 
-/// Makes the user and the three clients, and draws a PKCE verifier.
-fn make_world(store: &Store, settings: &Settings) -> Result<DevWorld, CliError> {
+/// Refuses a database that already has users or applications: `--db` may name a production
+/// database, which must never get a known administrator and printed secrets.
+fn refuse_used(store: &Store, db: &Path) -> Result<(), CliError> {
+    if store.has_users_or_apps()? {
+        return Err(failed(format!(
+            "{} already has users or applications; serve --dev needs a new or empty database",
+            db.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Makes the user and the three clients in one IMMEDIATE transaction that first checks the
+/// database is still unused, and draws a PKCE verifier.
+fn make_world(store: &Store, settings: &Settings, db: &Path) -> Result<DevWorld, CliError> {
     let password = secret::random_secret(PASSWORD_CHARS)?;
+    let verifier = secret::random_token()?;
+    store.immediate(|store| {
+        refuse_used(store, db)?;
+        make_world_in(store, settings, password, verifier)
+    })
+}
+
+/// The user and the three clients, inside the caller's transaction.
+fn make_world_in(
+    store: &Store,
+    settings: &Settings,
+    password: Secret,
+    verifier: Secret,
+) -> Result<DevWorld, CliError> {
     let owner = make_user(store, USERNAME, "", "Developer", password.expose(), true)?;
     let code_flow = |name, client_type, allowed_origins| AppForm {
         name,
@@ -160,7 +191,7 @@ fn make_world(store: &Store, settings: &Settings) -> Result<DevWorld, CliError> 
         confidential,
         public,
         client_credentials,
-        verifier: secret::random_token()?,
+        verifier,
     })
 }
 
@@ -290,6 +321,35 @@ mod tests {
                 matches!(address(Some(bad)), Err(CliError::Usage(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn a_warning_is_printed_only_for_an_address_that_is_not_loopback() {
+        let secret = || secret::random_secret(8).unwrap();
+        let world = DevWorld {
+            password: secret(),
+            confidential: ("conf".into(), Some(secret())),
+            public: "pub".into(),
+            client_credentials: ("cc".into(), Some(secret())),
+            verifier: secret(),
+        };
+        let printed = |issuer: &str, loopback: bool| {
+            let mut out = Vec::new();
+            print_world(&mut out, &world, issuer, loopback, Path::new("x"), true).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let warning = "WARNING: not a loopback address: anyone who can reach it can sign in";
+        for (given, warned) in [
+            ("127.0.0.1:8000", false),
+            ("[::1]:8000", false),
+            ("0.0.0.0:8000", true),
+            ("192.0.2.1:8000", true),
+        ] {
+            let (addr, loopback) = address(Some(given)).unwrap();
+            let text = printed(&format!("http://{addr}"), loopback);
+            assert_eq!(text.contains(warning), warned, "{given}: {text}");
+            assert!(text.starts_with("  FOR DEVELOPMENT ONLY"), "{text}");
         }
     }
 

@@ -14,7 +14,7 @@ use crate::http::routes::{self, COLLECTION, READ_ONLY};
 
 /// How long a browser may cache a preflight's answer, in seconds: short, so that an origin
 /// an application drops (or an app disabled) stops working soon in browsers too.
-pub(crate) const PREFLIGHT_MAX_AGE: u32 = 600;
+const PREFLIGHT_MAX_AGE: u32 = 600;
 
 /// The request headers a page may send: a bearer token or Basic client credentials, and a
 /// form or JSON body.

@@ -85,7 +85,8 @@ enum Key {
 /// One key's record.
 #[derive(Debug, Clone, Copy)]
 struct Tries {
-    /// Failed tries since the last success (an address's are never cleared by one).
+    /// Failed tries since the last success (an address's and a user code entry's are never
+    /// cleared by one).
     failed: u32,
     /// Tries in flight, their secret not yet judged.
     in_flight: u32,
@@ -115,7 +116,9 @@ pub(crate) struct Attempt<'a> {
 
 impl Attempt<'_> {
     /// The secret was right: the subject's failures are cleared and this try is not counted
-    /// against the address (whose other failures stay).
+    /// against the address (whose other failures stay). A user code's failures are never
+    /// cleared either: a user can make live codes of their own at will, so one passing would
+    /// let them reset their count between guesses (docs/security.md rule 53).
     pub fn passed(mut self) {
         self.passed = true;
     }
@@ -193,7 +196,7 @@ impl LoginLimiter {
             if !attempt.passed {
                 entry.failed = entry.failed.saturating_add(1);
                 *log = (entry.failed == free).then_some((key, free));
-            } else if !matches!(key, Key::Address(_)) {
+            } else if !matches!(key, Key::Address(_) | Key::UserCodeEntry(_)) {
                 entry.failed = 0;
             }
             if entry.failed == 0 && entry.in_flight == 0 {

@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod bearer;
 pub(crate) mod cors;
+pub(crate) mod device_pacing;
 pub mod edge;
 pub mod events;
 pub mod handlers;
@@ -23,6 +24,7 @@ mod sweeper;
 pub(crate) mod telemetry;
 
 use crate::clock::Clock;
+use crate::http::device_pacing::DevicePacing;
 use crate::http::limiter::LoginLimiter;
 use crate::http::request_rate::RequestRate;
 use crate::http::secret_handoff::SecretHandoff;
@@ -43,6 +45,8 @@ pub(crate) struct App {
     pub limiter: Arc<LoginLimiter>,
     /// Request budgets per address (client registration), shared by all workers.
     pub request_rate: Arc<RequestRate>,
+    /// The pace of device polls (RFC 8628 §3.5), shared by all workers.
+    pub device_pacing: Arc<DevicePacing>,
     /// The OpenID issuer (and OAuth authorization server identifier, RFC 8414 §2): the
     /// `public_url` setting as configured, else `http://<the address served>`.
     pub issuer: String,

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::http::App;
 use crate::http::access_log::Entry;
 use crate::http::cors;
+use crate::http::device_pacing::DevicePacing;
 use crate::http::edge::acceptor::{Connections, accept_loop, widen_backlog};
 use crate::http::edge::conn::{Service, Socket, serve};
 use crate::http::edge::head::Head;
@@ -140,6 +141,7 @@ impl RunningServer {
         let limiter = Arc::new(LoginLimiter::reporting_to(Arc::clone(&telemetry)));
         let request_rate = Arc::new(RequestRate::reporting_to(Arc::clone(&telemetry)));
         let secret_handoff = Arc::new(SecretHandoff::default());
+        let device_pacing = Arc::new(DevicePacing::default());
         let issuer = settings
             .issuer
             .clone()
@@ -152,6 +154,7 @@ impl RunningServer {
                     store,
                     limiter: Arc::clone(&limiter),
                     request_rate: Arc::clone(&request_rate),
+                    device_pacing: Arc::clone(&device_pacing),
                     issuer: issuer.clone(),
                     clock: config.clock.clone(),
                     signing_keys: Arc::clone(&signing_keys),

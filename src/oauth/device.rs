@@ -13,7 +13,7 @@ use std::fmt;
 /// RFC 8628 §6.1: 20 consonants, no vowels (no words) and none that look alike.
 const ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// Characters in a user code: 20^8 ≈ 2^34.6 codes (§6.1's example).
-pub(crate) const USER_CODE_LENGTH: usize = 8;
+const USER_CODE_LENGTH: usize = 8;
 /// RFC 8628 §3.5: what each `slow_down` adds to the code's interval.
 pub(crate) const SLOW_DOWN_SECONDS: i64 = 5;
 /// The largest byte value kept when drawing: a multiple of 20, so every letter is equally
@@ -58,7 +58,9 @@ impl UserCode {
 
     /// As shown to the user: `XXXX-XXXX`.
     pub fn display(&self) -> String {
-        let (first, second) = self.0.split_at(USER_CODE_LENGTH / 2);
+        let half = USER_CODE_LENGTH / 2;
+        let first = self.0.get(..half).unwrap_or_default();
+        let second = self.0.get(half..).unwrap_or_default();
         format!("{first}-{second}")
     }
 }
@@ -80,20 +82,35 @@ pub(crate) fn authorization_request(
     requested_scope_for(client, requested_scope, settings)
 }
 
+/// How a pending code was last polled: when, and the interval it was given then (its stored
+/// interval, grown by each `slow_down`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pace {
+    /// When the last poll that was told to wait came.
+    pub at: i64,
+    /// The code's interval from then on.
+    pub interval: i64,
+}
+
 /// What a poll of the token endpoint does, decided inside the transaction that carries it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PollDecision {
-    /// Approved: issue tokens for its user and scope, and mark the code used.
-    Issue,
-    /// Not yet decided: remember this poll and the (perhaps grown) interval, then answer
-    /// `error` (authorization_pending or slow_down).
+    /// Approved by a user who may still sign in: issue tokens for them and the code's scope,
+    /// and mark the code used.
+    Issue {
+        /// Who approved.
+        user_id: i64,
+    },
+    /// Not yet decided: remember this poll and the (perhaps grown) interval as the code's
+    /// [`Pace`], then answer `error` (authorization_pending or slow_down).
     Wait {
         /// The answer.
         error: OAuthError,
         /// The code's interval from now on.
         interval: i64,
     },
-    /// A used code came back: revoke what it was exchanged for, then fail.
+    /// A used code came back at least its interval after it was used: revoke what it was
+    /// exchanged for, then fail.
     RevokeFamily(OAuthError),
     /// Fail and change nothing.
     Reject(OAuthError),
@@ -104,18 +121,32 @@ pub(crate) fn invalid_device_code() -> OAuthError {
     OAuthError::InvalidGrant("The device_code is invalid.".into())
 }
 
-/// RFC 8628 §3.4–3.5: judges a poll with a known device code at `now`.
-pub(crate) fn poll(client: &Application, code: &DeviceCode, now: i64) -> PollDecision {
+/// RFC 8628 §3.4–3.5: judges a poll with a known device code at `now`, the code last polled
+/// at `pace` (`None`: not yet, as far as this server remembers).
+///
+/// A used code presented again is refused; it revokes the grant it gave only when it comes at
+/// least the code's interval after its use (docs/security.md rule 55): a device that got its
+/// tokens stops polling, so polls racing the winning one, or a retry right after a lost
+/// response, are the device's own and must not kill its one token response.
+pub(crate) fn poll(
+    client: &Application,
+    code: &DeviceCode,
+    pace: Option<Pace>,
+    now: i64,
+) -> PollDecision {
     if let Err(e) = require_grant(client, GrantType::DeviceCode) {
         return PollDecision::Reject(e);
     }
     if code.application_id != client.id {
         return PollDecision::Reject(invalid_device_code());
     }
-    if code.used.is_some() {
-        return PollDecision::RevokeFamily(OAuthError::InvalidGrant(
-            "The device_code was already used.".into(),
-        ));
+    if let Some(used) = code.used {
+        let error = OAuthError::InvalidGrant("The device_code was already used.".into());
+        return if now.saturating_sub(used) >= code.interval {
+            PollDecision::RevokeFamily(error)
+        } else {
+            PollDecision::Reject(error)
+        };
     }
     if now >= code.expires {
         return PollDecision::Reject(OAuthError::ExpiredToken);
@@ -124,16 +155,21 @@ pub(crate) fn poll(client: &Application, code: &DeviceCode, now: i64) -> PollDec
         DeviceStatus::Denied => PollDecision::Reject(OAuthError::AccessDenied(
             "The user denied the request.".into(),
         )),
-        DeviceStatus::Approved if code.user_active => PollDecision::Issue,
-        DeviceStatus::Approved => PollDecision::Reject(invalid_device_code()),
-        DeviceStatus::Pending => match code.last_poll {
-            Some(last) if now - last < code.interval => PollDecision::Wait {
-                error: OAuthError::SlowDown,
-                interval: code.interval.saturating_add(SLOW_DOWN_SECONDS),
-            },
+        // Approved by a user since disabled or removed: the approval no longer stands.
+        DeviceStatus::Approved => match code.user_id {
+            Some(user_id) if code.user_active => PollDecision::Issue { user_id },
+            _ => PollDecision::Reject(invalid_device_code()),
+        },
+        DeviceStatus::Pending => match pace {
+            Some(Pace { at, interval }) if now.saturating_sub(at) < interval => {
+                PollDecision::Wait {
+                    error: OAuthError::SlowDown,
+                    interval: interval.saturating_add(SLOW_DOWN_SECONDS),
+                }
+            }
             _ => PollDecision::Wait {
                 error: OAuthError::AuthorizationPending,
-                interval: code.interval,
+                interval: pace.map_or(code.interval, |p| p.interval),
             },
         },
     }
@@ -153,29 +189,21 @@ pub(crate) fn decidable(code: &DeviceCode, now: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::fixtures::{valid_app, with_fields};
-
-    fn valid_code() -> DeviceCode {
-        DeviceCode {
-            id: 1,
-            application_id: 7,
-            scope: Scopes::parse("read").unwrap(),
-            interval: 5,
-            status: DeviceStatus::Pending,
-            user_id: None,
-            user_active: true,
-            auth_time: None,
-            expires: 1600,
-            last_poll: None,
-            used: None,
-            grant_id: None,
-        }
-    }
+    use crate::oauth::fixtures::{valid_app, valid_device_code as valid_code, with_fields};
 
     fn with(change: impl FnOnce(&mut DeviceCode)) -> DeviceCode {
         let mut code = valid_code();
         change(&mut code);
         code
+    }
+
+    /// Approved by user 3, then `change`d.
+    fn approved(change: impl FnOnce(&mut DeviceCode)) -> DeviceCode {
+        with(|c| {
+            c.status = DeviceStatus::Approved;
+            c.user_id = Some(3);
+            change(c)
+        })
     }
 
     #[test]
@@ -246,92 +274,99 @@ mod tests {
     #[test]
     fn polls() {
         let app = valid_app();
+        let used = || OAuthError::InvalidGrant("The device_code was already used.".into());
         let wait = |error, interval| PollDecision::Wait { error, interval };
+        let pending = OAuthError::AuthorizationPending;
+        let paced = |at, interval| Some(Pace { at, interval });
+        let denied = || OAuthError::AccessDenied("The user denied the request.".into());
         let table = [
+            (valid_code(), None, 1000, wait(pending.clone(), 5)),
+            (valid_code(), paced(995, 5), 1000, wait(pending.clone(), 5)),
             (
                 valid_code(),
-                1000,
-                wait(OAuthError::AuthorizationPending, 5),
-            ),
-            (
-                with(|c| c.last_poll = Some(995)),
-                1000,
-                wait(OAuthError::AuthorizationPending, 5),
-            ),
-            (
-                with(|c| c.last_poll = Some(996)),
+                paced(996, 5),
                 1000,
                 wait(OAuthError::SlowDown, 10),
             ),
             (
-                with(|c| {
-                    c.last_poll = Some(995);
-                    c.interval = 10
-                }),
+                valid_code(),
+                paced(995, 10),
                 1000,
                 wait(OAuthError::SlowDown, 15),
             ),
+            (valid_code(), paced(990, 10), 1000, wait(pending, 10)),
             (
-                with(|c| c.status = DeviceStatus::Approved),
+                approved(|_| {}),
+                None,
                 1000,
-                PollDecision::Issue,
+                PollDecision::Issue { user_id: 3 },
             ),
             (
-                with(|c| {
-                    c.status = DeviceStatus::Approved;
-                    c.last_poll = Some(1000)
-                }),
+                approved(|_| {}),
+                paced(1000, 5),
                 1000,
-                PollDecision::Issue,
+                PollDecision::Issue { user_id: 3 },
             ),
             (
-                with(|c| {
-                    c.status = DeviceStatus::Approved;
-                    c.user_active = false
-                }),
+                approved(|c| c.user_active = false),
+                None,
+                1000,
+                PollDecision::Reject(invalid_device_code()),
+            ),
+            (
+                approved(|c| c.user_id = None),
+                None,
                 1000,
                 PollDecision::Reject(invalid_device_code()),
             ),
             (
                 with(|c| c.status = DeviceStatus::Denied),
+                None,
                 1000,
-                PollDecision::Reject(OAuthError::AccessDenied(
-                    "The user denied the request.".into(),
-                )),
+                PollDecision::Reject(denied()),
             ),
             (
                 valid_code(),
+                None,
                 1600,
                 PollDecision::Reject(OAuthError::ExpiredToken),
             ),
             (
-                with(|c| c.status = DeviceStatus::Approved),
+                approved(|_| {}),
+                None,
                 1600,
                 PollDecision::Reject(OAuthError::ExpiredToken),
             ),
             (
                 with(|c| c.application_id = 8),
+                None,
                 1000,
                 PollDecision::Reject(invalid_device_code()),
             ),
         ];
-        for (code, now, expected) in table {
-            assert_eq!(poll(&app, &code, now), expected, "{code:?} at {now}");
+        for (code, pace, now, expected) in table {
+            assert_eq!(
+                poll(&app, &code, pace, now),
+                expected,
+                "{code:?} {pace:?} at {now}"
+            );
         }
-        let used = with(|c| {
-            c.status = DeviceStatus::Approved;
-            c.used = Some(1000)
-        });
-        assert!(matches!(
-            poll(&app, &used, 1001),
-            PollDecision::RevokeFamily(_)
-        ));
-        assert!(matches!(
-            poll(&app, &used, 9999),
-            PollDecision::RevokeFamily(_)
-        ));
+        // A used code: refused; a replay that revokes only from its interval on.
+        let used_code = approved(|c| c.used = Some(1000));
+        for (now, revokes) in [(1000, false), (1004, false), (1005, true), (9999, true)] {
+            let expected = if revokes {
+                PollDecision::RevokeFamily(used())
+            } else {
+                PollDecision::Reject(used())
+            };
+            assert_eq!(
+                poll(&app, &used_code, None, now),
+                expected,
+                "used, at {now}"
+            );
+        }
         let no_grant = with_fields(valid_app(), |f| f.grant_types = vec![GrantType::Password]);
-        let refused = poll(&no_grant, &valid_code(), 1000);
+        let refused = poll(&no_grant, &valid_code(), None, 1000);
         assert!(
             matches!(&refused, PollDecision::Reject(e) if e.code() == "unauthorized_client"),
             "{refused:?}"

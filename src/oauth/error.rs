@@ -57,7 +57,7 @@ pub(crate) enum OAuthError {
     InvalidClientMetadata(String),
     /// RFC 8628 §3.5: the user has not yet approved or denied the device code; poll again.
     AuthorizationPending,
-    /// RFC 8628 §3.5: polled too soon; poll again, 5 seconds slower from now on.
+    /// RFC 8628 §3.5: polled too soon; poll again, `SLOW_DOWN_SECONDS` slower from now on.
     SlowDown,
     /// RFC 8628 §3.5: the device code expired before it was approved.
     ExpiredToken,
@@ -115,7 +115,11 @@ impl OAuthError {
             OAuthError::AuthorizationPending => {
                 "The user has not yet approved or denied the request.".into()
             }
-            OAuthError::SlowDown => "Polling too fast; wait 5 seconds longer.".into(),
+            OAuthError::SlowDown => format!(
+                "Polling too fast; wait {} seconds longer.",
+                crate::oauth::device::SLOW_DOWN_SECONDS
+            )
+            .into(),
             OAuthError::ExpiredToken => "The device_code has expired.".into(),
         }
     }

@@ -20,7 +20,8 @@ pub mod token;
 /// Records for the protocol core's table tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use crate::model::{AppFields, Application, ClientType, GrantType};
+    use crate::model::{AppFields, Application, ClientType, DeviceCode, DeviceStatus, GrantType};
+    use crate::oauth::scope::Scopes;
 
     /// A confidential client (secret "s3cret") with every grant and one redirect URI.
     pub(crate) fn valid_app() -> Application {
@@ -45,6 +46,23 @@ pub(crate) mod fixtures {
             usable: true,
             owner_id: None,
             dynamically_registered: false,
+        }
+    }
+
+    /// A pending device code of [`valid_app`] for `read`, interval 5, expiring at 1600.
+    pub(crate) fn valid_device_code() -> DeviceCode {
+        DeviceCode {
+            id: 1,
+            application_id: 7,
+            scope: Scopes::parse("read").unwrap(),
+            interval: 5,
+            status: DeviceStatus::Pending,
+            user_id: None,
+            user_active: true,
+            auth_time: None,
+            expires: 1600,
+            used: None,
+            grant_id: None,
         }
     }
 

@@ -10,13 +10,23 @@ use maud::{Markup, html};
 /// The consent form's checkbox: ticked with Allow, the decision is remembered.
 pub(crate) const REMEMBER_FIELD: &str = "remember";
 
+/// What a posted consent form answers: `None` without either button, else whether it allows.
+/// Only Allow without Deny allows: a form carrying both is a denial.
+pub(crate) fn allowed(form_has: impl Fn(&str) -> bool) -> Option<bool> {
+    match (form_has("allow"), form_has("deny")) {
+        (false, false) => None,
+        (allow, deny) => Some(allow && !deny),
+    }
+}
+
 /// Who receives what the user allows.
 pub(crate) enum Recipient<'a> {
     /// The client at its redirect URI, whose host is shown. The decision may be remembered.
     Redirect(&'a str),
-    /// The device that showed the user code. Never remembered: each code is confirmed by its
-    /// user (RFC 8628 §5.4).
-    Device,
+    /// The device that showed this user code (as `XXXX-XXXX`), which the page shows so that
+    /// the user checks it against their device (RFC 8628 §3.3.1, §5.4). Never remembered: each
+    /// code is confirmed by its user.
+    Device(&'a str),
 }
 
 /// What the consent page shows and carries.
@@ -72,7 +82,11 @@ pub fn consent(frame: &Frame<'_>, form: &ConsentForm<'_>) -> Markup {
                     Recipient::Redirect(host) => {
                         p.muted { "You will be sent back to " strong { (host) } "." }
                     }
-                    Recipient::Device => {
+                    Recipient::Device(user_code) => {
+                        p {
+                            "Code " strong { (user_code) }
+                            " — check that your device shows the same code."
+                        }
                         p.muted {
                             "The device that showed you this code gets the access. Allow only "
                             "if you started the sign-in on that device yourself."

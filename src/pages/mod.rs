@@ -16,7 +16,7 @@ pub(crate) use apps::{
     AppFormPage, app_detail, app_form, app_secret, apps_list, confirm_delete_app,
 };
 pub(crate) use consent::{
-    ConsentForm, REMEMBER_FIELD, Recipient, consent, described as described_scopes,
+    ConsentForm, REMEMBER_FIELD, Recipient, allowed, consent, described as described_scopes,
 };
 pub(crate) use device::{DeviceEntry, device_decided, device_entry};
 pub(crate) use logout::{LogoutForm, confirm_logout, signed_out};

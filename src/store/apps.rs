@@ -30,8 +30,7 @@ fn select_apps() -> String {
                 app.redirect_uris, app.allowed_scopes, app.skip_authorization, app.enabled, app.owner_id,
                 app.disabled_by_admin, {APP_USABLE}, app.post_logout_redirect_uris, {},
                 app.dynamically_registered,
-                (SELECT group_concat(origin, ' ') FROM
-                    (SELECT origin FROM app_origins WHERE application_id = app.id ORDER BY origin)),
+                (SELECT group_concat(origin, ' ') FROM app_origins WHERE application_id = app.id),
                 app.allowed_resources
          FROM applications app {JOIN_APP_OWNER}",
         public_id_sql("app")
@@ -77,6 +76,13 @@ fn uri_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// An app's allowed origins, sorted: `group_concat` joins them in no guaranteed order.
+fn sorted_origins(text: &str) -> Vec<String> {
+    let mut origins = uri_list(text);
+    origins.sort_unstable();
+    origins
+}
+
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
     let client_type: String = row.get(4)?;
     let grants: String = row.get(5)?;
@@ -96,7 +102,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
                 .collect::<Result<_, _>>()?,
             redirect_uris: uri_list(&redirect_uris),
             post_logout_redirect_uris: uri_list(&row.get::<_, String>(13)?),
-            allowed_origins: uri_list(&row.get::<_, Option<String>>(16)?.unwrap_or_default()),
+            allowed_origins: sorted_origins(&row.get::<_, Option<String>>(16)?.unwrap_or_default()),
             allowed_resources: uri_list(&row.get::<_, String>(17)?),
             allowed_scopes: match allowed_scopes {
                 Some(text) => Some(parsed(7, &text, Scopes::parse)?),
@@ -169,7 +175,8 @@ impl Store {
 
     /// Makes `origins` the app's allowed origins; one that stays keeps its `created`.
     fn set_app_origins(&self, id: i64, origins: &[String], now: i64) -> Result<(), StoreError> {
-        let list = serde_json::to_string(origins).unwrap_or_else(|_| "[]".into());
+        let list = serde_json::to_string(origins)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         self.conn
             .prepare_cached(
                 "DELETE FROM app_origins WHERE application_id = ?1
@@ -183,6 +190,15 @@ impl Store {
             )?
             .execute(params![id, list, now])?;
         Ok(())
+    }
+
+    /// Whether the database holds any user or application (`serve --dev` wants neither).
+    pub(crate) fn has_users_or_apps(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM applications)",
+            [],
+            |row| row.get(0),
+        )?)
     }
 
     /// Whether some usable application registered `origin` (as browsers send it): the one
@@ -367,6 +383,21 @@ pub(crate) mod tests {
         assert!(store.delete_app(id).unwrap());
         assert!(!store.delete_app(id).unwrap());
         assert_eq!(store.find_app_by_client_id("client-1").unwrap(), None);
+    }
+
+    #[test]
+    fn origins_read_back_sorted_whatever_order_they_were_given_in() {
+        let store = Store::open_in_memory().unwrap();
+        let mut new = valid_new_app();
+        new.fields.allowed_origins = ["https://z.example", "http://a.example", "https://m.example"]
+            .map(String::from)
+            .to_vec();
+        let id = store.create_app(&new, 1).unwrap();
+        let app = store.find_app(id).unwrap().unwrap();
+        assert_eq!(
+            app.fields.allowed_origins,
+            ["http://a.example", "https://m.example", "https://z.example"]
+        );
     }
 
     #[test]

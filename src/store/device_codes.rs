@@ -38,7 +38,7 @@ pub(crate) struct DeviceDecision {
 }
 
 const COLUMNS: &str = "d.id, d.application_id, d.scope, d.interval, d.status, d.user_id,
-    COALESCE(u.is_active, 1), d.auth_time, d.expires, d.last_poll, d.used, d.grant_id";
+    COALESCE(u.is_active, 1), d.auth_time, d.expires, d.used, d.grant_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceCode> {
     let scope: String = row.get(2)?;
@@ -53,9 +53,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceCode> {
         user_active: row.get(6)?,
         auth_time: row.get(7)?,
         expires: row.get(8)?,
-        last_poll: row.get(9)?,
-        used: row.get(10)?,
-        grant_id: row.get(11)?,
+        used: row.get(9)?,
+        grant_id: row.get(10)?,
     })
 }
 
@@ -112,19 +111,6 @@ impl Store {
             .prepare_cached(&sql)?
             .query_row([digest], from_row)
             .optional()?)
-    }
-
-    /// Remembers a poll that was told to wait, with the code's interval from now on.
-    pub(crate) fn record_device_poll(
-        &self,
-        id: i64,
-        now: i64,
-        interval: i64,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("UPDATE device_codes SET last_poll = ?2, interval = ?3 WHERE id = ?1")?
-            .execute([id, now, interval])?;
-        Ok(())
     }
 
     /// Records a user's decision on a pending device authorization that is unexpired at `now`;
@@ -213,7 +199,6 @@ mod tests {
             (DeviceStatus::Pending, 5, 700, None)
         );
         assert!(store.find_device_code(&digest("other")).unwrap().is_none());
-        store.record_device_poll(code.id, 110, 10).unwrap();
         let user = add_user(&store, "bob\"e'i;--ü");
         let deny = DeviceDecision {
             approve: false,
@@ -233,13 +218,8 @@ mod tests {
         let decided = store.find_device_code(&digest("device\"e'i;--ü")).unwrap();
         let decided = decided.unwrap();
         assert_eq!(
-            (
-                decided.status,
-                decided.user_id,
-                decided.last_poll,
-                decided.interval
-            ),
-            (DeviceStatus::Denied, Some(user), Some(110), 10)
+            (decided.status, decided.user_id, decided.auth_time),
+            (DeviceStatus::Denied, Some(user), Some(90))
         );
     }
 

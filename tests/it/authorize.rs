@@ -234,6 +234,18 @@ fn deny_sends_access_denied_with_the_state() {
 }
 
 #[test]
+fn a_form_carrying_both_allow_and_deny_is_a_denial() {
+    let (t, native, browser) = world();
+    let both = |fields: &mut Vec<(String, String)>| fields.push(("deny".into(), "x".into()));
+    let query = request_query(&native, "");
+    let reply = decide(&t.server, &browser, &query, "allow", both);
+    let params = location_params(&reply, false);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "code"), None);
+    assert_eq!(rows(&t.server, "authorization_codes"), 0, "no code made");
+}
+
+#[test]
 fn untrusted_clients_and_redirect_uris_get_an_error_page_and_no_redirect() {
     let (t, native, browser) = world();
     let s = &t.server;

@@ -16,7 +16,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// The browser app: at `/` it sends the browser to the authorization endpoint; at `/cb` it
-/// exchanges the code (a made-up one when there is none) for a token with `fetch` and calls
+/// exchanges the code for a token with `fetch` and calls
 /// `/api/hello` with it, writing each outcome, or the fetch's error, into `#log`.
 fn app_page(server: &str, client_id: &str) -> String {
     format!(
@@ -33,7 +33,7 @@ async function run() {{
       state: "spa", code_challenge: "{CHALLENGE}", code_challenge_method: "S256" }});
     return;
   }}
-  const code = new URLSearchParams(location.search).get("code") || "not-a-code";
+  const code = new URLSearchParams(location.search).get("code");
   try {{
     const reply = await fetch(server + "/o/token/", {{ method: "POST", body: new URLSearchParams({{
       grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: clientId,
@@ -136,15 +136,38 @@ fn a_page_from_a_registered_origin_gets_tokens_and_calls_the_api_and_another_is_
         "its code is used up"
     );
 
-    // The same page on another port is another origin, which nobody registered.
-    open(&tab, &format!("http://127.0.0.1:{stranger}/cb"));
+    // The same page on another port is another origin, which nobody registered: it gets a
+    // real code (loopback redirect URIs match any port), and its form POST to the token
+    // endpoint is a simple request, served; but the browser hides the answer, so the page
+    // never learns the token and never calls the API.
+    open(&tab, &format!("http://127.0.0.1:{stranger}/"));
+    tab.wait_for_element("button[name=allow]")
+        .expect("the consent page")
+        .click()
+        .expect("allow");
     let log = app_log(&tab);
     screenshot(&tab, "browser-app-unregistered");
     assert!(
-        log.starts_with("error: TypeError: Failed to fetch"),
-        "the browser hides the answer: {log}"
+        tab.get_url()
+            .starts_with(&format!("http://127.0.0.1:{stranger}/cb?code=")),
+        "a real code: {}",
+        tab.get_url()
     );
-    assert_eq!(rows(s, "access_tokens"), 1, "nothing more issued");
+    assert_eq!(
+        log.trim(),
+        "error: TypeError: Failed to fetch",
+        "the browser hides the answer, so no API call follows"
+    );
+    assert_eq!(
+        rows(s, "authorization_codes WHERE used IS NOT NULL"),
+        2,
+        "the real code reached the token endpoint"
+    );
+    assert_eq!(
+        rows(s, "access_tokens"),
+        2,
+        "a simple request is served; only its answer is hidden"
+    );
 
     // Alice registers a browser app of her own on the form: an origin with a path is refused
     // beside the field, then one per line is saved and shown.

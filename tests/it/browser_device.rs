@@ -45,6 +45,11 @@ fn a_user_approves_a_device_in_a_real_browser() {
         consent.contains("The device that showed you this code"),
         "{consent}"
     );
+    let check = format!(
+        "Code {} — check that your device shows the same code.",
+        codes.user_code
+    );
+    assert!(consent.contains(&check), "{consent}");
     screenshot(&tab, "device-consent");
     assert_eq!(stored(&s).0, "pending");
     tab.wait_for_element("button[name=allow]")

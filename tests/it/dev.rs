@@ -160,8 +160,86 @@ fn with_db_the_file_stays_and_a_second_start_refuses_to_make_dev_again() {
     let args = [&db_flag[..], &["serve", "--dev", "--addr", "127.0.0.1:0"]].concat();
     let (code, out, err) = run_cli(&args, "");
     assert_eq!(code, 1, "{out}");
-    assert!(err.contains("a user named dev already exists"), "{err}");
+    assert!(err.contains("already has users or applications"), "{err}");
     assert_eq!(store.list_apps(None).unwrap().len(), 3, "nothing more made");
+}
+
+/// docs/security.md rule 60: `--db` never adds a known administrator to a database that
+/// is in use, even one without a `dev` user; nothing is made and nothing starts.
+#[test]
+fn a_database_with_users_or_applications_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_user = dir.path().join("users.sqlite3");
+    let db_flag = ["--db", path_str(&with_user)];
+    let add = [&db_flag[..], &["user", "add", "carol"]].concat();
+    assert_eq!(run_cli(&add, "carol's pass 1\n").0, 0);
+    let with_app = dir.path().join("apps.sqlite3");
+    let app_flag = ["--db", path_str(&with_app)];
+    let add = [
+        &app_flag[..],
+        &[
+            "app",
+            "add",
+            "--name",
+            "CLI",
+            "--client-type",
+            "confidential",
+        ],
+        &["--grant", "client-credentials"],
+    ]
+    .concat();
+    let (code, _, err) = run_cli(&add, "");
+    assert_eq!(code, 0, "{err}");
+    for db in [&with_user, &with_app] {
+        let before = std::fs::read(db).unwrap();
+        let args = [
+            &["--db", path_str(db)][..],
+            &["serve", "--dev", "--addr", "127.0.0.1:0"],
+        ]
+        .concat();
+        let (code, out, err) = run_cli(&args, "");
+        assert_eq!(code, 1, "{out}");
+        assert!(!out.contains("listening"), "nothing started: {out}");
+        assert!(
+            err.contains(
+                "already has users or applications; serve --dev needs a new or empty database"
+            ),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(db).unwrap(), before, "not a byte changed");
+        let key_file = format!("{}.keys", db.display());
+        assert!(!Path::new(&key_file).exists(), "no key file made beside it");
+        let store = Store::open(db, Durability::Full).unwrap();
+        assert!(store.find_user_by_username("dev").unwrap().is_none());
+        assert!(
+            store.list_apps(None).unwrap().len() <= 1,
+            "no client was made"
+        );
+    }
+}
+
+/// A stray oauthd.toml's `signing_key_file` (a production key, perhaps) is never used: the
+/// key file is the throwaway database's own.
+#[test]
+fn a_configured_signing_key_file_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oauthd.toml"),
+        "signing_key_file = \"production.keys\"\n",
+    )
+    .unwrap();
+    let (serving, _) = start(dir.path(), &[]);
+    let jwks = serving.request("GET", "/o/.well-known/jwks.json", &[], b"");
+    assert_eq!(jwks.status, 200, "{}", jwks.body);
+    assert!(
+        !dir.path().join("production.keys").exists(),
+        "not made there"
+    );
+    let throwaway = dir.path().join(&throwaways(dir.path())[0]);
+    assert!(
+        throwaway.join("oauthd.sqlite3.keys").exists(),
+        "in the throwaway directory"
+    );
 }
 
 #[test]

@@ -102,10 +102,14 @@ pub fn submit(agent: &UserAgent<'_>, page: &Reply, user_code: &str) -> Reply {
 
 /// Allow (`true`) or Deny on a consent page the device page showed.
 pub fn decide(agent: &UserAgent<'_>, consent: &Reply, allow: bool) -> Reply {
+    post_consent(agent, consent, &[if allow { "allow" } else { "deny" }])
+}
+
+/// Posts a consent page the device page showed back with `buttons`.
+fn post_consent(agent: &UserAgent<'_>, consent: &Reply, buttons: &[&str]) -> Reply {
     assert_eq!(consent.status, 200, "{}", consent.body);
     let mut fields = form_fields(consent, PAGE);
-    let button = if allow { "allow" } else { "deny" };
-    fields.push((button.into(), "x".into()));
+    fields.extend(buttons.iter().map(|b| (b.to_string(), "x".to_owned())));
     agent.post(PAGE, &fields)
 }
 
@@ -147,29 +151,33 @@ fn a_device_polls_while_its_user_approves_then_gets_tokens_once() {
     assert!(!db.contains(&codes.device_code) && !db.contains(&user_code.replace('-', "")));
     assert!(!db.contains(user_code.as_str()), "only digests are stored");
 
-    // Polled before anyone decided: pending; too soon again: slow_down, 5 s slower.
+    // Polled before anyone decided: pending; too soon again: slow_down, 5 s slower. The
+    // pace is kept in memory: waiting polls write nothing (docs/security.md rule 56).
+    let before = dump(&s);
     assert_error(
         &poll(&s, &client, &codes.device_code),
         400,
         "authorization_pending",
     );
-    assert_eq!(stored(&s).1, 5);
     assert_error(&poll(&s, &client, &codes.device_code), 400, "slow_down");
-    assert_eq!(stored(&s).1, 10, "the interval grew and was stored");
     s.advance(5);
-    assert_error(&poll(&s, &client, &codes.device_code), 400, "slow_down");
-    assert_eq!(
-        stored(&s).1,
-        15,
-        "5 s was still too soon for the grown interval"
+    let slower = poll(&s, &client, &codes.device_code);
+    assert_error(&slower, 400, "slow_down");
+    assert!(
+        slower.body.contains("wait 5 seconds longer"),
+        "5 s was still too soon for the grown interval: {}",
+        slower.body
     );
-    s.advance(15);
+    s.advance(14);
+    assert_error(&poll(&s, &client, &codes.device_code), 400, "slow_down");
+    s.advance(20);
     assert_error(
         &poll(&s, &client, &codes.device_code),
         400,
         "authorization_pending",
     );
-    assert_eq!(stored(&s).1, 15);
+    assert_eq!(dump(&s), before, "no poll wrote anything");
+    assert_eq!(stored(&s).1, 5);
 
     // The user opens the complete URI: signs in, sees the code filled in, but nothing is
     // approved until they submit it (RFC 8628 §5.4).
@@ -182,7 +190,19 @@ fn a_device_polls_while_its_user_approves_then_gets_tokens_once() {
     assert_eq!(stored(&s).0, "pending");
     let consent = submit(&agent, &page, &user_code.to_lowercase().replace('-', " "));
     assert_eq!(consent.status, 200, "{}", consent.body);
-    assert!(consent.body.contains("bob&quot;e'i;--ü") || consent.body.contains("bob\"e'i;--ü"));
+    assert!(
+        consent.body.contains("bob&quot;e'i;--ü</strong>"),
+        "the name, escaped: {}",
+        consent.body
+    );
+    // The code, so that the user checks it against their device (RFC 8628 §3.3.1, §5.4).
+    assert!(
+        consent.body.contains(&format!(
+            "Code <strong>{user_code}</strong> — check that your device"
+        )),
+        "{}",
+        consent.body
+    );
     assert!(consent.body.contains("Read scope"), "{}", consent.body);
     assert!(!consent.body.contains("Remember this decision"));
     assert_eq!(stored(&s).0, "pending", "the consent page decides nothing");
@@ -213,15 +233,18 @@ fn a_device_polls_while_its_user_approves_then_gets_tokens_once() {
         "{metrics}"
     );
 
-    // Presented again: a replay; what it gave is revoked (docs/security.md rule 55).
+    // Presented again at once (a retry after a lost response): refused, nothing revoked.
+    assert_error(&poll(&s, &client, &codes.device_code), 400, "invalid_grant");
+    s.advance(4);
+    assert_error(&poll(&s, &client, &codes.device_code), 400, "invalid_grant");
+    assert_eq!(s.with_bearer("GET", "/api/hello", access, "").status, 200);
+    // Presented again an interval after its use: a replay; what it gave is revoked
+    // (docs/security.md rule 55).
+    s.advance(1);
     assert_error(&poll(&s, &client, &codes.device_code), 400, "invalid_grant");
     assert_eq!(s.with_bearer("GET", "/api/hello", access, "").status, 401);
-    let refresh = json["refresh_token"].as_str().unwrap();
-    let form = format!(
-        "grant_type=refresh_token&refresh_token={refresh}&client_id={}",
-        client.id
-    );
-    assert_error(&s.post_form("/o/token/", &form, None), 400, "invalid_grant");
+    let refresh_token = json["refresh_token"].as_str().unwrap();
+    assert_error(&refresh(&s, &client, refresh_token), 400, "invalid_grant");
     assert!(
         s.request("GET", "/metrics", &[], b"")
             .body
@@ -229,64 +252,95 @@ fn a_device_polls_while_its_user_approves_then_gets_tokens_once() {
     );
 }
 
+/// A refresh of a device-grant refresh token by the public `client`.
+fn refresh(s: &TestServer, client: &Client, refresh_token: &str) -> Reply {
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={refresh_token}&client_id={}",
+        client.id
+    );
+    s.post_form("/o/token/", &form, None)
+}
+
 #[test]
-fn concurrent_polls_after_approval_have_exactly_one_winner() {
+fn concurrent_polls_after_approval_have_exactly_one_winner_whose_tokens_stay_good() {
     let (s, client) = world("");
-    let codes = codes(&authorize(&s, &client, ""));
+    let codes = codes(&authorize(&s, &client, "scope=read"));
     assert_eq!(approve(&s, &codes, true).status, 200);
     let polls = 8;
     let barrier = Arc::new(Barrier::new(polls));
-    let statuses: Vec<(u16, String)> = std::thread::scope(|scope| {
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..polls)
             .map(|_| {
                 let barrier = Arc::clone(&barrier);
                 let (s, client, code) = (&s, &client, &codes.device_code);
                 scope.spawn(move || {
                     barrier.wait();
-                    let reply = poll(s, client, code);
-                    let error = if reply.status == 200 {
-                        String::new()
-                    } else {
-                        reply.error()
-                    };
-                    (reply.status, error)
+                    poll(s, client, code)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let winners = statuses.iter().filter(|(status, _)| *status == 200).count();
-    assert_eq!(winners, 1, "{statuses:?}");
-    for (status, error) in statuses.iter().filter(|(status, _)| *status != 200) {
-        assert_eq!((*status, error.as_str()), (400, "invalid_grant"));
+    let (winners, losers): (Vec<_>, Vec<_>) = replies.iter().partition(|r| r.status == 200);
+    assert_eq!(winners.len(), 1, "{:?}", replies.iter().map(|r| &r.body));
+    for loser in losers {
+        assert_error(loser, 400, "invalid_grant");
     }
     assert_eq!(rows(&s, "grants"), 1, "one grant, never two");
     assert!(stored(&s).3.is_some());
+
+    // The losers were the device's own polls: the winner's tokens work, and refresh.
+    let tokens = winners[0].json();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(s.with_bearer("GET", "/api/hello", access, "").status, 200);
+    let refreshed = refresh(&s, &client, tokens["refresh_token"].as_str().unwrap());
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let renewed = refreshed.json();
+    assert_eq!(renewed["scope"], "read");
+    let access = renewed["access_token"].as_str().unwrap();
+    assert_eq!(s.with_bearer("GET", "/api/hello", access, "").status, 200);
+    assert_eq!(rows(&s, "grants"), 1, "the same grant");
+    assert_eq!(
+        rows(&s, "refresh_tokens WHERE revoked IS NULL"),
+        1,
+        "the successor"
+    );
+
+    // An interval later the code is a replay: the grant goes, refreshed tokens too.
+    s.advance(5);
+    assert_error(&poll(&s, &client, &codes.device_code), 400, "invalid_grant");
+    let hello = s.with_bearer("GET", "/api/hello", access, "");
+    assert_eq!(hello.status, 401, "revoked with its grant");
+    let later = refresh(&s, &client, renewed["refresh_token"].as_str().unwrap());
+    assert_error(&later, 400, "invalid_grant");
 }
 
+/// Deny, or a form carrying both buttons (a denial too: docs/security.md rule 54).
 #[test]
 fn a_denied_code_gets_access_denied_and_cannot_be_approved_after() {
-    let (s, client) = world("");
-    let codes = codes(&authorize(&s, &client, "scope=read"));
-    let (agent, page) = signed_in_at(&s, &codes.verification_uri_complete);
-    let consent = submit(&agent, &page, &codes.user_code);
-    let denied = decide(&agent, &consent, false);
-    assert_eq!(denied.status, 200, "{}", denied.body);
-    assert!(denied.body.contains("Request denied"), "{}", denied.body);
-    assert_eq!(stored(&s).0, "denied");
-    for _ in 0..2 {
-        assert_error(&poll(&s, &client, &codes.device_code), 400, "access_denied");
+    for buttons in [&["deny"][..], &["allow", "deny"]] {
+        let (s, client) = world("");
+        let codes = codes(&authorize(&s, &client, "scope=read"));
+        let (agent, page) = signed_in_at(&s, &codes.verification_uri_complete);
+        let consent = submit(&agent, &page, &codes.user_code);
+        let denied = post_consent(&agent, &consent, buttons);
+        assert_eq!(denied.status, 200, "{}", denied.body);
+        assert!(denied.body.contains("Request denied"), "{}", denied.body);
+        assert_eq!(stored(&s).0, "denied", "{buttons:?}");
+        for _ in 0..2 {
+            assert_error(&poll(&s, &client, &codes.device_code), 400, "access_denied");
+        }
+        // The consent form posted again, now with Allow: refused, and it stays denied.
+        let again = decide(&agent, &consent, true);
+        assert_eq!(again.status, 200);
+        assert!(
+            again.body.contains("That code is not valid"),
+            "{}",
+            again.body
+        );
+        assert_eq!(stored(&s).0, "denied");
+        assert_eq!((rows(&s, "grants"), rows(&s, "access_tokens")), (0, 0));
     }
-    // The consent form posted again, now with Allow: refused, and it stays denied.
-    let again = decide(&agent, &consent, true);
-    assert_eq!(again.status, 200);
-    assert!(
-        again.body.contains("That code is not valid"),
-        "{}",
-        again.body
-    );
-    assert_eq!(stored(&s).0, "denied");
-    assert_eq!((rows(&s, "grants"), rows(&s, "access_tokens")), (0, 0));
 }
 
 #[test]
@@ -373,6 +427,32 @@ fn wrong_codes_are_throttled_like_passwords() {
     let consent = submit(&agent, &page, &codes.user_code);
     assert_eq!(consent.status, 200);
     assert!(consent.body.contains("Authorize "), "{}", consent.body);
+}
+
+/// docs/security.md rule 53: a user's own live code (any signed-in user can make one with a
+/// device app of their own) passes, but does not clear their count of wrong ones.
+#[test]
+fn a_live_code_of_ones_own_does_not_reset_the_count_of_wrong_ones() {
+    let (s, client) = world("");
+    let target = codes(&authorize(&s, &client, ""));
+    let own = codes(&authorize(&s, &client, ""));
+    let (agent, page) = signed_in_at(&s, &format!("{}{PAGE}", s.base));
+    let wrong = |n: usize| -> Vec<u16> {
+        (0..n)
+            .map(|_| submit(&agent, &page, "BBBB-BBBB").status)
+            .collect()
+    };
+    assert_eq!(wrong(4), [200; 4]);
+    let consent = submit(&agent, &page, &own.user_code);
+    assert!(consent.body.contains("Authorize "), "{}", consent.body);
+    assert_eq!(
+        wrong(4),
+        [200, 429, 429, 429],
+        "the fifth wrong one is the last free"
+    );
+    let throttled = submit(&agent, &page, &target.user_code);
+    assert_eq!(throttled.status, 429);
+    assert_eq!(rows(&s, "device_codes WHERE status = 'pending'"), 2);
 }
 
 #[test]
@@ -586,21 +666,38 @@ fn codes_and_tokens_stay_out_of_the_log() {
     let agent = UserAgent::new(&serving);
     let back = agent.sign_in_for(&codes.verification_uri_complete, USERNAME, PASSWORD);
     let page = agent.get(&back);
+    let consent = submit(&agent, &page, &codes.user_code);
+    assert_eq!(decide(&agent, &consent, true).status, 200);
     for _ in 0..6 {
         submit(&agent, &page, "BCDF-BCDF");
     }
-    let consent = submit(&agent, &page, &codes.user_code);
-    assert_eq!(consent.status, 429, "throttled: {}", consent.body);
+    let throttled = submit(&agent, &page, &codes.user_code);
+    assert_eq!(throttled.status, 429, "throttled: {}", throttled.body);
     let form = format!(
         "grant_type={}&device_code={}&client_id={}",
         crate::support::form_encode(DEVICE_GRANT),
         codes.device_code,
         client.id
     );
+    let tokens = serving.post_form("/o/token/", &form, None);
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let tokens = tokens.json();
+    let (access, refresh_token) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+    );
+    let refresh_form = format!(
+        "grant_type=refresh_token&refresh_token={refresh_token}&client_id={}",
+        client.id
+    );
+    assert_eq!(
+        serving.post_form("/o/token/", &refresh_form, None).status,
+        200
+    );
     assert_error(
         &serving.post_form("/o/token/", &form, None),
         400,
-        "authorization_pending",
+        "invalid_grant",
     );
     let (lines, text) = crate::support::log_lines(&log, 10, |line| line.contains("/o/device"));
     assert!(lines.len() >= 10, "{text}");
@@ -613,6 +710,8 @@ fn codes_and_tokens_stay_out_of_the_log() {
         codes.device_code.as_str(),
         &codes.user_code,
         &normal,
+        access,
+        refresh_token,
         "BCDF-BCDF",
         "BCDFBCDF",
     ] {

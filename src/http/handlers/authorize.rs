@@ -64,7 +64,7 @@ pub(crate) fn authorize_decision(app: &App, req: &Req) -> Result<Resp, HttpError
     let (step, _) = decide(app, &form, session.as_ref(), now)?;
     match step {
         AuthorizeStep::Consent(request) | AuthorizeStep::Grant(request) => {
-            if form.get("allow").is_some() {
+            if pages::allowed(|name| form.get(name).is_some()) == Some(true) {
                 if form.get(REMEMBER_FIELD).is_some() {
                     remember(app, session.as_ref(), &request, now)?;
                 }

@@ -18,6 +18,9 @@ use serde::Serialize;
 const USER_CODE_RANDOM_BYTES: usize = 32;
 /// Tries at a pair of codes not yet stored; a clash of 2^34.6 user codes is already rare.
 const DRAWS: usize = 3;
+/// Fills of random bytes tried for one user code: one fill fails only if fewer than 8 of its
+/// 32 bytes are below 240 (about 2^-90), so a second failure means the RNG is broken.
+const USER_CODE_FILLS: usize = 4;
 
 /// RFC 8628 §3.2.
 #[derive(Serialize)]
@@ -62,22 +65,29 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
             return Ok(answer(app, &device_code, &user_code, lifetime, interval));
         }
     }
-    Err(OAuthError::TemporarilyUnavailable {
+    Err(no_code_drawn())
+}
+
+/// `temporarily_unavailable`: no usable code could be drawn (a clash, or a broken RNG).
+fn no_code_drawn() -> HttpError {
+    OAuthError::TemporarilyUnavailable {
         retry_after: 1,
         description: "No unused code could be drawn. Try again in 1 second.".into(),
     }
-    .into())
+    .into()
 }
 
-/// A fresh user code from the OS CSPRNG.
+/// A fresh user code from the OS CSPRNG; `temporarily_unavailable` if a few fills in a row
+/// cannot make one (a broken RNG), rather than spinning.
 fn draw_user_code() -> Result<UserCode, HttpError> {
-    loop {
+    for _ in 0..USER_CODE_FILLS {
         let mut random = [0u8; USER_CODE_RANDOM_BYTES];
         secret::fill_random(&mut random)?;
         if let Some(code) = UserCode::draw(&random) {
             return Ok(code);
         }
     }
+    Err(no_code_drawn())
 }
 
 /// The §3.2 response: where the user goes (on the issuer, like every URL the metadata

@@ -32,8 +32,8 @@ pub(crate) fn page(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// `POST /o/device/`: CSRF, the limiter, then the code. Without `allow` or `deny` a live code
-/// gets the consent page; with one of them, the decision is recorded — once, while the code is
-/// pending and unexpired — and the user is sent back to their device.
+/// gets the consent page; with them, the decision (a denial if it carries both) is recorded —
+/// once, while the code is pending and unexpired — and the user is sent back to their device.
 pub(crate) fn submit(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let (signed_in, form) = session::signed_in_form(app, req, &[])?;
     let typed = form.get(paths::USER_CODE).unwrap_or("");
@@ -50,9 +50,8 @@ pub(crate) fn submit(app: &App, req: &Req) -> Result<Resp, HttpError> {
         return Ok(entry(app, &signed_in, 200, typed, Some(NOT_A_LIVE_CODE)));
     };
     attempt.passed();
-    let approve = match (form.get("allow"), form.get("deny")) {
-        (None, None) => return Ok(consent(app, &signed_in, &client, &code, &shown)),
-        (allow, _) => allow.is_some(),
+    let Some(approve) = pages::allowed(|name| form.get(name).is_some()) else {
+        return Ok(consent(app, &signed_in, &client, &code, &shown));
     };
     let decision = DeviceDecision {
         approve,
@@ -117,7 +116,7 @@ fn consent(
     let form = ConsentForm {
         app_name: &client.fields.name,
         self_registered: client.dynamically_registered,
-        recipient: Recipient::Device,
+        recipient: Recipient::Device(shown),
         scopes: pages::described_scopes(&app.settings, &code.scope),
         action: paths::DEVICE,
         resources: &[],

@@ -10,7 +10,7 @@ use crate::http::limiter::Subject;
 use crate::http::metrics::{Issuance, Replay};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
-use crate::model::{Application, GrantType};
+use crate::model::{Application, DeviceCode, GrantType};
 use crate::oauth::device::{self, PollDecision};
 use crate::oauth::error::OAuthError;
 use crate::oauth::resource::{self, RESOURCE, Resources};
@@ -330,23 +330,35 @@ fn exchange_code(
     })
 }
 
-/// RFC 8628 §3.4–3.5: a device polls with its device code. The check, the poll's record (and
-/// a grown interval), the single use and the issuance run in one IMMEDIATE transaction, so of
-/// concurrent polls after approval exactly one gets the tokens; a later one is a replay and
-/// revokes them (docs/security.md rule 55).
+/// RFC 8628 §3.4–3.5: a device polls with its device code. A poll that must wait or is
+/// refused only reads: its pace is kept in memory (docs/security.md rule 56). One that would
+/// issue or revoke is judged again inside one IMMEDIATE transaction that carries it out, so of
+/// concurrent polls after approval exactly one gets the tokens; the others are refused, and a
+/// poll coming the code's interval or more after its use is a replay that revokes them
+/// (docs/security.md rule 55).
 fn poll_device(
     app: &App,
     req: &Req,
     client: &Application,
     presented: &str,
 ) -> Result<Resp, HttpError> {
+    let digest = secret::digest(presented);
+    let first = app.store.find_device_code(&digest)?;
+    let now = app.clock.now();
+    match first.map(|code| paced_poll(app, client, &code, now)) {
+        None => return Err(device::invalid_device_code().into()),
+        Some(PollDecision::Wait { error, .. } | PollDecision::Reject(error)) => {
+            return Err(error.into());
+        }
+        Some(PollDecision::Issue { .. } | PollDecision::RevokeFamily(_)) => {}
+    }
     let kind = (Replay::DeviceCode, Issuance::DeviceCode);
     redeem(app, req, client, kind, |store, fresh, now| {
-        let Some(code) = store.find_device_code(&secret::digest(presented))? else {
+        let Some(code) = store.find_device_code(&digest)? else {
             return Ok(Err(Refusal::Plain(device::invalid_device_code())));
         };
-        match (device::poll(client, &code, now), code.user_id) {
-            (PollDecision::Issue, Some(user_id)) => {
+        match paced_poll(app, client, &code, now) {
+            PollDecision::Issue { user_id } => {
                 let what = IdTokenFor {
                     user_id,
                     client_id: &client.client_id,
@@ -361,17 +373,18 @@ fn poll_device(
                 store.mark_device_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }
-            (PollDecision::Issue, None) => Ok(Err(Refusal::Plain(device::invalid_device_code()))),
-            (PollDecision::Wait { error, interval }, _) => {
-                store.record_device_poll(code.id, now, interval)?;
+            PollDecision::RevokeFamily(error) => revoke_replayed(store, error, code.grant_id, now),
+            PollDecision::Wait { error, .. } | PollDecision::Reject(error) => {
                 Ok(Err(Refusal::Plain(error)))
             }
-            (PollDecision::RevokeFamily(error), _) => {
-                revoke_replayed(store, error, code.grant_id, now)
-            }
-            (PollDecision::Reject(error), _) => Ok(Err(Refusal::Plain(error))),
         }
     })
+}
+
+/// [`device::poll`] at `now`, with the code's pace kept in memory.
+fn paced_poll(app: &App, client: &Application, code: &DeviceCode, now: i64) -> PollDecision {
+    app.device_pacing
+        .poll(code, now, |pace| device::poll(client, code, pace, now))
 }
 
 /// What redeeming a single-use credential decided: the scope and id_token claims of the
