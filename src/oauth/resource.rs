@@ -1,6 +1,6 @@
 //! Resource indicators (RFC 8707): which protected resources a grant and its access tokens are
-//! meant for. Each indicator is checked on its own, then against the application's list, and a
-//! token request may narrow the grant's set but never add to it.
+//! meant for. Each indicator is checked on its own, then against the application's list (none
+//! named: the whole list), and a token request may narrow the grant's set but never add to it.
 
 use crate::oauth::error::OAuthError;
 use url::Url;
