@@ -446,8 +446,8 @@ fn check(
             "This client must send an S256 code_challenge (PKCE).",
         ));
     }
-    let resources = Resources::parse(&params.resource)?;
-    resource::check_allowed(&resources, &app.fields.allowed_resources)?;
+    // docs/security.md rule 63: none named is the app's whole list.
+    let resources = resource::for_new_grant(&params.resource, &app.fields.allowed_resources)?;
     Ok(AuthorizationRequest {
         response_type,
         response_mode,
@@ -599,7 +599,11 @@ mod tests {
             panic!("expected consent")
         };
         assert_eq!(request.resources.as_slice(), [api]);
-        for bad in ["/relative", "https://api.example/#f", "bob\"e'i;--ü"] {
+        for bad in [
+            "/relative",
+            "https://api.example/#f",
+            "https://api.example/ü",
+        ] {
             assert_eq!(
                 redirected_error(step(&with(vec![api, bad]), &valid_app())),
                 Some("invalid_target"),
@@ -611,10 +615,14 @@ mod tests {
             step(&with(vec![api]), &limited),
             AuthorizeStep::Consent(_)
         ));
-        assert!(matches!(
-            step(&with(vec![]), &limited),
-            AuthorizeStep::Consent(_)
-        ));
+        let AuthorizeStep::Consent(defaulted) = step(&with(vec![]), &limited) else {
+            panic!("expected consent")
+        };
+        assert_eq!(
+            defaulted.resources.as_slice(),
+            [api],
+            "the app's whole list"
+        );
         assert_eq!(
             redirected_error(step(&with(vec!["https://other.example/"]), &limited)),
             Some("invalid_target")

@@ -5,7 +5,7 @@
 use crate::model::{AppFields, ClientType, FieldErrors, GrantType};
 use crate::oauth::origin::normalize_origin;
 use crate::oauth::redirect::validate_redirect_uri;
-use crate::oauth::resource::{MAX_RESOURCES, check_indicator};
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
@@ -115,9 +115,12 @@ impl<'a> Rules<'a> {
     }
 
     /// The rules `settings` give a client registering itself (RFC 7591): those of a user who
-    /// is not an administrator, registering a new app.
+    /// is not an administrator, registering a new app — but not `self_service_grants`, which
+    /// is for the application pages: registration has its own fixed list of grants
+    /// (`REGISTRABLE_GRANTS`, docs/security.md rule 68).
     pub fn for_client(settings: &'a Settings) -> Rules<'a> {
         Rules {
+            self_service_grants: &GrantType::ALL,
             by_admin: false,
             ..Rules::of(settings)
         }
@@ -128,15 +131,14 @@ impl<'a> Rules<'a> {
         !self.by_admin && !self.self_service_grants.contains(&grant)
     }
 
-    /// The grants of the app being edited that its editor may not choose, and so keeps as
-    /// they are (shown checked and fixed on the form).
-    pub fn fixed_grants(&self) -> Vec<GrantType> {
-        let current = self.current.map_or(&[][..], |c| &c.grant_types[..]);
-        current
-            .iter()
-            .copied()
-            .filter(|g| self.grant_is_restricted(*g))
-            .collect()
+    /// Whether this editor may choose `grant`: one that is not restricted, or one the app
+    /// being edited already has, which its owner may keep or drop but never add back
+    /// (docs/security.md rule 65).
+    pub fn may_choose(&self, grant: GrantType) -> bool {
+        !self.grant_is_restricted(grant)
+            || self
+                .current
+                .is_some_and(|current| current.grant_types.contains(&grant))
     }
 
     /// Whether the app being edited allows `scope` now.
@@ -157,8 +159,8 @@ impl<'a> Rules<'a> {
 /// that are exactly `scheme://host[:port]`, stored as browsers send them; known scopes,
 /// at least one when a list is given. Someone other than an administrator cannot add an
 /// `admin_scopes` scope or a grant outside `self_service_grants`, nor change
-/// skip_authorization; what an administrator set stays (an app's legacy grant is kept when its
-/// owner edits it).
+/// skip_authorization; what an administrator set stays, but an app's owner may drop a grant
+/// only an administrator could give it.
 pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppFields, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
@@ -173,11 +175,11 @@ pub(crate) fn validate(form: &AppForm<'_>, rules: &Rules<'_>) -> Result<AppField
     if client_type.is_none() {
         errors.add("client_type", "Choose confidential or public.");
     }
-    let mut grant_types = rules.fixed_grants();
+    let mut grant_types = Vec::new();
     for text in &form.grant_types {
         match GrantType::from_cli_name(text) {
             Some(grant) if grant_types.contains(&grant) => {}
-            Some(grant) if rules.grant_is_restricted(grant) => errors.add(
+            Some(grant) if !rules.may_choose(grant) => errors.add(
                 "grant_types",
                 format!("Only an administrator can give an application the {grant} grant."),
             ),
@@ -275,24 +277,18 @@ fn origin_list(text: &str, errors: &mut FieldErrors) -> Vec<String> {
     origins
 }
 
-/// The whitespace-separated resource indicators of `text` (RFC 8707 §2: absolute URIs without
-/// a fragment), without repeats and at most [`MAX_RESOURCES`]; each bad one is an error.
+/// The whitespace-separated resource indicators of `text`, as a request's are read
+/// ([`Resources::parse`]: sorted, without repeats, at most 16); a bad one is an error of
+/// `allowed_resources`.
 fn resource_list(text: &str, errors: &mut FieldErrors) -> Vec<String> {
-    let mut resources: Vec<String> = Vec::new();
-    for resource in text.split_whitespace() {
-        match check_indicator(resource) {
-            Ok(()) if !resources.iter().any(|r| r == resource) => resources.push(resource.into()),
-            Ok(()) => {}
-            Err(why) => errors.add("allowed_resources", why),
+    let typed: Vec<&str> = text.split_whitespace().collect();
+    match Resources::parse(&typed) {
+        Ok(resources) => resources.as_slice().to_vec(),
+        Err(error) => {
+            errors.add("allowed_resources", error.description());
+            Vec::new()
         }
     }
-    if resources.len() > MAX_RESOURCES {
-        errors.add(
-            "allowed_resources",
-            format!("List at most {MAX_RESOURCES} resources."),
-        );
-    }
-    resources
 }
 
 /// The scopes chosen, with the `admin_scopes` an administrator gave the app kept when someone
@@ -682,33 +678,73 @@ mod tests {
             [GrantType::AuthorizationCode, GrantType::Password]
         );
 
-        // The owner edits the app without the grant they cannot choose: it stays, fixed.
+        // The owner may keep the grant they cannot choose, or drop it; not add it back.
         let owner = rules(false, Some(&legacy));
-        assert_eq!(owner.fixed_grants(), [GrantType::Password]);
+        assert!(owner.may_choose(GrantType::Password));
+        assert!(!owner.may_choose(GrantType::Implicit));
+        let kept = validate(&asks, &owner).unwrap();
+        assert_eq!(kept.grant_types, legacy.grant_types);
         let edit = AppForm {
             name: "renamed",
             grant_types: vec!["authorization-code", "client-credentials"],
             ..valid_form()
         };
-        let kept = validate(&edit, &owner).unwrap();
+        let dropped = validate(&edit, &owner).unwrap();
         assert_eq!(
-            kept.grant_types,
-            [
-                GrantType::AuthorizationCode,
-                GrantType::Password,
-                GrantType::ClientCredentials
-            ]
+            dropped.grant_types,
+            [GrantType::AuthorizationCode, GrantType::ClientCredentials]
         );
-        let only_legacy = AppForm {
+        let errors = validate(&asks, &rules(false, Some(&dropped))).unwrap_err();
+        assert!(errors.get("grant_types").is_some(), "not added back");
+        let none = AppForm {
             grant_types: vec![],
             ..valid_form()
         };
-        assert_eq!(
-            validate(&only_legacy, &owner).unwrap().grant_types,
-            [GrantType::Password]
+        assert!(
+            validate(&none, &owner)
+                .unwrap_err()
+                .get("grant_types")
+                .is_some()
         );
-        assert!(validate(&asks, &owner).is_ok(), "it may send it back too");
-        assert!(rules(true, Some(&legacy)).fixed_grants().is_empty());
+    }
+
+    #[test]
+    fn an_owner_may_make_a_client_credentials_app_public_by_dropping_that_grant() {
+        let schemes = ["https".to_string(), "http".to_string()];
+        let scopes = rules_scopes();
+        let code_only = [GrantType::AuthorizationCode];
+        let admin_made = check(&valid_form()).unwrap();
+        let owner = Rules {
+            schemes: &schemes,
+            scopes: &scopes,
+            admin_scopes: &[],
+            self_service_grants: &code_only,
+            by_admin: false,
+            current: Some(&admin_made),
+        };
+        let public = |grant_types| AppForm {
+            client_type: "public",
+            grant_types,
+            ..valid_form()
+        };
+        let errors = validate(
+            &public(vec!["client-credentials", "authorization-code"]),
+            &owner,
+        )
+        .unwrap_err();
+        assert!(errors.get("grant_types").unwrap().contains("confidential"));
+        let made_public = validate(&public(vec!["authorization-code"]), &owner).unwrap();
+        assert_eq!(made_public.client_type, ClientType::Public);
+        assert_eq!(made_public.grant_types, [GrantType::AuthorizationCode]);
+    }
+
+    #[test]
+    fn a_client_registering_itself_is_not_limited_by_self_service_grants() {
+        let mut settings = Settings::load(None).unwrap();
+        settings.self_service_grants = vec![GrantType::AuthorizationCode];
+        let rules = Rules::for_client(&settings);
+        assert!(!rules.grant_is_restricted(GrantType::ClientCredentials));
+        assert!(!rules.by_admin);
     }
 
     #[test]

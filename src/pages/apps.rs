@@ -50,8 +50,8 @@ pub(crate) struct AppFormPage<'a> {
     pub form: &'a AppForm<'a>,
     /// The errors of the last submission.
     pub errors: &'a FieldErrors,
-    /// The grants offered, each with whether it is fixed: the app has it and its editor may
-    /// not choose it (`self_service_grants`), so it shows checked and stays.
+    /// The grants offered, each with whether it is the app's legacy grant: it has it, and its
+    /// editor may keep or drop it but not add it back (`self_service_grants`).
     pub grants: &'a [(GrantType, bool)],
     /// The configured scopes with their descriptions.
     pub scopes: &'a BTreeMap<String, String>,
@@ -106,13 +106,14 @@ pub(crate) fn app_form(frame: &Frame<'_>, page: &AppFormPage<'_>) -> Markup {
 
                     fieldset #grant_types {
                         legend { "Authorization grant types" }
-                        @for (grant, fixed) in page.grants {
+                        @for (grant, legacy) in page.grants {
                             label.check {
                                 input type="checkbox" name="grant_types" value=(grant.cli_name())
-                                    checked[*fixed || form.grant_types.contains(&grant.cli_name())]
-                                    disabled[*fixed];
+                                    checked[form.grant_types.contains(&grant.cli_name())];
                                 (grant_label(*grant))
-                                @if *fixed { span.muted { " (set by an administrator)" } }
+                                @if *legacy {
+                                    span.muted { " (set by an administrator: once removed, only an administrator can give it back)" }
+                                }
                             }
                         }
                         (field_error(errors, "grant_types"))

@@ -351,7 +351,7 @@ pub(crate) mod tests {
                 "com.example.app:/bye".into(),
             ],
             allowed_origins: vec!["http://127.0.0.1:5173".into(), "https://a.example".into()],
-            allowed_resources: vec!["https://api.example/?q=bob\"e'i;--ü".into()],
+            allowed_resources: vec!["https://api.example/?q=o'brien;--x".into()],
             allowed_scopes: Scopes::parse("read"),
             skip_authorization: false,
             enabled: true,

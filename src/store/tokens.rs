@@ -318,7 +318,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
         let scope = Scopes::parse("read").unwrap();
-        let granted = Resources::parse(&["https://mcp.example/mcp", "urn:bob\"e'i;--ü"]).unwrap();
+        let granted = Resources::parse(&["https://mcp.example/mcp", "urn:o'brien;--x"]).unwrap();
         let audience = Resources::parse(&["https://mcp.example/mcp"]).unwrap();
         let none = Resources::default();
         for (name, granted, audience) in [("a", &granted, &audience), ("b", &none, &none)] {

@@ -215,8 +215,7 @@ fn app_list_json_shows_grants_and_scopes_but_never_the_secret() {
     let expected = json!([{
         "client_id": id, "name": HOSTILE, "client_type": "confidential",
         "grant_types": ["password", "client-credentials"], "redirect_uris": [],
-        "post_logout_redirect_uris": [], "allowed_origins": [],
-        "post_logout_redirect_uris": [], "allowed_resources": [],
+        "post_logout_redirect_uris": [], "allowed_origins": [], "allowed_resources": [],
         "allowed_scopes": "read write", "skip_authorization": false, "enabled": true,
     }]);
     assert_eq!(list, expected);

@@ -1,6 +1,6 @@
-//! Resource indicators (RFC 8707; docs/security.md rules 62-64): `resource` on the
-//! authorization and token requests, the application's list, narrowing at the exchange and at
-//! refresh, and the audience that introspection shows.
+//! Resource indicators (RFC 8707; docs/security.md rules 62-64 and 76): `resource` on the
+//! authorization and token requests, the application's list (and its default), narrowing at
+//! the exchange and at refresh, and the audience that introspection shows.
 
 use crate::support::{
     ADMIN_PASSWORD, Client, Reply, TestServer, Tutorial, UserAgent, assert_error, dump, field,
@@ -15,13 +15,16 @@ const CALLBACK: &str = "http://127.0.0.1/cb";
 /// RFC 7636 Appendix B.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-/// Not resource indicators: a fragment, relative references, garbage, a space.
-const BAD: [&str; 5] = [
+/// Not resource indicators: a fragment, relative references, garbage, a space, characters
+/// outside RFC 3986 that a lenient parser would take.
+const BAD: [&str; 7] = [
     "https://api.example/#frag",
     "/api",
     "api.example",
     "bob\"e'i;--ü",
     "https://api.example/ x",
+    "https://api.example/ü",
+    "https://api.example/{x}",
 ];
 
 /// `&resource=...` for each of `resources`.
@@ -93,6 +96,14 @@ fn audience(s: &TestServer, client: &Client, token: &str) -> Value {
     body.get("aud").cloned().unwrap_or(Value::Null)
 }
 
+/// The tokens of a successful token `reply` and the `aud` of its access token.
+fn issued(s: &TestServer, client: &Client, reply: &Reply) -> (Value, Value) {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let tokens = reply.json();
+    let aud = audience(s, client, &field(&tokens, "access_token"));
+    (tokens, aud)
+}
+
 /// The stored resources of the rows of `table` (in id order; `None`: NULL).
 fn stored_resources(s: &TestServer, table: &str) -> Vec<Option<String>> {
     let conn = rusqlite::Connection::open(s.db_path()).unwrap();
@@ -105,22 +116,27 @@ fn stored_resources(s: &TestServer, table: &str) -> Vec<Option<String>> {
 /// Signs in as the admin through the login page and allows the request (the consent page
 /// names each resource); returns the code.
 fn approve(t: &Tutorial, client: &Client, resources: &[&str]) -> String {
+    approve_showing(t, client, resources, resources)
+}
+
+/// As [`approve`], when the consent page names `shown` (the app's list when none is asked).
+fn approve_showing(t: &Tutorial, client: &Client, resources: &[&str], shown: &[&str]) -> String {
     let agent = UserAgent::new(&t.server.http);
     let url = authorize_url(client, resources);
     let approval = agent.authorize(&url, "admin", ADMIN_PASSWORD);
     let page = &approval.consent.body;
-    for resource in resources {
+    for resource in shown {
         assert!(
             page.contains(&format!("<li><code>{resource}</code></li>")),
             "{page}"
         );
     }
-    assert_eq!(page.contains("For use at:"), !resources.is_empty());
+    assert_eq!(page.contains("For use at:"), !shown.is_empty());
     approval.param("code").expect("a code")
 }
 
-/// The callback's error after a signed-in admin opens the request naming `resources`, and
-/// whether the server then stored a code.
+/// The callback's error after a signed-in admin opens the request naming `resources`; no
+/// code is stored and no resource echoed.
 fn authorize_error(t: &Tutorial, client: &Client, resources: &[&str]) -> String {
     let agent = UserAgent::new(&t.server.http);
     let url = authorize_url(client, &[]);
@@ -132,6 +148,10 @@ fn authorize_error(t: &Tutorial, client: &Client, resources: &[&str]) -> String 
     assert!(callback.as_str().starts_with(CALLBACK), "{callback}");
     let param = |name: &str| query_param(&callback, name);
     assert_eq!(param("state").as_deref(), Some("s1"));
+    let description = param("error_description").unwrap_or_default();
+    for resource in resources {
+        assert!(!description.contains(resource), "echoed: {description}");
+    }
     assert_eq!(
         rows(&t.server, "authorization_codes"),
         codes,
@@ -238,25 +258,60 @@ fn a_code_without_resources_gives_unlimited_tokens_or_any_one_asked() {
     let t = Tutorial::new();
     let client = code_client(&t.server, &[]);
     let code = approve(&t, &client, &[]);
-    let reply = exchange(&t.server, &client, &code, &[]);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let tokens = reply.json();
-    assert_eq!(
-        audience(&t.server, &client, &field(&tokens, "access_token")),
-        Value::Null,
-        "no aud"
+    let (tokens, aud) = issued(
+        &t.server,
+        &client,
+        &exchange(&t.server, &client, &code, &[]),
     );
+    assert_eq!(aud, Value::Null, "no aud");
     assert_eq!(stored_resources(&t.server, "grants"), [None]);
     let reply = refresh(&t.server, &client, &field(&tokens, "refresh_token"), &[MCP]);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let access = field(&reply.json(), "access_token");
-    assert_eq!(audience(&t.server, &client, &access), json!(MCP));
+    let (tokens, aud) = issued(&t.server, &client, &reply);
+    assert_eq!(aud, json!(MCP));
+    assert_eq!(
+        stored_resources(&t.server, "grants"),
+        [None],
+        "a grant that named none stays unlimited"
+    );
+    let reply = refresh(&t.server, &client, &field(&tokens, "refresh_token"), &[API]);
+    assert_eq!(
+        issued(&t.server, &client, &reply).1,
+        json!(API),
+        "another one"
+    );
+}
+
+#[test]
+fn an_exchange_naming_resources_binds_a_grant_whose_code_named_none() {
+    let t = Tutorial::new();
+    let client = code_client(&t.server, &[]);
+    let code = approve(&t, &client, &[]);
+    let reply = exchange(&t.server, &client, &code, &[MCP]);
+    let (tokens, aud) = issued(&t.server, &client, &reply);
+    assert_eq!(aud, json!(MCP));
+    assert_eq!(stored_resources(&t.server, "grants"), [Some(MCP.into())]);
+    let refresh_token = field(&tokens, "refresh_token");
+    let before = dump(&t.server);
+    let reply = refresh(&t.server, &client, &refresh_token, &[API]);
+    assert_error(&reply, 400, "invalid_target");
+    assert_eq!(dump(&t.server), before, "changed nothing");
+    let reply = refresh(&t.server, &client, &refresh_token, &[]);
+    assert_eq!(issued(&t.server, &client, &reply).1, json!(MCP));
 }
 
 #[test]
 fn malformed_indicators_are_invalid_target_on_both_endpoints() {
     let t = Tutorial::new();
     let client = code_client(&t.server, &[]);
+    let code = approve(&t, &client, &[API]);
+    let refresh_token = field(&t.admin_tokens(""), "refresh_token");
+    let password = |bad: &str| {
+        format!(
+            "grant_type=password&username=admin&password={}{}",
+            form_encode(ADMIN_PASSWORD),
+            resource_params(&[bad])
+        )
+    };
     for bad in BAD {
         assert_eq!(
             authorize_error(&t, &client, &[API, bad]),
@@ -264,21 +319,70 @@ fn malformed_indicators_are_invalid_target_on_both_endpoints() {
             "{bad}"
         );
         let before = dump(&t.server);
-        let reply = client_credentials(&t.server, &t.client, &[bad]);
-        assert_error(&reply, 400, "invalid_target");
-        let password = format!(
-            "grant_type=password&username=admin&password={}{}",
-            form_encode(ADMIN_PASSWORD),
-            resource_params(&[bad])
-        );
-        assert_error(
-            &token(&t.server, &t.client, &password),
-            400,
-            "invalid_target",
-        );
+        let replies = [
+            (
+                "client_credentials",
+                client_credentials(&t.server, &t.client, &[bad]),
+            ),
+            ("password", token(&t.server, &t.client, &password(bad))),
+            (
+                "authorization_code",
+                exchange(&t.server, &client, &code, &[bad]),
+            ),
+            (
+                "refresh_token",
+                refresh(&t.server, &t.client, &refresh_token, &[bad]),
+            ),
+        ];
+        for (grant, reply) in replies {
+            assert_error(&reply, 400, "invalid_target");
+            assert!(
+                !reply.body.contains(bad),
+                "{grant} echoed {bad}: {}",
+                reply.body
+            );
+        }
         assert_eq!(dump(&t.server), before, "{bad}: nothing stored");
-        assert!(!reply.body.contains(bad), "not echoed: {}", reply.body);
     }
+    let reply = exchange(&t.server, &client, &code, &[API]);
+    assert_eq!(
+        reply.status, 200,
+        "the code is still unused: {}",
+        reply.body
+    );
+    let reply = refresh(&t.server, &t.client, &refresh_token, &[]);
+    let (_, aud) = issued(&t.server, &t.client, &reply);
+    assert_eq!(aud, Value::Null, "the refresh token is still live");
+}
+
+#[test]
+fn the_grant_and_the_credential_are_judged_before_the_resources() {
+    let t = Tutorial::new();
+    let client = code_client(&t.server, &[]);
+    let reply = client_credentials(&t.server, &client, &[BAD[0]]);
+    assert_error(&reply, 400, "unauthorized_client");
+    assert_eq!(rows(&t.server, "grants"), 0);
+
+    let tokens = t.admin_tokens("");
+    let first = field(&tokens, "refresh_token");
+    let reply = refresh(&t.server, &t.client, &first, &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let second = field(&reply.json(), "refresh_token");
+    let reply = refresh(&t.server, &t.client, &first, &[BAD[0]]);
+    assert_error(&reply, 400, "invalid_grant");
+    assert_eq!(
+        (
+            rows(&t.server, "refresh_tokens WHERE revoked IS NULL"),
+            rows(&t.server, "access_tokens")
+        ),
+        (0, 0),
+        "a replay revokes the family whatever its resource"
+    );
+    assert_error(
+        &refresh(&t.server, &t.client, &second, &[]),
+        400,
+        "invalid_grant",
+    );
 }
 
 #[test]
@@ -343,6 +447,39 @@ fn an_apps_resource_list_limits_what_it_may_ask_for() {
         "an empty list is any resource: {}",
         reply.body
     );
+}
+
+#[test]
+fn a_limited_app_that_names_no_resource_gets_its_whole_list() {
+    let t = Tutorial::new();
+    let limited = code_client(&t.server, &["--resource", MCP, "--resource", API]);
+    let code = approve_showing(&t, &limited, &[], &[API, MCP]);
+    let both = format!("{API} {MCP}");
+    assert_eq!(
+        stored_resources(&t.server, "authorization_codes"),
+        [Some(both.clone())]
+    );
+    let reply = exchange(&t.server, &limited, &code, &[]);
+    assert_eq!(issued(&t.server, &limited, &reply).1, json!([API, MCP]));
+    assert_eq!(stored_resources(&t.server, "grants"), [Some(both)]);
+
+    // A grant made before the list: its refreshes get the list as it is now.
+    let earlier = t.admin_tokens("");
+    assert_eq!(stored_resources(&t.server, "grants")[1], None);
+    let (code, out, err) = t
+        .server
+        .cli(&["app", "update", &t.client.id, "--resource", API], "");
+    assert_eq!(code, 0, "{out} {err}");
+    let reply = t.refresh(&field(&earlier, "refresh_token"), "");
+    assert_eq!(issued(&t.server, &t.client, &reply).1, json!(API));
+    assert_eq!(stored_resources(&t.server, "grants")[1], None, "still none");
+
+    let reply = client_credentials(&t.server, &t.client, &[]);
+    assert_eq!(issued(&t.server, &t.client, &reply).1, json!(API));
+    let reply = t.password_grant("admin", ADMIN_PASSWORD, "");
+    assert_eq!(issued(&t.server, &t.client, &reply).1, json!(API));
+    let grants = stored_resources(&t.server, "grants");
+    assert_eq!(grants[2..], [Some(API.into()), Some(API.into())]);
 }
 
 #[test]

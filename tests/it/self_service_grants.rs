@@ -1,11 +1,12 @@
 //! `self_service_grants` (docs/security.md rule 65): the application pages offer users who are
 //! not administrators only the listed grants (by default neither implicit nor password), a
-//! forged form cannot add another, and an app's legacy grant stays when its owner edits it.
+//! forged form cannot add another, and an app's owner may keep or drop its legacy grant but
+//! not add it back.
 
 use crate::support::{
     ALICE_PASSWORD, Browser, Reply, TestServer, Tutorial, dump, get_as, post_as, sign_in, signed_in,
 };
-use oauthd::model::GrantType;
+use oauthd::model::{AppFields, ClientType, GrantType};
 
 const REGISTER: &str = "/o/applications/register/";
 const CALLBACK: &str = "https://app.example/cb";
@@ -37,11 +38,25 @@ fn offered(page: &Reply) -> Vec<String> {
         .collect()
 }
 
+/// Posts `body` to `path` as `user`: a 400 page saying `message`, and nothing stored.
+fn assert_refused(s: &TestServer, user: &Browser, path: &str, body: &str, message: &str) {
+    let before = dump(s);
+    let reply = post_as(s, user, path, body);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains(message), "{message}: {}", reply.body);
+    assert_eq!(dump(s), before, "nothing stored");
+}
+
+/// The stored fields of the app named `name`.
+fn fields_of(s: &TestServer, name: &str) -> AppFields {
+    let apps = s.store().list_apps(None).unwrap();
+    let app = apps.into_iter().find(|a| a.fields.name == name);
+    app.expect("stored").fields
+}
+
 /// The grants of the app named `name`.
 fn grants_of(s: &TestServer, name: &str) -> Vec<GrantType> {
-    let apps = s.store().list_apps(None).unwrap();
-    let app = apps.iter().find(|a| a.fields.name == name).expect("stored");
-    app.fields.grant_types.clone()
+    fields_of(s, name).grant_types
 }
 
 #[test]
@@ -66,12 +81,10 @@ fn a_forged_legacy_grant_is_refused_for_a_user_and_stored_for_an_admin() {
     let t = Tutorial::new();
     let s = &t.server;
     let alice = sign_in(s, "alice", ALICE_PASSWORD);
-    let before = dump(s);
     for grants in [&["password"][..], &["authorization-code", "implicit"][..]] {
-        let reply = post_as(s, &alice, REGISTER, &form(&alice, "forged", grants));
+        let body = form(&alice, "forged", grants);
         let refused = "Only an administrator can give an application the";
-        assert_eq!((reply.status, reply.body.contains(refused)), (400, true));
-        assert_eq!(dump(s), before, "{grants:?}: nothing stored");
+        assert_refused(s, &alice, REGISTER, &body, refused);
     }
     let admin = signed_in(s);
     let reply = post_as(s, &admin, REGISTER, &form(&admin, "legacy", &["password"]));
@@ -103,15 +116,20 @@ fn the_setting_offers_users_what_it_lists() {
     assert_eq!(reply.status, 400, "unlisted now: {}", reply.body);
 }
 
+/// The app named `name`'s update page, after `alice` registered it through the CLI with
+/// `grants`.
+fn alices_app(s: &TestServer, client_type: &str, grants: &str) -> String {
+    let flags = ["--redirect-uri", CALLBACK, "--owner", "alice"];
+    s.add_client(client_type, grants, &flags);
+    let app = s.store().list_apps(None).unwrap().pop().expect("the app");
+    format!("/o/applications/{}/update/", app.public_id)
+}
+
 #[test]
-fn an_apps_legacy_grant_stays_fixed_when_its_owner_edits_it() {
+fn an_owner_may_keep_or_drop_an_apps_legacy_grant_but_not_add_it_back() {
     let t = Tutorial::new();
     let s = &t.server;
-    let grants = "authorization-code,password";
-    let flags = ["--redirect-uri", CALLBACK, "--owner", "alice"];
-    s.add_client("public", grants, &flags);
-    let app = s.store().list_apps(None).unwrap().pop().expect("the app");
-    let update = format!("/o/applications/{}/update/", app.public_id);
+    let update = alices_app(s, "public", "authorization-code,password");
     let alice = sign_in(s, "alice", ALICE_PASSWORD);
     let page = get_as(s, &alice.cookie, &update);
     assert_eq!(
@@ -124,16 +142,46 @@ fn an_apps_legacy_grant_stays_fixed_when_its_owner_edits_it() {
         ]
     );
     assert!(
-        page.body.contains("value=\"password\" checked disabled>"),
-        "shown fixed: {}",
+        page.body.contains("value=\"password\" checked>"),
+        "a normal checkbox, checked: {}",
         page.body
     );
-    // The disabled box is not sent; the grant stays.
-    let edit = form(&alice, "renamed", &["authorization-code"]);
-    let reply = post_as(s, &alice, &update, &edit);
+    let both = ["authorization-code", "password"];
+    let reply = post_as(s, &alice, &update, &form(&alice, "kept", &both));
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(
-        grants_of(s, "renamed"),
+        grants_of(s, "kept"),
         [GrantType::AuthorizationCode, GrantType::Password]
     );
+
+    let edit = form(&alice, "dropped", &["authorization-code"]);
+    let reply = post_as(s, &alice, &update, &edit);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(grants_of(s, "dropped"), [GrantType::AuthorizationCode]);
+
+    let page = get_as(s, &alice.cookie, &update);
+    assert!(
+        !offered(&page).contains(&"password".to_owned()),
+        "not offered again"
+    );
+    let body = form(&alice, "again", &both);
+    assert_refused(s, &alice, &update, &body, "Only an administrator can give");
+}
+
+#[test]
+fn an_owner_may_make_a_client_credentials_app_public_by_dropping_that_grant() {
+    let settings = "self_service_grants = [\"authorization-code\"]";
+    let t = Tutorial::with_server(TestServer::with_extra_settings(settings));
+    let s = &t.server;
+    let update = alices_app(s, "confidential", "authorization-code,client-credentials");
+    let alice = sign_in(s, "alice", ALICE_PASSWORD);
+    let grants = ["authorization-code", "client-credentials"];
+    let body = form(&alice, "public", &grants);
+    assert_refused(s, &alice, &update, &body, "needs a confidential client");
+    let edit = form(&alice, "public", &["authorization-code"]);
+    let reply = post_as(s, &alice, &update, &edit);
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let app = fields_of(s, "public");
+    assert_eq!(app.grant_types, [GrantType::AuthorizationCode]);
+    assert_eq!(app.client_type, ClientType::Public);
 }

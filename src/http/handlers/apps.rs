@@ -247,11 +247,10 @@ fn form_page(
         ),
     };
     let rules = rules(app, user, editing.map(|found| &found.fields));
-    let fixed = rules.fixed_grants();
     let grants: Vec<(GrantType, bool)> = GrantType::ALL
         .into_iter()
-        .map(|grant| (grant, fixed.contains(&grant)))
-        .filter(|(grant, fixed)| *fixed || !rules.grant_is_restricted(*grant))
+        .filter(|grant| rules.may_choose(*grant))
+        .map(|grant| (grant, rules.grant_is_restricted(grant)))
         .collect();
     let page = AppFormPage {
         title: &title,

@@ -114,25 +114,23 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let request = token::parse_request(|name| params.get(name))?;
     let client = authenticate_client(app, req, &params)?;
     let scope = params.get("scope");
-    let resources = Resources::parse(&params.all(RESOURCE))?;
+    // Each grant judges the client and the credential before the resources (docs/security.md
+    // rule 76), so that a replay is a replay whatever else the request holds.
+    let resources = params.all(RESOURCE);
     // A grant without a code is for the resources its token request names (RFC 8707 §2.2).
-    let new_grant = |resources| {
-        let none = Resources::default();
-        resource::audience(resources, &none, &client.fields.allowed_resources)
-    };
+    let new_grant = || resource::for_new_grant(&resources, &client.fields.allowed_resources);
     match request {
         TokenRequest::Password { username, password } => {
-            let resources = new_grant(resources)?;
-            password_grant(app, req, &client, (&username, &password), scope, &resources)
+            let credentials = (username.as_str(), password.as_str());
+            password_grant(app, req, &client, credentials, scope, new_grant)
         }
         TokenRequest::ClientCredentials => {
-            let resources = new_grant(resources)?;
             let issue = token::client_credentials_grant(&client, scope, &app.settings)?;
             let by = Issuance::ClientCredentials;
-            issue_new_grant(app, req, &client, (&issue, &resources), by)
+            issue_new_grant(app, req, &client, (&issue, &new_grant()?), by)
         }
         TokenRequest::RefreshToken { refresh_token } => {
-            refresh(app, req, &client, &refresh_token, (scope, resources))
+            refresh(app, req, &client, &refresh_token, (scope, &resources))
         }
         TokenRequest::AuthorizationCode {
             code,
@@ -144,7 +142,7 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             &client,
             &code,
             (redirect_uri.as_deref(), code_verifier.as_deref()),
-            resources,
+            &resources,
         ),
         TokenRequest::DeviceCode { device_code } => poll_device(app, req, &client, &device_code),
     }
@@ -152,14 +150,15 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
 
 /// RFC 6749 §4.3.2: the user's password is checked under the failed-try limiter, per
 /// username (RFC 6819 §5.1.4.2.3), once the client may use this grant at all; a right
-/// password takes its try back even when the scope then fails.
+/// password takes its try back even when the scope then fails. The `resources` are judged
+/// last.
 fn password_grant(
     app: &App,
     req: &Req,
     client: &Application,
     (username, password): (&str, &str),
     scope: Option<&str>,
-    resources: &Resources,
+    resources: impl FnOnce() -> Result<Resources, OAuthError>,
 ) -> Result<Resp, HttpError> {
     token::require_grant(client, GrantType::Password)?;
     let attempt = secret_try(app, req, Subject::Username(username))?;
@@ -172,7 +171,13 @@ fn password_grant(
         attempt.passed();
     }
     let issue = token::password_grant(client, user.as_ref(), password_ok, scope, &app.settings)?;
-    issue_new_grant(app, req, client, (&issue, resources), Issuance::Password)
+    issue_new_grant(
+        app,
+        req,
+        client,
+        (&issue, &resources()?),
+        Issuance::Password,
+    )
 }
 
 /// A new grant without a code: client_credentials (no user), or the password grant, whose
@@ -228,7 +233,7 @@ fn refresh(
     req: &Req,
     client: &Application,
     presented: &str,
-    (scope, resources): (Option<&str>, Resources),
+    (scope, resources): (Option<&str>, &[&str]),
 ) -> Result<Resp, HttpError> {
     let settings = &app.settings;
     let lifetime = settings.access_token_expire_seconds;
@@ -245,9 +250,8 @@ fn refresh(
                 supersedes,
             } => {
                 let allowed = &client.fields.allowed_resources;
-                let audience = match resource::audience(resources, &token.grant.resources, allowed)
-                {
-                    Ok(audience) => audience,
+                let audience = match resource::target(resources, &token.grant.resources, allowed) {
+                    Ok(target) => target.audience,
                     Err(error) => return Ok(Err(Refusal::Plain(error))),
                 };
                 let what = (&scope, &audience);
@@ -295,7 +299,7 @@ fn exchange_code(
     client: &Application,
     presented: &str,
     (redirect_uri, verifier): (Option<&str>, Option<&str>),
-    resources: Resources,
+    resources: &[&str],
 ) -> Result<Resp, HttpError> {
     let kind = (Replay::Code, Issuance::AuthorizationCode);
     redeem(app, req, client, kind, |store, fresh, now| {
@@ -304,10 +308,11 @@ fn exchange_code(
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
-                // The grant keeps what the user authorized; the token may be for fewer.
+                // The grant keeps what the user authorized (or, when that was none, what this
+                // exchange names); the token may be for fewer (docs/security.md rule 64).
                 let allowed = &client.fields.allowed_resources;
-                let audience = match resource::audience(resources, &code.resources, allowed) {
-                    Ok(audience) => audience,
+                let target = match resource::target(resources, &code.resources, allowed) {
+                    Ok(target) => target,
                     Err(error) => return Ok(Err(Refusal::Plain(error))),
                 };
                 let what = IdTokenFor {
@@ -318,7 +323,7 @@ fn exchange_code(
                     nonce: code.nonce.as_deref(),
                     access_token: Some(fresh.access.expose()),
                 };
-                let resources = (&code.resources, &audience);
+                let resources = (&target.granted, &target.audience);
                 let (grant_id, claims) =
                     fresh.issue_for_user((app, store, client), &what, resources, now)?;
                 store.mark_code_used(code.id, now, grant_id)?;
