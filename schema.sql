@@ -273,6 +273,7 @@ CREATE TABLE device_codes (
     user_code_hash   BLOB    NOT NULL UNIQUE,
     application_id   INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     scope            TEXT    NOT NULL,          -- asked for, then approved
+    resources        TEXT,                      -- RFC 8707 resources asked for; NULL: none
     interval         INTEGER NOT NULL,          -- seconds between polls at first (the pace is kept in memory)
     status           TEXT    NOT NULL DEFAULT 'pending'
                              CHECK (status IN ('pending', 'approved', 'denied')),

@@ -387,6 +387,8 @@ pub struct DeviceCode {
     pub application_id: i64,
     /// The scope it asks for, then the one approved.
     pub scope: Scopes,
+    /// The resources (RFC 8707) it asks for, shown on the consent page; none: not limited.
+    pub resources: Resources,
     /// Seconds the device must wait between polls, as given to it; each `slow_down` grows
     /// it in memory only (`http::device_pacing`).
     pub interval: i64,

@@ -21,6 +21,7 @@ pub mod token;
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::model::{AppFields, Application, ClientType, DeviceCode, DeviceStatus, GrantType};
+    use crate::oauth::resource::Resources;
     use crate::oauth::scope::Scopes;
 
     /// A confidential client (secret "s3cret") with every grant and one redirect URI.
@@ -55,6 +56,7 @@ pub(crate) mod fixtures {
             id: 1,
             application_id: 7,
             scope: Scopes::parse("read").unwrap(),
+            resources: Resources::default(),
             interval: 5,
             status: DeviceStatus::Pending,
             user_id: None,

@@ -3,6 +3,7 @@
 
 use super::{Store, StoreError, parsed};
 use crate::model::{DeviceCode, DeviceStatus};
+use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::{OptionalExtension, Row, params};
@@ -18,6 +19,8 @@ pub(crate) struct NewDeviceCode<'a> {
     pub application_id: i64,
     /// The scope asked for.
     pub scope: &'a Scopes,
+    /// The resources (RFC 8707) asked for.
+    pub resources: &'a Resources,
     /// Seconds between polls.
     pub interval: i64,
     /// Issued at.
@@ -38,7 +41,7 @@ pub(crate) struct DeviceDecision {
 }
 
 const COLUMNS: &str = "d.id, d.application_id, d.scope, d.interval, d.status, d.user_id,
-    COALESCE(u.is_active, 1), d.auth_time, d.expires, d.used, d.grant_id";
+    COALESCE(u.is_active, 1), d.auth_time, d.expires, d.used, d.grant_id, d.resources";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceCode> {
     let scope: String = row.get(2)?;
@@ -55,6 +58,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceCode> {
         expires: row.get(8)?,
         used: row.get(9)?,
         grant_id: row.get(10)?,
+        resources: Resources::from_stored(row.get::<_, Option<String>>(11)?.as_deref()),
     })
 }
 
@@ -66,8 +70,8 @@ impl Store {
             .conn
             .prepare_cached(
                 "INSERT INTO device_codes (device_code_hash, user_code_hash, application_id, scope,
-                     interval, created, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                     interval, created, expires, resources)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
                 new.device_digest,
@@ -76,7 +80,8 @@ impl Store {
                 new.scope.to_string(),
                 new.interval,
                 new.now,
-                new.expires
+                new.expires,
+                new.resources.stored()
             ])?;
         Ok(inserted == 1)
     }
@@ -165,12 +170,16 @@ mod tests {
     use crate::store::apps::tests::valid_new_app;
     use crate::store::users::tests::add_user;
 
-    fn valid_new<'a>(app: i64, scope: &'a Scopes) -> NewDeviceCode<'a> {
+    fn valid_new<'a>(
+        app: i64,
+        (scope, resources): (&'a Scopes, &'a Resources),
+    ) -> NewDeviceCode<'a> {
         NewDeviceCode {
             device_digest: digest("device\"e'i;--ü"),
             user_digest: digest("BCDFGHJK"),
             application_id: app,
             scope,
+            resources,
             interval: 5,
             now: 100,
             expires: 700,
@@ -182,10 +191,12 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
         let scope = Scopes::parse("read").unwrap();
-        assert!(store.create_device_code(&valid_new(app, &scope)).unwrap());
+        let resources = Resources::parse(&["https://api.example/v1", "urn:example:b"]).unwrap();
+        let asked = (&scope, &resources);
+        assert!(store.create_device_code(&valid_new(app, asked)).unwrap());
         let taken_user_code = NewDeviceCode {
             device_digest: digest("other"),
-            ..valid_new(app, &scope)
+            ..valid_new(app, asked)
         };
         assert!(!store.create_device_code(&taken_user_code).unwrap());
         let by_device = store.find_device_code(&digest("device\"e'i;--ü")).unwrap();
@@ -197,6 +208,10 @@ mod tests {
         assert_eq!(
             (code.status, code.interval, code.expires, code.user_id),
             (DeviceStatus::Pending, 5, 700, None)
+        );
+        assert_eq!(
+            code.resources, resources,
+            "kept to show and to bound the tokens"
         );
         assert!(store.find_device_code(&digest("other")).unwrap().is_none());
         let user = add_user(&store, "bob\"e'i;--ü");
@@ -228,11 +243,11 @@ mod tests {
         use crate::store::{GrantRef, NewTokens};
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
-        let scope = Scopes::parse("read").unwrap();
+        let (scope, none) = (Scopes::parse("read").unwrap(), Resources::default());
         let new = |name: &str| NewDeviceCode {
             device_digest: digest(name),
             user_digest: digest(&format!("{name}-user")),
-            ..valid_new(app, &scope)
+            ..valid_new(app, (&scope, &none))
         };
         for name in ["unused", "used"] {
             assert!(store.create_device_code(&new(name)).unwrap());

@@ -3,8 +3,8 @@
 //! denies on the code flow's consent page. docs/security.md rules 43 and 52–57.
 
 use crate::support::{
-    Client, HOSTILE, Reply, TestServer, UserAgent, assert_error, csrf_in, dump, form_fields, owned,
-    rows,
+    Client, HOSTILE, Reply, TestServer, UserAgent, assert_error, csrf_in, dump, field, form_fields,
+    owned, rows,
 };
 use std::sync::{Arc, Barrier};
 
@@ -780,4 +780,91 @@ fn a_flood_of_device_authorizations_from_one_address_is_refused() {
     s.advance(600);
     codes(&authorize(&s, &client, "scope=read"));
     assert_eq!(rows(&s, "device_codes"), before + 1);
+}
+
+#[test]
+fn a_device_asks_for_resources_within_its_apps_list_and_its_tokens_are_for_them() {
+    // docs/security.md rules 63–64: RFC 8707 on the device grant too.
+    const API: &str = "https://api.example/v1";
+    const FILES: &str = "https://files.example/";
+    let (s, _) = world("");
+    let client = s.add_client(
+        "confidential",
+        "device-code",
+        &["--resource", API, "--resource", FILES],
+    );
+    let ask = |form: &str| s.post_form(AUTHORIZATION, form, Some(client.basic()));
+    let poll_for = |device_code: &str, resource: &str| {
+        let mut form = format!(
+            "grant_type={}&device_code={device_code}",
+            crate::support::form_encode(DEVICE_GRANT)
+        );
+        if !resource.is_empty() {
+            form += &format!("&resource={}", crate::support::form_encode(resource));
+        }
+        s.post_form("/o/token/", &form, Some(client.basic()))
+    };
+    let audience = |token: &str| {
+        let form = format!("token={token}");
+        let reply = s.post_form("/o/introspect/", &form, Some(client.basic()));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["aud"].clone()
+    };
+
+    // Outside the app's list, or not an absolute URI: invalid_target, nothing stored.
+    for bad in ["https://other.example/", "relative/path"] {
+        let refused = ask(&format!(
+            "scope=read&resource={}",
+            crate::support::form_encode(bad)
+        ));
+        assert_error(&refused, 400, "invalid_target");
+        assert!(!refused.body.contains(bad), "not echoed: {}", refused.body);
+    }
+    assert_eq!(rows(&s, "device_codes"), 0);
+
+    // One resource asked: the consent page shows it, and the token is for it alone.
+    let one = codes(&ask(&format!(
+        "scope=read&resource={}",
+        crate::support::form_encode(API)
+    )));
+    let (agent, page) = signed_in_at(&s, &one.verification_uri_complete);
+    let consent = submit(&agent, &page, &one.user_code);
+    assert!(consent.body.contains(API), "{}", consent.body);
+    assert!(!consent.body.contains(FILES), "{}", consent.body);
+    assert_eq!(decide(&agent, &consent, true).status, 200);
+    let widened = poll_for(&one.device_code, FILES);
+    assert_error(&widened, 400, "invalid_target");
+    assert_eq!(stored(&s).3, None, "the refused poll left the code unused");
+    let tokens = poll_for(&one.device_code, "");
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(audience(&field(&tokens.json(), "access_token")), API);
+
+    // None asked: the app's whole list, which a poll may narrow.
+    s.advance(60);
+    let all = codes(&ask("scope=read"));
+    let consent = {
+        let (agent, page) = signed_in_at(&s, &all.verification_uri_complete);
+        let consent = submit(&agent, &page, &all.user_code);
+        assert!(consent.body.contains(API) && consent.body.contains(FILES));
+        decide(&agent, &consent, true)
+    };
+    assert_eq!(consent.status, 200);
+    let narrowed = poll_for(&all.device_code, FILES);
+    assert_eq!(narrowed.status, 200, "{}", narrowed.body);
+    assert_eq!(audience(&field(&narrowed.json(), "access_token")), FILES);
+    let refreshed = s.post_form(
+        "/o/token/",
+        &format!(
+            "grant_type=refresh_token&refresh_token={}",
+            field(&narrowed.json(), "refresh_token")
+        ),
+        Some(client.basic()),
+    );
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let both = audience(&field(&refreshed.json(), "access_token"));
+    assert_eq!(
+        both,
+        serde_json::json!([API, FILES]),
+        "the grant's whole set"
+    );
 }

@@ -1,4 +1,4 @@
-//! Resource indicators (RFC 8707; docs/security.md rules 62-64 and 76): `resource` on the
+//! Resource indicators (RFC 8707; docs/security.md rules 61-64): `resource` on the
 //! authorization and token requests, the application's list (and its default), narrowing at
 //! the exchange and at refresh, and the audience that introspection shows.
 

@@ -9,6 +9,7 @@ use crate::http::request_rate::Purpose;
 use crate::http::response::{HttpError, Resp};
 use crate::oauth::device::{self, UserCode};
 use crate::oauth::error::OAuthError;
+use crate::oauth::resource::{self, RESOURCE};
 use crate::secret::{self, Secret};
 use crate::store::NewDeviceCode;
 use serde::Serialize;
@@ -42,6 +43,8 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
     let params = oauth_params(app, req)?;
     let client = authenticate_client(app, req, &params)?;
     let scope = device::authorization_request(&client, params.get("scope"), &app.settings)?;
+    let allowed = &client.fields.allowed_resources;
+    let resources = resource::for_new_grant(&params.all(RESOURCE), allowed)?;
     let (lifetime, interval) = (
         app.settings.device_code_expire_seconds,
         app.settings.device_flow_interval,
@@ -53,6 +56,7 @@ pub(crate) fn device_authorization(app: &App, req: &Req) -> Result<Resp, HttpErr
             user_digest: secret::digest(user_code.normalised()),
             application_id: client.id,
             scope: &scope,
+            resources: &resources,
             interval,
             now,
             expires: now + lifetime,

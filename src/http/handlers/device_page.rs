@@ -119,7 +119,7 @@ fn consent(
         recipient: Recipient::Device(shown),
         scopes: pages::described_scopes(&app.settings, &code.scope),
         action: paths::DEVICE,
-        resources: &[],
+        resources: code.resources.as_slice(),
         hidden: &hidden,
     };
     Resp::page(200, pages::consent(&frame, &form))

@@ -69,28 +69,36 @@ impl FreshTokens {
         }
     }
 
-    /// Stores these tokens as a new grant of `what`'s user to `client` (a code's or a device
-    /// code's) for the `granted` resources, the access token for its `audience` (RFC 8707),
-    /// with the id_token claims if the scope holds `openid`. Returns the grant's id.
+    /// Stores these tokens as a new grant of `what`'s user to `client` from a code or a
+    /// device code that was authorized for the `authorized` resources, the token request naming
+    /// `requested` (RFC 8707 §2.2, docs/security.md rule 64: the grant keeps what was
+    /// authorized, or when that was none what this request names; the token may be for
+    /// fewer), with the id_token claims if the scope holds `openid`. Returns the grant's id,
+    /// or `invalid_target` with nothing stored.
     fn issue_for_user(
         &self,
         (app, store, client): (&App, &Store, &Application),
         what: &IdTokenFor<'_>,
-        (granted, audience): (&Resources, &Resources),
+        (requested, authorized): (&[&str], &Resources),
         now: i64,
-    ) -> Result<(i64, Option<Map<String, Value>>), HttpError> {
+    ) -> Result<IssuedForUser, HttpError> {
+        let allowed = &client.fields.allowed_resources;
+        let target = match resource::target(requested, authorized, allowed) {
+            Ok(target) => target,
+            Err(error) => return Ok(Err(Refusal::Plain(error))),
+        };
         let grant = GrantRef::New {
             application_id: client.id,
             user_id: Some(what.user_id),
             scope: what.scope,
-            resources: granted,
+            resources: &target.granted,
             auth_time: what.auth_time,
         };
         let lifetime = app.settings.access_token_expire_seconds;
-        let tokens = self.stored(grant, (what.scope, audience), now, lifetime);
+        let tokens = self.stored(grant, (what.scope, &target.audience), now, lifetime);
         let issued = store.issue_tokens(&tokens)?;
         let claims = id_tokens::claims(app, store, what, now)?;
-        Ok((issued.grant_id, claims))
+        Ok(Ok((issued.grant_id, claims)))
     }
 
     fn response(&self, scope: &Scopes, lifetime: i64, id_token: Option<String>) -> Resp {
@@ -115,7 +123,7 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let client = authenticate_client(app, req, &params)?;
     let scope = params.get("scope");
     // Each grant judges the client and the credential before the resources (docs/security.md
-    // rule 76), so that a replay is a replay whatever else the request holds.
+    // rule 61), so that a replay is a replay whatever else the request holds.
     let resources = params.all(RESOURCE);
     // A grant without a code is for the resources its token request names (RFC 8707 §2.2).
     let new_grant = || resource::for_new_grant(&resources, &client.fields.allowed_resources);
@@ -144,7 +152,9 @@ pub(crate) fn token(app: &App, req: &Req) -> Result<Resp, HttpError> {
             (redirect_uri.as_deref(), code_verifier.as_deref()),
             &resources,
         ),
-        TokenRequest::DeviceCode { device_code } => poll_device(app, req, &client, &device_code),
+        TokenRequest::DeviceCode { device_code } => {
+            poll_device(app, req, &client, &device_code, &resources)
+        }
     }
 }
 
@@ -308,13 +318,6 @@ fn exchange_code(
         };
         match token::code_grant(client, &code, redirect_uri, verifier, now) {
             CodeDecision::Issue => {
-                // The grant keeps what the user authorized (or, when that was none, what this
-                // exchange names); the token may be for fewer (docs/security.md rule 64).
-                let allowed = &client.fields.allowed_resources;
-                let target = match resource::target(resources, &code.resources, allowed) {
-                    Ok(target) => target,
-                    Err(error) => return Ok(Err(Refusal::Plain(error))),
-                };
                 let what = IdTokenFor {
                     user_id: code.user_id,
                     client_id: &client.client_id,
@@ -323,9 +326,12 @@ fn exchange_code(
                     nonce: code.nonce.as_deref(),
                     access_token: Some(fresh.access.expose()),
                 };
-                let resources = (&target.granted, &target.audience);
+                let resources = (resources, &code.resources);
                 let (grant_id, claims) =
-                    fresh.issue_for_user((app, store, client), &what, resources, now)?;
+                    match fresh.issue_for_user((app, store, client), &what, resources, now)? {
+                        Ok(issued) => issued,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
                 store.mark_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }
@@ -346,6 +352,7 @@ fn poll_device(
     req: &Req,
     client: &Application,
     presented: &str,
+    requested: &[&str],
 ) -> Result<Resp, HttpError> {
     let digest = secret::digest(presented);
     let first = app.store.find_device_code(&digest)?;
@@ -372,9 +379,12 @@ fn poll_device(
                     nonce: None,
                     access_token: Some(fresh.access.expose()),
                 };
-                let none = Resources::default();
+                let resources = (requested, &code.resources);
                 let (grant_id, claims) =
-                    fresh.issue_for_user((app, store, client), &what, (&none, &none), now)?;
+                    match fresh.issue_for_user((app, store, client), &what, resources, now)? {
+                        Ok(issued) => issued,
+                        Err(refusal) => return Ok(Err(refusal)),
+                    };
                 store.mark_device_code_used(code.id, now, grant_id)?;
                 Ok(Ok((code.scope, claims)))
             }
@@ -391,6 +401,10 @@ fn paced_poll(app: &App, client: &Application, code: &DeviceCode, now: i64) -> P
     app.device_pacing
         .poll(code, now, |pace| device::poll(client, code, pace, now))
 }
+
+/// What issuing from a code or a device code gave: the new grant's id and the id_token claims,
+/// or why nothing was issued.
+type IssuedForUser = Result<(i64, Option<Map<String, Value>>), Refusal>;
 
 /// What redeeming a single-use credential decided: the scope and id_token claims of the
 /// tokens it issued, or why it issued none.
