@@ -118,7 +118,7 @@ impl<'a> Rules<'a> {
     /// is not an administrator, registering a new app — but not `self_service_grants`, which
     /// is for the application pages: registration has its own fixed list of grants
     /// (`REGISTRABLE_GRANTS`, docs/security.md rule 68).
-    pub fn for_client(settings: &'a Settings) -> Rules<'a> {
+    pub(crate) fn for_client(settings: &'a Settings) -> Rules<'a> {
         Rules {
             self_service_grants: &GrantType::ALL,
             by_admin: false,
@@ -127,14 +127,14 @@ impl<'a> Rules<'a> {
     }
 
     /// Whether only an administrator may give an app `grant` (it is not self-service).
-    pub fn grant_is_restricted(&self, grant: GrantType) -> bool {
+    pub(crate) fn grant_is_restricted(&self, grant: GrantType) -> bool {
         !self.by_admin && !self.self_service_grants.contains(&grant)
     }
 
     /// Whether this editor may choose `grant`: one that is not restricted, or one the app
     /// being edited already has, which its owner may keep or drop but never add back
     /// (docs/security.md rule 65).
-    pub fn may_choose(&self, grant: GrantType) -> bool {
+    pub(crate) fn may_choose(&self, grant: GrantType) -> bool {
         !self.grant_is_restricted(grant)
             || self
                 .current
