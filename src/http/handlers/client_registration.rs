@@ -51,7 +51,7 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
         fields,
     };
     // A token spent between the check above and this transaction is refused here.
-    let (_, token_id) = app
+    let token_id = app
         .store
         .register_client(&new, token.as_ref(), now)?
         .ok_or_else(refused_token)?;
