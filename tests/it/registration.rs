@@ -719,7 +719,7 @@ fn the_consent_page_marks_a_client_that_registered_itself() {
 fn a_device_client_registers_without_redirect_uris_and_gets_device_codes() {
     let t = tutorial_with("registration = \"open\"");
     let s = &t.server;
-    let device_grant = crate::device::DEVICE_GRANT;
+    let device_grant = crate::device_support::DEVICE_GRANT;
     let request = json!({
         "client_name": "A television",
         "token_endpoint_auth_method": "none",
@@ -742,7 +742,8 @@ fn a_device_client_registers_without_redirect_uris_and_gets_device_codes() {
         id: client_id,
         secret: None,
     };
-    let codes = crate::device::codes(&crate::device::authorize(s, &client, "scope=read"));
+    let codes =
+        crate::device_support::codes(&crate::device_support::authorize(s, &client, "scope=read"));
     assert!(!codes.user_code.is_empty());
     let stored = format!("device_codes WHERE application_id = {}", app.id);
     assert_eq!(rows(s, &stored), 1);
