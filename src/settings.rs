@@ -47,7 +47,7 @@ pub(crate) enum PkceRequired {
 pub(crate) enum RegistrationMode {
     /// No registration endpoint: it answers 404 and the metadata does not name it.
     Off,
-    /// Anyone may register a client (within the per-address request budget).
+    /// Anyone may register a client (within the request budgets, per address and overall).
     Open,
     /// A registration needs an initial access token (`oauthd registration-token add`).
     Token,

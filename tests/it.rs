@@ -112,23 +112,29 @@ mod self_service_grants;
 #[path = "it/operations.rs"]
 mod operations;
 
-#[path = "it/registration.rs"]
-mod registration;
-
-#[path = "it/mcp_client.rs"]
-mod mcp_client;
-// Issue 12: the device authorization grant (RFC 8628).
+// Issue 12: the device grant, CORS, client registration and `serve --dev`.
+//
+// The device authorization grant (RFC 8628).
 #[path = "it/browser_device.rs"]
 mod browser_device;
 #[path = "it/device.rs"]
 mod device;
+#[path = "it/device_support.rs"]
+mod device_support;
 #[path = "it/oidc_agent.rs"]
 mod oidc_agent;
+
 // Browser apps: CORS for registered origins.
 #[path = "it/browser_cors.rs"]
 mod browser_cors;
 #[path = "it/cors.rs"]
 mod cors;
+
+// Dynamic client registration (RFC 7591), and an MCP client registering itself.
+#[path = "it/mcp_client.rs"]
+mod mcp_client;
+#[path = "it/registration.rs"]
+mod registration;
 
 // `serve --dev`: the development provider.
 #[path = "it/dev.rs"]

@@ -27,13 +27,17 @@ pub(crate) fn add(
     let expires = expires_in.map(|seconds| now.saturating_add(seconds));
     let id = store.add_registration_token(&token.digest(), uses, expires, now)?;
     writeln!(out, "{}", token.expose())?;
-    let uses = uses.map_or("any number of".to_owned(), |n| n.to_string());
+    let uses = match uses {
+        Some(1) => "1 registration".to_owned(),
+        Some(n) => format!("{n} registrations"),
+        None => "any number of registrations".to_owned(),
+    };
     let until = expires.map_or("never expires".to_owned(), |at| {
         format!("expires {}", time(at))
     });
     writeln!(
         out,
-        "registration token {id}: {uses} registrations, {until}; it is shown only now"
+        "registration token {id}: {uses}, {until}; it is shown only now"
     )?;
     let id = id.to_string();
     let event = SecurityEvent::Command {

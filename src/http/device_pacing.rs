@@ -1,18 +1,16 @@
 //! The pace of device polls (RFC 8628 §3.5), in memory and shared by the workers: when each
 //! pending device code was last polled and its interval as grown by `slow_down`. A poll that
-//! is told to wait writes nothing to the database (docs/security.md rule 56); an entry goes
-//! when its code expires. After a restart a code starts again from its stored interval.
+//! is told to wait writes nothing to the database (docs/security.md rule 56). An expired
+//! code's entry is pruned once the table holds more than [`PRUNE_ABOVE`], at most every
+//! [`PRUNE_EVERY_SECONDS`](crate::http::pruned_table::PRUNE_EVERY_SECONDS). After a restart
+//! a code starts again from its stored interval.
 
+use crate::http::pruned_table::PrunedTable;
 use crate::model::DeviceCode;
 use crate::oauth::device::{Pace, PollDecision};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 /// Entries kept before expired ones are pruned.
 const PRUNE_ABOVE: usize = 1_000;
-/// Seconds between prunings: each one walks the whole table under the lock every poll needs.
-const PRUNE_EVERY_SECONDS: i64 = 10;
 
 /// A pending code's pace, until it expires.
 #[derive(Debug, Clone, Copy)]
@@ -24,9 +22,7 @@ struct Entry {
 /// The pace of every device code polled and told to wait, by row id.
 #[derive(Debug, Default)]
 pub(crate) struct DevicePacing {
-    codes: Mutex<HashMap<i64, Entry>>,
-    /// When the table was last pruned.
-    pruned_at: AtomicI64,
+    codes: PrunedTable<i64, Entry, PRUNE_ABOVE>,
 }
 
 impl DevicePacing {
@@ -39,14 +35,10 @@ impl DevicePacing {
         now: i64,
         judge: impl FnOnce(Option<Pace>) -> PollDecision,
     ) -> PollDecision {
-        let mut codes = self.codes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut codes = self.codes.lock();
         let decision = judge(codes.get(&code.id).map(|entry| entry.pace));
         if let PollDecision::Wait { interval, .. } = &decision {
-            let due = now - self.pruned_at.load(Ordering::Relaxed) >= PRUNE_EVERY_SECONDS;
-            if codes.len() > PRUNE_ABOVE && due {
-                codes.retain(|_, entry| entry.expires > now);
-                self.pruned_at.store(now, Ordering::Relaxed);
-            }
+            codes.prune(now, |_, entry| entry.expires > now);
             let pace = Pace {
                 at: now,
                 interval: *interval,
@@ -117,7 +109,7 @@ mod tests {
     #[test]
     fn expired_codes_are_pruned_once_the_table_is_large() {
         let pacing = DevicePacing::default();
-        let size = |p: &DevicePacing| p.codes.lock().unwrap().len();
+        let size = |p: &DevicePacing| p.codes.lock().len();
         for id in 0..=PRUNE_ABOVE as i64 {
             pacing.poll(&code(id, 50), 10, |_| wait(5));
         }

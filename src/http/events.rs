@@ -32,10 +32,11 @@ pub(crate) enum SecurityEvent<'a> {
         /// Failed tries so far.
         failures: u32,
     },
-    /// An address spent its request budget for an endpoint (docs/security.md rule 66): its
-    /// further requests are refused until the window ends.
+    /// A request budget (per address or overall) for an endpoint was spent (docs/security.md
+    /// rule 66): further requests it counts are refused until the window ends. Logged with the
+    /// address for an address's budget, without one for the overall budget.
     RequestsThrottled {
-        /// The endpoint, e.g. `client_registration`.
+        /// The endpoint: `client_registration` or `device_authorization`.
         purpose: &'static str,
         /// The budget spent.
         requests: u32,

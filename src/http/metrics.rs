@@ -145,7 +145,7 @@ impl Metrics {
         self.login_throttles.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// An address spent its request budget for an endpoint.
+    /// A request budget (per address or overall) for an endpoint was spent.
     pub(crate) fn requests_throttled(&self) {
         self.request_throttles.fetch_add(1, Ordering::Relaxed);
     }
@@ -224,7 +224,7 @@ impl Metrics {
             &mut out,
             "oauthd_request_budgets_spent_total",
             "counter",
-            "Addresses that spent their request budget for an endpoint (client registration) in a window.",
+            "Request budgets (per address or overall) spent for an endpoint (client registration, device authorization) in a window.",
             budgets,
         );
         let registered = [(String::new(), count(&self.clients_registered))];

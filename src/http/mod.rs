@@ -43,7 +43,8 @@ pub(crate) struct App {
     pub store: Store,
     /// Failed-login counts, shared by all workers.
     pub limiter: Arc<LoginLimiter>,
-    /// Request budgets per address (client registration), shared by all workers.
+    /// Request budgets (per address or overall) of client registration and device
+    /// authorization, shared by all workers.
     pub request_rate: Arc<RequestRate>,
     /// The pace of device polls (RFC 8628 §3.5), shared by all workers.
     pub device_pacing: Arc<DevicePacing>,

@@ -1,22 +1,24 @@
 //! An in-memory table of records per key, shared by the workers under one lock, whose records
 //! that are over are pruned once it grows: what [`crate::http::limiter`] counts failed tries
-//! in and [`crate::http::request_rate`] counts requests in.
+//! in, [`crate::http::request_rate`] counts requests in and [`crate::http::device_pacing`]
+//! keeps the pace of device polls in.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Records kept before the ones that are over are pruned, so that the table stays small.
+/// Records kept, by default, before the ones that are over are pruned, so that the table stays
+/// small.
 pub(crate) const PRUNE_ABOVE: usize = 10_000;
 /// Seconds between prunings: each one walks the whole table under the lock every request needs.
 pub(crate) const PRUNE_EVERY_SECONDS: i64 = 10;
 
-/// The records per key, behind one lock.
+/// The records per key, behind one lock; pruned past `ABOVE` records.
 #[derive(Debug)]
-pub(crate) struct PrunedTable<K, V>(Mutex<Records<K, V>>);
+pub(crate) struct PrunedTable<K, V, const ABOVE: usize = PRUNE_ABOVE>(Mutex<Records<K, V, ABOVE>>);
 
-impl<K, V> Default for PrunedTable<K, V> {
+impl<K, V, const ABOVE: usize> Default for PrunedTable<K, V, ABOVE> {
     fn default() -> Self {
         PrunedTable(Mutex::new(Records {
             map: HashMap::new(),
@@ -25,33 +27,33 @@ impl<K, V> Default for PrunedTable<K, V> {
     }
 }
 
-impl<K, V> PrunedTable<K, V> {
+impl<K, V, const ABOVE: usize> PrunedTable<K, V, ABOVE> {
     /// The records, locked. A worker that panicked holding the lock left them usable: each
     /// change to a record is a single assignment.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Records<K, V>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Records<K, V, ABOVE>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// The records, and when they were last pruned; used as the map they hold.
 #[derive(Debug)]
-pub(crate) struct Records<K, V> {
+pub(crate) struct Records<K, V, const ABOVE: usize = PRUNE_ABOVE> {
     map: HashMap<K, V>,
     pruned_at: i64,
 }
 
-impl<K: Eq + Hash, V> Records<K, V> {
-    /// Past [`PRUNE_ABOVE`] records, and at most every [`PRUNE_EVERY_SECONDS`], keeps only the
+impl<K: Eq + Hash, V, const ABOVE: usize> Records<K, V, ABOVE> {
+    /// Past `ABOVE` records, and at most every [`PRUNE_EVERY_SECONDS`], keeps only the
     /// records that `needed` says are still needed at `now`.
     pub(crate) fn prune(&mut self, now: i64, needed: impl FnMut(&K, &mut V) -> bool) {
-        if self.map.len() > PRUNE_ABOVE && now - self.pruned_at >= PRUNE_EVERY_SECONDS {
+        if self.map.len() > ABOVE && now - self.pruned_at >= PRUNE_EVERY_SECONDS {
             self.map.retain(needed);
             self.pruned_at = now;
         }
     }
 }
 
-impl<K, V> Deref for Records<K, V> {
+impl<K, V, const ABOVE: usize> Deref for Records<K, V, ABOVE> {
     type Target = HashMap<K, V>;
 
     fn deref(&self) -> &HashMap<K, V> {
@@ -59,7 +61,7 @@ impl<K, V> Deref for Records<K, V> {
     }
 }
 
-impl<K, V> DerefMut for Records<K, V> {
+impl<K, V, const ABOVE: usize> DerefMut for Records<K, V, ABOVE> {
     fn deref_mut(&mut self) -> &mut HashMap<K, V> {
         &mut self.map
     }

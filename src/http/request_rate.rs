@@ -16,6 +16,7 @@ use crate::http::events::SecurityEvent;
 use crate::http::limiter::address_group;
 use crate::http::pruned_table::{PRUNE_ABOVE, PrunedTable};
 use crate::http::telemetry::Telemetry;
+use crate::oauth::error::SpentBudget;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -129,7 +130,8 @@ impl RequestRate {
     }
 
     /// Counts a request for `purpose` from `address` at `now`: `Ok` within the address's and
-    /// the overall budget, else `Err` with the seconds until the spent window ends; a refused
+    /// the overall budget, else `Err` with the budget spent and the seconds until its window
+    /// ends; a refused
     /// request is not counted. A request of unknown address (none in the in-memory tests) is
     /// not counted.
     pub(crate) fn admit(
@@ -137,7 +139,7 @@ impl RequestRate {
         purpose: Purpose,
         address: Option<IpAddr>,
         now: i64,
-    ) -> Result<(), i64> {
+    ) -> Result<(), SpentBudget> {
         let Some(address) = address else {
             return Ok(());
         };
@@ -146,8 +148,10 @@ impl RequestRate {
         let mut table = self.windows.lock();
         table.prune(now, |(p, _), w| now - w.start < p.budget().seconds);
         let [mine, all] = keys.map(|key| Window::at(table.get(&key).copied(), now, budget.seconds));
-        mine.check(budget.per_address, now, budget.seconds)?;
-        all.check(budget.overall, now, budget.seconds)?;
+        mine.check(budget.per_address, now, budget.seconds)
+            .map_err(SpentBudget::Address)?;
+        all.check(budget.overall, now, budget.seconds)
+            .map_err(SpentBudget::Overall)?;
         let mut ran_out = [None; 2];
         for ((key, window), (limit, log)) in keys.into_iter().zip([mine, all]).zip(
             [budget.per_address, budget.overall]
@@ -199,8 +203,14 @@ mod tests {
         for _ in 0..per_address {
             assert_eq!(rate.admit(REGISTRATION, one, 100), Ok(()));
         }
-        assert_eq!(rate.admit(REGISTRATION, one, 100), Err(seconds));
-        assert_eq!(rate.admit(REGISTRATION, one, 110), Err(seconds - 10));
+        assert_eq!(
+            rate.admit(REGISTRATION, one, 100),
+            Err(SpentBudget::Address(seconds))
+        );
+        assert_eq!(
+            rate.admit(REGISTRATION, one, 110),
+            Err(SpentBudget::Address(seconds - 10))
+        );
         assert_eq!(rate.admit(REGISTRATION, address("192.0.2.2"), 110), Ok(()));
         assert_eq!(
             rate.admit(Purpose::DeviceAuthorization, one, 110),
@@ -245,7 +255,11 @@ mod tests {
             .count();
         assert_eq!(admitted, usize::try_from(overall).unwrap());
         let elsewhere = address("192.0.2.9");
-        assert_eq!(rate.admit(REGISTRATION, elsewhere, 20), Err(seconds - 10));
+        assert_eq!(
+            rate.admit(REGISTRATION, elsewhere, 20),
+            Err(SpentBudget::Overall(seconds - 10)),
+            "the overall budget, not this address's, ran out"
+        );
         assert_eq!(
             rate.admit(Purpose::DeviceAuthorization, elsewhere, 20),
             Ok(()),

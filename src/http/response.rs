@@ -94,6 +94,16 @@ pub(crate) const COMMON_HEADERS: [(&str, &str); 3] = [
     ("X-Frame-Options", "DENY"),
 ];
 
+/// A bearer-token failure's body, in the format of the endpoint it came from.
+#[derive(Debug)]
+pub(crate) enum BearerBody {
+    /// A resource endpoint's: DRF's `{"detail": ...}`.
+    Detail(&'static str),
+    /// An OAuth endpoint's (the registration endpoint's): RFC 6749 §5.2 JSON of
+    /// `invalid_token` (RFC 6750 §3.1) with this description.
+    InvalidToken(String),
+}
+
 /// Everything a handler can fail with, rendered in the format of the endpoint it came from.
 #[derive(Debug)]
 pub(crate) enum HttpError {
@@ -111,8 +121,8 @@ pub(crate) enum HttpError {
         status: u16,
         /// The WWW-Authenticate value.
         challenge: String,
-        /// DRF's detail text.
-        detail: &'static str,
+        /// The body, in the endpoint's format.
+        body: BearerBody,
     },
     /// The method is not served at this path; the value lists the ones that are.
     MethodNotAllowed(&'static str),
@@ -207,9 +217,14 @@ impl HttpError {
             HttpError::Bearer {
                 status,
                 challenge,
-                detail,
-            } => Resp::json(status, &json!({ "detail": detail }))
-                .with_header("WWW-Authenticate", challenge),
+                body,
+            } => match body {
+                BearerBody::Detail(detail) => Resp::json(status, &json!({ "detail": detail })),
+                BearerBody::InvalidToken(description) => {
+                    oauth_error_body(status, "invalid_token", &description)
+                }
+            }
+            .with_header("WWW-Authenticate", challenge),
             HttpError::OAuthMethodNotAllowed(allow) => {
                 oauth_error_body(405, "invalid_request", "The method is not allowed here.")
                     .with_header("Allow", allow)

@@ -8,7 +8,10 @@ use crate::oauth::client::AuthMethod;
 use crate::oauth::error::OAuthError;
 use crate::oauth::redirect::is_plain_http_off_loopback;
 use crate::oauth::registration::{self, AppForm, Rules};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+use std::fmt;
 
 /// The grants a client may register for, by wire name. `refresh_token` is accepted besides
 /// them: it comes with both and is not stored as a grant of its own.
@@ -31,6 +34,57 @@ pub(crate) struct Registration {
     pub fields: AppFields,
     /// How it will authenticate at the token endpoint.
     pub auth_method: AuthMethod,
+}
+
+/// Parses a registration request's body: JSON whose top-level object names each field once.
+/// serde_json keeps the last of a repeated key silently, so a second `redirect_uris` would
+/// replace the first unseen; like a form parameter sent twice, it is refused instead.
+pub(crate) fn parse(body: &[u8]) -> Result<Value, OAuthError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("The body is not valid JSON."))?;
+    if value.is_object() {
+        // Valid JSON, so the only error left is a repeated key.
+        if let Ok(RepeatedKey(Some(key))) = serde_json::from_slice(body) {
+            return Err(invalid(&format!(
+                "The field {key:?} was sent more than once."
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// The first key a JSON object repeats, if any.
+struct RepeatedKey(Option<String>);
+
+impl<'de> Deserialize<'de> for RepeatedKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RepeatedKeyVisitor)
+    }
+}
+
+/// Reads an object's keys, skipping its values.
+struct RepeatedKeyVisitor;
+
+impl<'de> Visitor<'de> for RepeatedKeyVisitor {
+    type Value = RepeatedKey;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RepeatedKey, A::Error> {
+        let mut seen = HashSet::new();
+        let mut repeated = None;
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<IgnoredAny>()?;
+            if seen.contains(&key) {
+                repeated.get_or_insert(key);
+            } else {
+                seen.insert(key);
+            }
+        }
+        Ok(RepeatedKey(repeated))
+    }
 }
 
 /// Reads a registration request (RFC 7591 §2, §3.1). Unknown fields are ignored (§2); a
@@ -297,6 +351,22 @@ mod tests {
     fn read_with(request: &Value) -> Result<Registration, OAuthError> {
         let settings = settings();
         read(request, &Rules::for_client(&settings))
+    }
+
+    #[test]
+    fn a_field_sent_twice_is_refused_whatever_its_values() {
+        let twice = br#"{"redirect_uris": ["http://127.0.0.1/cb"], "scope": "read",
+            "redirect_uris": ["https://evil.example/cb"]}"#;
+        assert_eq!(
+            parse(twice),
+            Err(invalid(
+                "The field \"redirect_uris\" was sent more than once."
+            ))
+        );
+        let nested = br#"{"client_name": "x", "jwks": {"a": 1, "a": 2}}"#;
+        assert!(parse(nested).is_ok(), "only the top level names fields");
+        assert_eq!(parse(b"[1, 1]"), Ok(json!([1, 1])), "read() refuses it");
+        assert_eq!(parse(b"{"), Err(invalid("The body is not valid JSON.")));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub(crate) enum OAuthError {
     /// RFC 6749 §4.1.2.1's "try again later", the one code the RFCs have for a refusal that
     /// passes with time: answered 429 with Retry-After (RFC 6585 §4). Too many failed password
     /// or client-secret checks (docs/security.md rule 30, [`OAuthError::throttled`]: before
-    /// any secret is compared), an address's spent request budget (rule 66,
+    /// any secret is compared), a spent request budget, per address or overall (rule 66,
     /// [`OAuthError::over_budget`]), or a passing shortage; the description says which.
     TemporarilyUnavailable {
         /// Seconds until the next try is allowed.
@@ -150,21 +150,23 @@ impl OAuthError {
     }
 
     /// Too many failed secret checks: wait `retry_after` seconds (docs/security.md rule 30).
-    pub fn throttled(retry_after: i64) -> OAuthError {
+    pub(crate) fn throttled(retry_after: i64) -> OAuthError {
         OAuthError::TemporarilyUnavailable {
             retry_after,
             description: try_again_in(retry_after),
         }
     }
 
-    /// The address spent its request budget: wait `retry_after` seconds, until its window
-    /// ends (docs/security.md rule 66).
-    pub fn over_budget(retry_after: i64) -> OAuthError {
+    /// A request budget is spent: wait until its window ends (docs/security.md rule 66). The
+    /// description says whose budget it was.
+    pub(crate) fn over_budget(spent: SpentBudget) -> OAuthError {
+        let (retry_after, from) = match spent {
+            SpentBudget::Address(seconds) => (seconds, "from this address"),
+            SpentBudget::Overall(seconds) => (seconds, "from all addresses together"),
+        };
         OAuthError::TemporarilyUnavailable {
             retry_after,
-            description: format!(
-                "Too many requests from this address. Try again in {retry_after} seconds."
-            ),
+            description: format!("Too many requests {from}. {}", in_seconds(retry_after)),
         }
     }
 
@@ -174,10 +176,25 @@ impl OAuthError {
     }
 }
 
+/// A spent request budget (docs/security.md rule 66): whose, and the seconds until its window
+/// ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpentBudget {
+    /// The budget of the sender's address group.
+    Address(i64),
+    /// The budget of all addresses together.
+    Overall(i64),
+}
+
 /// What a throttled try is told, here and on the login page; it names no credential.
 pub(crate) fn try_again_in(seconds: i64) -> String {
+    format!("Too many failed attempts. {}", in_seconds(seconds))
+}
+
+/// "Try again in N seconds."
+fn in_seconds(seconds: i64) -> String {
     let unit = if seconds == 1 { "second" } else { "seconds" };
-    format!("Too many failed attempts. Try again in {seconds} {unit}.")
+    format!("Try again in {seconds} {unit}.")
 }
 
 impl fmt::Display for OAuthError {
@@ -241,7 +258,16 @@ mod tests {
                 400,
             ),
             (OAuthError::throttled(8), "temporarily_unavailable", 429),
-            (OAuthError::over_budget(8), "temporarily_unavailable", 429),
+            (
+                OAuthError::over_budget(SpentBudget::Address(8)),
+                "temporarily_unavailable",
+                429,
+            ),
+            (
+                OAuthError::over_budget(SpentBudget::Overall(8)),
+                "temporarily_unavailable",
+                429,
+            ),
             (
                 OAuthError::InvalidRedirectUri("x".into()),
                 "invalid_redirect_uri",
@@ -280,11 +306,17 @@ mod tests {
             error.description(),
             "Too many failed attempts. Try again in 16 seconds."
         );
-        let spent = OAuthError::over_budget(60);
+        let spent = OAuthError::over_budget(SpentBudget::Address(60));
         assert_eq!(spent.header(), Some(("Retry-After", "60".into())));
         assert_eq!(
             spent.description(),
             "Too many requests from this address. Try again in 60 seconds."
+        );
+        let all_spent = OAuthError::over_budget(SpentBudget::Overall(1));
+        assert_eq!(all_spent.header(), Some(("Retry-After", "1".into())));
+        assert_eq!(
+            all_spent.description(),
+            "Too many requests from all addresses together. Try again in 1 second."
         );
         assert_eq!(
             try_again_in(1),

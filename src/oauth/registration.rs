@@ -118,7 +118,7 @@ impl<'a> Rules<'a> {
     /// is not an administrator, registering a new app — but not `self_service_grants`, which
     /// is for the application pages: registration has its own fixed list of grants
     /// (`REGISTRABLE_GRANTS`, docs/security.md rule 68).
-    pub fn for_client(settings: &'a Settings) -> Rules<'a> {
+    pub(crate) fn for_client(settings: &'a Settings) -> Rules<'a> {
         Rules {
             self_service_grants: &GrantType::ALL,
             by_admin: false,
@@ -127,14 +127,14 @@ impl<'a> Rules<'a> {
     }
 
     /// Whether only an administrator may give an app `grant` (it is not self-service).
-    pub fn grant_is_restricted(&self, grant: GrantType) -> bool {
+    pub(crate) fn grant_is_restricted(&self, grant: GrantType) -> bool {
         !self.by_admin && !self.self_service_grants.contains(&grant)
     }
 
     /// Whether this editor may choose `grant`: one that is not restricted, or one the app
     /// being edited already has, which its owner may keep or drop but never add back
     /// (docs/security.md rule 65).
-    pub fn may_choose(&self, grant: GrantType) -> bool {
+    pub(crate) fn may_choose(&self, grant: GrantType) -> bool {
         !self.grant_is_restricted(grant)
             || self
                 .current
@@ -375,20 +375,23 @@ mod tests {
         }
     }
 
+    /// An administrator's rules for registering an app with `schemes` and `scopes`, no admin
+    /// scopes and [`SELF_SERVICE`]; each test changes what it is about.
+    fn admin_rules<'a>(schemes: &'a [String], scopes: &'a BTreeMap<String, String>) -> Rules<'a> {
+        Rules {
+            schemes,
+            scopes,
+            admin_scopes: &[],
+            self_service_grants: &SELF_SERVICE,
+            by_admin: true,
+            current: None,
+        }
+    }
+
     fn check(form: &AppForm<'_>) -> Result<AppFields, FieldErrors> {
         let schemes = ["http".to_string(), "https".to_string()];
         let scopes = rules_scopes();
-        validate(
-            form,
-            &Rules {
-                schemes: &schemes,
-                scopes: &scopes,
-                admin_scopes: &[],
-                self_service_grants: &SELF_SERVICE,
-                by_admin: true,
-                current: None,
-            },
-        )
+        validate(form, &admin_rules(&schemes, &scopes))
     }
 
     #[test]
@@ -616,12 +619,10 @@ mod tests {
         ]);
         let admin_scopes = ["introspection".to_string()];
         let rules = |by_admin, current| Rules {
-            schemes: &schemes,
-            scopes: &scopes,
             admin_scopes: &admin_scopes,
-            self_service_grants: &SELF_SERVICE,
             by_admin,
             current,
+            ..admin_rules(&schemes, &scopes)
         };
         let asks = AppForm {
             allowed_scopes: Some(vec!["read", "introspection"]),
@@ -657,12 +658,9 @@ mod tests {
         let schemes = ["https".to_string(), "http".to_string()];
         let scopes = rules_scopes();
         let rules = |by_admin, current| Rules {
-            schemes: &schemes,
-            scopes: &scopes,
-            admin_scopes: &[],
-            self_service_grants: &SELF_SERVICE,
             by_admin,
             current,
+            ..admin_rules(&schemes, &scopes)
         };
         let asks = AppForm {
             grant_types: vec!["authorization-code", "password"],
@@ -715,12 +713,10 @@ mod tests {
         let code_only = [GrantType::AuthorizationCode];
         let admin_made = check(&valid_form()).unwrap();
         let owner = Rules {
-            schemes: &schemes,
-            scopes: &scopes,
-            admin_scopes: &[],
             self_service_grants: &code_only,
             by_admin: false,
             current: Some(&admin_made),
+            ..admin_rules(&schemes, &scopes)
         };
         let public = |grant_types| AppForm {
             client_type: "public",
@@ -756,12 +752,9 @@ mod tests {
         let schemes = ["https".to_string(), "http".to_string()];
         let scopes = rules_scopes();
         let rules = Rules {
-            schemes: &schemes,
-            scopes: &scopes,
-            admin_scopes: &[],
-            self_service_grants: &SELF_SERVICE,
             by_admin: false,
             current: Some(&every),
+            ..admin_rules(&schemes, &scopes)
         };
         let all = AppForm {
             allowed_scopes: Some(vec!["read", "write"]),

@@ -15,7 +15,7 @@ pub(crate) struct DeviceEntry<'a> {
 }
 
 /// The user code form.
-pub fn device_entry(frame: &Frame<'_>, form: &DeviceEntry<'_>) -> Markup {
+pub(crate) fn device_entry(frame: &Frame<'_>, form: &DeviceEntry<'_>) -> Markup {
     layout(
         frame,
         "Connect a device",
@@ -42,7 +42,7 @@ pub fn device_entry(frame: &Frame<'_>, form: &DeviceEntry<'_>) -> Markup {
 }
 
 /// After Allow or Deny: back to the device.
-pub fn device_decided(frame: &Frame<'_>, app_name: &str, approved: bool) -> Markup {
+pub(crate) fn device_decided(frame: &Frame<'_>, app_name: &str, approved: bool) -> Markup {
     let title = if approved {
         "Device connected"
     } else {

@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn the_sweep_removes_expired_codes_but_keeps_a_used_one_while_its_grant_lives() {
-        use crate::store::{GrantRef, NewTokens};
+        use crate::store::sweep::tests::issue_app_grant;
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
         let (scope, none) = (Scopes::parse("read").unwrap(), Resources::default());
@@ -252,22 +252,7 @@ mod tests {
         for name in ["unused", "used"] {
             assert!(store.create_device_code(&new(name)).unwrap());
         }
-        let tokens = NewTokens {
-            grant: GrantRef::New {
-                application_id: app,
-                user_id: None,
-                scope: &scope,
-                resources: &Resources::default(),
-                auth_time: None,
-            },
-            access_digest: digest("access"),
-            refresh_digest: Some(digest("refresh")),
-            scope: &scope,
-            resources: &Resources::default(),
-            now: 100,
-            expires: 5000,
-        };
-        let grant = store.issue_tokens(&tokens).unwrap().grant_id;
+        let grant = issue_app_grant(&store, app, "used", 100, 5000);
         let used = store.find_device_code(&digest("used")).unwrap().unwrap();
         store.mark_device_code_used(used.id, 200, grant).unwrap();
         assert_eq!(

@@ -84,17 +84,17 @@ impl Store {
             .is_some())
     }
 
-    /// Stores a client that registered itself, marked as such: its row id, and the id of the
-    /// initial access token used. With `token` (the digest of the one presented), one use of
-    /// it is taken in the same IMMEDIATE transaction, so that concurrent registrations cannot
-    /// share a last use; `None` when the token is unknown, expired or used up: then nothing is
-    /// stored.
+    /// Stores a client that registered itself, marked as such: `Some` with the id of the
+    /// initial access token used, if any. With `token` (the digest of the one presented), one
+    /// use of it is taken in the same IMMEDIATE transaction, so that concurrent registrations
+    /// cannot share a last use; `None` when the token is unknown, expired or used up: then
+    /// nothing is stored.
     pub(crate) fn register_client(
         &self,
         app: &NewApplication,
         token: Option<&Digest32>,
         now: i64,
-    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+    ) -> Result<Option<Option<i64>>, StoreError> {
         self.immediate(|store| {
             let token_id = match token {
                 Some(digest) => match store.use_registration_token(digest, now)? {
@@ -103,8 +103,8 @@ impl Store {
                 },
                 None => None,
             };
-            let id = store.insert_app(app, true, now)?;
-            Ok(Some((id, token_id)))
+            store.insert_app(app, true, now)?;
+            Ok(Some(token_id))
         })
     }
 
@@ -184,15 +184,14 @@ mod tests {
         let stored = store
             .register_client(&second_app, Some(&forever), 99)
             .unwrap();
-        let (app_id, token_id) = stored.unwrap();
-        assert_eq!(token_id, Some(forever_id));
-        let app = store.find_app(app_id).unwrap().unwrap();
+        assert_eq!(stored.unwrap(), Some(forever_id));
+        let app = store.find_app_by_client_id("third").unwrap().unwrap();
         assert!(app.dynamically_registered);
         assert_eq!(app.owner_id, None);
         let open = store
             .register_client(&valid_new_app_named("open"), None, 1)
             .unwrap();
-        assert_eq!(open.map(|(_, token)| token), Some(None));
+        assert_eq!(open, Some(None));
 
         assert!(store.remove_registration_token(id).unwrap());
         assert!(!store.remove_registration_token(id).unwrap());

@@ -36,11 +36,11 @@ struct Rule {
 }
 
 impl Store {
-    /// DOT's cleartokens, in order: expired codes and device codes (a used one stays while its grant lives, so
-    /// that a late replay still revokes it, RFC 6749 §4.1.2); refresh tokens older than
-    /// `refresh_lifetime` (when set); retired refresh tokens of families with no live one
-    /// left; expired access tokens that no live refresh token holds; grants left with no
-    /// token; expired sessions. Stops between batches once `keep_going` says so.
+    /// DOT's cleartokens, in order: expired codes and device codes (a used one stays while its
+    /// grant lives, so that a late replay still revokes it, RFC 6749 §4.1.2); refresh tokens
+    /// older than `refresh_lifetime` (when set); retired refresh tokens of families with no
+    /// live one left; expired access tokens that no live refresh token holds; grants left with
+    /// no token; expired sessions. Stops between batches once `keep_going` says so.
     pub(crate) fn clear_expired(
         &self,
         now: i64,
@@ -137,13 +137,42 @@ fn rules(now: i64, refresh_lifetime: Option<i64>) -> Vec<Rule> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::oauth::resource::Resources;
     use crate::oauth::scope::Scopes;
     use crate::secret::digest;
     use crate::store::apps::tests::valid_new_app;
     use crate::store::{GrantRef, NewTokens};
+
+    /// Issues app `app` a new grant of `read`, without a user, with an access and a refresh
+    /// token named `{name}-access` and `{name}-refresh`, issued at `now` and expiring at
+    /// `expires`: the grant's id.
+    pub(crate) fn issue_app_grant(
+        store: &Store,
+        app: i64,
+        name: &str,
+        now: i64,
+        expires: i64,
+    ) -> i64 {
+        let scope = Scopes::parse("read").unwrap();
+        let tokens = NewTokens {
+            grant: GrantRef::New {
+                application_id: app,
+                user_id: None,
+                scope: &scope,
+                resources: &Resources::default(),
+                auth_time: None,
+            },
+            access_digest: digest(&format!("{name}-access")),
+            refresh_digest: Some(digest(&format!("{name}-refresh"))),
+            scope: &scope,
+            resources: &Resources::default(),
+            now,
+            expires,
+        };
+        store.issue_tokens(&tokens).unwrap().grant_id
+    }
 
     /// `n` sessions named `{prefix}{i}` that expire at `expires`.
     fn sessions(store: &Store, prefix: &str, n: usize, expires: i64) {
@@ -190,25 +219,7 @@ mod tests {
     fn a_dead_family_goes_and_a_live_one_keeps_its_expired_access_token() {
         let store = Store::open_in_memory().unwrap();
         let app = store.create_app(&valid_new_app(), 1).unwrap();
-        let scope = Scopes::parse("read").unwrap();
-        let family = |name: &str| {
-            let tokens = NewTokens {
-                grant: GrantRef::New {
-                    application_id: app,
-                    user_id: None,
-                    scope: &scope,
-                    resources: &Resources::default(),
-                    auth_time: None,
-                },
-                access_digest: digest(&format!("{name}-access")),
-                refresh_digest: Some(digest(&format!("{name}-refresh"))),
-                scope: &scope,
-                resources: &Resources::default(),
-                now: 10,
-                expires: 50,
-            };
-            store.issue_tokens(&tokens).unwrap().grant_id
-        };
+        let family = |name: &str| issue_app_grant(&store, app, name, 10, 50);
         let (dead, live) = (family("dead"), family("live"));
         store.revoke_grant(dead, 20).unwrap();
         let cleared = store.clear_expired(100, None, &|| true).unwrap();

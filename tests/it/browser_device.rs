@@ -4,7 +4,7 @@
 //! Screenshots go to target/screenshots/device-*.png.
 
 use crate::browser::{launch, main_text_once, open, screenshot, type_into};
-use crate::device::{PASSWORD, USERNAME, authorize, codes, poll, stored, world};
+use crate::device_support::{PASSWORD, USERNAME, authorize, codes, poll, stored, world};
 
 #[test]
 fn a_user_approves_a_device_in_a_real_browser() {

@@ -2,116 +2,15 @@
 //! polls the token endpoint; its user signs in on `/o/device/`, types the code and allows or
 //! denies on the code flow's consent page. docs/security.md rules 43 and 52–57.
 
-use crate::support::{
-    Client, HOSTILE, Reply, TestServer, UserAgent, assert_error, csrf_in, dump, field, form_fields,
-    owned, rows,
+use crate::device_support::{
+    AUTHORIZATION, Codes, DEVICE_GRANT, PAGE, PASSWORD, USERNAME, authorize, codes, decide, poll,
+    post_consent, signed_in_at, stored, submit, world,
 };
+use crate::support::{
+    Client, Reply, TestServer, UserAgent, assert_error, dump, field, owned, rows,
+};
+use oauthd::http::limiter::FREE_TRIES_PER_USER_CODE_ENTRY;
 use std::sync::{Arc, Barrier};
-
-pub const USERNAME: &str = "dana";
-pub const PASSWORD: &str = "dana's pass ü";
-pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-const AUTHORIZATION: &str = "/o/device-authorization/";
-const PAGE: &str = "/o/device/";
-
-/// A server with dana and a public device client named [`HOSTILE`].
-pub fn world(extra: &str) -> (TestServer, Client) {
-    let s = TestServer::with_extra_settings(extra);
-    s.add_user(USERNAME, PASSWORD, false);
-    let client = s.add_app(&[
-        "--name",
-        HOSTILE,
-        "--client-type",
-        "public",
-        "--grant",
-        "device-code",
-    ]);
-    (s, client)
-}
-
-/// The device's request for codes, with `form` after its client_id.
-pub fn authorize(s: &TestServer, client: &Client, form: &str) -> Reply {
-    s.post_form(
-        AUTHORIZATION,
-        &format!("client_id={}&{form}", client.id),
-        None,
-    )
-}
-
-/// The codes of a successful device authorization response.
-pub struct Codes {
-    pub device_code: String,
-    pub user_code: String,
-    pub verification_uri_complete: String,
-}
-
-pub fn codes(reply: &Reply) -> Codes {
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let body = reply.json();
-    let text = |name: &str| {
-        body[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name}"))
-            .to_owned()
-    };
-    Codes {
-        device_code: text("device_code"),
-        user_code: text("user_code"),
-        verification_uri_complete: text("verification_uri_complete"),
-    }
-}
-
-/// One poll of the token endpoint by a public client.
-pub fn poll(s: &TestServer, client: &Client, device_code: &str) -> Reply {
-    let form = format!(
-        "grant_type={}&device_code={device_code}&client_id={}",
-        crate::support::form_encode(DEVICE_GRANT),
-        client.id
-    );
-    s.post_form("/o/token/", &form, None)
-}
-
-/// The stored (status, interval, deciding user, used) of the only device code.
-pub fn stored(s: &TestServer) -> (String, i64, Option<i64>, Option<i64>) {
-    let conn = rusqlite::Connection::open(s.db_path()).unwrap();
-    conn.query_row(
-        "SELECT status, interval, user_id, used FROM device_codes",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )
-    .unwrap()
-}
-
-/// dana's browser, signed in through the verification URI (or the bare page).
-pub fn signed_in_at<'a>(s: &'a TestServer, url: &str) -> (UserAgent<'a>, Reply) {
-    let agent = UserAgent::new(s);
-    let back = agent.sign_in_for(url, USERNAME, PASSWORD);
-    let page = agent.get(&back);
-    assert_eq!(page.status, 200, "{}", page.body);
-    (agent, page)
-}
-
-/// Submits `user_code` on the device page as seen in `page`; more fields for the consent form.
-pub fn submit(agent: &UserAgent<'_>, page: &Reply, user_code: &str) -> Reply {
-    let fields = owned(&[
-        ("csrfmiddlewaretoken", csrf_in(&page.body)),
-        ("user_code", user_code.to_owned()),
-    ]);
-    agent.post(PAGE, &fields)
-}
-
-/// Allow (`true`) or Deny on a consent page the device page showed.
-pub fn decide(agent: &UserAgent<'_>, consent: &Reply, allow: bool) -> Reply {
-    post_consent(agent, consent, &[if allow { "allow" } else { "deny" }])
-}
-
-/// Posts a consent page the device page showed back with `buttons`.
-fn post_consent(agent: &UserAgent<'_>, consent: &Reply, buttons: &[&str]) -> Reply {
-    assert_eq!(consent.status, 200, "{}", consent.body);
-    let mut fields = form_fields(consent, PAGE);
-    fields.extend(buttons.iter().map(|b| (b.to_string(), "x".to_owned())));
-    agent.post(PAGE, &fields)
-}
 
 /// Signs dana in through the verification URI, submits the pre-filled code and decides.
 fn approve(s: &TestServer, codes: &Codes, allow: bool) -> Reply {
@@ -404,7 +303,9 @@ fn wrong_codes_are_throttled_like_passwords() {
     let codes = codes(&authorize(&s, &client, ""));
     let (agent, page) = signed_in_at(&s, &format!("{}{PAGE}", s.base));
     assert!(page.body.contains("value=\"\""), "nothing pre-filled");
-    for wrong in ["BBBB-BBBB", "not a code", "", "BCDF-GHJ"] {
+    let wrong_ones = ["BBBB-BBBB", "not a code", "", "BCDF-GHJ", "ZZZZ-ZZZZ"];
+    let free = usize::try_from(FREE_TRIES_PER_USER_CODE_ENTRY).unwrap();
+    for wrong in wrong_ones.iter().cycle().take(free) {
         let reply = submit(&agent, &page, wrong);
         assert_eq!(reply.status, 200);
         assert!(
@@ -413,8 +314,6 @@ fn wrong_codes_are_throttled_like_passwords() {
             reply.body
         );
     }
-    let fifth = submit(&agent, &page, "ZZZZ-ZZZZ");
-    assert!(fifth.body.contains("That code is not valid"));
     // Past the free tries even the right code must wait: 429 with Retry-After.
     let throttled = submit(&agent, &page, &codes.user_code);
     assert_eq!(throttled.status, 429, "{}", throttled.body);
@@ -442,13 +341,16 @@ fn a_live_code_of_ones_own_does_not_reset_the_count_of_wrong_ones() {
             .map(|_| submit(&agent, &page, "BBBB-BBBB").status)
             .collect()
     };
-    assert_eq!(wrong(4), [200; 4]);
+    let all_but_one = usize::try_from(FREE_TRIES_PER_USER_CODE_ENTRY).unwrap() - 1;
+    assert_eq!(wrong(all_but_one), vec![200; all_but_one]);
     let consent = submit(&agent, &page, &own.user_code);
     assert!(consent.body.contains("Authorize "), "{}", consent.body);
+    let mut last_free_then_throttled = vec![429; all_but_one];
+    last_free_then_throttled[0] = 200;
     assert_eq!(
-        wrong(4),
-        [200, 429, 429, 429],
-        "the fifth wrong one is the last free"
+        wrong(all_but_one),
+        last_free_then_throttled,
+        "the own code did not give the free tries back"
     );
     let throttled = submit(&agent, &page, &target.user_code);
     assert_eq!(throttled.status, 429);

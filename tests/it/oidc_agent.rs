@@ -3,7 +3,7 @@
 //! the user code and polls, while this test plays the user on `/o/device/`; the access token
 //! it prints works.
 
-use crate::device;
+use crate::device_support;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -67,7 +67,7 @@ impl Drop for Agent {
 fn oidc_agent_gets_an_access_token_with_the_device_flow() {
     oidc_agent_is_ready();
     // A one-second interval: oidc-gen waits it out on the wall clock between polls.
-    let (s, _) = device::world("device_flow_interval = 1");
+    let (s, _) = device_support::world("device_flow_interval = 1");
     let client = s.add_client("confidential", "device-code", &[]);
     let agent = Agent::start();
     let mut oidc_gen = agent
@@ -114,9 +114,12 @@ fn oidc_agent_gets_an_access_token_with_the_device_flow() {
         text
     });
 
-    let (user_agent, page) = device::signed_in_at(&s, &format!("{}/o/device/", s.base));
-    let consent = device::submit(&user_agent, &page, &user_code);
-    assert_eq!(device::decide(&user_agent, &consent, true).status, 200);
+    let (user_agent, page) = device_support::signed_in_at(&s, &format!("{}/o/device/", s.base));
+    let consent = device_support::submit(&user_agent, &page, &user_code);
+    assert_eq!(
+        device_support::decide(&user_agent, &consent, true).status,
+        200
+    );
 
     let mut printed = String::new();
     oidc_gen
@@ -139,6 +142,6 @@ fn oidc_agent_gets_an_access_token_with_the_device_flow() {
         200,
         "{printed}"
     );
-    let (state, _, _, used) = device::stored(&s);
+    let (state, _, _, used) = device_support::stored(&s);
     assert_eq!((state.as_str(), used.is_some()), ("approved", true));
 }

@@ -204,13 +204,24 @@ fn a_confidential_client_gets_its_secret_once_and_authenticates_with_it() {
 /// RFC 6750 §3.1: no error code when no bearer token was sent.
 const BARE_CHALLENGE: &str = "Bearer realm=\"oauthd\"";
 
-/// A 401 with a Bearer challenge of `error="invalid_token"`.
+/// A 401 of `invalid_token` in the endpoint's OAuth JSON, speaking of the initial access
+/// token, with a Bearer challenge of `error="invalid_token"`.
 fn assert_invalid_token(reply: &Reply) {
-    assert_eq!(reply.status, 401, "{}", reply.body);
+    assert_refused_token(reply);
     let challenge = reply.header("WWW-Authenticate").unwrap_or_default();
     assert!(
         challenge.starts_with("Bearer realm=\"oauthd\", error=\"invalid_token\""),
         "{challenge}"
+    );
+}
+
+/// A 401 whose body is OAuth JSON of `invalid_token` about the initial access token.
+fn assert_refused_token(reply: &Reply) {
+    assert_error(reply, 401, "invalid_token");
+    let description = field(&reply.json(), "error_description");
+    assert!(
+        description.contains("initial access token"),
+        "{description}"
     );
 }
 
@@ -244,9 +255,8 @@ fn the_token_mode_needs_a_live_initial_access_token_and_takes_a_use() {
 
     for no_token in [vec![], vec![("Authorization", "Basic YTpi")]] {
         let missing = register(s, &public_request(), &no_token);
-        assert_eq!(missing.status, 401, "{}", missing.body);
+        assert_refused_token(&missing);
         assert_eq!(missing.header("WWW-Authenticate"), Some(BARE_CHALLENGE));
-        assert_eq!(missing.error(), "", "no error code: {}", missing.body);
     }
     let wrong = register(
         s,
@@ -401,6 +411,16 @@ fn every_refusal_has_its_error_code_and_stores_nothing() {
     }
     let bad_json = register_raw(s, b"{\"redirect_uris\": [", &[]);
     assert_error(&bad_json, 400, "invalid_client_metadata");
+    let twice = format!(
+        "{{\"redirect_uris\": [\"{CALLBACK}\"], \"token_endpoint_auth_method\": \"none\", \
+         \"redirect_uris\": [\"https://evil.example/cb\"]}}"
+    );
+    let repeated = register_raw(s, twice.as_bytes(), &[]);
+    assert_error(&repeated, 400, "invalid_client_metadata");
+    assert_eq!(
+        field(&repeated.json(), "error_description"),
+        "The field \"redirect_uris\" was sent more than once."
+    );
     let form = s.post_form(REGISTER, "client_name=x", None);
     assert_error(&form, 415, "invalid_request");
     let huge = format!("{{\"client_name\": \"{}\"}}", "x".repeat(70_000));
@@ -559,6 +579,15 @@ fn registration_token_commands_print_the_token_once_and_list_no_secret() {
     assert_eq!(rows(&s, "registration_tokens"), 0);
     let (code, _, err) = s.cli(&["registration-token", "remove", "1"], "");
     assert_eq!(code, 1, "{err}");
+    for (flags, uses) in [
+        (vec!["--uses", "1"], "1 registration,"),
+        (vec![], "any number of registrations,"),
+    ] {
+        let (code, out, err) = s.cli(&[&["registration-token", "add"], &flags[..]].concat(), "");
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(uses), "{out}");
+    }
+    assert_eq!(rows(&s, "registration_tokens"), 2);
 }
 
 #[test]
@@ -690,7 +719,7 @@ fn the_consent_page_marks_a_client_that_registered_itself() {
 fn a_device_client_registers_without_redirect_uris_and_gets_device_codes() {
     let t = tutorial_with("registration = \"open\"");
     let s = &t.server;
-    let device_grant = crate::device::DEVICE_GRANT;
+    let device_grant = crate::device_support::DEVICE_GRANT;
     let request = json!({
         "client_name": "A television",
         "token_endpoint_auth_method": "none",
@@ -713,7 +742,8 @@ fn a_device_client_registers_without_redirect_uris_and_gets_device_codes() {
         id: client_id,
         secret: None,
     };
-    let codes = crate::device::codes(&crate::device::authorize(s, &client, "scope=read"));
+    let codes =
+        crate::device_support::codes(&crate::device_support::authorize(s, &client, "scope=read"));
     assert!(!codes.user_code.is_empty());
     let stored = format!("device_codes WHERE application_id = {}", app.id);
     assert_eq!(rows(s, &stored), 1);

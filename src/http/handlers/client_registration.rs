@@ -7,7 +7,7 @@
 //! offered: administrators edit and delete registered clients on the pages.
 
 use crate::http::App;
-use crate::http::bearer;
+use crate::http::bearer::{self, Guarded};
 use crate::http::events::SecurityEvent;
 use crate::http::request::Req;
 use crate::http::request_rate::Purpose;
@@ -36,8 +36,7 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
         RegistrationMode::Open | RegistrationMode::Off => None,
     };
     let body = req.json_body().map_err(HttpError::OAuthRequest)?;
-    let metadata: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| OAuthError::InvalidClientMetadata("The body is not valid JSON.".into()))?;
+    let metadata = client_metadata::parse(body)?;
     let Registration {
         fields,
         auth_method,
@@ -52,7 +51,7 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
         fields,
     };
     // A token spent between the check above and this transaction is refused here.
-    let (_, token_id) = app
+    let token_id = app
         .store
         .register_client(&new, token.as_ref(), now)?
         .ok_or_else(refused_token)?;
@@ -73,9 +72,10 @@ pub(crate) fn register(app: &App, req: &Req) -> Result<Resp, HttpError> {
 }
 
 /// The digest of the request's initial access token (RFC 7591 §3: a bearer token), which
-/// must be live; else the 401 of RFC 6750 §3.1 (see [`bearer::presented`]).
+/// must be live; else the 401 of RFC 6750 §3.1 (see [`bearer::presented`]), its body OAuth
+/// JSON.
 fn initial_access_token(app: &App, req: &Req, now: i64) -> Result<Digest32, HttpError> {
-    let digest = secret::digest(bearer::presented(req)?);
+    let digest = secret::digest(bearer::presented(req, Guarded::Registration)?);
     if app.store.registration_token_is_live(&digest, now)? {
         Ok(digest)
     } else {
@@ -85,5 +85,8 @@ fn initial_access_token(app: &App, req: &Req, now: i64) -> Result<Digest32, Http
 
 /// An unknown, expired, used-up or removed initial access token: 401 `invalid_token`.
 fn refused_token() -> HttpError {
-    bearer::invalid_token("The initial access token is invalid, expired or used up.")
+    bearer::invalid_token(
+        "The initial access token is invalid, expired or used up.",
+        Guarded::Registration,
+    )
 }

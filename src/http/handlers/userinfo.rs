@@ -2,7 +2,7 @@
 //! about its user.
 
 use crate::http::App;
-use crate::http::bearer;
+use crate::http::bearer::{self, Guarded};
 use crate::http::request::Req;
 use crate::http::response::{HttpError, Resp};
 use crate::model::User;
@@ -25,6 +25,7 @@ pub(crate) fn userinfo(app: &App, req: &Req) -> Result<Resp, HttpError> {
     let Some(user) = user else {
         return Err(bearer::invalid_token(
             "The access token was not issued for a user.",
+            Guarded::Resource,
         ));
     };
     Ok(Resp::json_no_store(
