@@ -1,10 +1,9 @@
 //! Authorization codes, looked up by their SHA-256.
 
-use super::{Store, StoreError, parsed};
+use super::{Store, StoreError, parsed, resources_at};
 use crate::model::AuthorizationCode;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::pkce::{Challenge, Method};
-use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
 use crate::secret::Digest32;
 use rusqlite::{OptionalExtension, params};
@@ -89,7 +88,7 @@ impl Store {
                     grant_id: row.get(11)?,
                     nonce: row.get(12)?,
                     auth_time: row.get(13)?,
-                    resources: Resources::from_stored(row.get::<_, Option<String>>(14)?.as_deref()),
+                    resources: resources_at(row, 14)?,
                 })
             })
             .optional()?;

@@ -1,7 +1,7 @@
 //! Device authorizations (RFC 8628), looked up by the SHA-256 of the device code (the device's
 //! polls) or of the user code's normal form (the user page).
 
-use super::{Store, StoreError, parsed};
+use super::{Store, StoreError, parsed, resources_at};
 use crate::model::{DeviceCode, DeviceStatus};
 use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
@@ -58,7 +58,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<DeviceCode> {
         expires: row.get(8)?,
         used: row.get(9)?,
         grant_id: row.get(10)?,
-        resources: Resources::from_stored(row.get::<_, Option<String>>(11)?.as_deref()),
+        resources: resources_at(row, 11)?,
     })
 }
 

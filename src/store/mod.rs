@@ -24,6 +24,7 @@ pub use token_views::{Holder, TokenView};
 pub(crate) use tokens::{GrantRef, NewTokens};
 pub(crate) use users::{NewUser, UserView};
 
+use crate::oauth::resource::Resources;
 use crate::settings::Durability;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -235,6 +236,12 @@ fn parsed<T>(index: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> rus
         let why = format!("column {index} holds an unreadable value");
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, why.into())
     })
+}
+
+/// The resource indicators (RFC 8707) of column `index` (NULL: none).
+fn resources_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Resources> {
+    let text: Option<String> = row.get(index)?;
+    Ok(Resources::from_stored(text.as_deref()))
 }
 
 /// Joins names for a space-separated column.

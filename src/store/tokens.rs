@@ -1,6 +1,6 @@
 //! Grants, access tokens and refresh tokens, looked up by the SHA-256 of the token.
 
-use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, parsed};
+use super::{APP_USABLE, JOIN_APP_OWNER, Store, StoreError, parsed, resources_at};
 use crate::model::{AccessToken, Grant, RefreshToken};
 use crate::oauth::resource::Resources;
 use crate::oauth::scope::Scopes;
@@ -69,7 +69,7 @@ fn grant_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Grant> {
         user_id: row.get(at + 2)?,
         scope: parsed(at + 3, &scope, Scopes::parse)?,
         auth_time: row.get(at + 4)?,
-        resources: Resources::from_stored(row.get::<_, Option<String>>(at + 5)?.as_deref()),
+        resources: resources_at(row, at + 5)?,
     })
 }
 
@@ -200,9 +200,7 @@ impl Store {
                     username: row.get(G + 6)?,
                     user_is_admin: row.get(G + 7)?,
                     user_is_active: row.get(G + 8)?,
-                    resources: Resources::from_stored(
-                        row.get::<_, Option<String>>(G + 9)?.as_deref(),
-                    ),
+                    resources: resources_at(row, G + 9)?,
                 })
             })
             .optional()?;

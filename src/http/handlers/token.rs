@@ -17,7 +17,7 @@ use crate::oauth::resource::{self, RESOURCE, Resources};
 use crate::oauth::scope::Scopes;
 use crate::oauth::token::{self, CodeDecision, Issue, RefreshDecision, TokenRequest};
 use crate::secret::{self, DECOY_PASSWORD_HASH, Secret};
-use crate::store::{GrantRef, NewTokens, Store};
+use crate::store::{GrantRef, NewTokens, Store, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -73,15 +73,16 @@ impl FreshTokens {
     /// device code that was authorized for the `authorized` resources, the token request naming
     /// `requested` (RFC 8707 §2.2, docs/security.md rule 64: the grant keeps what was
     /// authorized, or when that was none what this request names; the token may be for
-    /// fewer), with the id_token claims if the scope holds `openid`. Returns the grant's id,
-    /// or `invalid_target` with nothing stored.
+    /// fewer), with the id_token claims if the scope holds `openid`; then `mark_used` marks
+    /// the code or device code used, naming the new grant. `invalid_target` stores nothing.
     fn issue_for_user(
         &self,
         (app, store, client): (&App, &Store, &Application),
         what: &IdTokenFor<'_>,
         (requested, authorized): (&[&str], &Resources),
         now: i64,
-    ) -> Result<IssuedForUser, HttpError> {
+        mark_used: impl FnOnce(i64) -> Result<(), StoreError>,
+    ) -> Result<Redeemed, HttpError> {
         let allowed = &client.fields.allowed_resources;
         let target = match resource::target(requested, authorized, allowed) {
             Ok(target) => target,
@@ -97,8 +98,9 @@ impl FreshTokens {
         let lifetime = app.settings.access_token_expire_seconds;
         let tokens = self.stored(grant, (what.scope, &target.audience), now, lifetime);
         let issued = store.issue_tokens(&tokens)?;
+        mark_used(issued.grant_id)?;
         let claims = id_tokens::claims(app, store, what, now)?;
-        Ok(Ok((issued.grant_id, claims)))
+        Ok(Ok((what.scope.clone(), claims)))
     }
 
     fn response(&self, scope: &Scopes, lifetime: i64, id_token: Option<String>) -> Resp {
@@ -327,13 +329,8 @@ fn exchange_code(
                     access_token: Some(fresh.access.expose()),
                 };
                 let resources = (resources, &code.resources);
-                let (grant_id, claims) =
-                    match fresh.issue_for_user((app, store, client), &what, resources, now)? {
-                        Ok(issued) => issued,
-                        Err(refusal) => return Ok(Err(refusal)),
-                    };
-                store.mark_code_used(code.id, now, grant_id)?;
-                Ok(Ok((code.scope, claims)))
+                let mark_used = |grant| store.mark_code_used(code.id, now, grant);
+                fresh.issue_for_user((app, store, client), &what, resources, now, mark_used)
             }
             CodeDecision::RevokeFamily(error) => revoke_replayed(store, error, code.grant_id, now),
             CodeDecision::Reject(error) => Ok(Err(Refusal::Plain(error))),
@@ -380,13 +377,8 @@ fn poll_device(
                     access_token: Some(fresh.access.expose()),
                 };
                 let resources = (requested, &code.resources);
-                let (grant_id, claims) =
-                    match fresh.issue_for_user((app, store, client), &what, resources, now)? {
-                        Ok(issued) => issued,
-                        Err(refusal) => return Ok(Err(refusal)),
-                    };
-                store.mark_device_code_used(code.id, now, grant_id)?;
-                Ok(Ok((code.scope, claims)))
+                let mark_used = |grant| store.mark_device_code_used(code.id, now, grant);
+                fresh.issue_for_user((app, store, client), &what, resources, now, mark_used)
             }
             PollDecision::RevokeFamily(error) => revoke_replayed(store, error, code.grant_id, now),
             PollDecision::Wait { error, .. } | PollDecision::Reject(error) => {
@@ -401,10 +393,6 @@ fn paced_poll(app: &App, client: &Application, code: &DeviceCode, now: i64) -> P
     app.device_pacing
         .poll(code, now, |pace| device::poll(client, code, pace, now))
 }
-
-/// What issuing from a code or a device code gave: the new grant's id and the id_token claims,
-/// or why nothing was issued.
-type IssuedForUser = Result<(i64, Option<Map<String, Value>>), Refusal>;
 
 /// What redeeming a single-use credential decided: the scope and id_token claims of the
 /// tokens it issued, or why it issued none.
